@@ -1,0 +1,60 @@
+"""Per-configuration parameters of a generated region: the one place their defaults live.
+
+The three configurations of one region differ only through these numbers (and the
+``configuration`` name itself, which selects topology in the sector builders). A scenario
+may override any of them in ``[region.configurations.<name>]``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Configuration = Literal["centralised", "decentralised", "anchor_towns"]
+CONFIGURATIONS: tuple[str, ...] = ("centralised", "decentralised", "anchor_towns")
+
+
+class ConfigurationParams(BaseModel):
+    """What a configuration builds. Units are in the field names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prosumer_share: float = Field(0.0, ge=0, le=1, description="Share of households with rooftop PV and a battery.")
+    pv_kw_per_household: float = Field(4.0, ge=0, description="Rooftop PV peak power per prosumer household, kW.")
+    battery_kwh_per_household: float = Field(8.0, ge=0, description="Home battery energy per prosumer household, kWh.")
+    battery_reserve_share: float = Field(0.3, ge=0, le=1, description="Share of battery energy kept for outages (backup reserve mode).")
+    microgrid_towns: bool = Field(False, description="Anchor towns get a grid-forming community battery and can island.")
+    microgrid_villages: bool = Field(False, description="Villages get a grid-forming community battery and can island.")
+    community_battery_kwh_per_household: float = Field(3.0, ge=0, description="Community (grid-forming) battery energy per household in a microgrid district, kWh.")
+    wells_per_town: int = Field(0, ge=0, le=5, description="Local wells with their own small supply per anchor town.")
+    wells_per_village: int = Field(0, ge=0, le=2, description="Local wells per village.")
+    local_tanks: bool = Field(False, description="An elevated tank in every town (and village with a well).")
+    pump_backup_h: float = Field(0.0, ge=0, description="Fuel of the backup generator at each pump station, hours (0 = none).")
+    ict_backup_h: float = Field(4.0, ge=0, description="Battery backup of each ICT site, hours.")
+    ict_meshing: float = Field(0.0, ge=0, le=1, description="Share of extra backhaul links between neighbouring sites (0 = tree/star, 1 = full ring and cross links).")
+    edge_control: bool = Field(False, description="Controllers at district edge nodes instead of one central control centre.")
+
+
+DEFAULTS: dict[str, ConfigurationParams] = {
+    "centralised": ConfigurationParams(),
+    "decentralised": ConfigurationParams(
+        prosumer_share=0.4, microgrid_towns=True, microgrid_villages=True,
+        wells_per_town=1, wells_per_village=1, local_tanks=True, pump_backup_h=8.0,
+        ict_backup_h=8.0, ict_meshing=0.6, edge_control=True,
+    ),
+    "anchor_towns": ConfigurationParams(
+        prosumer_share=0.2, microgrid_towns=True, microgrid_villages=False,
+        wells_per_town=2, wells_per_village=0, local_tanks=True, pump_backup_h=12.0,
+        ict_backup_h=8.0, ict_meshing=0.3, edge_control=True,
+    ),
+}
+
+
+def params_for(configuration: str, overrides: dict | None = None) -> ConfigurationParams:
+    """Defaults of a configuration with a scenario's overrides applied (validated)."""
+    if configuration not in DEFAULTS:
+        raise ValueError(f"unknown configuration {configuration!r}; choose one of {CONFIGURATIONS}")
+    base = DEFAULTS[configuration].model_dump()
+    base.update(overrides or {})
+    return ConfigurationParams(**base)
