@@ -95,6 +95,7 @@ class RegionInfo:
     assets: list[Asset]
     dependencies: list[Dependency]
     params: dict  # the configuration parameters the region was built with
+    cost: dict  # cost proxy of the configuration (lengths, capacities)
 
     def path(self, sector: str) -> Path:
         return self.root / SECTOR_FILES[sector]
@@ -122,4 +123,5 @@ def load_region(root: str | Path) -> RegionInfo:
         assets=data["assets"],
         dependencies=data["dependencies"],
         params=data["params"],
+        cost=data.get("cost", {}),
     )

@@ -1,0 +1,304 @@
+"""Scenario files: TOML validated by pydantic models that forbid unknown keys.
+
+Every default of a scenario parameter lives here (configuration parameters of the
+generated region live in :mod:`twin.region.params`). ``load_scenario`` reports every
+problem at once, each with the file and the dotted key, through :class:`ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from twin.region.params import CONFIGURATIONS, DEFAULTS, Configuration, ConfigurationParams
+
+MAX_HOURS = 168
+
+
+class ScenarioError(ValueError):
+    """A scenario file is missing, unreadable or invalid. ``problems`` lists every issue."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+    def report(self) -> str:
+        return "\n".join(f"{self.source}: {p}" for p in self.problems)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunSection(_Strict):
+    """How long, how finely, and which configurations to compare."""
+
+    name: str = Field("scenario", description="A label for reports.")
+    hours: float = Field(24.0, gt=0, le=MAX_HOURS, description="Simulated horizon, hours (up to a week).")
+    step_s: int = Field(300, ge=60, le=3600, description="Exchange step of the world, seconds; a multiple of 60.")
+    seed: int = Field(42, ge=0, description="Seed of every random draw of the run (hazards, demand, clouds).")
+    configurations: list[Configuration] = Field(
+        default_factory=lambda: ["centralised", "decentralised"],
+        min_length=1,
+        description="Configurations of the region to run and compare.",
+    )
+    baseline: bool = Field(True, description="Also run each configuration without hazards (cached); impact = excess over it.")
+
+    @field_validator("step_s")
+    @classmethod
+    def _multiple_of_60(cls, v: int) -> int:
+        if v % 60:
+            raise ValueError("must be a multiple of 60")
+        return v
+
+    @field_validator("configurations")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("configurations must not repeat")
+        return v
+
+    @model_validator(mode="after")
+    def _whole_steps(self) -> RunSection:
+        if round(self.hours * 3600) % self.step_s:
+            raise ValueError("run.hours must be a whole number of steps of run.step_s")
+        return self
+
+    @property
+    def horizon_s(self) -> int:
+        return round(self.hours * 3600)
+
+
+class RegionSection(_Strict):
+    """The region: a generated one (size, seed) and per-configuration overrides."""
+
+    size: Literal["small", "default", "large"] = Field("default", description="Named size of the generated region.")
+    seed: int = Field(1, ge=0, description="Seed of the region's geography; independent of run.seed so sweeps vary hazards on one region.")
+    configurations: dict[Configuration, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Overrides of the configuration parameters (see docs/scenario.md, ConfigurationParams).",
+    )
+
+    @field_validator("configurations")
+    @classmethod
+    def _check_params(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for name, overrides in v.items():
+            ConfigurationParams(**{**DEFAULTS[name].model_dump(), **overrides})
+        return v
+
+
+class PowerSection(_Strict):
+    """Power-sector options (pandapower)."""
+
+    policy: str = Field(
+        "twin.models.power.policy:DefaultPowerPolicy",
+        description="Power policy plug-in `module:Class` loaded by control (batteries, shedding).",
+    )
+
+
+class WaterSection(_Strict):
+    """Water-sector options (EPANET through wntr)."""
+
+    hydraulic_step_s: int = Field(300, ge=60, description="EPANET hydraulic step, seconds; must divide run.step_s.")
+    minimum_pressure_m: float = Field(0.0, ge=0, description="Pressure-driven demand: no delivery below this pressure, m.")
+    required_pressure_m: float = Field(20.0, gt=0, description="Pressure-driven demand: full delivery above this pressure, m.")
+
+    @model_validator(mode="after")
+    def _order(self) -> WaterSection:
+        if self.required_pressure_m <= self.minimum_pressure_m:
+            raise ValueError("water.required_pressure_m must exceed water.minimum_pressure_m")
+        return self
+
+
+class TrafficSection(_Strict):
+    """Traffic-sector options (SUMO)."""
+
+    backend: Literal["libsumo", "traci"] = Field("libsumo", description="libsumo in-process (fast) or TraCI.")
+    mode: Literal["meso", "micro"] = Field("meso", description="Mesoscopic (region scale, fast) or microscopic SUMO.")
+    demand_scale: float = Field(0.1, gt=0, le=1, description="Share of the region's daily trips simulated (documented in docs/traffic.md).")
+
+
+class IctSection(_Strict):
+    """ICT-layer options."""
+
+
+class ControlSection(_Strict):
+    """Control (SCADA) options."""
+
+    water_schedule: bool = Field(True, description="Schedule pumps remotely from tank telemetry while reachable.")
+
+
+class RepairSection(_Strict):
+    """Restoration without crews (the simple model): each failed asset returns after a fixed time."""
+
+    hours: dict[str, float] = Field(
+        default_factory=lambda: {"power": 6.0, "water": 8.0, "ict": 4.0, "traffic": 3.0},
+        description="Repair time per sector, hours after the failure.",
+    )
+
+
+class OutageHazard(_Strict):
+    """A scheduled outage of one asset."""
+
+    kind: Literal["outage"]
+    asset: str = Field(description="Asset id, e.g. power/line/F1-2.")
+    at_h: float = Field(ge=0, description="Start, hours from the run start.")
+    duration_h: float | None = Field(None, gt=0, description="Hours until repaired; default: the sector's repair time.")
+
+
+class StormHazard(_Strict):
+    """A storm crossing the region along a straight track; wind decays with distance."""
+
+    kind: Literal["storm"]
+    track_m: list[tuple[float, float]] = Field(min_length=2, max_length=2, description="Start and end point of the track, metres.")
+    start_h: float = Field(ge=0, description="Time the storm centre is at the first point, hours.")
+    end_h: float = Field(gt=0, description="Time it reaches the second point, hours.")
+    peak_wind_ms: float = Field(gt=0, le=100, description="Gust speed at the track, m/s.")
+    decay_m: float = Field(4000.0, gt=0, description="Distance over which the wind falls by a factor e, metres.")
+
+    @model_validator(mode="after")
+    def _times(self) -> StormHazard:
+        if self.end_h <= self.start_h:
+            raise ValueError("end_h must be after start_h")
+        return self
+
+
+class RandomHazard(_Strict):
+    """Independent random failures: each asset of the listed sectors fails with a probability."""
+
+    kind: Literal["random"]
+    probability: float = Field(gt=0, le=1, description="Failure probability per asset over the horizon.")
+    sectors: list[Literal["power", "water", "traffic", "ict"]] = Field(default_factory=lambda: ["power"])
+    types: list[str] = Field(default_factory=list, description="Asset types to consider (all if empty).")
+
+
+Hazard = Annotated[OutageHazard | StormHazard | RandomHazard, Field(discriminator="kind")]
+
+
+class Scenario(_Strict):
+    """A whole scenario file."""
+
+    run: RunSection = Field(default_factory=RunSection)
+    region: RegionSection = Field(default_factory=RegionSection)
+    power: PowerSection = Field(default_factory=PowerSection)
+    water: WaterSection = Field(default_factory=WaterSection)
+    traffic: TrafficSection = Field(default_factory=TrafficSection)
+    ict: IctSection = Field(default_factory=IctSection)
+    control: ControlSection = Field(default_factory=ControlSection)
+    repair: RepairSection = Field(default_factory=RepairSection)
+    hazards: list[Hazard] = Field(default_factory=list, description="Hazards injected by the incidents simulator.")
+
+    @model_validator(mode="after")
+    def _hydraulic_step(self) -> Scenario:
+        if self.run.step_s % self.water.hydraulic_step_s:
+            raise ValueError("water.hydraulic_step_s must divide run.step_s")
+        return self
+
+    def to_toml(self) -> str:
+        """The resolved scenario (defaults filled in) as TOML: stored in every results file."""
+        return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
+
+    def without_hazards(self) -> Scenario:
+        return self.model_copy(update={"hazards": []})
+
+    def params_for(self, configuration: str) -> ConfigurationParams:
+        overrides = self.region.configurations.get(configuration, {})  # type: ignore[call-overload]
+        return ConfigurationParams(**{**DEFAULTS[configuration].model_dump(), **overrides})
+
+
+def run_id(scenario: Scenario, configuration: str, seed: int | None = None) -> str:
+    """Hash of the resolved scenario, configuration and seed: the results file's name."""
+    if configuration not in CONFIGURATIONS:
+        raise ValueError(f"unknown configuration {configuration!r}")
+    payload = json.dumps(
+        {
+            "scenario": scenario.model_dump(mode="json"),
+            "configuration": configuration,
+            "seed": scenario.run.seed if seed is None else seed,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    """Dotted key of a pydantic error location, dropping union-tag noise."""
+    parts: list[str] = []
+    for p in loc:
+        if isinstance(p, int):
+            parts[-1:] = [f"{parts[-1]}[{p}]"] if parts else [f"[{p}]"]
+        elif p in ("outage", "storm", "random") and parts and parts[-1].startswith("hazards["):
+            continue
+        else:
+            parts.append(str(p))
+    return ".".join(parts) or "(top level)"
+
+
+def _errors(err: ValidationError) -> list[str]:
+    problems = []
+    for e in err.errors():
+        msg = e["msg"].removeprefix("Value error, ")
+        key = _loc(e["loc"])
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        problems.append(f"{key}: {msg}")
+    return problems
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: TOML syntax (numbers, booleans, quoted strings, arrays) or a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
+    """Apply ``dotted.key=value`` overrides to raw scenario data (before validation)."""
+    problems = []
+    for item in overrides:
+        if "=" not in item:
+            problems.append(f"--set {item!r}: expected dotted.key=value")
+            continue
+        key, _, value = item.partition("=")
+        node = data
+        parts = key.strip().split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                problems.append(f"--set {key}: {p} is not a table")
+                break
+        else:
+            node[parts[-1]] = parse_value(value.strip())
+    if problems:
+        raise ScenarioError(source, problems)
+    return data
+
+
+def validate_data(data: dict[str, Any], source: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(source, _errors(err)) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Read, override and validate a scenario file; raises ScenarioError naming file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ScenarioError(str(path), [f"cannot read file: {err.strerror}"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), [f"not valid TOML: {err}"]) from None
+    data = apply_overrides(data, overrides or [], str(path))
+    return validate_data(data, str(path))

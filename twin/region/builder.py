@@ -1,0 +1,165 @@
+"""Build a region folder: layout, four sector networks, dependency map and cost proxy.
+
+Built regions are cached by the hash of what they are built from, so a sweep or a second
+run reuses them (building the SUMO net and the pandapower net takes seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from importlib import import_module
+from pathlib import Path
+
+import numpy as np
+
+from twin.region.assets import REGION_FILE, Asset, Dependency, RegionInfo, load_region
+from twin.region.layout import Layout, make_layout
+from twin.region.params import ConfigurationParams
+
+SECTOR_ORDER: tuple[str, ...] = ("power", "water", "traffic", "ict")
+# Bump when a builder changes what it writes, so cached regions are rebuilt.
+BUILDER_VERSION = "1"
+
+
+class RegionBuildError(RuntimeError):
+    """A sector builder failed or produced an inconsistent region."""
+
+
+def _nearest(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Index of the nearest candidate for each point (Euclidean, metres)."""
+    d2 = ((points[:, None, :] - candidates[None, :, :]) ** 2).sum(axis=2)
+    return np.argmin(d2, axis=1)
+
+
+def map_dependencies(assets: list[Asset]) -> list[Dependency]:
+    """Couple by proximity: powered assets to the nearest load bus, endpoints to the nearest
+    ICT access site. Ties go to the first candidate in id order (deterministic)."""
+    deps: list[Dependency] = []
+
+    def couple(consumers: list[Asset], suppliers: list[Asset], source: str) -> None:
+        if not consumers:
+            return
+        if not suppliers:
+            raise RegionBuildError(f"no {source} supplier for {len(consumers)} assets")
+        suppliers = sorted(suppliers, key=lambda a: a["id"])
+        idx = _nearest(
+            np.array([[a["x_m"], a["y_m"]] for a in consumers]),
+            np.array([[a["x_m"], a["y_m"]] for a in suppliers]),
+        )
+        for a, i in zip(consumers, idx, strict=True):
+            deps.append(
+                Dependency(consumer=a["id"], supplier=suppliers[i]["id"],
+                           coupling=f"{source}->{a['sector']}")
+            )
+
+    buses = [a for a in assets if a["id"].startswith("power/bus/") and a["capacity_unit"] == "load_bus"]
+    sites = [a for a in assets if a["id"].startswith("ict/site/") and a["capacity_unit"] == "access"]
+    couple([a for a in assets if a["needs_power"] and a["sector"] != "power"], buses, "power")
+    couple([a for a in assets if a["needs_ict"]], sites, "ict")
+    return deps
+
+
+def coupled_loads(assets: list[Asset], deps: list[Dependency]) -> list[tuple[str, str, float, bool]]:
+    """One grid load per powered consumer. Pumps and ICT sites count as critical loads."""
+    by_id = {a["id"]: a for a in assets}
+    out = []
+    for d in deps:
+        if not d["coupling"].startswith("power->"):
+            continue
+        a = by_id[d["consumer"]]
+        critical = a["critical"] or a["sector"] in ("water", "ict")
+        out.append((a["id"], d["supplier"], a["p_mw"], critical))
+    return out
+
+
+def cost_proxy(root: Path, assets: list[Asset]) -> dict[str, float]:
+    """What a configuration costs in network length and assets (a proxy, not money)."""
+    import pandapower as pp
+    import sumolib
+    import wntr
+
+    net = pp.from_json(str(root / "power.json"))
+    wn = wntr.network.WaterNetworkModel(str(root / "water.inp"))
+    roads = sumolib.net.readNet(str(root / "roads.net.xml"))
+    cap = {}
+    for a in assets:
+        key = f"{a['sector']}/{a['type']}|{a['capacity_unit']}"
+        cap[key] = cap.get(key, 0.0) + a["capacity"]
+    return {
+        "line_km": float(net.line.length_km.sum()),
+        "pipe_km": float(sum(p.length for _, p in wn.pipes()) / 1000.0),
+        "road_km": float(sum(e.getLength() for e in roads.getEdges()) / 1000.0),
+        "pv_mw": float(net.sgen.loc[net.sgen.name.str.startswith("power/pv/"), "p_mw"].sum()),
+        "battery_mwh": float(net.storage.max_e_mwh.sum()) if len(net.storage) else 0.0,
+        "wells": float(sum(1 for a in assets if a["id"].startswith("water/well/"))),
+        "pumps": float(len(wn.pump_name_list)),
+        "tanks": float(len(wn.tank_name_list)),
+        "ict_sites": float(sum(1 for a in assets if a["id"].startswith("ict/site/"))),
+        "backup_h_total": float(
+            sum(a["capacity"] for a in assets if a["capacity_unit"] == "backup_h")
+        ),
+    }
+
+
+def build_region_into(
+    out_dir: Path, layout: Layout, configuration: str, params: ConfigurationParams
+) -> RegionInfo:
+    """Run the four sector builders into ``out_dir`` and write region.json."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    assets: list[Asset] = []
+    for sector in SECTOR_ORDER:
+        builder = import_module(f"twin.models.{sector}.build")
+        try:
+            assets.extend(builder.build(layout, params, configuration, out_dir))
+        except Exception as err:  # a builder bug must name the sector
+            raise RegionBuildError(f"{sector} builder failed: {err}") from err
+    ids = [a["id"] for a in assets]
+    if len(ids) != len(set(ids)):
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        raise RegionBuildError(f"duplicate asset ids: {dup[:5]}")
+    deps = map_dependencies(assets)
+    import_module("twin.models.power.build").add_coupled_loads(out_dir, coupled_loads(assets, deps))
+    data = {
+        "configuration": configuration,
+        "params": params.model_dump(),
+        "layout": layout.to_dict(),
+        "assets": assets,
+        "dependencies": deps,
+        "cost": cost_proxy(out_dir, assets),
+    }
+    (out_dir / REGION_FILE).write_text(json.dumps(data, indent=1, sort_keys=True))
+    return load_region(out_dir)
+
+
+def region_key(size: str, seed: int, configuration: str, params: ConfigurationParams) -> str:
+    payload = json.dumps(
+        {"size": size, "seed": seed, "configuration": configuration,
+         "params": params.model_dump(), "builder": BUILDER_VERSION},
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def build_region(
+    size: str, seed: int, configuration: str, params: ConfigurationParams, cache_dir: Path
+) -> RegionInfo:
+    """The built region for these inputs, from the cache or built now (atomically)."""
+    target = Path(cache_dir) / region_key(size, seed, configuration, params)
+    if (target / REGION_FILE).is_file():
+        return load_region(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    try:
+        build_region_into(tmp, make_layout(size, seed), configuration, params)
+        try:
+            os.rename(tmp, target)
+        except OSError:  # built concurrently by another process: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return load_region(target)

@@ -1,0 +1,173 @@
+"""Run one configuration of a scenario end to end: region, baseline, world, metrics, file.
+
+A run's file is written as ``<run_id>.partial.h5`` and renamed to ``<run_id>.h5`` when it
+is complete (or when it failed, with status ``failed`` and the error inside). A complete
+file with the same id is reused unless ``force`` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from twin import metrics as metrics_mod
+from twin import results
+from twin.config import Scenario, run_id
+from twin.recorder import ACTIVE
+from twin.region.assets import RegionInfo
+from twin.region.builder import build_region, region_key
+
+log = logging.getLogger(__name__)
+
+REGION_CACHE = ".regions"
+BASELINE_DIR = "baselines"
+
+
+@dataclass
+class RunOutcome:
+    """What one configuration's run produced."""
+
+    configuration: str
+    run_id: str
+    path: Path
+    status: str
+    error: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    reused: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def region_for(scenario: Scenario, configuration: str, out_dir: Path) -> RegionInfo:
+    return build_region(
+        scenario.region.size, scenario.region.seed, configuration,
+        scenario.params_for(configuration), Path(out_dir) / REGION_CACHE,
+    )
+
+
+def _execute(
+    scenario: Scenario, configuration: str, region: RegionInfo, out_dir: Path, rid: str,
+    hazards: bool, mode: Literal["python", "cmd"], verbose: bool,
+) -> tuple[Path, str, float]:
+    """Run the world into a partial file; return (partial path, error, wall seconds)."""
+    from twin.world import run_world  # mosaik and the simulators load only when running
+
+    partial = results.partial_path(out_dir, rid)
+    attrs = {
+        "run_id": rid,
+        "configuration": configuration,
+        "seed": scenario.run.seed,
+        "scenario_toml": (scenario if hazards else scenario.without_hazards()).to_toml(),
+        "name": scenario.run.name,
+        "step_s": scenario.run.step_s,
+        "hours": scenario.run.hours,
+        "hazard_free": not hazards or not scenario.hazards,
+        "region_key": region.root.name,
+    }
+    results.start_file(partial, attrs, region)
+    start = time.perf_counter()
+    error = ""
+    try:
+        run_world(scenario, region.root, partial, hazards=hazards, mode=mode, verbose=verbose)
+    except KeyboardInterrupt:
+        results.set_status(partial, "interrupted", "interrupted by the user")
+        raise
+    except Exception as err:  # the run cannot continue: a failed run, recorded as such
+        log.debug("run %s failed", rid, exc_info=True)
+        error = f"{type(err).__name__}: {err}"
+        recording = ACTIVE.pop(str(partial), None)
+        if recording is not None and recording.time_s:
+            recording.write(partial)
+    return partial, error, time.perf_counter() - start
+
+
+def _finish(partial: Path, final: Path, error: str, wall_s: float,
+            baseline: results.Results | None) -> results.Results:
+    """Metrics, status and the atomic rename."""
+    if error:
+        results.set_status(partial, "failed", error, wall_time_s=wall_s)
+        results.publish(partial, final)
+        return results.load(final)
+    run = results.load(partial)
+    m, curves = metrics_mod.compute(run, baseline if baseline is not None else run)
+    results.write_metrics(partial, m, curves)
+    results.set_status(partial, "complete", "", wall_time_s=wall_s)
+    results.publish(partial, final)
+    return results.load(final)
+
+
+def baseline_for(
+    scenario: Scenario, configuration: str, region: RegionInfo, out_dir: Path,
+    mode: Literal["python", "cmd"] = "python", verbose: bool = False,
+) -> results.Results:
+    """The hazard-free run of this configuration and seed, computed once and cached."""
+    quiet = scenario.without_hazards()
+    rid = run_id(quiet, configuration)
+    bdir = Path(out_dir) / BASELINE_DIR
+    final = results.final_path(bdir, rid)
+    if results.is_complete(final):
+        return results.load(final)
+    partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose)
+    res = _finish(partial, final, error, wall, None)
+    if error:
+        raise RuntimeError(f"baseline of {configuration} failed: {error}")
+    return res
+
+
+def run_configuration(
+    scenario: Scenario, configuration: str, out_dir: str | Path = "results", *,
+    force: bool = False, mode: Literal["python", "cmd"] = "python", verbose: bool = False,
+) -> RunOutcome:
+    """Run (or reuse) one configuration and return its outcome."""
+    out_dir = Path(out_dir)
+    rid = run_id(scenario, configuration)
+    final = results.final_path(out_dir, rid)
+    if results.is_complete(final) and not force:
+        res = results.load(final)
+        return RunOutcome(configuration, rid, final, "complete", metrics=res.metrics, reused=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    region = region_for(scenario, configuration, out_dir)
+    timings["region_s"] = time.perf_counter() - t0
+    baseline = None
+    if scenario.hazards and scenario.run.baseline:
+        t0 = time.perf_counter()
+        baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose)
+        timings["baseline_s"] = time.perf_counter() - t0
+    partial, error, wall = _execute(scenario, configuration, region, out_dir, rid,
+                                    True, mode, verbose)
+    timings["run_s"] = wall
+    res = _finish(partial, final, error, wall, baseline)
+    return RunOutcome(configuration, rid, final, res.status, error, res.metrics, timings=timings)
+
+
+def run_scenario(
+    scenario: Scenario, out_dir: str | Path = "results", *, force: bool = False,
+    mode: Literal["python", "cmd"] = "python", verbose: bool = False,
+) -> list[RunOutcome]:
+    """Every configuration the scenario lists, one after the other."""
+    return [
+        run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose)
+        for c in scenario.run.configurations
+    ]
+
+
+def summary_table(outcomes: list[RunOutcome]) -> str:
+    """Side-by-side table of the headline metrics, one column per configuration."""
+    names = [o.configuration for o in outcomes]
+    label_w = max(len(label) for _, label in metrics_mod.HEADLINE) + 2
+    col_w = max(14, *(len(n) + 2 for n in names))
+    lines = ["".ljust(label_w) + "".join(n.rjust(col_w) for n in names)]
+    for key, label in metrics_mod.HEADLINE:
+        row = label.ljust(label_w)
+        for o in outcomes:
+            v = o.metrics.get(key)
+            row += ("-" if v is None else f"{v:,.1f}").rjust(col_w)
+        lines.append(row)
+    lines.append("status".ljust(label_w) + "".join(o.status.rjust(col_w) for o in outcomes))
+    return "\n".join(lines)
+
+
+__all__ = ["RunOutcome", "run_configuration", "run_scenario", "summary_table", "region_key"]

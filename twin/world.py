@@ -1,0 +1,131 @@
+"""The mosaik World of one run: which simulators, and every coupling between them.
+
+The couplings table below is the one place where data crossing sectors is declared.
+Data going backwards in a loop is time-shifted by one step (DESIGN.md, "Loops").
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import mosaik
+
+from twin.config import Scenario
+
+# Simulator name -> (module, class, model, entity id). Modules run in-process (`python:`)
+# or as separate processes (`cmd:`), each through its own `main()`.
+SIMULATORS: dict[str, tuple[str, str, str, str]] = {
+    "Incidents": ("twin.incidents", "IncidentsSim", "Incidents", "incidents"),
+    "Power": ("twin.models.power.simulator", "PowerSim", "Grid", "power"),
+    "Water": ("twin.models.water.simulator", "WaterSim", "Network", "water"),
+    "Traffic": ("twin.models.traffic.simulator", "TrafficSim", "Roads", "traffic"),
+    "ICT": ("twin.models.ict.simulator", "IctSim", "Network", "ict"),
+    "Control": ("twin.control.simulator", "ControlSim", "Control", "control"),
+    "Recorder": ("twin.recorder", "RecorderSim", "Recorder", "recorder"),
+}
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """``src.src_attr`` feeds ``dst.dst_attr``; ``shifted`` breaks a loop by one step."""
+
+    src: str
+    dst: str
+    src_attr: str
+    dst_attr: str
+    shifted: bool = False
+    initial: Any = None
+    meaning: str = ""
+
+
+COUPLINGS: tuple[Coupling, ...] = (
+    # damage: the incidents simulator is its only writer
+    Coupling("incidents", "power", "failed", "failed", meaning="hazard -> power assets"),
+    Coupling("incidents", "water", "failed", "failed", meaning="hazard -> water assets"),
+    Coupling("incidents", "traffic", "failed", "failed", meaning="hazard -> roads, signals"),
+    Coupling("incidents", "ict", "failed", "failed", meaning="hazard/attack -> ICT sites, links"),
+    Coupling("incidents", "control", "failed", "failed", meaning="damage known to the SCADA"),
+    # power -> consumers
+    Coupling("power", "water", "dead_buses", "dead_buses", meaning="pumps need their bus"),
+    Coupling("power", "ict", "dead_buses", "dead_buses", meaning="ICT sites need their bus"),
+    Coupling("power", "traffic", "dead_buses", "dead_buses", meaning="signals go dark"),
+    Coupling("power", "control", "dead_buses", "dead_buses", meaning="grid telemetry"),
+    Coupling("power", "control", "telemetry", "telemetry", meaning="grid telemetry for the power policy"),
+    # consumers -> power, shifted (loads of the previous step)
+    Coupling("water", "power", "load_p_mw", "load_p_mw", True, {}, "pump electrical demand"),
+    Coupling("ict", "power", "load_p_mw", "load_p_mw", True, {}, "ICT site demand"),
+    Coupling("traffic", "power", "load_p_mw", "load_p_mw", True, {}, "signal demand"),
+    Coupling("water", "power", "process_pressure_m", "process_pressure_m", True, {},
+             "process water for the central plant"),
+    # telemetry to control
+    Coupling("ict", "control", "unreachable", "unreachable", meaning="which endpoints reach their controller"),
+    Coupling("water", "control", "tank_level_m", "tank_level_m", meaning="tank telemetry"),
+    Coupling("water", "control", "pump_on", "pump_on", meaning="pump telemetry"),
+    # commands from control, shifted
+    Coupling("control", "power", "power_commands", "commands", True, {}, "switching, batteries, shedding"),
+    Coupling("control", "water", "water_commands", "commands", True, {}, "pump schedule"),
+    Coupling("control", "traffic", "traffic_commands", "commands", True, {}, "signal coordination, crews"),
+)
+
+RECORDED: tuple[str, ...] = ("incidents", "power", "water", "traffic", "ict", "control")
+
+
+def sim_config(mode: Literal["python", "cmd"] = "python") -> dict[str, dict[str, str]]:
+    """mosaik sim_config: in-process by default, or one process per simulator."""
+    cfg = {}
+    for name, (module, cls, _model, _eid) in SIMULATORS.items():
+        if mode == "cmd" and name != "Recorder":
+            cfg[name] = {"cmd": f"{sys.executable} -m {module} %(addr)s"}
+        else:
+            cfg[name] = {"python": f"{module}:{cls}"}
+    return cfg
+
+
+def create_params(scenario: Scenario, region_dir: Path, out_path: Path, hazards: bool) -> dict[str, dict]:
+    """Keyword arguments of each simulator's ``create`` call."""
+    seed = scenario.run.seed
+    region = str(region_dir)
+    run_scenario = scenario if hazards else scenario.without_hazards()
+    return {
+        "Incidents": {"region_dir": region, "scenario_toml": run_scenario.to_toml()},
+        "Power": {"region_dir": region, "seed": seed},
+        "Water": {"region_dir": region, "seed": seed, **scenario.water.model_dump()},
+        "Traffic": {"region_dir": region, "seed": seed, **scenario.traffic.model_dump()},
+        "ICT": {"region_dir": region, "seed": seed},
+        "Control": {"region_dir": region, "seed": seed, "power_policy": scenario.power.policy,
+                    **scenario.control.model_dump()},
+        "Recorder": {"out_path": str(out_path)},
+    }
+
+
+def run_world(
+    scenario: Scenario,
+    region_dir: Path,
+    out_path: Path,
+    hazards: bool = True,
+    mode: Literal["python", "cmd"] = "python",
+    verbose: bool = False,
+) -> None:
+    """Assemble and run the World; the recorder writes series and events into ``out_path``."""
+    step_s = scenario.run.step_s
+    params = create_params(scenario, region_dir, out_path, hazards)
+    entities = {}
+    with mosaik.World(
+        sim_config(mode), time_resolution=1.0, skip_greetings=not verbose,
+        configure_logging=verbose,
+    ) as world:
+        for name, (_module, _cls, model, eid) in SIMULATORS.items():
+            factory = world.start(name, step_s=step_s)
+            (entity,) = getattr(factory, model).create(1, **params[name])
+            entities[eid] = entity
+        for c in COUPLINGS:
+            kwargs: dict[str, Any] = {}
+            if c.shifted:
+                kwargs = {"time_shifted": True, "initial_data": {c.src_attr: c.initial}}
+            world.connect(entities[c.src], entities[c.dst], (c.src_attr, c.dst_attr), **kwargs)
+        for eid in RECORDED:
+            world.connect(entities[eid], entities["recorder"], "series", "events")
+        world.run(until=scenario.run.horizon_s, print_progress=verbose)
