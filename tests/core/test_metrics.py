@@ -1,0 +1,161 @@
+"""Every metric on hand-built results files equals the value computed by hand."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from twin import metrics, results
+from twin.events import make_event
+from twin.region.assets import make_asset
+
+STEP = 1800  # half an hour: step_h = 0.5
+
+
+def region(districts: list[tuple[str, str, int]]) -> SimpleNamespace:
+    return SimpleNamespace(
+        assets=[
+            make_asset("power/line/L1", "power", "line", 0, 0, districts[0][0]),
+            make_asset("power/load/L1", "power", "load", 0, 0, districts[0][0], customers=100),
+            make_asset("water/pump/P1", "water", "pump", 0, 0, districts[0][0], customers=40),
+        ],
+        layout={"districts": [
+            {"id": d, "kind": k, "x_m": 0.0, "y_m": 0.0, "radius_m": 1.0, "population": 2 * h,
+             "households": h, "parent": ""} for d, k, h in districts]},
+        dependencies=[{"consumer": "water/pump/P1", "supplier": "power/bus/B1", "coupling": "power->water"}],
+        cost={"line_km": 12.5},
+    )
+
+
+def make_file(path: Path, reg: SimpleNamespace, series: dict, events: list) -> results.Results:
+    n = len(next(iter(next(iter(series.values())).values())))
+    results.start_file(path, {"step_s": STEP, "run_id": path.stem}, reg)
+    results.write_series(path, [i * STEP for i in range(n)], series)
+    results.write_events(path, events)
+    return results.load(path)
+
+
+def cascade_events() -> list:
+    storm = make_event(0, "incidents", "hazard/storm-0", "hazard")
+    line = make_event(1800, "power", "power/line/L1", "failed", 1, storm["event_id"], "hazard")
+    bus = make_event(1800, "power", "power/bus/B1", "de-energised", 1, line["event_id"], "power")
+    pump = make_event(1800, "water", "water/pump/P1", "pump_stopped", 1, bus["event_id"], "power->water")
+    tank = make_event(3600, "water", "water/tank/T1", "low_pressure", 1, pump["event_id"], "water")
+    return [storm, line, bus, pump, tank]
+
+
+SERIES = {
+    "power": {
+        "served_mw": [10.0, 6.0, 8.0, 10.0],
+        "demand_mw": [10.0, 10.0, 10.0, 10.0],
+        "customers_out": [{"city": 0.0, "v1": 0.0}, {"city": 50.0, "v1": 20.0},
+                          {"city": 10.0, "v1": 20.0}, {"city": 0.0, "v1": 0.0}],
+    },
+    "water": {
+        "delivered_m3s": [1.0, 1.0, 0.5, 0.9],
+        "required_m3s": [1.0, 1.0, 1.0, 1.0],
+        "customers_out": [{"city": 0.0, "v1": 0.0}, {"city": 0.0, "v1": 0.0},
+                          {"city": 0.0, "v1": 30.0}, {"city": 0.0, "v1": 0.0}],
+    },
+    "traffic": {"time_loss_h": [1.0, 3.0, 2.0, 1.0], "travel_time_index": [1.0, 2.0, 1.25, 1.0]},
+    "ict": {"endpoints_reachable": [4.0, 2.0, 4.0, 4.0], "endpoints_total": [4.0, 4.0, 4.0, 4.0]},
+}
+
+BASE = {
+    "power": {"served_mw": [10.0] * 4, "demand_mw": [10.0] * 4,
+              "customers_out": [{"city": 0.0, "v1": 0.0}] * 4},
+    "water": {"delivered_m3s": [1.0, 1.0, 1.0, 0.9], "required_m3s": [1.0] * 4,
+              "customers_out": [{"city": 0.0, "v1": 0.0}] * 4},
+    "traffic": {"time_loss_h": [1.0] * 4, "travel_time_index": [1.0] * 4},
+    "ict": {"endpoints_reachable": [4.0] * 4, "endpoints_total": [4.0] * 4},
+}
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[results.Results, results.Results]:
+    reg = region([("city", "city", 200), ("v1", "village", 50)])
+    run = make_file(tmp_path / "run.h5", reg, SERIES, cascade_events())
+    base = make_file(tmp_path / "base.h5", reg, BASE, [])
+    return run, base
+
+
+def test_impact_metrics_by_hand(pair: tuple[results.Results, results.Results]) -> None:
+    run, base = pair
+    m, curves = metrics.compute(run, base)
+    # ENS: (0 + 4 + 2 + 0) MW * 0.5 h = 3 MWh; baseline 0.
+    assert m["energy_not_served_mwh"] == pytest.approx(3.0)
+    # water: run (0 + 0 + 0.5 + 0.1) m3/s * 1800 s = 1080; baseline 0.1 * 1800 = 180.
+    assert m["water_not_served_m3"] == pytest.approx(900.0)
+    # delay: 7 h - 4 h.
+    assert m["vehicle_delay_h"] == pytest.approx(3.0)
+    # power customers: (70 + 30) * 0.5 = 50; water: 30 * 0.5 = 15.
+    assert m["customer_outage_h_power"] == pytest.approx(50.0)
+    assert m["customer_outage_h_water"] == pytest.approx(15.0)
+    assert m["customer_outage_h"] == pytest.approx(65.0)
+    # one primary (line), three secondary (bus, pump, tank); pump has 40 customers.
+    assert m["primary_failures"] == 1
+    assert m["secondary_failures"] == 3
+    assert m["secondary_failures_customers"] == 40
+    assert m["cascade_amplification"] == pytest.approx(3.0)
+    assert m["cascade_depth_max"] == 4  # storm 0 -> line 1 -> bus 2 -> pump 3 -> tank 4
+    assert m["cross_sector_hops"] == 1  # bus (power) -> pump (water)
+    assert m["cost_line_km"] == 12.5
+    # power curve 1, .6, .8, 1: loss (0.4 + 0.2) * 0.5 = 0.3 h, min 0.6,
+    # below 0.95 from step 1 to 2, back at step 3: 2 steps = 1 h.
+    np.testing.assert_allclose(curves["power"], [1.0, 0.6, 0.8, 1.0])
+    assert m["resilience_loss_power_h"] == pytest.approx(0.3)
+    assert m["min_performance_power"] == pytest.approx(0.6)
+    assert m["time_to_recover_power_h"] == pytest.approx(1.0)
+    assert m["time_to_recover_power_censored"] == 0
+    # water relative to baseline: 1, 1, .5, 1 (0.9 / 0.9).
+    np.testing.assert_allclose(curves["water"], [1.0, 1.0, 0.5, 1.0])
+    # traffic: baseline tti / run tti.
+    np.testing.assert_allclose(curves["traffic"], [1.0, 0.5, 0.8, 1.0])
+    np.testing.assert_allclose(curves["ict"], [1.0, 0.5, 1.0, 1.0])
+
+
+def test_equity_by_hand(pair: tuple[results.Results, results.Results]) -> None:
+    run, base = pair
+    m, _ = metrics.compute(run, base)
+    # city: 30 household-hours / 200 households = 0.15; v1: (20 + 15) / 50 = 0.7.
+    assert m["equity_rural_urban_ratio"] == pytest.approx(0.7 / 0.15)
+    # Weighted Gini of x = (0.15, 0.7), w = (200, 50):
+    mean = (200 * 0.15 + 50 * 0.7) / 250
+    g = 2 * 200 * 50 * abs(0.15 - 0.7) / (2 * 250**2 * mean)
+    assert m["equity_gini"] == pytest.approx(g)
+
+
+def test_edge_cases() -> None:
+    # no drop
+    assert metrics.time_to_recover_h(np.ones(5), 0.5) == (0.0, False)
+    assert metrics.resilience_loss_h(np.ones(5), 0.5) == 0.0
+    # never recovered: censored at the horizon, from the first drop
+    assert metrics.time_to_recover_h(np.array([1, 1, 0.5, 0.9]), 0.5) == (1.0, True)
+    # single district: no rural/urban ratio, Gini 0
+    assert metrics.gini(np.array([3.0]), np.array([10.0])) == 0.0
+
+
+def test_no_primary_failure_single_district(tmp_path: Path) -> None:
+    reg = region([("city", "city", 100)])
+    one = {"power": {"served_mw": [5.0, 5.0], "demand_mw": [5.0, 5.0],
+                     "customers_out": [{"city": 0.0}, {"city": 0.0}]}}
+    run = make_file(tmp_path / "r.h5", reg, one, [])
+    m, _ = metrics.compute(run, run)
+    assert m["cascade_amplification"] == 0.0
+    assert m["primary_failures"] == 0 and m["secondary_failures"] == 0
+    assert math.isnan(m["equity_rural_urban_ratio"])
+    assert m["equity_gini"] == 0.0
+    assert m["energy_not_served_mwh"] == 0.0
+
+
+def test_chain_back_to_the_storm(pair: tuple[results.Results, results.Results]) -> None:
+    run, _ = pair
+    tank = [e for e in run.events if e["asset_id"] == "water/tank/T1"][0]
+    kinds = [(e["asset_id"], e["coupling"]) for e in metrics.chain(run, tank["event_id"])]
+    assert kinds == [("water/tank/T1", "water"), ("water/pump/P1", "power->water"),
+                     ("power/bus/B1", "power"), ("power/line/L1", "hazard"),
+                     ("hazard/storm-0", "")]
