@@ -77,3 +77,11 @@ def test_set_overrides_and_run_id(tmp_path: Path) -> None:
     assert run_id(a, "centralised") != run_id(b, "centralised")
     with pytest.raises(ScenarioError, match="run.hours"):
         load_scenario(path, ["run.hours=1000"])
+
+
+def test_scenario_reference_is_current() -> None:
+    from twin.config import scenario_reference
+
+    assert (ROOT / "docs" / "scenario.md").read_text() == scenario_reference(), (
+        "regenerate with: python -m twin.config > docs/scenario.md"
+    )
