@@ -9,11 +9,21 @@ import argparse
 import logging
 import sys
 import warnings
+from importlib import import_module
 from pathlib import Path
 
 from twin.config import ScenarioError, load_scenario
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class InputError(Exception):
+    """Bad input other than a scenario (a missing results file, a bad argument): exit code 2."""
+
+
+# Subcommands that live with their feature: each module has ``register(subparsers)``, which
+# adds its parser(s) with ``set_defaults(func=...)``; a func returns the exit code.
+PLUGGED_COMMANDS: tuple[str, ...] = ()
 
 
 def quiet(verbose: bool) -> None:
@@ -77,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="simulators in-process (default) or as separate processes")
     r.add_argument("--verbose", action="store_true", help="show simulator logs and progress")
     r.set_defaults(func=_cmd_run)
+
+    for module in PLUGGED_COMMANDS:
+        import_module(module).register(sub)
     return p
 
 
@@ -87,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ScenarioError as err:
         print(err.report(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as err:
+        print(f"twin: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted: unfinished runs are left as *.partial.h5", file=sys.stderr)
