@@ -275,6 +275,7 @@ class IctNetwork:
         self.compromised: dict[str, str] = {}  # site -> attack event id
         self._power_out: dict[str, str] = {}  # site -> de-energised bus event (battery empty)
         self._power_event: dict[str, str] = {}  # site -> its own power "down" event id
+        self._reason: dict[str, str] = {}  # down site -> "failed" | "power"
         self._on_battery: set[str] = set()
         self._districts = sorted({ep.district for ep in self.endpoints.values()})
         for n in self.sites:
@@ -298,21 +299,22 @@ class IctNetwork:
         self._advance_batteries(step_s, dead_buses)
 
         old_sites, old_links = set(self.sites_down), set(self.links_down)
-        old_down = dict(self.sites_down)
+        old_down, old_links_down = dict(self.sites_down), dict(self.links_down)
         new_down: dict[str, str] = {}
+        reasons: dict[str, str] = {}
         for s in self.sites:
             if s in failed:
-                new_down[s] = failed[s]
+                new_down[s], reasons[s] = failed[s], "failed"
             elif s in self._power_out:
-                if old_down.get(s) != self._power_event.get(s):
+                if self._reason.get(s) != "power":  # battery just ran out (or repaired)
                     ev = make_event(time_s, "ict", s, "down", 0.0, self._power_out[s], "power->ict")
                     events.append(ev)
                     self._power_event[s] = ev["event_id"]
-                new_down[s] = self._power_event[s]
-        for s in sorted(set(old_down) - set(new_down)):
-            if old_down[s] == self._power_event.get(s):  # came back because power returned
+                new_down[s], reasons[s] = self._power_event[s], "power"
+        for s in sorted(set(self._reason) - set(reasons)):
+            if self._reason[s] == "power":  # back up because its bus is energised again
                 events.append(make_event(time_s, "ict", s, "up", 1.0, "", "power->ict"))
-        self.sites_down = new_down
+        self.sites_down, self._reason = new_down, reasons
         self.links_down = {lid: failed[lid] for lid in sorted(self.links) if lid in failed}
 
         changed = self.reach.update(self.sites_down, self.links_down)
@@ -324,6 +326,13 @@ class IctNetwork:
                 cause = self._cause(self.endpoints[e], old_sites, old_links)
                 self.unreachable[e] = cause
                 events.append(make_event(time_s, "ict", e, "unreachable", 0.0, cause, "ict"))
+        if self.unreachable and (old_down != self.sites_down or old_links_down != self.links_down):
+            # An endpoint still cut while the element that cut it came back: name a current
+            # cause in the output (no event: its state did not change).
+            current = set(self.sites_down.values()) | set(self.links_down.values())
+            for e, cause in self.unreachable.items():
+                if cause not in current:
+                    self.unreachable[e] = self._cause(self.endpoints[e], set(), set())
         return events
 
     def _advance_batteries(self, step_s: int, dead_buses: Mapping[str, str]) -> None:
@@ -342,16 +351,19 @@ class IctNetwork:
                 )
 
     def _cause(self, ep: Endpoint, old_sites: set[str], old_links: set[str]) -> str:
-        """The down element that cut the endpoint: first newly-down one on its old path."""
-        path = self.reach.path_elements(ep.site, ep.controller, old_sites, old_links)
-        for el in path:
-            if el in self.sites_down:
-                return self.sites_down[el]
-            if el in self.links_down:
-                return self.links_down[el]
-        for el in (ep.site, ep.controller):  # not reachable even before (disconnected graph)
-            if el in self.sites_down:
-                return self.sites_down[el]
+        """The cause of the down element that cuts the endpoint.
+
+        The first down element, from the endpoint's side, on its shortest path over the
+        previous up-state (the path it used before this step); if it had none, on its
+        shortest path over the whole graph. Deterministic (sorted neighbours).
+        """
+        for dead_sites, dead_links in ((old_sites, old_links), (set(), set())):
+            path = self.reach.path_elements(ep.site, ep.controller, dead_sites, dead_links)
+            for el in path:
+                if el in self.sites_down:
+                    return self.sites_down[el]
+                if el in self.links_down:
+                    return self.links_down[el]
         return ""
 
     # ----- attacks (false data) -------------------------------------------------------

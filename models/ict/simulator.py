@@ -169,7 +169,9 @@ class IctSim(mosaik_api_v3.Simulator):
 
 def main() -> None:
     """Run as a separate process (mosaik ``cmd:`` starter)."""
-    mosaik_api_v3.start_simulation(IctSim(), "twin ICT simulator (networkx)")
+    mosaik_api_v3.start_simulation(
+        IctSim(), "twin ICT simulator (networkx)", configure_logging=False
+    )
 
 
 if __name__ == "__main__":
