@@ -49,8 +49,9 @@ class CyberAttack:
     false_value: float | None = None
     duration_s: int | None = None  # None: lasts to the end of the run
 
-    def ends_before(self, time_s: int) -> bool:
-        return self.duration_s is not None and self.at_s + self.duration_s <= time_s
+    def ends_within(self, time_s: int, step_s: int) -> bool:
+        """True if the attack ends during the step ``[time_s, time_s + step_s)`` or before."""
+        return self.duration_s is not None and self.at_s + self.duration_s < time_s + step_s
 
 
 def parse_attack(spec: Mapping[str, Any]) -> CyberAttack:
@@ -164,7 +165,7 @@ class AttackSchedule:
         self._pending = sorted(attacks, key=lambda a: (a.at_s, a.target, a.mode))
         self._active: list[tuple[CyberAttack, list[str], str]] = []  # attack, sites, root id
         self.compromised: dict[str, str] = {}  # site -> root attack event id
-        self.taken_down: dict[str, str] = {}  # site -> event that took it down
+        self.taken_down: dict[str, str] = {}  # site -> its take-down event (cause: the attack)
         self.false_values: dict[str, float] = {}  # site -> value its endpoints report
 
     def advance(
@@ -178,15 +179,15 @@ class AttackSchedule:
         """Start the attacks due in ``[time_s, time_s + step_s)`` and end expired ones."""
         events: list[Event] = []
         for attack, sites, root in list(self._active):
-            if attack.ends_before(time_s + step_s):
+            if attack.ends_within(time_s, step_s):
                 self._active.remove((attack, sites, root))
                 book = self.compromised if attack.mode == "false_data" else self.taken_down
                 kind = "restored" if attack.mode == "false_data" else "repaired"
                 for s in sites:
-                    if book.get(s) == root:
-                        del book[s]
+                    if s in book:
+                        cause = book.pop(s)
                         self.false_values.pop(s, None)
-                        events.append(make_event(time_s, "ict", s, kind, 1.0, root, "repair"))
+                        events.append(make_event(time_s, "ict", s, kind, 1.0, cause, "repair"))
         dead_sites, dead_links = set(down_sites), set(down_links)
         while self._pending and self._pending[0].at_s < time_s + step_s:
             attack = self._pending.pop(0)
@@ -209,12 +210,16 @@ class AttackSchedule:
             owned = []
             for s in sites:
                 if s in book:
-                    continue
-                book[s] = rid
+                    continue  # already held by an earlier attack
                 owned.append(s)
+                own = rid
+                if s != attack.target:
+                    spread = make_event(time_s, "ict", s, kind, value, rid, "ict")
+                    events.append(spread)
+                    own = spread["event_id"]
+                # compromised sites name the attack itself; taken-down sites their own event
+                book[s] = rid if attack.mode == "false_data" else own
                 if attack.mode == "false_data" and attack.false_value is not None:
                     self.false_values[s] = attack.false_value
-                if s != attack.target:
-                    events.append(make_event(time_s, "ict", s, kind, value, rid, "ict"))
             self._active.append((attack, owned, rid))
         return events
