@@ -1,0 +1,471 @@
+"""Stepped EPANET 2.2 hydraulics through the toolkit inside wntr, usable without mosaik.
+
+:class:`WaterNetwork` opens an INP in a private temporary folder (its own file prefix, so
+several runs in one folder or machine never clash), then advances the hydraulics one
+exchange step at a time: ``step(t_s)`` solves the network at ``t_s`` with the link states
+set before the call, reads a :class:`Snapshot`, and runs EPANET's own sub-steps (tank events,
+controls, hydraulic steps) up to ``t_s + step_s``. A stepped run therefore equals one full
+EPANET run of the same INP and hydraulic step at every exchange time.
+
+Pumps follow their EPANET controls (the local fallback rule; for built regions a level
+switch on the pump's tank) unless *forced*: a forced pump has its controls suspended
+(deleted and kept) and a fixed status; :meth:`release_pump` puts its controls back.
+
+Units: the toolkit works in the INP's units; an INP in US units is rewritten in LPS by wntr
+first, so pressures and heads are metres and flows are converted to m3/s here.
+
+Pump electrical power is computed, not taken from EPANET's energy report:
+``P = rho * g * Q * H / efficiency`` with ``Q`` the pump flow (m3/s), ``H`` the head gain
+across the pump (m) and one wire-to-water efficiency (default 0.75) for every pump.
+
+Delivered demand is EPANET's pressure-driven demand (EN_DEMAND minus any emitter leak);
+required demand is delivered + EN_DEMANDDEFICIT (the full pattern demand).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import math
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wntr.epanet.toolkit import ENepanet
+
+logger = logging.getLogger(__name__)
+
+# EPANET 2.2 toolkit codes
+EN_ELEVATION, EN_BASEDEMAND, EN_EMITTER, EN_DEMAND, EN_HEAD, EN_PRESSURE = 0, 1, 3, 9, 10, 11
+EN_DEMANDDEFICIT = 27
+EN_FLOW, EN_STATUS, EN_INITSTATUS = 8, 11, 4
+EN_DURATION, EN_HYDSTEP, EN_REPORTSTEP = 0, 1, 4
+EN_NODECOUNT, EN_TANKCOUNT, EN_LINKCOUNT, EN_CONTROLCOUNT, EN_RULECOUNT = 0, 1, 2, 4, 5
+EN_JUNCTION, EN_RESERVOIR, EN_TANK = 0, 1, 2
+EN_PUMP = 2
+EN_LOWLEVEL, EN_HILEVEL = 0, 1
+# flow unit code -> factor to m3/s (SI units only; US units are converted on open)
+_SI_FLOW = {5: 1e-3, 6: 1e-3 / 60.0, 7: 1e3 / 86400.0, 8: 1.0 / 3600.0, 9: 1.0 / 86400.0}
+EN_LPS = 5
+
+RHO_G = 1000.0 * 9.81
+DEFAULT_EFFICIENCY = 0.75
+DEFAULT_DURATION_S = 169 * 3600
+
+
+class WaterNetworkError(RuntimeError):
+    """EPANET reported an error (code >= 100) or the network cannot be stepped."""
+
+    def __init__(self, code: int, what: str) -> None:
+        super().__init__(f"EPANET error {code} while {what}")
+        self.code = code
+
+
+class UnknownElementError(KeyError):
+    """A node or link id that is not in the network."""
+
+
+class StepOrderError(ValueError):
+    """``step`` was asked for a time before the network's current time."""
+
+
+@dataclass
+class Snapshot:
+    """The network's state at one exchange time (SI units: m, m3/s, MW)."""
+
+    time_s: int
+    pressure_m: dict[str, float]  # every junction and tank
+    head_m: dict[str, float]
+    required_m3s: dict[str, float]  # junctions with demand
+    delivered_m3s: dict[str, float]
+    leak_m3s: dict[str, float]  # junctions with an emitter
+    tank_level_m: dict[str, float]
+    link_flow_m3s: dict[str, float]
+    pump_on: dict[str, bool]
+    pump_flow_m3s: dict[str, float]
+    pump_head_m: dict[str, float]
+    pump_p_mw: dict[str, float]
+    warnings: list[tuple[int, int]] = field(default_factory=list)  # (time_s, code)
+
+
+class WaterNetwork:
+    """One EPANET project stepped in time; see the module docstring."""
+
+    def __init__(
+        self,
+        inp_path: str | Path,
+        *,
+        step_s: int = 300,
+        duration_s: int = DEFAULT_DURATION_S,
+        efficiency: float = DEFAULT_EFFICIENCY,
+        work_dir: str | Path | None = None,
+        minimum_pressure_m: float | None = None,
+        required_pressure_m: float | None = None,
+        pressure_exponent: float | None = None,
+    ) -> None:
+        if step_s <= 0:
+            raise ValueError(f"step_s must be positive, got {step_s}")
+        if not 0 < efficiency <= 1:
+            raise ValueError(f"efficiency must be in (0, 1], got {efficiency}")
+        src = Path(inp_path)
+        if not src.is_file():
+            raise FileNotFoundError(f"no INP file at {src}")
+        self.step_s = int(step_s)
+        self.efficiency = float(efficiency)
+        self._dir = Path(tempfile.mkdtemp(prefix="twin-water-", dir=work_dir))
+        self._inp = self._dir / "net.inp"
+        shutil.copyfile(src, self._inp)
+        self._en = ENepanet(version=2.2)
+        self._open()
+        if self._flow_units() not in _SI_FLOW:
+            self._close()
+            _rewrite_lps(self._inp)
+            self._open()
+        self._q = _SI_FLOW[self._flow_units()]
+        self._lib = self._en.ENlib
+        self._ph = self._en._project
+        self._d = ctypes.c_double()
+        self._i = ctypes.c_int()
+        self._l = ctypes.c_long()
+        self._index_elements()
+        hyd = self._get_time(EN_HYDSTEP)
+        if hyd <= 0 or self.step_s % hyd:
+            new = math.gcd(max(hyd, 1), self.step_s)
+            logger.info("hydraulic step %s s does not divide %s s; using %s s", hyd, self.step_s, new)
+            self._set_time(EN_HYDSTEP, new)
+            self._set_time(EN_REPORTSTEP, new)
+        self.hydraulic_step_s = self._get_time(EN_HYDSTEP)
+        self._set_time(EN_DURATION, int(duration_s))
+        if (minimum_pressure_m, required_pressure_m, pressure_exponent) != (None, None, None):
+            self.set_demand_model(minimum_pressure_m, required_pressure_m, pressure_exponent)
+        self._suspended: dict[str, list[tuple[int, float, int, float]]] = {}
+        self._forced: dict[str, bool] = {}
+        self._closed_links: set[str] = set()
+        self._call("EN_openH", "opening hydraulics")
+        self._call("EN_initH", "initialising hydraulics", 0)
+        self._t = 0
+        self._ended = False
+        self._warnings: list[tuple[int, int]] = []
+        self.last: Snapshot | None = None
+
+    # --- low-level toolkit access (no wntr logging, specific errors) -----------------------
+    def _open(self) -> None:
+        self._en.ENopen(str(self._inp), str(self._dir / "net.rpt"), str(self._dir / "net.bin"))
+
+    def _close(self) -> None:
+        if self._en.fileLoaded:
+            self._en.ENclose()
+
+    def _flow_units(self) -> int:
+        return int(self._en.ENgetflowunits())
+
+    def _call(self, fn: str, what: str, *args: object) -> int:
+        code = int(getattr(self._en.ENlib, fn)(self._en._project, *args))
+        if code >= 100:
+            raise WaterNetworkError(code, what)
+        if code > 0:
+            self._warnings.append((self._t, code))
+        return code
+
+    def _get_time(self, param: int) -> int:
+        self._call("EN_gettimeparam", "reading a time parameter", param, ctypes.byref(self._l))
+        return int(self._l.value)
+
+    def _set_time(self, param: int, value: int) -> None:
+        self._call("EN_settimeparam", "setting a time parameter", param, ctypes.c_long(value))
+
+    def _node(self, i: int, code: int) -> float:
+        self._lib.EN_getnodevalue(self._ph, i, code, ctypes.byref(self._d))
+        return self._d.value
+
+    def _link(self, i: int, code: int) -> float:
+        self._lib.EN_getlinkvalue(self._ph, i, code, ctypes.byref(self._d))
+        return self._d.value
+
+    def _set_link(self, i: int, code: int, value: float) -> None:
+        self._call("EN_setlinkvalue", "setting a link value", i, code, ctypes.c_double(value))
+
+    def _index_elements(self) -> None:
+        buf = ctypes.create_string_buffer(64)
+        n_nodes = self._en.ENgetcount(EN_NODECOUNT)
+        n_links = self._en.ENgetcount(EN_LINKCOUNT)
+        self.node_ids: list[str] = []
+        self.junctions: list[str] = []
+        self.tanks: list[str] = []
+        self.reservoirs: list[str] = []
+        self._node_index: dict[str, int] = {}
+        for i in range(1, n_nodes + 1):
+            self._lib.EN_getnodeid(self._ph, i, buf)
+            nid = buf.value.decode("latin-1")
+            self._lib.EN_getnodetype(self._ph, i, ctypes.byref(self._i))
+            kind = self._i.value
+            self.node_ids.append(nid)
+            self._node_index[nid] = i
+            {EN_JUNCTION: self.junctions, EN_RESERVOIR: self.reservoirs, EN_TANK: self.tanks}[kind].append(nid)
+        self.link_ids: list[str] = []
+        self.link_type: dict[str, int] = {}
+        self.pumps: list[str] = []
+        self._link_index: dict[str, int] = {}
+        self._link_nodes: dict[str, tuple[int, int]] = {}
+        a, b = ctypes.c_int(), ctypes.c_int()
+        for i in range(1, n_links + 1):
+            self._lib.EN_getlinkid(self._ph, i, buf)
+            lid = buf.value.decode("latin-1")
+            self._lib.EN_getlinktype(self._ph, i, ctypes.byref(self._i))
+            self.link_ids.append(lid)
+            self.link_type[lid] = self._i.value
+            self._link_index[lid] = i
+            self._lib.EN_getlinknodes(self._ph, i, ctypes.byref(a), ctypes.byref(b))
+            self._link_nodes[lid] = (a.value, b.value)
+            if self._i.value == EN_PUMP:
+                self.pumps.append(lid)
+        self.elevation_m = {n: self._node(self._node_index[n], EN_ELEVATION) for n in self.node_ids}
+        self.base_demand_m3s = {
+            j: self._base_demand(self._node_index[j]) * self._q for j in self.junctions
+        }
+        self.demand_junctions = [j for j in self.junctions if self.base_demand_m3s[j] > 0]
+
+    def _base_demand(self, i: int) -> float:
+        """Sum of a junction's positive base demands (INP units)."""
+        n = ctypes.c_int()
+        self._lib.EN_getnumdemands(self._ph, i, ctypes.byref(n))
+        total = 0.0
+        for k in range(1, n.value + 1):
+            self._lib.EN_getbasedemand(self._ph, i, k, ctypes.byref(self._d))
+            total += max(self._d.value, 0.0)
+        return total
+
+    def link_nodes(self, link_id: str) -> tuple[str, str]:
+        """Start and end node ids of a link."""
+        a, b = self._link_nodes[self.link_ids[self.link_index(link_id) - 1]]
+        return self.node_ids[a - 1], self.node_ids[b - 1]
+
+    def link_index(self, link_id: str) -> int:
+        try:
+            return self._link_index[link_id]
+        except KeyError:
+            raise UnknownElementError(f"no link {link_id!r} in the water network") from None
+
+    def node_index(self, node_id: str) -> int:
+        try:
+            return self._node_index[node_id]
+        except KeyError:
+            raise UnknownElementError(f"no node {node_id!r} in the water network") from None
+
+    def demand_model(self) -> tuple[str, float, float, float]:
+        """("DDA" | "PDA", minimum pressure m, required pressure m, pressure exponent)."""
+        kind = ctypes.c_int()
+        pmin, preq, pexp = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        self._call("EN_getdemandmodel", "reading the demand model", ctypes.byref(kind),
+                   ctypes.byref(pmin), ctypes.byref(preq), ctypes.byref(pexp))
+        return ("PDA" if kind.value == 1 else "DDA", pmin.value, preq.value, pexp.value)
+
+    def set_demand_model(self, minimum_pressure_m: float | None = None,
+                         required_pressure_m: float | None = None,
+                         pressure_exponent: float | None = None) -> None:
+        """Switch to pressure-driven demand; unset values keep the INP's (EPANET defaults
+        0 m, 0.1 m, 0.5 when the INP is demand-driven)."""
+        _, pmin, preq, pexp = self.demand_model()
+        pmin = pmin if minimum_pressure_m is None else float(minimum_pressure_m)
+        preq = preq if required_pressure_m is None else float(required_pressure_m)
+        pexp = pexp if pressure_exponent is None else float(pressure_exponent)
+        if preq - pmin < 0.1:
+            raise ValueError(
+                f"required pressure ({preq} m) must exceed minimum pressure ({pmin} m) by 0.1 m"
+            )
+        self._call("EN_setdemandmodel", "setting the demand model", 1, ctypes.c_double(pmin),
+                   ctypes.c_double(preq), ctypes.c_double(pexp))
+
+    # --- controls -----------------------------------------------------------------------------
+    def _suspend_controls(self, link_id: str) -> None:
+        """Delete the simple controls acting on a link and keep them to restore later."""
+        if link_id in self._suspended:
+            return
+        li = self.link_index(link_id)
+        kept: list[tuple[int, float, int, float]] = []
+        count = self._en.ENgetcount(EN_CONTROLCOUNT)
+        ctype, clink, cnode = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        setting, level = ctypes.c_double(), ctypes.c_double()
+        for k in range(count, 0, -1):
+            self._lib.EN_getcontrol(self._ph, k, ctypes.byref(ctype), ctypes.byref(clink),
+                                    ctypes.byref(setting), ctypes.byref(cnode), ctypes.byref(level))
+            if clink.value == li:
+                kept.append((ctype.value, setting.value, cnode.value, level.value))
+                self._call("EN_deletecontrol", f"suspending controls of {link_id}", k)
+        kept.reverse()
+        self._suspended[link_id] = kept
+
+    def _restore_controls(self, link_id: str) -> None:
+        li = self.link_index(link_id)
+        for ctype, setting, node, level in self._suspended.pop(link_id, []):
+            self._call("EN_addcontrol", f"restoring controls of {link_id}", ctype, li,
+                       ctypes.c_double(setting), node, ctypes.c_double(level), ctypes.byref(self._i))
+
+    def pump_controls(self, pump_id: str) -> list[tuple[int, float, str, float]]:
+        """The active simple controls of a link: (type, setting, node id or '', level)."""
+        li = self.link_index(pump_id)
+        out = []
+        ctype, clink, cnode = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        setting, level = ctypes.c_double(), ctypes.c_double()
+        for k in range(1, self._en.ENgetcount(EN_CONTROLCOUNT) + 1):
+            self._lib.EN_getcontrol(self._ph, k, ctypes.byref(ctype), ctypes.byref(clink),
+                                    ctypes.byref(setting), ctypes.byref(cnode), ctypes.byref(level))
+            if clink.value == li:
+                node = self.node_ids[cnode.value - 1] if cnode.value > 0 else ""
+                out.append((ctype.value, setting.value, node, level.value))
+        return out
+
+    # --- actions ------------------------------------------------------------------------------
+    def set_pump(self, pump_id: str, on: bool) -> None:
+        """Force a pump on or off; its own controls are suspended until :meth:`release_pump`."""
+        if pump_id not in self.pumps:
+            raise UnknownElementError(f"no pump {pump_id!r} in the water network")
+        self._suspend_controls(pump_id)
+        if self._forced.get(pump_id) is not on:
+            self._set_link(self.link_index(pump_id), EN_STATUS, 1.0 if on else 0.0)
+        self._forced[pump_id] = bool(on)
+
+    def release_pump(self, pump_id: str, on: bool | None = None) -> None:
+        """Hand a pump back to its own controls (local fallback rule), optionally setting its
+        status first (e.g. ``on=True`` when power returns)."""
+        if pump_id not in self.pumps:
+            raise UnknownElementError(f"no pump {pump_id!r} in the water network")
+        if on is not None:
+            self._set_link(self.link_index(pump_id), EN_STATUS, 1.0 if on else 0.0)
+        self._forced.pop(pump_id, None)
+        self._restore_controls(pump_id)
+
+    def is_forced(self, pump_id: str) -> bool:
+        return pump_id in self._forced
+
+    def close_link(self, link_id: str) -> None:
+        """Close a pipe or valve (a break isolated by crews); its controls are suspended."""
+        self._suspend_controls(link_id)
+        self._set_link(self.link_index(link_id), EN_STATUS, 0.0)
+        self._closed_links.add(link_id)
+
+    def open_link(self, link_id: str) -> None:
+        """Reopen a closed pipe or valve and restore its controls."""
+        self._set_link(self.link_index(link_id), EN_STATUS, 1.0)
+        self._closed_links.discard(link_id)
+        self._restore_controls(link_id)
+
+    def set_leak(self, node_id: str, area_m2: float, discharge_coeff: float = 0.75) -> None:
+        """Put an orifice leak at a junction (EPANET emitter; ``area_m2 = 0`` removes it).
+
+        Leak flow = Cd * A * sqrt(2 g p), so the emitter coefficient is Cd * A * sqrt(2 g)
+        in the INP's flow units per m^0.5 (the INP's emitter exponent must be 0.5, EPANET's
+        default).
+        """
+        coeff_m3s = discharge_coeff * max(area_m2, 0.0) * math.sqrt(2 * 9.81)
+        self._call("EN_setnodevalue", f"setting a leak at {node_id}", self.node_index(node_id),
+                   EN_EMITTER, ctypes.c_double(coeff_m3s / self._q))
+
+    # --- stepping -----------------------------------------------------------------------------
+    @property
+    def time_s(self) -> int:
+        """The time of the next solve."""
+        return self._t
+
+    def step(self, t_s: int) -> Snapshot:
+        """Solve at ``t_s`` and advance to ``t_s + step_s``; return the state at ``t_s``."""
+        t_s = int(t_s)
+        if t_s < self._t and not self._ended:
+            raise StepOrderError(f"asked for t={t_s} s but the network is at t={self._t} s")
+        while self._t < t_s and not self._ended:
+            self._advance(t_s, read=False)
+        snap = self._advance(t_s + self.step_s, read=True)
+        if snap is None:  # the hydraulic duration is over: hold the last state
+            if self.last is None:
+                raise WaterNetworkError(0, "stepping past the hydraulic duration")
+            snap = Snapshot(**{**self.last.__dict__, "time_s": t_s, "warnings": []})
+        self.last = snap
+        return snap
+
+    def _advance(self, end_s: int, read: bool) -> Snapshot | None:
+        snap = None
+        while self._t < end_s and not self._ended:
+            self._call("EN_runH", f"solving hydraulics at t={self._t} s", ctypes.byref(self._l))
+            solved = int(self._l.value)
+            if read and snap is None:
+                snap = self._read(solved)
+            self._call("EN_nextH", f"advancing hydraulics from t={solved} s", ctypes.byref(self._l))
+            if self._l.value == 0:
+                self._ended = True
+            self._t = solved + int(self._l.value)
+        return snap
+
+    def _read(self, t_s: int) -> Snapshot:
+        q = self._q
+        ni = self._node_index
+        pressure = {n: self._node(ni[n], EN_PRESSURE) for n in self.junctions}
+        head = {n: self._node(ni[n], EN_HEAD) for n in self.node_ids}
+        levels = {n: head[n] - self.elevation_m[n] for n in self.tanks}
+        pressure.update(levels)
+        required, delivered, leak = {}, {}, {}
+        for j in self.demand_junctions:
+            i = ni[j]
+            total = self._node(i, EN_DEMAND)
+            k = self._node(i, EN_EMITTER)
+            lk = k * math.sqrt(pressure[j]) if k > 0 and pressure[j] > 0 else 0.0
+            d = (total - lk) * q
+            delivered[j] = d
+            required[j] = d + self._node(i, EN_DEMANDDEFICIT) * q
+            if k > 0:
+                leak[j] = lk * q
+        for j in self.junctions:
+            if j not in delivered:
+                k = self._node(ni[j], EN_EMITTER)
+                if k > 0:
+                    leak[j] = self._node(ni[j], EN_DEMAND) * q
+        flows = {lid: self._link(i, EN_FLOW) * q for lid, i in self._link_index.items()}
+        pump_on, pump_flow, pump_head, pump_p = {}, {}, {}, {}
+        for p in self.pumps:
+            a, b = self._link_nodes[p]
+            on = self._link(self._link_index[p], EN_STATUS) > 0.5
+            flow = flows[p] if on else 0.0
+            h = self._node(b, EN_HEAD) - self._node(a, EN_HEAD)
+            pump_on[p] = on
+            pump_flow[p] = flow
+            pump_head[p] = h
+            pump_p[p] = RHO_G * max(flow, 0.0) * max(h, 0.0) / self.efficiency / 1e6 if on else 0.0
+        warnings, self._warnings = self._warnings, []
+        return Snapshot(
+            time_s=t_s, pressure_m=pressure, head_m=head, required_m3s=required,
+            delivered_m3s=delivered, leak_m3s=leak, tank_level_m=levels, link_flow_m3s=flows,
+            pump_on=pump_on, pump_flow_m3s=pump_flow, pump_head_m=pump_head, pump_p_mw=pump_p,
+            warnings=warnings,
+        )
+
+    # --- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Free EPANET's memory and delete the private folder."""
+        if getattr(self, "_en", None) is not None:
+            try:
+                if self._en.fileLoaded:
+                    self._en.ENlib.EN_closeH(self._en._project)
+                    self._close()
+            finally:
+                self._en = None  # type: ignore[assignment]
+                shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> WaterNetwork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # best effort; close() is the real API
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
+
+
+def _rewrite_lps(inp: Path) -> None:
+    """Rewrite an INP in LPS (SI) units with wntr, in place."""
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(inp))
+    wntr.network.write_inpfile(wn, str(inp), units="LPS", version=2.2)

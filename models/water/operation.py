@@ -1,0 +1,440 @@
+"""Operating a water network through time: power, backup generators, damage, commands, events.
+
+:class:`WaterOperation` is the domain logic behind the mosaik adapter (and usable without
+mosaik). Each exchange step it takes the sets the other simulators send — damaged assets
+(``failed``), de-energised buses (``dead_buses``), pump and valve ``commands`` — applies them
+to a :class:`~twin.models.water.network.WaterNetwork`, solves, and returns the outputs of the
+contract (docs/architecture.md) plus the step's events.
+
+Rules (documented in docs/water.md):
+
+- A pump (station or well) is *powered* while its bus (``power->water`` supplier) is not in
+  ``dead_buses``, or while its backup generator has fuel. The generator holds
+  ``pump_backup_h`` hours of fuel and burns it only during steps in which the bus is dead
+  (it is not refuelled during a run). A pump that loses power is forced off and emits
+  ``pump_stopped`` (cause: the bus's event in ``dead_buses``, coupling ``power->water``);
+  when power returns it emits ``pump_started`` and restarts under its local rule.
+- A damaged pump, pipe, junction, tank or reservoir (``failed``): a pump is forced off; a pipe
+  or valve is closed (``pipe_break="closed"``, crews isolate it) or leaks through an emitter at
+  its upstream junction (``pipe_break="leak"``); a junction leaks; a tank or reservoir is
+  isolated (its links closed). Repair (the asset leaving ``failed``) undoes it.
+- ``commands`` {asset: {"value", "cause_id"}}: a pump runs (value >= 0.5) or stops as
+  commanded while the command is present; a pipe or valve is closed (value < 0.5) or opened.
+  A pump without a command follows its local fallback rule: its own EPANET controls (for built
+  regions a level switch on its tank; a pump without a tank runs whenever powered).
+- A demand junction whose delivered demand is below half its requirement is "out"
+  (``low_pressure`` event, its people count in ``customers_out``). The cause is attributed to the
+  earliest still-active water outage (pump stopped or asset damaged), preferring one in the
+  same district; with no outage active the event has coupling ``simulator`` and no cause.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twin.events import Event, event_id, make_event
+from twin.region.assets import Asset, load_region
+
+from .control import pump_asset_id
+from .network import EN_PUMP, WaterNetwork
+
+logger = logging.getLogger(__name__)
+
+SECTOR = "water"
+NETWORK_ASSET = "water/network/epanet"
+DEFAULT_PROCESS_PLANTS: tuple[str, ...] = ("power/plant/central",)
+PROCESS_JUNCTION = "process"
+OUT_SHARE = 0.5  # a junction delivering under half its requirement counts its people as out
+NEGATIVE_PRESSURE_M = -0.01  # tolerance below which a demand junction's pressure is negative
+PERSON_M3S = 0.150 / 86400.0  # to estimate people from demand on foreign networks
+_VALVE_TYPES = {3, 4, 5, 6, 7, 8}
+
+
+class WaterOperationError(ValueError):
+    """A bad parameter for the water operation."""
+
+
+@dataclass
+class PumpState:
+    """What the operation knows about one pump (station or well)."""
+
+    asset_id: str
+    name: str
+    district: str
+    bus: str | None
+    fuel_s: int  # backup generator fuel, seconds of running
+    available: bool = True  # powered and not damaged
+    on_generator: bool = False
+    down_event: str = ""  # pump_stopped event id while unavailable
+    forced_reason: str = ""  # "outage" | "command" | ""
+
+
+@dataclass
+class StepOutput:
+    """The contract outputs of one step."""
+
+    load_p_mw: dict[str, float]
+    tank_level_m: dict[str, float]
+    pump_on: dict[str, bool]
+    process_pressure_m: dict[str, float]
+    series: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
+
+
+class WaterOperation:
+    """See the module docstring. ``assets`` and ``power_suppliers`` come from the region;
+    without them ids are derived from EPANET names and pumps have no bus."""
+
+    def __init__(
+        self,
+        inp_path: str | Path,
+        *,
+        assets: list[Asset] | None = None,
+        power_suppliers: Mapping[str, str] | None = None,
+        step_s: int = 300,
+        duration_s: int = 169 * 3600,
+        pump_backup_h: float = 0.0,
+        efficiency: float = 0.75,
+        minimum_pressure_m: float | None = None,
+        required_pressure_m: float | None = None,
+        pipe_break: str = "closed",
+        leak_area_frac: float = 0.1,
+        junction_leak_area_m2: float = 0.005,
+        process_plants: tuple[str, ...] | list[str] = DEFAULT_PROCESS_PLANTS,
+        work_dir: str | Path | None = None,
+    ) -> None:
+        if pipe_break not in ("closed", "leak"):
+            raise WaterOperationError(f"pipe_break must be 'closed' or 'leak', got {pipe_break!r}")
+        if pump_backup_h < 0:
+            raise WaterOperationError(f"pump_backup_h must be >= 0, got {pump_backup_h}")
+        self.net = WaterNetwork(
+            inp_path, step_s=step_s, duration_s=duration_s, efficiency=efficiency,
+            work_dir=work_dir, minimum_pressure_m=minimum_pressure_m,
+            required_pressure_m=required_pressure_m,
+        )
+        self.step_s = int(step_s)
+        self.pipe_break = pipe_break
+        self.leak_area_frac = float(leak_area_frac)
+        self.junction_leak_area_m2 = float(junction_leak_area_m2)
+        net = self.net
+        by_id = {a["id"]: a for a in assets or [] if a["sector"] == SECTOR}
+        suppliers = dict(power_suppliers or {})
+
+        # EPANET name -> asset id, and back
+        self.node_asset: dict[str, str] = {}
+        for n in net.junctions:
+            self.node_asset[n] = f"water/junction/{n}"
+        for n in net.tanks:
+            self.node_asset[n] = f"water/tank/{n}"
+        for n in net.reservoirs:
+            self.node_asset[n] = f"water/reservoir/{n}"
+        self.link_asset: dict[str, str] = {}
+        for lid in net.link_ids:
+            kind = net.link_type[lid]
+            if kind == EN_PUMP:
+                aid = pump_asset_id(lid, net.link_nodes(lid)[0])
+                if aid not in by_id and f"water/pump/{lid}" in by_id:
+                    aid = f"water/pump/{lid}"
+            elif kind in _VALVE_TYPES:
+                aid = f"water/valve/{lid}"
+            else:
+                aid = f"water/pipe/{lid}"
+            self.link_asset[lid] = aid
+        self.asset_node = {v: k for k, v in self.node_asset.items()}
+        self.asset_link = {v: k for k, v in self.link_asset.items()}
+
+        def district_of(aid: str) -> str:
+            return by_id[aid]["district"] if aid in by_id else "network"
+
+        self.pumps: dict[str, PumpState] = {}
+        for name in net.pumps:
+            aid = self.link_asset[name]
+            self.pumps[aid] = PumpState(aid, name, district_of(aid), suppliers.get(aid),
+                                        round(float(pump_backup_h) * 3600))
+        self.people: dict[str, int] = {}
+        self.district: dict[str, str] = {}
+        for j in net.demand_junctions:
+            aid = self.node_asset[j]
+            self.district[aid] = district_of(aid)
+            if aid in by_id:
+                self.people[aid] = int(by_id[aid]["customers"])
+            else:
+                self.people[aid] = round(net.base_demand_m3s[j] / PERSON_M3S)
+        self.districts = sorted(set(self.district.values()))
+        self.process_plants = list(process_plants) if PROCESS_JUNCTION in net.junctions else []
+
+        self._failed: dict[str, str] = {}
+        self._link_closers: dict[str, set[str]] = {}
+        self._leaks: dict[str, dict[str, float]] = {}  # node -> {cause asset: area}
+        self._pump_failed: dict[str, str] = {}  # pump asset -> failure event id
+        self._commands_links: set[str] = set()
+        self._outages: dict[str, tuple[int, str]] = {}  # event id -> (time, district)
+        self._out: set[str] = set()
+        self._negative: set[str] = set()
+        self._warn_codes: set[int] = set()
+        self._pump_on_prev: dict[str, bool] = {}
+
+    @classmethod
+    def from_region(cls, region_dir: str | Path, **kwargs: Any) -> WaterOperation:
+        """Open the ``water.inp`` of a built region with its assets and power suppliers;
+        ``pump_backup_h`` defaults to the region's configuration parameter."""
+        region = load_region(region_dir)
+        kwargs.setdefault("pump_backup_h", float(region.params.get("pump_backup_h", 0.0)))
+        return cls(region.path("water"), assets=region.assets,
+                   power_suppliers=region.suppliers("power->water"), **kwargs)
+
+    # --- damage -------------------------------------------------------------------------------
+    def _close(self, link: str, reason: str) -> None:
+        closers = self._link_closers.setdefault(link, set())
+        if not closers:
+            if self.net.link_type[link] == EN_PUMP:
+                pass  # pumps are handled by the pump logic
+            else:
+                self.net.close_link(link)
+        closers.add(reason)
+
+    def _reopen(self, link: str, reason: str) -> None:
+        closers = self._link_closers.get(link, set())
+        closers.discard(reason)
+        if not closers and link in self._link_closers:
+            del self._link_closers[link]
+            if self.net.link_type[link] != EN_PUMP:
+                self.net.open_link(link)
+
+    def _set_leak(self, node: str, reason: str, area: float | None) -> None:
+        leaks = self._leaks.setdefault(node, {})
+        if area is None:
+            leaks.pop(reason, None)
+        else:
+            leaks[reason] = area
+        self.net.set_leak(node, sum(leaks.values()))
+
+    def _leak_node(self, link: str) -> str | None:
+        a, b = self.net.link_nodes(link)
+        for n in (a, b):
+            if n in self.net.junctions:
+                return n
+        return None
+
+    def _apply_damage(self, aid: str, cause: str, on: bool) -> None:
+        """Apply (``on``) or undo the damage of one asset."""
+        if aid in self.pumps:
+            if on:
+                self._pump_failed[aid] = cause
+            else:
+                self._pump_failed.pop(aid, None)
+            return
+        if aid in self.asset_link:
+            link = self.asset_link[aid]
+            if self.pipe_break == "leak" and self.net.link_type[link] not in _VALVE_TYPES:
+                node = self._leak_node(link)
+                if node is not None:
+                    d = self._pipe_diameter_m(link)
+                    area = self.leak_area_frac * math.pi * d * d / 4.0
+                    self._set_leak(node, aid, area if on else None)
+                    return
+            (self._close if on else self._reopen)(link, aid)
+            return
+        if aid in self.asset_node:
+            node = self.asset_node[aid]
+            if node in self.net.junctions:
+                self._set_leak(node, aid, self.junction_leak_area_m2 if on else None)
+                return
+            for link in self.net.link_ids:  # tank / reservoir: isolate it
+                if node in self.net.link_nodes(link):
+                    if link in self.net.pumps:
+                        pid = self.link_asset[link]
+                        if on:
+                            self._pump_failed[pid] = cause
+                        else:
+                            self._pump_failed.pop(pid, None)
+                    else:
+                        (self._close if on else self._reopen)(link, aid)
+            return
+        logger.debug("water: ignoring damage of unknown asset %s", aid)
+
+    def _pipe_diameter_m(self, link: str) -> float:
+        d = self.net._link(self.net.link_index(link), 0)  # EN_DIAMETER, mm in SI units
+        return d / 1000.0
+
+    # --- one step -----------------------------------------------------------------------------
+    def step(
+        self,
+        t_s: int,
+        failed: Mapping[str, str] | None = None,
+        dead_buses: Mapping[str, str] | None = None,
+        commands: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> StepOutput:
+        """Apply this step's inputs, solve at ``t_s`` and return the outputs and events."""
+        failed = {k: v for k, v in (failed or {}).items() if k.startswith("water/")}
+        dead = dict(dead_buses or {})
+        commands = dict(commands or {})
+        events: list[Event] = []
+
+        def emit(aid: str, kind: str, value: float, cause: str, coupling: str) -> Event:
+            ev = make_event(t_s, SECTOR, aid, kind, value, cause, coupling)
+            events.append(ev)
+            return ev
+
+        # damage and repair
+        for aid in sorted(set(self._failed) - set(failed)):
+            cause = self._failed.pop(aid)
+            self._apply_damage(aid, cause, on=False)
+            self._outages.pop(cause or f"failed:{aid}", None)
+        for aid in sorted(set(failed) - set(self._failed)):
+            self._failed[aid] = failed[aid]
+            self._apply_damage(aid, failed[aid], on=True)
+            self._outages[failed[aid] or f"failed:{aid}"] = (t_s, self._district_of_asset(aid))
+
+        # link commands (crews / remote valves)
+        link_cmds = {a: c for a, c in commands.items() if a in self.asset_link and a not in self.pumps}
+        for aid in sorted(self._commands_links - set(link_cmds)):
+            self._reopen(self.asset_link[aid], "command")
+        self._commands_links = set()
+        for aid, cmd in sorted(link_cmds.items()):
+            if float(cmd.get("value", 1.0)) < 0.5:
+                self._close(self.asset_link[aid], "command")
+                self._commands_links.add(aid)
+            else:
+                self._reopen(self.asset_link[aid], "command")
+
+        # pumps: power, generator, damage, commands
+        for aid, ps in self.pumps.items():
+            bus_dead = ps.bus is not None and ps.bus in dead
+            bus_cause = dead.get(ps.bus, "") if ps.bus is not None else ""
+            on_gen = bus_dead and ps.fuel_s > 0
+            if on_gen and not ps.on_generator:
+                emit(aid, "backup_started", ps.fuel_s / 3600.0, bus_cause, "power->water")
+            ps.on_generator = on_gen
+            powered = not bus_dead or on_gen
+            damaged = aid in self._pump_failed or self._link_closers.get(ps.name)
+            available = powered and not damaged
+            if ps.available and not available:
+                if not powered:
+                    ev = emit(aid, "pump_stopped", 0.0, bus_cause, "power->water")
+                    ps.down_event = ev["event_id"]
+                    self._outages[ps.down_event] = (t_s, ps.district)
+                else:
+                    ps.down_event = self._pump_failed.get(aid, "")
+            elif not ps.available and available:
+                if ps.down_event and ps.down_event in self._outages and ps.down_event.endswith(
+                    "|pump_stopped"
+                ):
+                    cause = event_id(t_s, ps.bus, "energised") if ps.bus else ""
+                    emit(aid, "pump_started", 1.0, cause, "power->water")
+                    self._outages.pop(ps.down_event, None)
+                ps.down_event = ""
+            ps.available = available
+            cmd = commands.get(aid)
+            if not available:
+                self.net.set_pump(ps.name, False)
+                ps.forced_reason = "outage"
+            elif cmd is not None:
+                self.net.set_pump(ps.name, float(cmd.get("value", 1.0)) >= 0.5)
+                ps.forced_reason = "command"
+            elif ps.forced_reason:
+                self.net.release_pump(ps.name, on=True if ps.forced_reason == "outage" else None)
+                ps.forced_reason = ""
+
+        snap = self.net.step(t_s)
+
+        # fuel burns during steps in which the bus is dead
+        for aid, ps in self.pumps.items():
+            if ps.on_generator:
+                ps.fuel_s = max(0, ps.fuel_s - self.step_s)
+                if ps.fuel_s == 0:
+                    emit(aid, "fuel_exhausted", 0.0, dead.get(ps.bus or "", ""), "power->water")
+
+        # operational pump switching (local rule or commands)
+        pump_on = {aid: bool(snap.pump_on[ps.name]) for aid, ps in self.pumps.items()}
+        for aid, on in pump_on.items():
+            prev = self._pump_on_prev.get(aid)
+            if prev is not None and prev != on and self.pumps[aid].available:
+                cmd = commands.get(aid)
+                emit(aid, "pump_on" if on else "pump_off", 1.0 if on else 0.0,
+                     str(cmd.get("cause_id", "")) if cmd else "",
+                     "control" if cmd else "policy")
+        self._pump_on_prev = pump_on
+
+        # junction service and pressure
+        req = {self.node_asset[j]: v for j, v in snap.required_m3s.items()}
+        dlv = {self.node_asset[j]: v for j, v in snap.delivered_m3s.items()}
+        pres = {self.node_asset[j]: snap.pressure_m[j] for j in self.net.demand_junctions}
+        for aid in sorted(req):
+            out = req[aid] > 0 and dlv[aid] < OUT_SHARE * req[aid]
+            if out and aid not in self._out:
+                cause, coupling = self._attribute(self.district[aid])
+                emit(aid, "low_pressure", pres[aid], cause, coupling)
+                self._out.add(aid)
+            elif not out and aid in self._out:
+                emit(aid, "pressure_ok", pres[aid], "", "water")
+                self._out.discard(aid)
+            neg = pres[aid] < NEGATIVE_PRESSURE_M
+            if neg and aid not in self._negative:
+                emit(aid, "negative_pressure", pres[aid], "", "simulator")
+                self._negative.add(aid)
+            elif not neg:
+                self._negative.discard(aid)
+        codes = {code for _, code in snap.warnings}
+        for code in sorted(codes - self._warn_codes):
+            emit(NETWORK_ASSET, "epanet_warning", float(code), "", "simulator")
+        self._warn_codes = codes
+
+        tank_level = {self.node_asset[n]: v for n, v in snap.tank_level_m.items()}
+        load = {
+            aid: (0.0 if ps.on_generator else snap.pump_p_mw[ps.name])
+            for aid, ps in self.pumps.items()
+        }
+        process = {}
+        if self.process_plants:
+            p = snap.pressure_m[PROCESS_JUNCTION]
+            process = {plant: p for plant in self.process_plants}
+
+        d_req = {d: 0.0 for d in self.districts}
+        d_dlv = {d: 0.0 for d in self.districts}
+        d_out = {d: 0.0 for d in self.districts}
+        for aid in req:
+            d = self.district[aid]
+            d_req[d] += req[aid]
+            d_dlv[d] += dlv[aid]
+            if aid in self._out:
+                d_out[d] += self.people[aid]
+        series: dict[str, Any] = {
+            "required_m3s": sum(req.values()),
+            "delivered_m3s": sum(dlv.values()),
+            "leak_m3s": sum(snap.leak_m3s.values()),
+            "district_required_m3s": d_req,
+            "district_delivered_m3s": d_dlv,
+            "customers_out": d_out,
+            "tank_level_m": tank_level,
+            "pump_on": {aid: 1.0 if on else 0.0 for aid, on in pump_on.items()},
+            "pump_flow_m3s": {aid: snap.pump_flow_m3s[ps.name] for aid, ps in self.pumps.items()},
+            "pump_p_mw": {aid: snap.pump_p_mw[ps.name] for aid, ps in self.pumps.items()},
+            "pump_powered": {aid: 1.0 if ps.available else 0.0 for aid, ps in self.pumps.items()},
+            "fuel_h": {aid: ps.fuel_s / 3600.0 for aid, ps in self.pumps.items()},
+            "junction_pressure_m": pres,
+            "junction_required_m3s": req,
+            "junction_delivered_m3s": dlv,
+        }
+        return StepOutput(load, tank_level, pump_on, process, series, events)
+
+    def _district_of_asset(self, aid: str) -> str:
+        if aid in self.pumps:
+            return self.pumps[aid].district
+        return self.district.get(aid, "")
+
+    def _attribute(self, district: str) -> tuple[str, str]:
+        """The cause of a junction going out: the earliest active outage, same district first."""
+        if not self._outages:
+            return "", "simulator"
+        ranked = sorted(self._outages.items(), key=lambda kv: (kv[1][1] != district, kv[1][0], kv[0]))
+        cause = ranked[0][0]
+        return ("" if cause.startswith("failed:") else cause), "water"
+
+    def close(self) -> None:
+        self.net.close()
