@@ -367,17 +367,12 @@ class IctNetwork:
         return ""
 
     # ----- attacks (false data) -------------------------------------------------------
-    def compromise(self, sites: Mapping[str, str]) -> None:
-        """Mark sites as compromised by an attack (site -> attack event id); first one wins."""
-        for s, cause in sites.items():
-            if s not in self.graph:
-                raise IctRegionError(f"cannot compromise unknown ICT site {s!r}")
-            self.compromised.setdefault(s, cause)
-
-    def restore(self, sites: Iterable[str]) -> None:
-        """Clear the compromise of sites (an attack ended)."""
-        for s in sites:
-            self.compromised.pop(s, None)
+    def set_compromised(self, sites: Mapping[str, str]) -> None:
+        """The sites currently compromised by false-data attacks (site -> attack event id)."""
+        unknown = sorted(set(sites) - set(self.sites))
+        if unknown:
+            raise IctRegionError(f"cannot compromise unknown ICT sites {unknown[:5]}")
+        self.compromised = dict(sites)
 
     # ----- views ----------------------------------------------------------------------
     @property

@@ -113,7 +113,7 @@ class IctSim(mosaik_api_v3.Simulator):
         )
         for s, cause in self.attacks.taken_down.items():
             failed.setdefault(s, cause)
-        self.net.compromised = dict(self.attacks.compromised)
+        self.net.set_compromised(self.attacks.compromised)
         events += self.net.step(time, self.step_s, failed, dead_buses)
         self.events = events
         self.time_s = time
