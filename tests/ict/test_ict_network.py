@@ -124,7 +124,7 @@ def _elements(net: IctNetwork) -> list[str]:
     return sorted(net.sites) + sorted(net.links)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), configuration=st.sampled_from(["centralised", "decentralised",
                                                       "anchor_towns"]))
 def test_incremental_reachability_equals_bfs(nets, data, configuration):

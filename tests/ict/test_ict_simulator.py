@@ -85,7 +85,7 @@ def test_unknown_output_is_an_error(region0):
         sim.get_data({"ict": ["nonsense"]})
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_reachability_through_mosaik_equals_bfs(region0, data):
     root, region, g, eps = region0
