@@ -1,0 +1,86 @@
+"""Small grids shipped as functions, for tests, examples and benchmarks (pandapower style)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from twin.region.assets import REGION_FILE, SECTOR_FILES
+
+
+def power_region(out_dir: str | Path, size: str = "small", configuration: str = "centralised",
+                 seed: int = 1) -> Path:
+    """A region folder holding only the power sector: ``power.json`` and ``region.json``.
+
+    The full region builder adds the other sectors and the coupled loads; this is enough
+    for :class:`~twin.models.power.grid.PowerGrid` and :class:`~twin.models.power.simulator.PowerSim`.
+    """
+    from twin.models.power.build import build
+
+    from twin.region.layout import make_layout
+    from twin.region.params import params_for
+
+    out_dir = Path(out_dir)
+    layout = make_layout(size, seed=seed)
+    params = params_for(configuration)
+    assets = build(layout, params, configuration, out_dir)
+    (out_dir / REGION_FILE).write_text(json.dumps({
+        "configuration": configuration, "params": params.model_dump(), "layout": layout.to_dict(),
+        "assets": assets, "dependencies": [], "cost": {},
+    }))
+    return out_dir
+
+
+def lossless_island_feeder(load_mw: float = 0.5, battery_mwh: float = 1.0, battery_mw: float = 2.0):
+    """Grid -- line L1 -- bus B (grid-forming battery) -- lossless line L2 -- bus C (load).
+
+    Both lines have zero resistance, so when ``power/line/L1`` fails the battery delivers
+    exactly ``load_mw`` (no losses, no reactive load) and lasts ``battery_mwh / load_mw``
+    hours: the hand computation of the islanding test.
+    """
+    import pandapower as pp
+
+    net = pp.create_empty_network(name="lossless-island")
+    a = pp.create_bus(net, 20.0, name="power/bus/A", geodata=(0.0, 0.0))
+    b = pp.create_bus(net, 20.0, name="power/bus/B", geodata=(1000.0, 0.0))
+    c = pp.create_bus(net, 20.0, name="power/bus/C", geodata=(2000.0, 0.0))
+    pp.create_ext_grid(net, a, vm_pu=1.0, name="power/ext_grid/grid")
+    for name, f, t in (("power/line/L1", a, b), ("power/line/L2", b, c)):
+        pp.create_line_from_parameters(net, f, t, length_km=1.0, r_ohm_per_km=0.0, x_ohm_per_km=0.1,
+                                       c_nf_per_km=0.0, max_i_ka=0.4, name=name)
+    pp.create_load(net, c, p_mw=load_mw, q_mvar=0.0, name="power/load/C", district="village",
+                   customers=100, critical=False, category="household")
+    pp.create_storage(net, b, p_mw=0.0, max_e_mwh=battery_mwh, soc_percent=100.0, min_e_mwh=0.0,
+                      max_p_mw=battery_mw, min_p_mw=-battery_mw, name="power/microgrid/village",
+                      type="grid_forming", district="village", customers=100)
+    return net
+
+
+def shedding_feeder():
+    """Grid -- line L1 -- bus B with a microgrid battery rated 1.0 MW and four loads.
+
+    Loads on B: households 0.6 MW, a pump (``water/pump/P1``) 0.3 MW, the hospital 0.3 MW,
+    an ICT site (``ict/site/S1``) 0.2 MW: 1.4 MW against 1.0 MW once L1 fails, so some
+    load must go, in the shedding order.
+    """
+    import pandapower as pp
+
+    net = pp.create_empty_network(name="shedding")
+    a = pp.create_bus(net, 20.0, name="power/bus/A", geodata=(0.0, 0.0))
+    b = pp.create_bus(net, 20.0, name="power/bus/B", geodata=(1000.0, 0.0))
+    pp.create_ext_grid(net, a, vm_pu=1.0, name="power/ext_grid/grid")
+    pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=0.0, x_ohm_per_km=0.1,
+                                   c_nf_per_km=0.0, max_i_ka=0.4, name="power/line/L1")
+    for name, p, crit, cat, cust in (
+        ("power/load/B-1", 0.6, False, "household", 500), ("water/pump/P1", 0.3, True, "water", 0),
+        ("power/load/hospital", 0.3, True, "hospital", 0), ("ict/site/S1", 0.2, True, "ict", 0),
+    ):
+        pp.create_load(net, b, p_mw=p, q_mvar=0.0, name=name, district="town", customers=cust,
+                       critical=crit, category=cat)
+    pp.create_storage(net, b, p_mw=0.0, max_e_mwh=10.0, soc_percent=100.0, min_e_mwh=0.0,
+                      max_p_mw=1.0, min_p_mw=-1.0, name="power/microgrid/town", type="grid_forming",
+                      district="town", customers=500)
+    return net
+
+
+__all__ = ["SECTOR_FILES", "lossless_island_feeder", "power_region", "shedding_feeder"]

@@ -1,0 +1,112 @@
+"""PowerGrid against direct pandapower runs and hand computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandapower as pp
+import pytest
+from twin.models.power.build import add_coupled_loads
+from twin.models.power.grid import PowerGrid
+from twin.models.power.testgrids import lossless_island_feeder, power_region
+
+NOON = 12 * 3600
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory):
+    return power_region(tmp_path_factory.mktemp("central"), "small", "centralised")
+
+
+def _line_between(net, a: str, b: str) -> str:
+    ids = {n: i for i, n in net.bus["name"].items()}
+    m = net.line[(net.line["from_bus"] == ids[a]) & (net.line["to_bus"] == ids[b])]
+    return str(m["name"].iloc[0])
+
+
+def test_line_outage_matches_direct_pandapower(central):
+    grid = PowerGrid.from_file(central / "power.json", seed=3)
+    line = "power/line/F1-2"
+    grid.step(NOON - 300)
+    res = grid.step(NOON, failed={line: "0|power/line/F1-2|failed"})
+    assert res.converged
+    # the direct run: the file as built, the same injections, the line out of service
+    direct = pp.from_json(str(central / "power.json"))
+    for table, col in (("load", "p_mw"), ("load", "q_mvar"), ("gen", "p_mw")):
+        direct[table][col] = grid.net[table][col].to_numpy()
+    direct.line.loc[direct.line["name"] == line, "in_service"] = False
+    pp.runpp(direct, numba=False)
+    names = list(direct.bus["name"])
+    vm_adapter = grid.net.res_bus.loc[direct.bus.index, "vm_pu"].to_numpy()
+    vm_direct = direct.res_bus["vm_pu"].to_numpy()
+    assert np.allclose(np.nan_to_num(vm_adapter, nan=-1), np.nan_to_num(vm_direct, nan=-1), atol=1e-6)
+    p_adapter = grid.net.res_line["p_from_mw"].to_numpy()
+    p_direct = direct.res_line["p_from_mw"].to_numpy()
+    assert np.allclose(np.nan_to_num(p_adapter), np.nan_to_num(p_direct), atol=1e-6)
+    dead = set(res.dead_buses)
+    assert dead == {n for n, v in zip(names, vm_direct, strict=True) if np.isnan(v)}
+    assert dead  # the outage cut somebody off in a radial grid
+
+
+def test_feeder_head_failure_deenergises_downstream_with_cause(central):
+    grid = PowerGrid.from_file(central / "power.json", seed=3)
+    head = _line_between(grid.net, "power/bus/sub-mv", "power/bus/town1-1")
+    cause = "3600|" + head + "|failed"
+    grid.step(0)
+    res = grid.step(300, failed={head: cause})
+    downstream = {"power/bus/town1-1", "power/bus/town1-2", "power/bus/town1-3", "power/bus/village1a-1"}
+    assert set(res.dead_buses) == downstream
+    assert all(c == cause for c in res.dead_buses.values())
+    ev = {e["asset_id"]: e for e in res.events if e["kind"] == "de-energised"}
+    assert set(ev) == downstream
+    assert all(e["cause_id"] == cause and e["coupling"] == "power" for e in ev.values())
+    town1 = res.series["customers_out"]["town1"]
+    households = grid.net.load.loc[grid.net.load["district"] == "town1", "customers"].sum()
+    assert town1 == households
+    assert res.series["district_served_mw"]["town1"] == 0.0
+    # no new events while the state holds; repair re-energises with one event per bus
+    assert not [e for e in grid.step(600, failed={head: cause}).events if e["kind"] == "de-energised"]
+    back = grid.step(900, failed={})
+    assert {e["asset_id"] for e in back.events if e["kind"] == "energised"} == downstream
+    assert back.dead_buses == {}
+
+
+def test_islanded_battery_lasts_hand_computed_duration():
+    load_mw, energy_mwh, step_s = 0.5, 1.0, 300
+    grid = PowerGrid(lossless_island_feeder(load_mw, energy_mwh), step_s=step_s, battery_efficiency=1.0,
+                     household_profile=False)
+    failed = {"power/line/L1": "0|power/line/L1|failed"}
+    served_steps = 0
+    dropped_at = None
+    for k in range(40):
+        res = grid.step(k * step_s, failed=failed)
+        if res.series["load_served_mw"]["power/load/C"] > 0:
+            assert res.series["load_served_mw"]["power/load/C"] == pytest.approx(load_mw)
+            served_steps += 1
+        elif dropped_at is None:
+            dropped_at = k
+            assert "power/bus/C" in res.dead_buses
+            exhausted = [e for e in res.events if e["kind"] == "exhausted"]
+            assert exhausted and res.dead_buses["power/bus/C"] == exhausted[0]["event_id"]
+    expected = energy_mwh / load_mw * 3600 / step_s  # 24 steps = 2 h
+    assert abs(served_steps - expected) <= 1
+    assert dropped_at is not None and abs(dropped_at - expected) <= 1
+
+
+def test_forced_non_convergence_is_an_event_and_the_run_goes_on(tmp_path):
+    region = power_region(tmp_path, "small", "centralised")
+    add_coupled_loads(region, [("water/pump/X", "power/bus/village1a-1", 0.1, True)])
+    grid = PowerGrid.from_file(region / "power.json", seed=3)
+    assert grid.step(0).dead_buses == {}
+    # 40 MW at the end of a village overhead line: within the transformers' rating, so
+    # nothing is shed, but the AC power flow has no solution (voltage collapse)
+    res = grid.step(300, load_p_mw={"water/pump/X": 40.0})
+    assert not res.converged
+    nc = [e for e in res.events if e["kind"] == "non_convergence"]
+    assert len(nc) == 1 and nc[0]["coupling"] == "simulator"
+    assert res.dead_buses and all(c == nc[0]["event_id"] for c in res.dead_buses.values())
+    assert res.series["served_mw"] == 0.0
+    # the run continues: a sane load next step solves and everything is back
+    res2 = grid.step(600, load_p_mw={"water/pump/X": 0.1})
+    assert res2.converged and res2.dead_buses == {}
+    assert res2.series["served_mw"] == pytest.approx(res2.series["demand_mw"])
+    assert {e["kind"] for e in res2.events} == {"energised"}
