@@ -327,9 +327,11 @@ class InterdependentSystem:
                 count[name] = c
             # Only networks that lost nodes through a dependency need another connectivity
             # pass: the others are consistent already.
+            # Every link reads the supplier states of the start of the pass, so a round
+            # moves one dependency hop and the cascade length does not hang on link order.
             dirty = set()
-            for link in self.links:
-                dead_supplier = ~up[link.supplier][link.supplier_idx]
+            dead = [~up[link.supplier][link.supplier_idx] for link in self.links]
+            for link, dead_supplier in zip(self.links, dead, strict=True):
                 if dead_supplier.any():
                     up[link.consumer][link.consumer_idx[dead_supplier]] = False
             for name, mask in up.items():
