@@ -23,14 +23,14 @@ class InputError(Exception):
 
 # Subcommands that live with their feature: each module has ``register(subparsers)``, which
 # adds its parser(s) with ``set_defaults(func=...)``; a func returns the exit code.
-PLUGGED_COMMANDS: tuple[str, ...] = ("twin.region.cli",)
+PLUGGED_COMMANDS: tuple[str, ...] = ("twin.region.cli", "twin.report.cli")
 
 
 def quiet(verbose: bool) -> None:
     """Hide mosaik's banner and INFO logs and pandapower's numba warning unless --verbose."""
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("pandapower", "wntr", "mosaik", "mosaik_api_v3", "numba", "distributed"):
+    for name in ("pandapower", "wntr", "mosaik", "mosaik_api_v3", "numba", "distributed", "asyncio"):
         logging.getLogger(name).setLevel(level if verbose else logging.ERROR)
     if not verbose:
         warnings.filterwarnings("ignore")

@@ -99,7 +99,10 @@ class PowerSection(_Strict):
 
     policy: str = Field(
         "twin.models.power.policy:DefaultPowerPolicy",
-        description="Power policy plug-in `module:Class` loaded by control (batteries, shedding).",
+        description="Power policy plug-in `module:Class` loaded by control (batteries, shedding); see docs/policies.md.",
+    )
+    policy_params: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments of the policy class, e.g. {shed_order = [...]}."
     )
 
 
@@ -179,7 +182,21 @@ class RandomHazard(_Strict):
     types: list[str] = Field(default_factory=list, description="Asset types to consider (all if empty).")
 
 
-Hazard = Annotated[OutageHazard | StormHazard | RandomHazard, Field(discriminator="kind")]
+class CyberHazard(_Strict):
+    """A cyber attack on an ICT site, handled by the ICT layer (models/ict/attacks.py)."""
+
+    kind: Literal["cyber"]
+    target: str = Field(pattern=r"^ict/site/", description="The attacked ICT site, e.g. ict/site/BS3.")
+    at_h: float = Field(ge=0, description="Start, hours from the run start.")
+    mode: Literal["takedown", "false_data"] = Field(description="Take the site down, or make its endpoints report false_value.")
+    spread_probability: float = Field(0.0, ge=0, le=1, description="Chance that the attack spreads to each neighbouring site.")
+    false_value: float | None = Field(None, description="With false_data: the value the compromised endpoints report (e.g. a tank level, m).")
+    duration_h: float | None = Field(None, gt=0, description="Hours until the attack is cleaned up; default: to the end of the run.")
+
+
+Hazard = Annotated[
+    OutageHazard | StormHazard | RandomHazard | CyberHazard, Field(discriminator="kind")
+]
 
 
 class Scenario(_Strict):
@@ -204,6 +221,10 @@ class Scenario(_Strict):
     def to_toml(self) -> str:
         """The resolved scenario (defaults filled in) as TOML: stored in every results file."""
         return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
+
+    def cyber_attacks(self) -> list[dict[str, Any]]:
+        """The cyber entries, as the ICT simulator takes them."""
+        return [h.model_dump(exclude_none=True) for h in self.hazards if isinstance(h, CyberHazard)]
 
     def without_hazards(self) -> Scenario:
         return self.model_copy(update={"hazards": []})
@@ -234,7 +255,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
     for p in loc:
         if isinstance(p, int):
             parts[-1:] = [f"{parts[-1]}[{p}]"] if parts else [f"[{p}]"]
-        elif p in ("outage", "storm", "random") and parts and parts[-1].startswith("hazards["):
+        elif p in ("outage", "storm", "random", "cyber") and parts and parts[-1].startswith("hazards["):
             continue
         else:
             parts.append(str(p))
@@ -357,7 +378,7 @@ def scenario_reference() -> str:
                          ("[traffic]", TrafficSection), ("[control]", ControlSection),
                          ("[repair]", RepairSection)):
         table(title, model)
-    for model in (OutageHazard, StormHazard, RandomHazard):
+    for model in (OutageHazard, StormHazard, RandomHazard, CyberHazard):
         table(f"[[hazards]] kind = \"{model.model_fields['kind'].annotation.__args__[0]}\"", model)
     return "\n".join(lines)
 

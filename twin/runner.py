@@ -26,6 +26,14 @@ REGION_CACHE = ".regions"
 BASELINE_DIR = "baselines"
 
 
+class BaselineError(RuntimeError):
+    """The hazard-free run failed; ``path`` is its (failed) results file."""
+
+    def __init__(self, path: Path, message: str):
+        super().__init__(message)
+        self.path = path
+
+
 @dataclass
 class RunOutcome:
     """What one configuration's run produced."""
@@ -112,7 +120,7 @@ def baseline_for(
     partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose)
     res = _finish(partial, final, error, wall, None)
     if error:
-        raise RuntimeError(f"baseline of {configuration} failed: {error}")
+        raise BaselineError(final, f"baseline of {configuration} failed: {error}")
     return res
 
 
@@ -134,7 +142,10 @@ def run_configuration(
     baseline = None
     if scenario.hazards and scenario.run.baseline:
         t0 = time.perf_counter()
-        baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose)
+        try:
+            baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose)
+        except BaselineError as err:
+            return RunOutcome(configuration, rid, err.path, "failed", str(err), timings=timings)
         timings["baseline_s"] = time.perf_counter() - t0
     partial, error, wall = _execute(scenario, configuration, region, out_dir, rid,
                                     True, mode, verbose)

@@ -62,6 +62,8 @@ COUPLINGS: tuple[Coupling, ...] = (
              "process water for the central plant"),
     # telemetry to control
     Coupling("ict", "control", "unreachable", "unreachable", meaning="which endpoints reach their controller"),
+    Coupling("ict", "control", "falsified", "falsified", meaning="endpoints whose telemetry an attack falsifies"),
+    Coupling("ict", "control", "false_value", "false_value", meaning="the value they report instead"),
     Coupling("water", "control", "tank_level_m", "tank_level_m", meaning="tank telemetry"),
     Coupling("water", "control", "pump_on", "pump_on", meaning="pump telemetry"),
     # commands from control, shifted
@@ -92,10 +94,14 @@ def create_params(scenario: Scenario, region_dir: Path, out_path: Path, hazards:
     return {
         "Incidents": {"region_dir": region, "scenario_toml": run_scenario.to_toml()},
         "Power": {"region_dir": region, "seed": seed},
-        "Water": {"region_dir": region, "seed": seed, **scenario.water.model_dump()},
+        "Water": {"region_dir": region, "seed": seed, "hours": scenario.run.hours,
+                  "minimum_pressure_m": scenario.water.minimum_pressure_m,
+                  "required_pressure_m": scenario.water.required_pressure_m},
         "Traffic": {"region_dir": region, "seed": seed, **scenario.traffic.model_dump()},
-        "ICT": {"region_dir": region, "seed": seed},
+        "ICT": {"region_dir": region, "seed": seed, "attacks": run_scenario.cyber_attacks(),
+                "handle_takedowns": True},
         "Control": {"region_dir": region, "seed": seed, "power_policy": scenario.power.policy,
+                    "power_policy_params": scenario.power.policy_params,
                     **scenario.control.model_dump()},
         "Recorder": {"out_path": str(out_path)},
     }

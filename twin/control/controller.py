@@ -32,19 +32,20 @@ class Decisions:
 class Controller:
     """Remote control of a region: pump schedules, power policy, signal coordination."""
 
-    def __init__(self, region: RegionInfo, power_policy: str | None, water_schedule: bool = True):
+    def __init__(self, region: RegionInfo, power_policy: str | None, water_schedule: bool = True,
+                 power_policy_params: Mapping[str, Any] | None = None):
         from twin.models.water.control import pump_tanks
 
         self.region = region
         self.endpoints = {a["id"] for a in region.assets if a["needs_ict"]}
         self.water_schedule = water_schedule
-        self.pump_tank = pump_tanks(region)
+        self.pump_tank, self.tank_thresholds = pump_tanks(region.path("water"))
         self.signals = sorted(a["id"] for a in region.assets_of("traffic", "signal"))
         self.policy = None
         if power_policy:
             from twin.models.power.policy import load_policy
 
-            self.policy = load_policy(power_policy)
+            self.policy = load_policy(power_policy, **dict(power_policy_params or {}))
         self._last: dict[str, float] = {}
 
     def decide(
@@ -54,24 +55,40 @@ class Controller:
         tank_level_m: Mapping[str, float],
         pump_on: Mapping[str, bool],
         power_telemetry: Mapping[str, Any] | None,
+        falsified: Mapping[str, str] | None = None,
+        false_value: Mapping[str, float] | None = None,
     ) -> Decisions:
-        """Commands for the next step (they arrive one step later: time-shifted)."""
+        """Commands for the next step (they arrive one step later: time-shifted).
+
+        ``falsified`` {endpoint: attack event} and ``false_value`` {endpoint: value} come from
+        the ICT layer: a tank reading whose telemetry path is compromised is replaced by the
+        attacker's value, and every command decided on it names the attack as its cause.
+        """
         from twin.models.water.control import schedule_pumps
 
         d = Decisions()
+        falsified, false_value = falsified or {}, false_value or {}
         reachable = self.endpoints.difference(unreachable)
         if self.water_schedule:
-            seen_levels = {
-                tank: level for tank, level in tank_level_m.items()
-                if tank not in unreachable
-            }
-            wanted = schedule_pumps(seen_levels, {p: bool(v) for p, v in pump_on.items()},
-                                    self.pump_tank)
+            levels: dict[str, float] = {}
+            lie: dict[str, str] = {}  # tank -> attack event behind its reading
+            for tank, level in tank_level_m.items():
+                if tank in unreachable:
+                    continue
+                source = tank if tank in falsified else next(
+                    (p for p, t in self.pump_tank.items() if t == tank and p in falsified), None)
+                if source is not None and source in false_value:
+                    levels[tank], lie[tank] = float(false_value[source]), falsified[source]
+                else:
+                    levels[tank] = level
+            wanted = schedule_pumps(levels, self.pump_tank, self.tank_thresholds,
+                                    {p: bool(v) for p, v in pump_on.items()})
             for pump, on in sorted(wanted.items()):
                 if pump in reachable:
-                    d.water[pump] = {"value": 1.0 if on else 0.0, "cause_id": ""}
+                    cause = lie.get(self.pump_tank.get(pump, ""), "")
+                    d.water[pump] = {"value": 1.0 if on else 0.0, "cause_id": cause}
         if self.policy is not None and power_telemetry:
-            for asset, cmd in sorted(self.policy.decide(time_s, dict(power_telemetry)).items()):
+            for asset, cmd in sorted(self.policy.decide(dict(power_telemetry)).items()):
                 if asset not in self.endpoints or asset in reachable:
                     d.power[asset] = cmd
         for signal in self.signals:
@@ -83,8 +100,9 @@ class Controller:
                 value = float(cmd["value"])
                 if self._last.get(key) != value:
                     self._last[key] = value
+                    cause = str(cmd.get("cause_id", ""))
                     d.events.append(
-                        make_event(time_s, "control", asset, "command", value,
-                                   str(cmd.get("cause_id", "")), "control")
+                        make_event(time_s, "control", asset, "command", value, cause,
+                                   "ict->control" if cause else "control")
                     )
         return d

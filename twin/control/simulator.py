@@ -16,9 +16,9 @@ META = {
     "models": {
         "Control": {
             "public": True,
-            "params": ["region_dir", "seed", "power_policy", "water_schedule"],
+            "params": ["region_dir", "seed", "power_policy", "power_policy_params", "water_schedule"],
             "attrs": [
-                "unreachable", "tank_level_m", "pump_on", "dead_buses", "telemetry", "failed",
+                "unreachable", "falsified", "false_value", "tank_level_m", "pump_on", "dead_buses", "telemetry", "failed",
                 "power_commands", "water_commands", "traffic_commands", "series", "events",
             ],
             "trigger": [],
@@ -49,10 +49,12 @@ class ControlSim(mosaik_api_v3.Simulator):
         return self.meta
 
     def create(self, num: int, model: str, region_dir: str, seed: int = 0,
-               power_policy: str | None = None, water_schedule: bool = True) -> list[dict]:
+               power_policy: str | None = None, water_schedule: bool = True,
+               power_policy_params: dict[str, Any] | None = None) -> list[dict]:
         if num != 1 or self.controller is not None:
             raise ValueError("ControlSim supports exactly one entity")
-        self.controller = Controller(load_region(region_dir), power_policy, water_schedule)
+        self.controller = Controller(load_region(region_dir), power_policy, water_schedule,
+                                     power_policy_params)
         return [{"eid": "control", "type": model}]
 
     def step(self, time: int, inputs: dict, max_advance: int | None = None) -> int:
@@ -61,7 +63,8 @@ class ControlSim(mosaik_api_v3.Simulator):
         telemetry = _merged(data.get("telemetry")) or None
         self.decisions = self.controller.decide(
             int(time), _merged(data.get("unreachable")), _merged(data.get("tank_level_m")),
-            _merged(data.get("pump_on")), telemetry,
+            _merged(data.get("pump_on")), telemetry, _merged(data.get("falsified")),
+            _merged(data.get("false_value")),
         )
         return int(time) + self.step_s
 

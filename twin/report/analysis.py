@@ -1,0 +1,124 @@
+"""What the figures show, as pure functions of a run (testable without drawing anything).
+
+- the worst moment: the step where the mean of the sectors' performance is lowest;
+- the assets failed at a given time: their last failure event by then has no recovery yet;
+- customer-outage hours per household by district, as excess over the baseline;
+- the causal forest of failures, in full or grouped by depth, sector, asset type and kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from twin.events import RECOVERY_KINDS, Event, is_failure
+from twin.metrics import cascade_depths, customer_outage_by_district
+from twin.results import Results
+
+
+def worst_moment(curves: dict[str, np.ndarray]) -> int:
+    """Index of the step with the lowest mean performance over the sectors (first if tied)."""
+    stack = [np.asarray(c, float) for c in curves.values() if len(c)]
+    if not stack:
+        return 0
+    n = min(len(c) for c in stack)
+    mean = np.mean([c[:n] for c in stack], axis=0)
+    return int(np.argmin(mean))
+
+
+def failed_at(r: Results, time_s: int) -> dict[str, Event]:
+    """Assets failed at ``time_s``: asset id -> its last failure event at or before ``time_s``
+    with no recovery event after it (up to ``time_s``). Events of things outside the asset
+    table (hazards, whole networks) are left out."""
+    known = set(map(str, r.assets["id"]))
+    state: dict[str, Event] = {}
+    for e in sorted(r.events, key=lambda e: e["time_s"]):  # stable: log order within a step
+        if e["time_s"] > time_s or e["asset_id"] not in known:
+            continue
+        if is_failure(e["kind"]):
+            state[e["asset_id"]] = e
+        elif e["kind"] in RECOVERY_KINDS:
+            state.pop(e["asset_id"], None)
+    return state
+
+
+@dataclass(frozen=True)
+class DistrictOutage:
+    """Customer-outage hours of one district (power + water, excess over the baseline)."""
+
+    district: str
+    rural: bool
+    households: float
+    outage_h: float
+
+    @property
+    def per_household_h(self) -> float:
+        return self.outage_h / max(self.households, 1.0)
+
+
+def district_outage(run: Results, baseline: Results | None) -> list[DistrictOutage]:
+    """Per district: sum over power and water of customer-hours out, minus the baseline's,
+    floored at 0 (as :func:`twin.metrics.equity` counts them)."""
+    ids = [str(d) for d in run.districts["id"]]
+    hours = np.zeros(len(ids))
+    for sector in ("power", "water"):
+        a = customer_outage_by_district(run, sector)
+        b = customer_outage_by_district(baseline, sector) if baseline is not None else {}
+        hours += np.array([a.get(d, 0.0) - b.get(d, 0.0) for d in ids])
+    hours = np.maximum(hours, 0.0)
+    return [
+        DistrictOutage(d, bool(rural), float(hh), float(h))
+        for d, rural, hh, h in zip(ids, run.districts["rural"], run.districts["households"], hours,
+                                   strict=True)
+    ]
+
+
+def _asset_type(asset_id: str) -> str:
+    parts = asset_id.split("/")
+    return parts[1] if len(parts) >= 3 else parts[0]
+
+
+def cascade_forest(r: Results) -> nx.DiGraph:
+    """The causal forest of a run's failures: every failure event and its causes up to the roots.
+
+    Nodes are event ids with ``sector``, ``asset_id``, ``kind``, ``time_s`` and ``depth``
+    (0 for a root); an edge cause -> effect carries the ``coupling`` of the effect.
+    """
+    by_id = {e["event_id"]: e for e in r.events}
+    depths = cascade_depths(r.events)
+    g = nx.DiGraph()
+    for e in r.events:
+        if not is_failure(e["kind"]):
+            continue
+        cur: Event | None = e
+        while cur is not None and cur["event_id"] not in g:
+            g.add_node(cur["event_id"], sector=cur["sector"], asset_id=cur["asset_id"], kind=cur["kind"],
+                       time_s=cur["time_s"], depth=depths[cur["event_id"]])
+            cause = by_id.get(cur["cause_id"])
+            if cause is not None:
+                g.add_edge(cause["event_id"], cur["event_id"], coupling=cur["coupling"])
+            cur = cause  # stops at a node already in the graph: its ancestors are in too
+    return g
+
+
+def group_forest(g: nx.DiGraph) -> nx.DiGraph:
+    """The forest with events grouped by (depth, sector, asset type, kind): node attribute
+    ``count`` says how many events a group holds, edge attribute ``count`` how many links."""
+    out = nx.DiGraph()
+    key = {}
+    for n, a in g.nodes(data=True):
+        k = (a["depth"], a["sector"], _asset_type(a["asset_id"]), a["kind"])
+        key[n] = k
+        if k in out:
+            out.nodes[k]["count"] += 1
+        else:
+            out.add_node(k, depth=a["depth"], sector=a["sector"], asset_type=k[2], kind=a["kind"], count=1)
+    for u, v, a in g.edges(data=True):
+        ku, kv = key[u], key[v]
+        if out.has_edge(ku, kv):
+            out.edges[ku, kv]["count"] += 1
+        else:
+            out.add_edge(ku, kv, coupling=a["coupling"], count=1)
+    return out

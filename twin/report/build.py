@@ -1,0 +1,167 @@
+"""``twin report``: figures, a self-contained HTML page and a CSV of metrics for a set of runs."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from twin.metrics import HEADLINE, SECTORS
+from twin.report.collect import Run, discover, load_run
+from twin.report.figures import FIGURES, mean_ci, by_configuration
+from twin.report.tables import format_number, progress
+
+log = logging.getLogger(__name__)
+
+META_COLUMNS: tuple[str, ...] = ("run_id", "configuration", "seed", "status", "baseline", "path")
+
+# The metrics the report's summary shows, with labels; the CSV and the full table hold all.
+SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
+    *HEADLINE,
+    ("secondary_failures_customers", "secondary failures, customer-weighted"),
+    ("primary_failures", "primary failures"),
+    ("cascade_depth_max", "cascade depth (max)"),
+    ("cascade_amplification", "cascade amplification (secondary / primary)"),
+    ("cross_sector_hops", "cross-sector hops"),
+    *((f"resilience_loss_{s}_h", f"resilience loss {s} (h)") for s in SECTORS),
+    *((f"min_performance_{s}", f"minimum performance {s}") for s in SECTORS),
+    *((f"time_to_recover_{s}_h", f"time to recover {s} (h)") for s in SECTORS),
+    ("equity_rural_urban_ratio", "rural / urban outage per household"),
+    ("equity_gini", "Gini of outage per household"),
+    ("cost_index_meur", "cost proxy (indicative M EUR)"),
+)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What ``write_report`` wrote."""
+
+    figures: dict[str, Path]
+    html: Path
+    csv: Path
+    runs: list[Run]
+
+
+def metric_columns(runs: Sequence[Run]) -> list[str]:
+    """Every metric name any run has, sorted."""
+    return sorted({k for r in runs for k in r.metrics})
+
+
+def _csv_value(v: float | None) -> str:
+    if v is None:
+        return ""
+    return format(float(v), ".10g")
+
+
+def write_csv(runs: Sequence[Run], path: Path) -> Path:
+    """One row per run: what ran, then every metric (empty where a run lacks one)."""
+    cols = metric_columns(runs)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*META_COLUMNS, *cols])
+        for r in runs:
+            meta = [r.run_id, r.configuration, r.seed, r.results.status,
+                    "" if r.baseline is None else str(r.baseline.path), str(r.results.path)]
+            w.writerow([*meta, *(_csv_value(r.metrics.get(k)) for k in cols)])
+    return path
+
+
+def _cell(v: float, ci: float = 0.0, censored: bool = False) -> str:
+    text = format_number(v)
+    if ci and math.isfinite(ci):
+        text += f" ± {format_number(ci)}"
+    if censored:
+        text += " (censored)"
+    return html.escape(text)
+
+
+def _summary_rows(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
+    """Configurations side by side: the mean (± 95 % interval when several seeds)."""
+    groups = by_configuration(runs)
+    header = ["metric", *(f"{c} (n={len(g)})" if len(g) > 1 else c for c, g in groups.items())]
+    rows = []
+    for key, label in SUMMARY_KEYS:
+        if not any(key in r.metrics for r in runs):
+            continue
+        row = [html.escape(label)]
+        for grp in groups.values():
+            mean, ci = mean_ci([r.metrics.get(key, math.nan) for r in grp])
+            flag = key.replace("_h", "_censored") if key.startswith("time_to_recover_") else ""
+            censored = bool(flag) and any(r.metrics.get(flag, 0.0) for r in grp)
+            row.append(_cell(mean, ci, censored))
+        rows.append(row)
+    return header, rows
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
+table{border-collapse:collapse;margin:1em 0;font-size:0.9em}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th:first-child,td:first-child{text-align:left}
+figure{margin:2em 0}figure img{max-width:100%;border:1px solid #eee}
+figcaption{font-weight:bold;margin-bottom:0.5em}
+details{margin:1em 0}
+"""
+
+
+def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, path: Path) -> Path:
+    """A single HTML file with every figure embedded as a data URI (it can be mailed alone)."""
+    run_rows = [[html.escape(r.configuration), str(r.seed), html.escape(r.run_id), html.escape(r.results.status),
+                 "yes" if r.baseline is not None else "no (impact = the run's own totals)",
+                 html.escape(str(r.results.path))] for r in runs]
+    header, rows = _summary_rows(runs)
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<title>twin report</title>", f"<style>{_CSS}</style></head><body>",
+        "<h1>twin report</h1>",
+        f"<p>{len(runs)} run{'s' if len(runs) != 1 else ''}. Impacts are the excess over the hazard-free "
+        "baseline of the same configuration and seed; definitions in docs/metrics.md. "
+        f'All metrics of every run: <a href="{html.escape(csv_path.name)}">{html.escape(csv_path.name)}</a>.</p>',
+        "<h2>Runs</h2>",
+        _table(["configuration", "seed", "run id", "status", "baseline", "file"], run_rows),
+        "<h2>Summary</h2>", _table(header, rows),
+    ]
+    for name, fig_path in figures.items():
+        caption = FIGURES[name][0] if name in FIGURES else name
+        data = base64.b64encode(Path(fig_path).read_bytes()).decode("ascii")
+        anchor = Path(name).stem
+        parts.append(
+            f'<figure id="fig-{anchor}"><figcaption>{html.escape(caption)}</figcaption>'
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(caption)}" data-file="{html.escape(name)}">'
+            "</figure>"
+        )
+    all_cols = metric_columns(runs)
+    full = [[html.escape(k), *(html.escape(format_number(r.metrics.get(k))) for r in runs)] for k in all_cols]
+    parts += [
+        "<details><summary>Every metric of every run</summary>",
+        _table(["metric", *(html.escape(r.label) for r in runs)], full), "</details>",
+        "</body></html>",
+    ]
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress: bool | None = None) -> ReportFiles:
+    """Load the runs named by ``paths``, then write the figures, ``report.html`` and ``metrics.csv``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = discover(list(paths))
+    runs = [load_run(p) for p in progress(files, len(files), "loading runs", enabled=show_progress)]
+    figures: dict[str, Path] = {}
+    for name, (_, draw) in progress(FIGURES.items(), len(FIGURES), "drawing figures", enabled=show_progress):
+        figures[name] = draw(runs, out / name)
+        log.info("wrote %s", figures[name])
+    csv_path = write_csv(runs, out / "metrics.csv")
+    html_path = write_html(runs, figures, csv_path, out / "report.html")
+    return ReportFiles(figures, html_path, csv_path, runs)

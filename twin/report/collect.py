@@ -1,0 +1,169 @@
+"""Which results files a report covers, each run with its hazard-free baseline and metrics.
+
+``twin report PATH...`` takes files and folders. A folder contributes every complete
+``*.h5`` directly in it (never the ``baselines/`` cache, ``*.partial.h5`` files, or files
+whose status is not ``complete``). A folder that another tool describes with an index (a
+sweep's manifest) is read by a finder registered in :data:`FOLDER_FINDERS`: the first finder
+that returns a list wins, the plain folder scan is the fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from twin import metrics as metrics_mod
+from twin.results import PARTIAL_SUFFIX, Results, ResultsError, is_complete, load
+
+log = logging.getLogger(__name__)
+
+BASELINE_DIR = "baselines"  # as twin.runner.BASELINE_DIR (not imported: runner pulls in the builder)
+
+
+class ReportInputError(ValueError):
+    """A path given to the report is missing, or holds no complete results file."""
+
+
+# A finder maps a folder to the run files it holds, or None if the folder is not its kind.
+FolderFinder = Callable[[Path], list[Path] | None]
+FOLDER_FINDERS: list[FolderFinder] = []
+
+
+def _scan_folder(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.h5")
+                  if not p.name.endswith(PARTIAL_SUFFIX) and is_complete(p))
+
+
+def discover(paths: list[str | Path]) -> list[Path]:
+    """The complete run files named by ``paths`` (files or folders), without duplicates."""
+    found: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            files = next((f for f in (finder(p) for finder in FOLDER_FINDERS) if f is not None), None)
+            files = _scan_folder(p) if files is None else files
+            if not files:
+                raise ReportInputError(f"{p}: no complete results file (*.h5) in this folder")
+        elif p.is_file():
+            if not is_complete(p):
+                raise ReportInputError(f"{p}: not a complete twin results file")
+            files = [p]
+        else:
+            raise ReportInputError(f"{p}: no such file or folder")
+        for f in files:
+            if f.resolve() not in {g.resolve() for g in found}:
+                found.append(f)
+    return found
+
+
+def _same_world(run: Results, base: Results) -> bool:
+    keys = ("configuration", "seed", "step_s", "hours", "region_key")
+    return all(str(run.attrs.get(k)) == str(base.attrs.get(k)) for k in keys)
+
+
+def _baseline_by_id(run: Results, folder: Path) -> Path | None:
+    """The baseline's run id recomputed from the run's resolved scenario (as the runner names it)."""
+    try:
+        from twin.config import run_id, validate_data
+
+        scenario = validate_data(tomllib.loads(str(run.attrs["scenario_toml"])), str(run.path))
+        rid = run_id(scenario.without_hazards(), str(run.attrs["configuration"]))
+    except Exception as err:  # an old or foreign file: fall back to the scan
+        log.debug("cannot recompute the baseline id of %s: %s", run.path, err)
+        return None
+    p = folder / f"{rid}.h5"
+    return p if is_complete(p) else None
+
+
+def find_baseline(run: Results) -> Results | None:
+    """The hazard-free run of the same configuration and seed next to ``run``, if cached.
+
+    Looked up in ``<run folder>/baselines/``: by the run id the runner gives it, else any
+    complete hazard-free file of the same configuration, seed, step, horizon and region.
+    """
+    if run.attrs.get("hazard_free"):
+        return None
+    folder = Path(run.path).parent / BASELINE_DIR
+    if not folder.is_dir():
+        return None
+    p = _baseline_by_id(run, folder)
+    if p is not None:
+        return load(p)
+    for cand in _scan_folder(folder):
+        try:
+            base = load(cand)
+        except ResultsError:
+            continue
+        if base.attrs.get("hazard_free") and _same_world(run, base):
+            return base
+    return None
+
+
+@dataclass
+class Run:
+    """One run of a report: the file, its baseline, its metrics and its performance curves."""
+
+    results: Results
+    baseline: Results | None
+    metrics: dict[str, float] = field(default_factory=dict)
+    curves: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def configuration(self) -> str:
+        return str(self.results.attrs.get("configuration", "?"))
+
+    @property
+    def seed(self) -> int:
+        return int(self.results.attrs.get("seed", 0))
+
+    @property
+    def run_id(self) -> str:
+        return str(self.results.attrs.get("run_id", Path(self.results.path).stem))
+
+    @property
+    def label(self) -> str:
+        return f"{self.configuration} (seed {self.seed})"
+
+
+def load_run(path: Path) -> Run:
+    """Read a run; metrics and curves from its ``metrics`` group, computed if it has none."""
+    res = load(path)
+    base = find_baseline(res)
+    if res.metrics and res.performance:
+        m, curves = dict(res.metrics), dict(res.performance)
+    else:
+        m, curves = metrics_mod.compute(res, base)  # no baseline: a perfect one (docs/metrics.md)
+    m.setdefault("cost_index_meur", cost_index_meur(res.cost))
+    return Run(res, base, m, curves)
+
+
+# Indicative unit costs (million EUR) that fold the /cost attributes into one number. A
+# proxy to rank configurations, not an estimate: roads are shared by every configuration
+# and left out; backup_h_total is generator-hours of fuel over all backed-up assets.
+UNIT_COST_MEUR: dict[str, float] = {
+    "line_km": 0.1,
+    "pipe_km": 0.5,
+    "pv_mw": 0.9,
+    "battery_mwh": 0.4,
+    "wells": 0.3,
+    "pumps": 0.2,
+    "tanks": 0.5,
+    "ict_sites": 0.15,
+    "backup_h_total": 0.005,
+}
+
+
+def cost_index_meur(cost: dict[str, float], unit_cost: dict[str, float] | None = None) -> float:
+    """sum_k unit_cost[k] * cost[k] over the cost attributes that have a unit cost (M EUR)."""
+    uc = UNIT_COST_MEUR if unit_cost is None else unit_cost
+    return float(sum(uc[k] * float(v) for k, v in cost.items() if k in uc))
+
+
+def resilience_loss_total_h(m: dict[str, float]) -> float:
+    """Sum of the sectors' resilience losses (sector-hours of total loss)."""
+    return float(sum(v for k, v in m.items() if k.startswith("resilience_loss_") and k.endswith("_h")))

@@ -1,0 +1,110 @@
+"""Terminal output: aligned tables of metrics and a progress line for long loops.
+
+Used by ``twin report`` and meant for ``twin run`` too (``metrics_table`` takes the
+``(name, metrics)`` pairs any caller has). Progress is written only to a terminal, so logs
+and pipes stay quiet.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, TypeVar
+
+from twin.metrics import HEADLINE
+
+T = TypeVar("T")
+
+
+def format_number(v: float | int | str | None, decimals: int = 1) -> str:
+    """A readable cell: thousands separators, ``-`` for missing/nan, ``inf`` for infinity.
+
+    Values below 10 in magnitude get two more decimals so ratios and fractions stay visible.
+    """
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    x = float(v)
+    if math.isnan(x):
+        return "-"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    d = decimals + 2 if abs(x) < 10 else decimals
+    return f"{x:,.{d}f}"
+
+
+def format_table(rows: Sequence[Sequence[object]], header: Sequence[str] | None = None,
+                 align: str | None = None) -> str:
+    """Rows as aligned columns separated by two spaces; a rule under the header.
+
+    ``align`` has one letter per column, ``l`` or ``r``; by default the first column is
+    left-aligned and the others right-aligned (numbers).
+    """
+    cells = [[format_number(c) if not isinstance(c, str) else c for c in row] for row in rows]
+    if header is not None:
+        cells.insert(0, list(header))
+    if not cells:
+        return ""
+    ncol = max(len(r) for r in cells)
+    cells = [r + [""] * (ncol - len(r)) for r in cells]
+    align = align or ("l" + "r" * (ncol - 1))
+    widths = [max(len(r[i]) for r in cells) for i in range(ncol)]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w)
+                         for c, w, a in zip(r, widths, align, strict=True)).rstrip()
+
+    out = [line(r) for r in cells]
+    if header is not None:
+        out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def metrics_table(runs: Sequence[tuple[str, dict[str, float]]],
+                  keys: Sequence[tuple[str, str]] = HEADLINE,
+                  status: Sequence[str] | None = None) -> str:
+    """Metrics side by side: one row per metric (``(key, label)``), one column per run."""
+    header = ["", *(name for name, _ in runs)]
+    rows: list[list[object]] = [[label, *(m.get(key) for _, m in runs)] for key, label in keys]
+    if status is not None:
+        rows.append(["status", *status])
+    return format_table(rows, header)
+
+
+class Progress:
+    """``label  3/10  30%  0:12 left`` rewritten in place on a terminal; silent elsewhere."""
+
+    def __init__(self, total: int, label: str = "", stream: IO[str] | None = None,
+                 enabled: bool | None = None) -> None:
+        self.total, self.label, self.done = total, label, 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = (self.stream.isatty() if enabled is None else enabled) and total > 0
+        self._start = time.perf_counter()
+
+    def text(self) -> str:
+        elapsed = time.perf_counter() - self._start
+        frac = self.done / self.total if self.total else 1.0
+        left = elapsed / frac * (1 - frac) if frac > 0 else math.nan
+        eta = "" if math.isnan(left) else f"  {int(left // 60)}:{int(left % 60):02d} left"
+        return f"{self.label}  {self.done}/{self.total}  {frac:4.0%}{eta}".strip()
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if self.enabled:
+            end = "\n" if self.done >= self.total else ""
+            self.stream.write("\r\x1b[2K" + self.text() + end)
+            self.stream.flush()
+
+
+def progress(items: Iterable[T], total: int, label: str = "", stream: IO[str] | None = None,
+             enabled: bool | None = None) -> Iterator[T]:
+    """Iterate ``items`` while showing a :class:`Progress` line."""
+    bar = Progress(total, label, stream, enabled)
+    for item in items:
+        yield item
+        bar.advance()

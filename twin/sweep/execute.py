@@ -1,0 +1,420 @@
+"""Running a sweep on Dask: a local cluster by default, any scheduler or HPC batch system on request.
+
+Every run executes in a worker process through an injectable function (default:
+:func:`twin.runner.run_configuration`). The hazard-free baselines the runs need are
+computed first, once each, as their own tasks, and the runs that need one depend on it, so
+two workers never compute the same baseline. A run that raises is recorded as failed with
+its message; a run lost with its worker is rescheduled by Dask (and ``retries`` more times).
+Runs whose complete results file exists are skipped: an interrupted sweep resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from twin import results
+from twin.config import Scenario, run_id
+from twin.sweep import manifest as mf
+from twin.sweep import stats
+from twin.sweep.spec import Sweep, SweepRun, expand, load_sweep
+
+log = logging.getLogger(__name__)
+
+BASELINE_DIR = "baselines"  # as twin.runner.BASELINE_DIR (imported lazily there)
+WORKER_ENV: dict[str, str] = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+MANIFEST_EVERY_S = 2.0
+
+
+class SweepClusterError(RuntimeError):
+    """The cluster could not be reached or created (bad address, missing dask-jobqueue)."""
+
+
+class Outcome(Protocol):
+    """What a run function returns (``twin.runner.RunOutcome`` has these)."""
+
+    status: str
+    error: str
+    metrics: dict[str, float]
+
+
+RunFn = Callable[[Scenario, str, Path], Outcome]
+BaselineFn = Callable[[Scenario, str, Path], Any]
+
+
+# --- the functions executed in workers ---------------------------------------------------
+
+
+def default_run(scenario: Scenario, configuration: str, out_dir: Path,
+                mode: Literal["python", "cmd"] = "python") -> Outcome:
+    """One real co-simulated run (reused if its complete file exists)."""
+    from twin.runner import run_configuration
+
+    return run_configuration(scenario, configuration, out_dir, mode=mode)
+
+
+def default_baseline(scenario: Scenario, configuration: str, out_dir: Path,
+                     mode: Literal["python", "cmd"] = "python") -> None:
+    """The cached hazard-free run of this configuration and seed (twin.runner.baseline_for)."""
+    from twin.runner import baseline_for, region_for
+
+    region = region_for(scenario, configuration, out_dir)
+    baseline_for(scenario, configuration, region, out_dir, mode)
+
+
+def needs_baseline(scenario: Scenario) -> bool:
+    return bool(scenario.hazards) and scenario.run.baseline
+
+
+def baseline_id(scenario: Scenario, configuration: str) -> str:
+    """The id ``twin.runner.baseline_for`` gives the hazard-free run."""
+    return run_id(scenario.without_hazards(), configuration)
+
+
+_WORKER_QUIET = False
+
+
+def _quiet_worker() -> None:
+    """Workers are as quiet as the CLI (mosaik banner, pandapower warnings), once per process."""
+    global _WORKER_QUIET
+    if not _WORKER_QUIET:
+        from twin.cli import quiet
+
+        quiet(False)
+        _WORKER_QUIET = True
+
+
+def _error_text(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+def baseline_task(baseline_fn: BaselineFn, scenario: Scenario, configuration: str, out_dir: str) -> dict[str, Any]:
+    """Compute one baseline; an exception becomes a failed status (the runs needing it fail)."""
+    _quiet_worker()
+    try:
+        baseline_fn(scenario, configuration, Path(out_dir))
+    except Exception as err:
+        log.debug("baseline of %s failed", configuration, exc_info=True)
+        return {"status": "failed", "error": _error_text(err)}
+    return {"status": "complete", "error": ""}
+
+
+def run_task(run_fn: RunFn, scenario: Scenario, configuration: str, out_dir: str,
+             baseline: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Execute one run; anything it raises is returned as a failed status with the message."""
+    _quiet_worker()
+    start = time.perf_counter()
+    where = {"host": socket.gethostname(), "pid": os.getpid()}
+    if baseline is not None and baseline["status"] != "complete":
+        return {"status": "failed", "error": f"baseline failed: {baseline['error']}", "metrics": {},
+                "wall_s": 0.0, **where}
+    try:
+        outcome = run_fn(scenario, configuration, Path(out_dir))
+    except Exception as err:
+        log.debug("run of %s failed", configuration, exc_info=True)
+        return {"status": "failed", "error": _error_text(err), "metrics": {},
+                "wall_s": time.perf_counter() - start, **where}
+    status = "complete" if outcome.status == "complete" else "failed"
+    error = outcome.error or ("" if status == "complete" else f"run ended with status {outcome.status}")
+    return {"status": status, "error": error, "metrics": {k: float(v) for k, v in outcome.metrics.items()},
+            "wall_s": time.perf_counter() - start, **where}
+
+
+# --- clusters ----------------------------------------------------------------------------
+
+
+@dataclass
+class JobqueueOptions:
+    """Dask workers submitted as batch jobs: each job runs ``cores`` one-thread workers."""
+
+    jobs: int = 1
+    cores: int = 1
+    memory: str = "4GB"
+    walltime: str = "01:00:00"
+    queue: str | None = None
+    account: str | None = None
+    venv: str = field(default_factory=lambda: sys.prefix)
+    directives: list[str] = field(default_factory=list)
+    log_directory: str | None = None
+
+
+def make_jobqueue_cluster(kind: Literal["slurm", "pbs"], options: JobqueueOptions,
+                          scheduler_host: str | None = None) -> Any:
+    """A dask-jobqueue cluster (not yet scaled). ``scheduler_host`` pins the scheduler's address."""
+    try:
+        import dask_jobqueue
+    except ImportError:
+        raise SweepClusterError(
+            "--jobqueue needs dask-jobqueue, an optional extra: pip install 'twin[jobqueue]'") from None
+    cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
+    venv = Path(options.venv)
+    prologue = [f"source {venv / 'bin' / 'activate'}"]
+    prologue += [f"export {k}={v}" for k, v in WORKER_ENV.items()]
+    kwargs: dict[str, Any] = {
+        "cores": options.cores,
+        "processes": options.cores,  # one single-threaded worker per core
+        "memory": options.memory,
+        "walltime": options.walltime,
+        "queue": options.queue,
+        "account": options.account,
+        "python": str(venv / "bin" / "python"),
+        "job_script_prologue": prologue,
+        "job_extra_directives": list(options.directives),
+        "log_directory": options.log_directory,
+        "dashboard_address": None,
+    }
+    if scheduler_host is not None:
+        kwargs["scheduler_options"] = {"host": scheduler_host}
+    return cls(**kwargs)
+
+
+@contextmanager
+def connect(
+    scheduler: str | None = None,
+    jobqueue: Literal["slurm", "pbs"] | None = None,
+    workers: int | None = None,
+    jobqueue_options: JobqueueOptions | None = None,
+) -> Iterator[Any]:
+    """A dask.distributed Client: to ``scheduler``, to a jobqueue cluster, or to a new local one.
+
+    The local cluster has ``workers`` process workers (default: one per core), one thread
+    each, with BLAS threads set to 1, and listens on 127.0.0.1 only.
+    """
+    from distributed import Client, LocalCluster
+
+    cluster: Any = None
+    try:
+        if scheduler and jobqueue:
+            raise SweepClusterError("give either --scheduler or --jobqueue, not both")
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as err:
+                raise SweepClusterError(f"cannot connect to the Dask scheduler at {scheduler}: {err}") from None
+        elif jobqueue:
+            opts = jobqueue_options or JobqueueOptions()
+            cluster = make_jobqueue_cluster(jobqueue, opts)
+            cluster.scale(jobs=opts.jobs)
+            client = Client(cluster)
+        else:
+            cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                host="127.0.0.1", protocol="tcp", dashboard_address=None, env=dict(WORKER_ENV),
+                silence_logs=logging.ERROR,
+            )
+            client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+# --- progress ----------------------------------------------------------------------------
+
+
+class Progress:
+    """One progress line over the whole sweep on stderr (only on a terminal unless forced)."""
+
+    def __init__(self, total: int, enabled: bool | None = None, width: int = 30):
+        self.total, self.done, self.failed, self.width = total, 0, 0, width
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.start = time.monotonic()
+
+    def update(self, failed: bool) -> None:
+        self.done += 1
+        self.failed += int(failed)
+        self.draw()
+
+    def draw(self) -> None:
+        if not self.enabled:
+            return
+        frac = self.done / self.total if self.total else 1.0
+        filled = int(frac * self.width)
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        text = (f"\rsweep {self.done}/{self.total} [{'#' * filled}{'.' * (self.width - filled)}]"
+                f" {self.failed} failed, {elapsed:.0f} s, eta {eta:.0f} s ")
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+# --- the sweep ---------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    """What a sweep produced: the manifest rows, what ran this time, the paired statistics."""
+
+    out_dir: Path
+    rows: list[dict[str, Any]]
+    executed: list[str]
+    reused: list[str]
+    baselines: list[str]
+    paired: list[stats.PairedStat]
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["status"] == "failed"]
+
+    @property
+    def complete(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["status"] == "complete"]
+
+
+def _row(run: SweepRun, status: str, error: str, metrics: dict[str, float], reused: bool,
+         wall_s: float | None = None) -> dict[str, Any]:
+    return {"run_id": run.run_id, "configuration": run.configuration, "seed": run.seed, "point": run.point,
+            "params": dict(run.params), "status": status, "error": error, "reused": reused,
+            "wall_s": wall_s, "metrics": metrics}
+
+
+def _header(sweep: Sweep, runs: list[SweepRun]) -> dict[str, Any]:
+    return {
+        "name": sweep.name,
+        "sweep_file": str(sweep.path),
+        "base": str(sweep.base_path),
+        "parameters": sweep.parameter_keys(),
+        "configurations": list(dict.fromkeys(r.configuration for r in runs)),
+        "seeds": sweep.seeds(),
+        "overrides": sweep.overrides,
+    }
+
+
+def finish(out_dir: Path, header: dict[str, Any], rows: list[dict[str, Any]]) -> list[stats.PairedStat]:
+    """Write the manifest and paired.csv; return the paired statistics."""
+    mf.write_manifest(out_dir, header, rows)
+    pairs = stats.paired(rows, header["configurations"])
+    point_params = {r["point"]: r["params"] for r in rows}
+    mf.write_atomic(out_dir / stats.PAIRED_CSV, stats.to_csv(pairs, point_params))
+    return pairs
+
+
+def run_sweep(
+    sweep: Sweep | str | Path,
+    out_dir: str | Path,
+    *,
+    scheduler: str | None = None,
+    jobqueue: Literal["slurm", "pbs"] | None = None,
+    jobqueue_options: JobqueueOptions | None = None,
+    workers: int | None = None,
+    run_fn: RunFn | None = None,
+    baseline_fn: BaselineFn | None = None,
+    retries: int = 2,
+    progress: bool | None = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+    overrides: list[str] | None = None,
+    mode: Literal["python", "cmd"] = "python",
+) -> SweepResult:
+    """Run every missing run of a sweep on Dask; write DIR/manifest.{json,csv} and DIR/paired.csv.
+
+    ``run_fn(scenario, configuration, out_dir)`` executes one run in a worker and returns an
+    object with ``status``, ``error`` and ``metrics`` (default: the real co-simulation). With
+    the default, baselines are computed first by ``baseline_fn``; a custom ``run_fn`` gets
+    baselines only if a ``baseline_fn`` is given too. ``on_result`` is called in this
+    process with each finished row (a KeyboardInterrupt from it interrupts the sweep like
+    Ctrl-C). Without ``scheduler`` or ``jobqueue`` a local cluster of ``workers`` processes
+    is started and closed again.
+    """
+    if not isinstance(sweep, Sweep):
+        sweep = load_sweep(sweep, overrides)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = expand(sweep)
+    header = _header(sweep, runs)
+    if run_fn is None:
+        run_fn = functools.partial(default_run, mode=mode)
+        baseline_fn = baseline_fn or functools.partial(default_baseline, mode=mode)
+
+    rows: dict[str, dict[str, Any]] = {}
+    pending: list[SweepRun] = []
+    for run in runs:
+        status, error, metrics = mf.file_state(results.final_path(out, run.run_id))
+        if status == "complete":
+            rows[run.run_id] = _row(run, status, "", metrics, reused=True)
+        else:
+            rows[run.run_id] = _row(run, "pending", "", {}, reused=False)
+            pending.append(run)
+    reused = [rid for rid, r in rows.items() if r["reused"]]
+    mf.write_manifest(out, header, list(rows.values()))
+    log.info("sweep %s: %d runs, %d complete already, %d to run", sweep.name, len(runs), len(reused), len(pending))
+
+    executed: list[str] = []
+    baselines: dict[str, tuple[Scenario, str]] = {}
+    if baseline_fn is not None:
+        for run in pending:
+            if needs_baseline(run.scenario):
+                bid = baseline_id(run.scenario, run.configuration)
+                if bid not in baselines and not results.is_complete(results.final_path(out / BASELINE_DIR, bid)):
+                    baselines[bid] = (run.scenario, run.configuration)
+
+    if pending:
+        token = uuid.uuid4().hex[:8]
+        bar = Progress(len(pending), progress)
+        with connect(scheduler, jobqueue, workers, jobqueue_options) as client:
+            bfutures = {
+                bid: client.submit(baseline_task, baseline_fn, sc, cfg, str(out),
+                                   key=f"twin-baseline-{bid}-{token}", retries=retries, pure=False)
+                for bid, (sc, cfg) in baselines.items()
+            }
+            futures = {}
+            for run in pending:
+                bfut = bfutures.get(baseline_id(run.scenario, run.configuration)) if bfutures else None
+                fut = client.submit(run_task, run_fn, run.scenario, run.configuration, str(out), bfut,
+                                    key=f"twin-run-{run.run_id}-{token}", retries=retries, pure=False)
+                futures[fut.key] = (fut, run)
+            from distributed import as_completed
+
+            last_write = time.monotonic()
+            try:
+                bar.draw()
+                for fut in as_completed([f for f, _ in futures.values()]):
+                    run = futures[fut.key][1]
+                    try:
+                        res = fut.result()
+                    except (Exception, asyncio.CancelledError) as err:  # KilledWorker, lost scheduler
+                        res = {"status": "failed", "error": _error_text(err), "metrics": {}, "wall_s": None}
+                    row = _row(run, res["status"], res["error"], res["metrics"], False, res.get("wall_s"))
+                    rows[run.run_id] = row
+                    executed.append(run.run_id)
+                    bar.update(row["status"] != "complete")
+                    if row["status"] != "complete":
+                        log.warning("run %s (%s, seed %d) failed: %s", run.run_id, run.configuration,
+                                    run.seed, row["error"])
+                    if time.monotonic() - last_write > MANIFEST_EVERY_S:
+                        mf.write_manifest(out, header, list(rows.values()))
+                        last_write = time.monotonic()
+                    if on_result is not None:
+                        on_result(row)
+            except KeyboardInterrupt:
+                client.cancel([f for f, _ in futures.values()] + list(bfutures.values()))
+                mf.write_manifest(out, header, list(rows.values()))
+                raise
+            finally:
+                bar.close()
+    pairs = finish(out, header, list(rows.values()))
+    return SweepResult(out, list(rows.values()), executed, reused, list(baselines), pairs)

@@ -1,0 +1,151 @@
+"""The manifest of a sweep: one row per run, written atomically as CSV and JSON.
+
+``DIR/manifest.json`` holds the sweep's description and every run (id, configuration, seed,
+parameters, status, error, scalar metrics); ``DIR/manifest.csv`` is the same table flat,
+one column per parameter (its dotted key) and per metric. Both are replaced atomically, so
+a reader never sees half a file, even while a sweep is running.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import h5py
+
+from twin import results
+
+MANIFEST_JSON = "manifest.json"
+MANIFEST_CSV = "manifest.csv"
+FORMAT = 1
+RUN_STATUSES = ("complete", "failed", "pending")
+BASE_COLUMNS = ("run_id", "configuration", "seed", "point")
+STATE_COLUMNS = ("status", "error", "reused", "wall_s")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def file_state(path: Path) -> tuple[str, str, dict[str, float]]:
+    """(status, error, scalar metrics) of a results file, reading only what the manifest needs."""
+    if not Path(path).is_file():
+        return "pending", "", {}
+    try:
+        with h5py.File(path, "r") as f:
+            status = str(f.attrs.get("status", ""))
+            error = str(f.attrs.get("error", ""))
+            metrics: dict[str, float] = {}
+            if "metrics" in f:
+                for k, ds in f["metrics"].items():
+                    if isinstance(ds, h5py.Dataset) and ds.shape == ():
+                        metrics[k] = float(ds[()])
+    except OSError as err:
+        return "failed", f"unreadable results file: {err}", {}
+    if status != "complete" or not results.is_complete(path):
+        return ("failed" if status == "failed" else "pending"), error, {}
+    return "complete", "", metrics
+
+
+def metric_names(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted({k for r in rows for k in r.get("metrics", {})})
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return ""
+    return v
+
+
+def to_csv(rows: list[dict[str, Any]], parameters: list[str]) -> str:
+    metrics = metric_names(rows)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([*BASE_COLUMNS, *parameters, *STATE_COLUMNS, *metrics])
+    for r in rows:
+        w.writerow(
+            [_cell(r.get(c)) for c in BASE_COLUMNS]
+            + [_cell(r["params"].get(p)) for p in parameters]
+            + [_cell(r.get(c)) for c in STATE_COLUMNS]
+            + [_cell(r.get("metrics", {}).get(m)) for m in metrics]
+        )
+    return buf.getvalue()
+
+
+def write_manifest(out_dir: Path, header: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Replace DIR/manifest.json and DIR/manifest.csv atomically."""
+    out_dir = Path(out_dir)
+    counts = Counter(r["status"] for r in rows)
+    doc = {
+        "format": FORMAT,
+        **header,
+        "updated_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "counts": {s: counts.get(s, 0) for s in RUN_STATUSES},
+        "runs": rows,
+    }
+    write_atomic(out_dir / MANIFEST_JSON, json.dumps(doc, indent=1, allow_nan=True) + "\n")
+    write_atomic(out_dir / MANIFEST_CSV, to_csv(rows, list(header.get("parameters", []))))
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    """The manifest document of a sweep folder; FileNotFoundError if there is none."""
+    path = Path(out_dir) / MANIFEST_JSON
+    if not path.is_file():
+        raise FileNotFoundError(f"{out_dir}: no {MANIFEST_JSON} (not a sweep folder, or never started)")
+    return json.loads(path.read_text())
+
+
+def refresh(out_dir: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    """Rows marked pending whose results file has completed since are reported as complete."""
+    for r in doc["runs"]:
+        if r["status"] == "pending":
+            status, error, metrics = file_state(results.final_path(Path(out_dir), r["run_id"]))
+            if status == "complete":
+                r.update(status=status, error=error, metrics=metrics)
+    return doc
+
+
+def summary(out_dir: Path, max_errors: int = 10) -> str:
+    """A text summary of a sweep folder: counts by status and configuration, the failures."""
+    doc = refresh(out_dir, read_manifest(out_dir))
+    rows = doc["runs"]
+    counts = Counter(r["status"] for r in rows)
+    lines = [
+        f"sweep {doc.get('name', '?')} ({doc.get('sweep_file', '?')}), updated {doc.get('updated_utc', '?')}",
+        f"{len(rows)} runs: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in RUN_STATUSES),
+    ]
+    configs = list(dict.fromkeys(r["configuration"] for r in rows))
+    width = max([len(c) for c in configs] + [13])
+    lines.append("configuration".ljust(width) + "".join(s.rjust(10) for s in RUN_STATUSES))
+    for c in configs:
+        by = Counter(r["status"] for r in rows if r["configuration"] == c)
+        lines.append(c.ljust(width) + "".join(str(by.get(s, 0)).rjust(10) for s in RUN_STATUSES))
+    failed = [r for r in rows if r["status"] == "failed"]
+    if failed:
+        lines.append(f"failed runs ({len(failed)}):")
+        for r in failed[:max_errors]:
+            lines.append(f"  {r['run_id']} {r['configuration']} seed {r['seed']}: {r['error']}")
+        if len(failed) > max_errors:
+            lines.append(f"  ... and {len(failed) - max_errors} more (see {MANIFEST_CSV})")
+    return "\n".join(lines)
