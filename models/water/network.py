@@ -75,13 +75,12 @@ class Snapshot:
     """The network's state at one exchange time (SI units: m, m3/s, MW)."""
 
     time_s: int
-    pressure_m: dict[str, float]  # every junction and tank
-    head_m: dict[str, float]
+    pressure_m: dict[str, float]  # every junction and tank (a tank's pressure is its level)
     required_m3s: dict[str, float]  # junctions with demand
     delivered_m3s: dict[str, float]
     leak_m3s: dict[str, float]  # junctions with an emitter
     tank_level_m: dict[str, float]
-    link_flow_m3s: dict[str, float]
+    link_flow_m3s: dict[str, float]  # every link, only with ``read_link_flows``
     pump_on: dict[str, bool]
     pump_flow_m3s: dict[str, float]
     pump_head_m: dict[str, float]
@@ -103,6 +102,7 @@ class WaterNetwork:
         minimum_pressure_m: float | None = None,
         required_pressure_m: float | None = None,
         pressure_exponent: float | None = None,
+        read_link_flows: bool = False,
     ) -> None:
         if step_s <= 0:
             raise ValueError(f"step_s must be positive, got {step_s}")
@@ -112,6 +112,8 @@ class WaterNetwork:
         if not src.is_file():
             raise FileNotFoundError(f"no INP file at {src}")
         self.step_s = int(step_s)
+        self.read_link_flows = bool(read_link_flows)
+        self._emitters: dict[str, float] = {}  # node -> emitter coefficient (INP units)
         self.efficiency = float(efficiency)
         self._dir = Path(tempfile.mkdtemp(prefix="twin-water-", dir=work_dir))
         self._inp = self._dir / "net.inp"
@@ -225,6 +227,10 @@ class WaterNetwork:
             j: self._base_demand(self._node_index[j]) * self._q for j in self.junctions
         }
         self.demand_junctions = [j for j in self.junctions if self.base_demand_m3s[j] > 0]
+        for j in self.junctions:  # emitters of the INP itself
+            k = self._node(self._node_index[j], EN_EMITTER)
+            if k > 0:
+                self._emitters[j] = k
 
     def _base_demand(self, i: int) -> float:
         """Sum of a junction's positive base demands (INP units)."""
@@ -302,6 +308,10 @@ class WaterNetwork:
             self._call("EN_addcontrol", f"restoring controls of {link_id}", ctype, li,
                        ctypes.c_double(setting), node, ctypes.c_double(level), ctypes.byref(self._i))
 
+    def suspended_controls(self, link_id: str) -> list[tuple[int, float, int, float]]:
+        """The controls of a link kept aside while it is forced (empty if none)."""
+        return list(self._suspended.get(link_id, []))
+
     def pump_controls(self, pump_id: str) -> list[tuple[int, float, str, float]]:
         """The active simple controls of a link: (type, setting, node id or '', level)."""
         li = self.link_index(pump_id)
@@ -361,6 +371,7 @@ class WaterNetwork:
         coeff_m3s = discharge_coeff * max(area_m2, 0.0) * math.sqrt(2 * 9.81)
         self._call("EN_setnodevalue", f"setting a leak at {node_id}", self.node_index(node_id),
                    EN_EMITTER, ctypes.c_double(coeff_m3s / self._q))
+        self._emitters[node_id] = coeff_m3s / self._q
 
     # --- stepping -----------------------------------------------------------------------------
     @property
@@ -399,32 +410,46 @@ class WaterNetwork:
     def _read(self, t_s: int) -> Snapshot:
         q = self._q
         ni = self._node_index
-        pressure = {n: self._node(ni[n], EN_PRESSURE) for n in self.junctions}
-        head = {n: self._node(ni[n], EN_HEAD) for n in self.node_ids}
-        levels = {n: head[n] - self.elevation_m[n] for n in self.tanks}
+        get = self._lib.EN_getnodevalue
+        ph, ref, d = self._ph, ctypes.byref(self._d), self._d
+        pressure: dict[str, float] = {}
+        for j in self.junctions:
+            get(ph, ni[j], EN_PRESSURE, ref)
+            pressure[j] = d.value
+        levels: dict[str, float] = {}
+        for n in self.tanks:
+            get(ph, ni[n], EN_HEAD, ref)
+            levels[n] = d.value - self.elevation_m[n]
         pressure.update(levels)
         required, delivered, leak = {}, {}, {}
         for j in self.demand_junctions:
             i = ni[j]
-            total = self._node(i, EN_DEMAND)
-            k = self._node(i, EN_EMITTER)
+            get(ph, i, EN_DEMAND, ref)
+            total = d.value
+            get(ph, i, EN_DEMANDDEFICIT, ref)
+            deficit = d.value
+            k = self._emitters.get(j, 0.0)
             lk = k * math.sqrt(pressure[j]) if k > 0 and pressure[j] > 0 else 0.0
-            d = (total - lk) * q
-            delivered[j] = d
-            required[j] = d + self._node(i, EN_DEMANDDEFICIT) * q
-            if k > 0:
-                leak[j] = lk * q
-        for j in self.junctions:
-            if j not in delivered:
-                k = self._node(ni[j], EN_EMITTER)
-                if k > 0:
-                    leak[j] = self._node(ni[j], EN_DEMAND) * q
-        flows = {lid: self._link(i, EN_FLOW) * q for lid, i in self._link_index.items()}
+            delivered[j] = (total - lk) * q
+            required[j] = delivered[j] + deficit * q
+        for j, k in self._emitters.items():
+            if k <= 0:
+                continue
+            if j in delivered:
+                leak[j] = k * math.sqrt(max(pressure[j], 0.0)) * q
+            else:
+                get(ph, ni[j], EN_DEMAND, ref)
+                leak[j] = d.value * q
+        flows = (
+            {lid: self._link(i, EN_FLOW) * q for lid, i in self._link_index.items()}
+            if self.read_link_flows else {}
+        )
         pump_on, pump_flow, pump_head, pump_p = {}, {}, {}, {}
         for p in self.pumps:
             a, b = self._link_nodes[p]
-            on = self._link(self._link_index[p], EN_STATUS) > 0.5
-            flow = flows[p] if on else 0.0
+            li = self._link_index[p]
+            on = self._link(li, EN_STATUS) > 0.5
+            flow = self._link(li, EN_FLOW) * q if on else 0.0
             h = self._node(b, EN_HEAD) - self._node(a, EN_HEAD)
             pump_on[p] = on
             pump_flow[p] = flow
@@ -432,7 +457,7 @@ class WaterNetwork:
             pump_p[p] = RHO_G * max(flow, 0.0) * max(h, 0.0) / self.efficiency / 1e6 if on else 0.0
         warnings, self._warnings = self._warnings, []
         return Snapshot(
-            time_s=t_s, pressure_m=pressure, head_m=head, required_m3s=required,
+            time_s=t_s, pressure_m=pressure, required_m3s=required,
             delivered_m3s=delivered, leak_m3s=leak, tank_level_m=levels, link_flow_m3s=flows,
             pump_on=pump_on, pump_flow_m3s=pump_flow, pump_head_m=pump_head, pump_p_mw=pump_p,
             warnings=warnings,

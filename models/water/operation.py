@@ -338,7 +338,11 @@ class WaterOperation:
                 self.net.set_pump(ps.name, float(cmd.get("value", 1.0)) >= 0.5)
                 ps.forced_reason = "command"
             elif ps.forced_reason:
-                self.net.release_pump(ps.name, on=True if ps.forced_reason == "outage" else None)
+                # back to the local rule: restart after an outage, and a pump without a rule
+                # of its own (no EPANET controls) runs whenever powered
+                has_rule = bool(self.net.suspended_controls(ps.name))
+                restart = ps.forced_reason == "outage" or not has_rule
+                self.net.release_pump(ps.name, on=True if restart else None)
                 ps.forced_reason = ""
 
         snap = self.net.step(t_s)
@@ -437,4 +441,11 @@ class WaterOperation:
         return ("" if cause.startswith("failed:") else cause), "water"
 
     def close(self) -> None:
+        """Free EPANET and delete the private folder."""
         self.net.close()
+
+    def __enter__(self) -> WaterOperation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
