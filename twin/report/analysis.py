@@ -93,13 +93,14 @@ def cascade_forest(r: Results) -> nx.DiGraph:
         if not is_failure(e["kind"]):
             continue
         cur: Event | None = e
-        while cur is not None and cur["event_id"] not in g:
+        while cur is not None and cur["event_id"] not in g:  # stops at a node already in: its causes are too
             g.add_node(cur["event_id"], sector=cur["sector"], asset_id=cur["asset_id"], kind=cur["kind"],
                        time_s=cur["time_s"], depth=depths[cur["event_id"]])
-            cause = by_id.get(cur["cause_id"])
-            if cause is not None:
-                g.add_edge(cause["event_id"], cur["event_id"], coupling=cur["coupling"])
-            cur = cause  # stops at a node already in the graph: its ancestors are in too
+            cur = by_id.get(cur["cause_id"])
+    for eid in list(g.nodes):
+        cause = by_id[eid]["cause_id"]
+        if cause in g:
+            g.add_edge(cause, eid, coupling=by_id[eid]["coupling"])
     return g
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from twin.metrics import HEADLINE, SECTORS
 from twin.report.collect import Run, discover, load_run
-from twin.report.figures import FIGURES, mean_ci, by_configuration
+from twin.report.figures import FIGURES, by_configuration, mean_ci
 from twin.report.tables import format_number, progress
 
 log = logging.getLogger(__name__)
