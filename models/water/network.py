@@ -25,14 +25,16 @@ required demand is delivered + EN_DEMANDDEFICIT (the full pattern demand).
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import logging
 import math
+import os
+import platform
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from wntr.epanet.toolkit import ENepanet
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,63 @@ EN_LPS = 5
 RHO_G = 1000.0 * 9.81
 DEFAULT_EFFICIENCY = 0.75
 DEFAULT_DURATION_S = 169 * 3600
+
+
+def _library_path() -> Path:
+    """The EPANET 2.2 shared library shipped inside wntr (the one ``ENepanet`` loads)."""
+    spec = importlib.util.find_spec("wntr")
+    if spec is None or not spec.submodule_search_locations:
+        raise WaterNetworkError(0, "locating wntr (is wntr 1.5 installed?)")
+    base = Path(next(iter(spec.submodule_search_locations))) / "epanet" / "libepanet"
+    if os.name == "nt":
+        return base / "windows-x64" / "epanet22.dll"
+    if sys.platform == "darwin":
+        sub = "darwin-arm/libepanet2.dylib" if "arm" in platform.platform().lower() else (
+            "darwin-x64/libepanet22.dylib")
+        return base / sub
+    return base / "linux-x64" / "libepanet22.so"
+
+
+_LIB: ctypes.CDLL | None = None
+
+
+class _Toolkit:
+    """One EPANET 2.2 project over the library inside wntr, called through ctypes the way
+    ``wntr.epanet.toolkit.ENepanet`` does, without importing wntr (its package import costs
+    1.5-3 s, which every separate-process run would pay)."""
+
+    def __init__(self) -> None:
+        global _LIB
+        if _LIB is None:
+            _LIB = ctypes.CDLL(str(_library_path()))
+        self.ENlib = _LIB
+        self._project = ctypes.c_uint64()
+        self.fileLoaded = False
+
+    def ENopen(self, inp: str, rpt: str, out: str) -> None:
+        self.ENlib.EN_createproject(ctypes.byref(self._project))
+        code = self.ENlib.EN_open(self._project, inp.encode("latin-1"), rpt.encode("latin-1"),
+                                  out.encode("latin-1"))
+        if code >= 100:
+            self.ENlib.EN_deleteproject(self._project)
+            raise WaterNetworkError(code, f"opening {inp}")
+        self.fileLoaded = True
+
+    def ENclose(self) -> None:
+        self.ENlib.EN_close(self._project)
+        self.ENlib.EN_deleteproject(self._project)
+        self._project = ctypes.c_uint64()
+        self.fileLoaded = False
+
+    def ENgetcount(self, code: int) -> int:
+        n = ctypes.c_int()
+        self.ENlib.EN_getcount(self._project, code, ctypes.byref(n))
+        return n.value
+
+    def ENgetflowunits(self) -> int:
+        n = ctypes.c_int()
+        self.ENlib.EN_getflowunits(self._project, ctypes.byref(n))
+        return n.value
 
 
 class WaterNetworkError(RuntimeError):
@@ -118,7 +177,7 @@ class WaterNetwork:
         self._dir = Path(tempfile.mkdtemp(prefix="twin-water-", dir=work_dir))
         self._inp = self._dir / "net.inp"
         shutil.copyfile(src, self._inp)
-        self._en = ENepanet(version=2.2)
+        self._en = _Toolkit()
         self._open()
         if self._flow_units() not in _SI_FLOW:
             self._close()
