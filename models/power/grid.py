@@ -211,6 +211,8 @@ class PowerGrid:
         self.pf_count = {"full": 0, "recycled": 0, "failed": 0}
         self._nc_cause: dict[int, str] = {}  # bus -> non-convergence event of this step
         self._failed: dict[str, str] = {}  # the current down-set
+        self._island_sig: tuple | None = None
+        self._island_cache: tuple[list[_Island], dict[int, int]] = ([], {})
 
     # ------------------------------------------------------------------ step
     def step(
@@ -239,7 +241,21 @@ class PowerGrid:
         self._apply_pressure(t, process_pressure_m, events)
         self._apply_load_inputs(load_p_mw or {})
         self._apply_damage(failed)
-        islands, bus_island = self._islands()
+        sig = self._topology_signature()
+        if sig != self._island_sig:
+            self._island_cache = self._islands()
+            self._island_sig = sig
+        islands, bus_island = self._island_cache
+        for isl in islands:
+            if isl.kind == "microgrid":
+                self._record_islanding(t, isl, events)
+            elif isl.kind == "dead":
+                for s in isl.microgrids:
+                    if s not in self.exhausted:
+                        ev = make_event(t, "power", str(net.storage.at[s, "name"]), "exhausted", 0.0,
+                                        self.islanded.get(s, ""), "power")
+                        self.exhausted[s] = ev["event_id"]
+                        events.append(ev)
         # ---- injections
         hh = household_factor(t) if self.household_profile else 1.0
         demand = np.where(self.household, self.base_p * hh, self.load_p_in)
@@ -296,17 +312,7 @@ class PowerGrid:
                 for p, g in enumerate(net.sgen.index):
                     if self.pv_load.get(int(g)) == lp:
                         pv_grid[p] = 0.0 if served_frac[lp] <= 0 else pv_grid[p]
-        # ---- microgrids: exhaustion, sharing, idle charging
-        for isl in islands:
-            if isl.kind == "microgrid":
-                self._record_islanding(t, isl, events)
-            elif isl.kind == "dead":
-                for s in isl.microgrids:
-                    if s not in self.exhausted:
-                        ev = make_event(t, "power", str(net.storage.at[s, "name"]), "exhausted", 0.0,
-                                        self.islanded.get(s, ""), "power")
-                        self.exhausted[s] = ev["event_id"]
-                        events.append(ev)
+        # ---- microgrids: sharing, idle charging
         for pos, s in enumerate(net.storage.index):
             if s in self.microgrids:
                 st_p[pos] = self._microgrid_setpoint(pos, s, islands, bus_island, dt_h)
@@ -322,6 +328,8 @@ class PowerGrid:
         converged, bad = self._run(islands, live_slack, t, events)
         for isl in bad:
             isl.kind = "dead"
+        if bad:
+            self._island_sig = None
         # ---- energy bookkeeping for microgrid slacks
         self._update_energy(islands, st_p, dt_h)
         # ---- outcomes
@@ -334,7 +342,7 @@ class PowerGrid:
             live_buses = {b for b in live_buses if not math.isnan(float(vm.get(b, math.nan)))}
         self._bus_events(t, live_buses, failed, islands, bus_island, events)
         served = np.where([int(b) in live_buses for b in load_bus], demand * served_frac, 0.0) + self_served
-        self._shed_events(t, served_frac, load_live, shed_cause, events)
+        self._shed_events(t, served_frac, load_live, shed_cause, set(load_cause), events)
         return self._result(t, demand, served, covered_customers, islands, events, converged)
 
     # ------------------------------------------------------------------ pieces
@@ -368,7 +376,8 @@ class PowerGrid:
             elif asset in load_by_name:
                 for pos in load_by_name[asset]:
                     load_frac[pos] = min(1.0, max(0.0, value))
-                    load_cause[pos] = cause
+                    if load_frac[pos] < 1.0:
+                        load_cause[pos] = cause
             elif asset.startswith(("power/battery/", "power/microgrid/")):
                 mode = int(round(value))
                 if not 0 <= mode < len(BATTERY_MODES):
@@ -411,6 +420,18 @@ class PowerGrid:
         net.ext_grid.loc[main, "in_service"] = (self.base_ext_in_service & ~ext_names.isin(failed))[main]
         sw_names = net.switch["name"].astype(str)
         net.switch["closed"] = self.switch_pos & ~sw_names.isin(failed)
+
+    def _topology_signature(self) -> tuple:
+        """Everything the islands depend on: when it is unchanged they are reused."""
+        net = self.net
+        pos = [int(np.flatnonzero(net.storage.index == s)[0]) for s in self.microgrids]
+        usable = tuple(bool(self.energy[p] > self.e_min[p] + EPS) for p in pos)
+        return (
+            net.bus["in_service"].to_numpy().tobytes(), net.line["in_service"].to_numpy().tobytes(),
+            net.trafo["in_service"].to_numpy().tobytes(), net.switch["closed"].to_numpy().tobytes(),
+            net.ext_grid["in_service"].to_numpy().tobytes(), net.gen["in_service"].to_numpy().tobytes(),
+            net.storage["in_service"].to_numpy().tobytes(), tuple(self.plant_ok), usable,
+        )
 
     def _islands(self) -> tuple[list[_Island], dict[int, int]]:
         """Connected components and how each is supplied."""
@@ -558,22 +579,30 @@ class PowerGrid:
         """Switch the hidden slack of each plant/microgrid island on, all others off."""
         net = self.net
         live: set[int] = set()
+        ext_on = net.ext_grid["in_service"].to_numpy(dtype=bool).copy()
+        gen_on = net.gen["in_service"].to_numpy(dtype=bool).copy()
+        ext_pos = {e: p for p, e in enumerate(net.ext_grid.index)}
+        gen_pos = {g: p for p, g in enumerate(net.gen.index)}
         for e in self.slack_of.values():
-            net.ext_grid.at[e, "in_service"] = False
+            ext_on[ext_pos[e]] = False
         for g in self.plants:
-            net.gen.at[g, "in_service"] = bool(self.base_in_service["gen"].at[g]) and str(
+            gen_on[gen_pos[g]] = bool(self.base_in_service["gen"].at[g]) and str(
                 net.gen.at[g, "name"]) not in self._failed
         for isl in islands:
             if isl.kind == "plant":
                 g = next(g for g in self.plants if str(net.gen.at[g, "name"]) == isl.source)
                 e = self.slack_of[("gen", g)]
-                net.ext_grid.at[e, "in_service"] = True
-                net.gen.at[g, "in_service"] = False
+                ext_on[ext_pos[e]] = True
+                gen_on[gen_pos[g]] = False
                 live.add(e)
             elif isl.kind == "microgrid":
                 e = self.slack_of[("storage", isl.microgrids[0])]
-                net.ext_grid.at[e, "in_service"] = True
+                ext_on[ext_pos[e]] = True
                 live.add(e)
+        if (ext_on != net.ext_grid["in_service"].to_numpy(dtype=bool)).any():
+            net.ext_grid["in_service"] = ext_on
+        if len(gen_on) and (gen_on != net.gen["in_service"].to_numpy(dtype=bool)).any():
+            net.gen["in_service"] = gen_on
         return live
 
     def _run(self, islands: list[_Island], live_slack: set[int], t: int,
@@ -784,13 +813,13 @@ class PowerGrid:
                 self.exhausted.pop(s, None)
 
     def _shed_events(self, t: int, served_frac, load_live, shed_cause: dict[int, str],
-                     events: list[Event]) -> None:
+                     commanded: set[int], events: list[Event]) -> None:
         new = np.where(load_live, 1.0 - served_frac, 0.0)
         for pos, name in enumerate(self.load_names):
             before, now = self.shed_frac[pos], new[pos]
             if now > before + EPS:
                 cause = shed_cause.get(pos, "")
-                coupling = "control" if pos in shed_cause and cause and "|" in cause and pos in shed_cause else "power"
+                coupling = "control" if pos in commanded else "power"
                 events.append(make_event(t, "power", name, "shed", float(now), cause, coupling))
             elif now < before - EPS and now <= EPS:
                 events.append(make_event(t, "power", name, "restored", 1.0, "", "power"))
@@ -853,6 +882,7 @@ class PowerGrid:
                 energy = float(sum(self.energy[p] - self.e_min[p] for p in pos))
             isl_out.append({
                 "id": iid, "kind": isl.kind,
+                "cause_id": self._shortage_cause(isl, self._failed) if isl.kind != "dead" else "",
                 "capacity_mw": float(isl.capacity_mw) if math.isfinite(isl.capacity_mw) else -1.0,
                 "demand_mw": float(sum(demand[p] for p in isl.loads)),
                 "energy_mwh": energy,

@@ -56,8 +56,8 @@ def lossless_island_feeder(load_mw: float = 0.5, battery_mwh: float = 1.0, batte
     return net
 
 
-def shedding_feeder():
-    """Grid -- line L1 -- bus B with a microgrid battery rated 1.0 MW and four loads.
+def shedding_feeder(battery_mw: float = 1.0, battery_mwh: float = 10.0):
+    """Grid -- line L1 -- bus B with a microgrid battery (default 1.0 MW, 10 MWh) and four loads.
 
     Loads on B: households 0.6 MW, a pump (``water/pump/P1``) 0.3 MW, the hospital 0.3 MW,
     an ICT site (``ict/site/S1``) 0.2 MW: 1.4 MW against 1.0 MW once L1 fails, so some
@@ -77,8 +77,8 @@ def shedding_feeder():
     ):
         pp.create_load(net, b, p_mw=p, q_mvar=0.0, name=name, district="town", customers=cust,
                        critical=crit, category=cat)
-    pp.create_storage(net, b, p_mw=0.0, max_e_mwh=10.0, soc_percent=100.0, min_e_mwh=0.0,
-                      max_p_mw=1.0, min_p_mw=-1.0, name="power/microgrid/town", type="grid_forming",
+    pp.create_storage(net, b, p_mw=0.0, max_e_mwh=battery_mwh, soc_percent=100.0, min_e_mwh=0.0,
+                      max_p_mw=battery_mw, min_p_mw=-battery_mw, name="power/microgrid/town", type="grid_forming",
                       district="town", customers=500)
     return net
 

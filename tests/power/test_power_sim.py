@@ -84,3 +84,31 @@ def test_power_sim_in_a_world(tmp_path):
         assert series == direct.series
     assert set(by_t[FAIL_AT]) == {"power/bus/town1-1", "power/bus/town1-2", "power/bus/town1-3",
                                   "power/bus/village1a-1"}
+
+
+@pytest.mark.slow
+def test_power_sim_as_separate_process(tmp_path):
+    """The same adapter runs as its own process (``cmd:``) and gives the same outputs."""
+    import sys
+
+    region = power_region(tmp_path, "small", "centralised")
+    Sink.received = []
+    sim_config = {
+        "Power": {"cmd": f"{sys.executable} -m twin.models.power.simulator %(addr)s"},
+        "Src": {"python": "test_power_sim:FailSource"},
+        "Sink": {"python": "test_power_sim:Sink"},
+    }
+    world = mosaik.World(sim_config, time_resolution=1.0)
+    src = world.start("Src").Src()
+    power = world.start("Power", step_s=STEP_S).Grid(region_dir=str(region), seed=7)
+    sink = world.start("Sink").Sink()
+    world.connect(src, power, "failed")
+    world.connect(power, sink, "dead_buses", "series", "events")
+    world.run(until=4 * STEP_S, print_progress=False)
+    grid = PowerGrid.from_file(region / "power.json", seed=7, step_s=STEP_S, reserve_share=0.3)
+    for t, got in Sink.received:
+        failed = {LINE: f"{FAIL_AT}|{LINE}|failed"} if t >= FAIL_AT else {}
+        direct = grid.step(t, failed=failed)
+        assert next(iter(got["dead_buses"].values())) == direct.dead_buses
+        assert next(iter(got["series"].values()))["served_mw"] == pytest.approx(direct.series["served_mw"])
+    assert len(Sink.received) == 4

@@ -1,0 +1,162 @@
+"""Power policies: the plug-ins that decide load shedding and battery modes each step.
+
+A policy is any class with a ``decide(telemetry) -> commands`` method, named in a scenario
+as ``"module:Class"`` and loaded by the control simulator with :func:`load_policy`. The
+control simulator calls ``decide`` every step with the power simulator's ``telemetry``
+output and sends the returned commands (time-shifted by one step) to the power input
+``commands``. See docs/policies.md for the telemetry fields and a worked example.
+
+Commands are ``{asset_id: {"value": float, "cause_id": str}}``:
+
+- a load (``power/load/*`` or a coupled consumer such as ``water/pump/PS1``): the share of
+  its demand to serve this step, 0 = shed, 1 = serve;
+- a home or community battery (``power/battery/*``, ``power/microgrid/*``): its mode,
+  0 = self-consumption, 1 = backup reserve, 2 = grid support;
+- a PV plant (``power/pv/*``): the maximum share of its output (curtailment);
+- a switch (``power/switch/*``): 1 = close, 0 = open (the position persists).
+
+Load and battery commands hold for one step: without a command the power simulator falls
+back to its local rule (serve every load the island's supply allows, shedding in its own
+``shed_order`` when short; batteries in their default mode).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol, runtime_checkable
+
+from twin.models.power.grid import BATTERY_MODES, DEFAULT_SHED_ORDER
+
+Commands = dict[str, dict[str, float | str]]
+
+
+class PolicyError(ValueError):
+    """A policy spec that cannot be loaded, or a policy that does not fit the interface."""
+
+
+@runtime_checkable
+class PowerPolicy(Protocol):
+    """The interface: one method, called once per step by the control simulator."""
+
+    def decide(self, telemetry: dict) -> Commands:
+        """Return commands for the next step from this step's power telemetry."""
+        ...
+
+
+def _rank(category: str, order: tuple[str, ...]) -> int:
+    if category in order:
+        return order.index(category)
+    return order.index("other") if "other" in order else len(order)
+
+
+def shed_plan(loads: dict[str, dict], excess_mw: float, order: tuple[str, ...],
+              protected: tuple[str, ...] = ()) -> list[str]:
+    """Loads to shed, in ``order`` (largest first within a category), until ``excess_mw`` is met.
+
+    Loads of ``protected`` categories are never in the plan.
+    """
+    plan: list[str] = []
+    candidates = sorted(
+        (lid for lid, ld in loads.items() if ld["category"] not in protected and ld["demand_mw"] > 0),
+        key=lambda lid: (_rank(loads[lid]["category"], order), -loads[lid]["demand_mw"], lid),
+    )
+    for lid in candidates:
+        if excess_mw <= 1e-9:
+            break
+        plan.append(lid)
+        excess_mw -= loads[lid]["demand_mw"]
+    return plan
+
+
+class DefaultPowerPolicy:
+    """Protect critical loads first and stretch islanded microgrids.
+
+    Each step, for every supplied island:
+
+    - if its demand exceeds its capacity, shed loads in ``shed_order`` (default: households
+      first; pumps, the hospital and ICT sites last) until it fits;
+    - if it is a microgrid whose remaining energy lasts less than ``min_hours`` at the
+      current demand, shed further loads in the same order, never touching the
+      ``protected`` categories, so that critical loads keep supply longer.
+
+    Home batteries are put in ``battery_mode`` (default backup reserve).
+    """
+
+    def __init__(
+        self,
+        shed_order: tuple[str, ...] | list[str] = DEFAULT_SHED_ORDER,
+        min_hours: float = 4.0,
+        protected: tuple[str, ...] | list[str] = ("water", "hospital", "ict"),
+        battery_mode: str = "backup",
+    ) -> None:
+        if battery_mode not in BATTERY_MODES:
+            raise PolicyError(f"unknown battery mode {battery_mode!r}; choose one of {BATTERY_MODES}")
+        self.shed_order = tuple(shed_order)
+        self.min_hours = float(min_hours)
+        self.protected = tuple(protected)
+        self.battery_mode = battery_mode
+
+    def decide(self, telemetry: dict) -> Commands:
+        commands: Commands = {}
+        loads = telemetry.get("loads", {})
+        for isl in telemetry.get("islands", []):
+            if isl["kind"] == "dead":
+                continue
+            members = {lid: ld for lid, ld in loads.items() if ld["island"] == isl["id"]}
+            demand = sum(ld["demand_mw"] for ld in members.values())
+            cause = str(isl.get("cause_id", ""))
+            shed: list[str] = []
+            if isl["capacity_mw"] >= 0 and demand > isl["capacity_mw"]:
+                shed = shed_plan(members, demand - isl["capacity_mw"], self.shed_order)
+            if isl["kind"] == "microgrid" and demand > 0:
+                keep_mw = isl["energy_mwh"] / self.min_hours  # what the energy carries for min_hours
+                rest = {lid: ld for lid, ld in members.items() if lid not in shed}
+                still = sum(ld["demand_mw"] for ld in rest.values())
+                if still > keep_mw:
+                    shed += shed_plan(rest, still - keep_mw, self.shed_order, self.protected)
+            for lid in shed:
+                commands[lid] = {"value": 0.0, "cause_id": cause}
+        mode = float(BATTERY_MODES.index(self.battery_mode))
+        for asset in sorted(telemetry.get("battery_soc", {})):
+            if asset.startswith("power/battery/"):
+                commands[asset] = {"value": mode, "cause_id": ""}
+        return commands
+
+
+class PriorityPolicy(DefaultPowerPolicy):
+    """The default policy with another shedding order, e.g. ``("ict", "household", ...)``.
+
+    Scenario example: ``policy = "twin.models.power.policy:PriorityPolicy"`` with
+    ``policy_params = {shed_order = ["traffic", "household", "ict", "hospital", "water"]}``.
+    """
+
+    def __init__(self, shed_order: tuple[str, ...] | list[str], **kwargs) -> None:
+        super().__init__(shed_order=shed_order, **kwargs)
+
+
+class NoActionPolicy:
+    """Issue no command: every asset follows the power simulator's local fallback rule."""
+
+    def decide(self, telemetry: dict) -> Commands:
+        return {}
+
+
+def load_policy(spec: str, **params) -> PowerPolicy:
+    """Instantiate ``"package.module:Class"`` with ``params`` and check it fits the interface."""
+    module_name, sep, class_name = spec.partition(":")
+    if not sep or not module_name or not class_name:
+        raise PolicyError(f"policy spec {spec!r} must look like 'package.module:Class'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise PolicyError(f"cannot import policy module {module_name!r}: {exc}") from exc
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise PolicyError(f"module {module_name!r} has no class {class_name!r}")
+    try:
+        policy = cls(**params)
+    except TypeError as exc:
+        raise PolicyError(f"policy {spec!r} does not accept parameters {sorted(params)}: {exc}") from exc
+    if not callable(getattr(policy, "decide", None)):
+        raise PolicyError(f"policy {spec!r} has no decide(telemetry) method")
+    return policy
