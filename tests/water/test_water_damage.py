@@ -178,3 +178,24 @@ def test_process_pressure_and_district_totals(central: Path, tmp_path: Path) -> 
 def test_bad_parameters(central: Path) -> None:
     with pytest.raises(WaterOperationError):
         WaterOperation.from_region(central, pipe_break="explode")
+
+
+def test_epanet_warning_and_negative_pressure_events(tmp_path: Path) -> None:
+    """A demand-driven network with a junction above its source: EPANET warns (code 6,
+    negative pressures) and the junction's negative pressure is an event, once."""
+    wn = wntr.network.WaterNetworkModel()
+    wn.add_reservoir("R", base_head=50.0, coordinates=(0, 0))
+    wn.add_junction("J1", base_demand=0.004, elevation=60.0, coordinates=(1, 0))
+    wn.add_pipe("P1", "R", "J1", length=10.0, diameter=1.0, roughness=130)
+    wn.options.time.duration = 3600
+    inp = tmp_path / "dda.inp"
+    wntr.network.write_inpfile(wn, str(inp), units="LPS", version=2.2)
+    with WaterOperation(inp) as op:
+        first = op.step(0)
+        second = op.step(STEP_S)
+    kinds = {(e["asset_id"], e["kind"], e["value"]) for e in first.events}
+    assert ("water/network/epanet", "epanet_warning", 6.0) in kinds
+    neg = [e for e in first.events if e["kind"] == "negative_pressure"]
+    assert [e["asset_id"] for e in neg] == ["water/junction/J1"]
+    assert neg[0]["value"] == pytest.approx(-10.0, abs=1e-3)
+    assert second.events == []  # the state did not change

@@ -1,0 +1,65 @@
+"""Cost per exchange step of the water sector on Net3, ky10 and the built default region.
+
+Run: ``python benchmarks/bench_water.py [--hours H] [--step-s S]``. For each network it
+prints the mean wall time per exchange step of the bare stepped EPANET
+(``WaterNetwork.step``), of the full domain step (``WaterOperation.step``: inputs, events,
+series), and of one plain EPANET run of the same horizon divided by its steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import wntr
+from twin.models.water.importer import import_inp, shipped_inp
+from twin.models.water.network import WaterNetwork
+from twin.models.water.operation import WaterOperation
+from twin.models.water.testing import make_test_region
+
+
+def bench(name: str, inp: Path, hours: float, step_s: int, work: Path) -> str:
+    n = int(hours * 3600 // step_s)
+    t0 = time.perf_counter()
+    with WaterNetwork(inp, step_s=step_s, duration_s=n * step_s + step_s) as net:
+        t_open = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for k in range(n):
+            net.step(k * step_s)
+        t_net = (time.perf_counter() - t0) / n
+        size = f"{len(net.node_ids)} nodes, {len(net.link_ids)} links, {len(net.pumps)} pumps"
+    with WaterOperation(inp, step_s=step_s, duration_s=n * step_s + step_s) as op:
+        t0 = time.perf_counter()
+        for k in range(n):
+            op.step(k * step_s)
+        t_op = (time.perf_counter() - t0) / n
+    wn = wntr.network.WaterNetworkModel(str(inp))
+    wn.options.time.duration = n * step_s
+    t0 = time.perf_counter()
+    wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(work / f"full-{name}"))
+    t_full = (time.perf_counter() - t0) / n
+    return (f"{name:8s} {size:40s} open {t_open * 1e3:7.1f} ms | per step: stepped "
+            f"{t_net * 1e3:6.2f} ms, with operation {t_op * 1e3:6.2f} ms, full run "
+            f"{t_full * 1e3:6.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--step-s", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-water-") as tmp:
+        work = Path(tmp)
+        print(f"water sector, {args.hours:g} h at {args.step_s} s exchange steps")
+        for name in ("Net3", "ky10"):
+            out = work / name
+            import_inp(shipped_inp(name), out, step_s=args.step_s, hours=args.hours)
+            print(bench(name, out / "water.inp", args.hours, args.step_s, work))
+        region = make_test_region(work / "region", "default", "decentralised")
+        print(bench("default", region / "water.inp", args.hours, args.step_s, work))
+
+
+if __name__ == "__main__":
+    main()
