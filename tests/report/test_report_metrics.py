@@ -145,8 +145,8 @@ def test_cascade_forest(tmp_path: Path, hand) -> None:  # type: ignore[no-untype
     assert {g.nodes[n]["asset_id"]: g.nodes[n]["depth"] for n in g} == {
         "hazard/storm-0": 0, "power/line/L1": 1, "water/pump/P1": 2, "water/pump/P2": 2, "water/tank/T1": 3}
     grouped = group_forest(g)
-    assert grouped.nodes[(2, "water", "pump", "pump_stopped")]["count"] == 2
-    assert grouped.edges[(1, "power", "line", "failed"), (2, "water", "pump", "pump_stopped")]["count"] == 2
+    assert grouped.nodes[(2, "water", "water/pump", "pump_stopped")]["count"] == 2
+    assert grouped.edges[(1, "power", "power/line", "failed"), (2, "water", "water/pump", "pump_stopped")]["count"] == 2
     assert grouped.number_of_nodes() == 4
 
 

@@ -75,9 +75,10 @@ def district_outage(run: Results, baseline: Results | None) -> list[DistrictOuta
     ]
 
 
-def _asset_type(asset_id: str) -> str:
+def asset_class(asset_id: str) -> str:
+    """``power/bus/F2-4`` -> ``power/bus``; ``hazard/storm-0`` -> ``hazard``."""
     parts = asset_id.split("/")
-    return parts[1] if len(parts) >= 3 else parts[0]
+    return "/".join(parts[:2]) if len(parts) >= 3 else parts[0]
 
 
 def cascade_forest(r: Results) -> nx.DiGraph:
@@ -105,17 +106,18 @@ def cascade_forest(r: Results) -> nx.DiGraph:
 
 
 def group_forest(g: nx.DiGraph) -> nx.DiGraph:
-    """The forest with events grouped by (depth, sector, asset type, kind): node attribute
-    ``count`` says how many events a group holds, edge attribute ``count`` how many links."""
+    """The forest with events grouped by (depth, sector, asset class, kind), the asset class
+    being the id's ``<sector>/<type>`` (an ICT event may concern ``power/switch/...``): node
+    attribute ``count`` says how many events a group holds, edge attribute ``count`` how many links."""
     out = nx.DiGraph()
     key = {}
     for n, a in g.nodes(data=True):
-        k = (a["depth"], a["sector"], _asset_type(a["asset_id"]), a["kind"])
+        k = (a["depth"], a["sector"], asset_class(a["asset_id"]), a["kind"])
         key[n] = k
         if k in out:
             out.nodes[k]["count"] += 1
         else:
-            out.add_node(k, depth=a["depth"], sector=a["sector"], asset_type=k[2], kind=a["kind"], count=1)
+            out.add_node(k, depth=a["depth"], sector=a["sector"], asset_class=k[2], kind=a["kind"], count=1)
     for u, v, a in g.edges(data=True):
         ku, kv = key[u], key[v]
         if out.has_edge(ku, kv):

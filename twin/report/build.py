@@ -158,6 +158,7 @@ def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress
     out.mkdir(parents=True, exist_ok=True)
     files = discover(list(paths))
     runs = [load_run(p) for p in progress(files, len(files), "loading runs", enabled=show_progress)]
+    runs = [r for grp in by_configuration(runs).values() for r in grp]  # configurations in their usual order
     figures: dict[str, Path] = {}
     for name, (_, draw) in progress(FIGURES.items(), len(FIGURES), "drawing figures", enabled=show_progress):
         figures[name] = draw(runs, out / name)

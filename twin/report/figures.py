@@ -38,6 +38,9 @@ SECTOR_COLOURS: dict[str, str] = {
 }
 SECTOR_MARKERS: dict[str, str] = {"power": "s", "water": "o", "traffic": "^", "ict": "D"}
 _PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
+# cost components: colours unlike the configurations' so the two are not confused
+_COMPONENT_COLOURS = ("#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99", "#8dd3c7", "#bebada",
+                      "#d9d9d9")
 DPI = 110
 FULL_FOREST_MAX_NODES = 40  # larger forests are drawn grouped by depth, sector, type and kind
 
@@ -91,6 +94,8 @@ def performance_figure(runs: Sequence[Run], path: Path) -> Path:
             n = min(len(c) for c in curves)
             stack = np.array([c[:n] for c in curves], float)
             x = _hours(grp[0], n)
+            x = np.append(x, x[-1] + grp[0].results.step_s / 3600.0)  # the last step lasts step_s too
+            stack = np.hstack([stack, stack[:, -1:]])
             colour = configuration_colour(name, list(groups))
             label = name if len(curves) == 1 else f"{name} (mean of {len(curves)})"
             ax.step(x, stack.mean(axis=0), where="post", color=colour, lw=1.8, label=label)
@@ -122,8 +127,13 @@ def map_figure(runs: Sequence[Run], path: Path) -> Path:
     """One map per configuration at its worst moment: districts, assets, failed assets by sector."""
     groups = by_configuration(runs)
     n = len(groups)
-    fig = Figure(figsize=(6.2 * n, 6.0), layout="constrained")
-    axes = fig.subplots(1, n, squeeze=False).ravel()
+    first = runs[0].results
+    span_x = max(float(np.ptp(first.assets["x_m"])), 1.0)
+    span_y = max(float(np.ptp(first.assets["y_m"])), 1.0)
+    aspect = min(max(span_x / span_y, 0.5), 4.0)  # width over height of one map
+    map_w = 8.0
+    fig = Figure(figsize=(map_w + 2.4, n * (map_w / aspect + 0.9)), layout="constrained")
+    axes = fig.subplots(n, 1, squeeze=False).ravel()  # maps stacked, legends on the right
     for ax, (name, grp) in zip(axes, groups.items(), strict=True):
         run = representative(grp)
         res = run.results
@@ -149,12 +159,20 @@ def map_figure(runs: Sequence[Run], path: Path) -> Path:
             xy = np.array([pos[a] for a in ids]) / 1000
             ax.scatter(xy[:, 0], xy[:, 1], s=28, c=SECTOR_COLOURS[sector], marker=SECTOR_MARKERS[sector],
                        edgecolors="k", linewidths=0.4, label=f"{sector} failed ({len(ids)})", zorder=3)
-        for track in _storm_tracks(run):
-            (x0, y0), (x1, y1) = track[0], track[-1]
-            ax.annotate("", xy=(x1 / 1000, y1 / 1000), xytext=(x0 / 1000, y0 / 1000),
-                        arrowprops={"arrowstyle": "->", "color": "#444444", "ls": "--", "lw": 1.0})
-            ax.plot([], [], ls="--", c="#444444", label="storm track")
-        ax.set_aspect("equal", adjustable="datalim")
+        xs_all = np.concatenate([res.assets["x_m"], d["x_m"] - d["radius_m"], d["x_m"] + d["radius_m"]]) / 1000
+        ys_all = np.concatenate([res.assets["y_m"], d["y_m"] - d["radius_m"], d["y_m"] + d["radius_m"]]) / 1000
+        pad = 0.08 * max(np.ptp(xs_all), np.ptp(ys_all), 1.0)
+        ax.set_xlim(xs_all.min() - pad, xs_all.max() + pad)  # the region, whatever else is drawn
+        ax.set_ylim(ys_all.min() - pad, ys_all.max() + pad)
+        ax.set_aspect("equal", adjustable="box")
+        for track in _storm_tracks(run):  # drawn without changing the view; arrow at the region's centre
+            xs, ys = np.array([p[0] for p in track]) / 1000, np.array([p[1] for p in track]) / 1000
+            ax.plot(xs, ys, ls="--", c="#444444", lw=1.0, label="storm track")
+            mid = np.array([xs.mean(), ys.mean()])
+            step = np.array([xs[-1] - xs[0], ys[-1] - ys[0]]) * 0.03
+            ax.annotate("", xy=tuple(mid + step), xytext=tuple(mid - step), annotation_clip=False,
+                        arrowprops={"arrowstyle": "-|>", "color": "#444444", "lw": 1.0})
+        ax.set_aspect("equal", adjustable="box")
         ax.set_xlabel("x (km)")
         ax.set_ylabel("y (km)")
         ax.set_title(f"{name}, seed {run.seed}: worst moment {format_time(t)}\n"
@@ -162,7 +180,7 @@ def map_figure(runs: Sequence[Run], path: Path) -> Path:
         handles, labels = ax.get_legend_handles_labels()
         handles += [Patch(fc="#fdae61", alpha=0.4, ec="#555555"), Patch(fc="#a6d96a", alpha=0.4, ec="#555555")]
         labels += ["urban district", "rural district"]
-        ax.legend(handles, labels, fontsize=7, loc="upper left")
+        ax.legend(handles, labels, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _save(fig, path)
 
 
@@ -189,7 +207,7 @@ def _layer_positions(g: nx.DiGraph) -> dict[object, tuple[float, float]]:
 def _node_label(g: nx.DiGraph, n: object, grouped: bool) -> str:
     a = g.nodes[n]
     if grouped:
-        return f"{a['sector']}/{a['asset_type']} {a['kind']} ×{a['count']}"
+        return f"{a['asset_class']} {a['kind']} ×{a['count']}"
     return f"{format_time(a['time_s'])} {a['asset_id'].split('/', 1)[-1]} {a['kind']}"
 
 
@@ -202,9 +220,13 @@ def cascade_figure(runs: Sequence[Run], path: Path) -> Path:
         g = cascade_forest(run.results)
         grouped = g.number_of_nodes() > FULL_FOREST_MAX_NODES
         graphs.append((name, run, group_forest(g) if grouped else g, grouped, g.number_of_nodes()))
-    heights = [max(3.0, 0.32 * max([sum(1 for _, a in g.nodes(data=True) if a["depth"] == d)
-                                     for d in {a["depth"] for _, a in g.nodes(data=True)}] or [1]))
-               for _, _, g, _, _ in graphs]
+    def widest_layer(g: nx.DiGraph) -> int:
+        sizes: dict[int, int] = {}
+        for _, a in g.nodes(data=True):
+            sizes[a["depth"]] = sizes.get(a["depth"], 0) + 1
+        return max(sizes.values(), default=1)
+
+    heights = [max(2.2, 0.42 * widest_layer(g) + 1.2) for _, _, g, _, _ in graphs]
     fig = Figure(figsize=(12.0, sum(heights) + 0.8), layout="constrained")
     axes = fig.subplots(len(graphs), 1, squeeze=False, height_ratios=heights).ravel()
     for ax, (name, run, g, grouped, n_events) in zip(axes, graphs, strict=True):
@@ -214,7 +236,7 @@ def cascade_figure(runs: Sequence[Run], path: Path) -> Path:
             f"{name}, seed {run.seed}: {n_events} events; depth max {m.get('cascade_depth_max', 0):.0f}, "
             f"amplification {m.get('cascade_amplification', 0):.2f}, "
             f"cross-sector hops {m.get('cross_sector_hops', 0):.0f}"
-            + (" (grouped by depth, sector, type, kind)" if grouped else ""), fontsize=10, loc="left")
+            + (" (grouped by depth, sector, type, kind)" if grouped else ""), fontsize=10, loc="left", pad=4)
         if g.number_of_nodes() == 0:
             ax.text(0.5, 0.5, "no failures", ha="center", va="center", transform=ax.transAxes)
             continue
@@ -227,15 +249,18 @@ def cascade_figure(runs: Sequence[Run], path: Path) -> Path:
         nx.draw_networkx_nodes(g, pos, ax=ax, node_color=colours, node_size=sizes, edgecolors="k",
                                linewidths=0.4)
         for n, (x, y) in pos.items():
-            ax.text(x + 0.06, y, _node_label(g, n, grouped), fontsize=6.5, va="center", ha="left")
+            ax.text(x, y + 0.16, _node_label(g, n, grouped), fontsize=6.5, va="bottom", ha="center",
+                    bbox={"fc": "white", "ec": "none", "alpha": 0.6, "pad": 0.3})
         cross = {(u, v): a["coupling"] for u, v, a in g.edges(data=True)
                  if "->" in a["coupling"] or a["coupling"] == "hazard"}
         nx.draw_networkx_edge_labels(g, pos, edge_labels=cross, ax=ax, font_size=6, font_color="#444444",
                                      bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 0.5})
         depth_max = max(int(a["depth"]) for _, a in g.nodes(data=True))
-        ax.set_xlim(-0.3, depth_max + 1.2)
+        half = max(abs(y) for _, y in pos.values())
+        ax.set_xlim(-0.6, depth_max + 0.6)
+        ax.set_ylim(-half - 0.6, half + 1.1)
         for d in range(depth_max + 1):
-            ax.text(d, ax.get_ylim()[1], f"depth {d}", ha="center", va="bottom", fontsize=7, color="#666666")
+            ax.text(d, half + 0.8, f"depth {d}", ha="center", va="bottom", fontsize=7, color="#666666")
     handles = [Patch(color=c, label=s) for s, c in SECTOR_COLOURS.items() if s != "control"]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
     return _save(fig, path)
@@ -285,7 +310,8 @@ def equity_figure(runs: Sequence[Run], path: Path) -> Path:
     ax.set_ylabel("customer-outage hours per household")
     ax.set_title("Outage per household by district (power + water, excess over the baseline)", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.93))
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1e-6) * 1.1)
+    fig.legend(fontsize=8, loc="outside lower center", ncols=min(3, max(1, len(groups))))
     return _save(fig, path)
 
 
@@ -309,17 +335,20 @@ def cost_figure(runs: Sequence[Run], path: Path) -> Path:
     ax.set_title("Resilience against cost (lower left is better)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.margins(0.25)
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
     names = list(groups)
     keys = [k for k in UNIT_COST_MEUR if any(k in grp[0].results.cost for grp in groups.values())]
     bottom = np.zeros(len(names))
-    cmap = [_PALETTE[i % len(_PALETTE)] for i in range(len(keys))]
+    cmap = [_COMPONENT_COLOURS[i % len(_COMPONENT_COLOURS)] for i in range(len(keys))]
     for k, c in zip(keys, cmap, strict=True):
         vals = np.array([UNIT_COST_MEUR[k] * float(groups[n][0].results.cost.get(k, 0.0)) for n in names])
         bx.bar(names, vals, bottom=bottom, label=k, color=c, edgecolor="k", linewidth=0.3)
         bottom += vals
     bx.set_ylabel("indicative M EUR")
     bx.set_title("Cost proxy by component", fontsize=10)
-    bx.legend(fontsize=7, ncols=2)
+    bx.set_ylim(0, max(float(bottom.max()), 1e-9) * 1.35)  # room for the legend
+    bx.legend(fontsize=7, ncols=3, loc="upper center")
     bx.tick_params(axis="x", labelsize=8)
     return _save(fig, path)
 
