@@ -172,9 +172,7 @@ class Network:
         indptr = cum[self.indptr]
         indices = self.indices[keep]
         graph = csr_array((np.ones(len(indices)), indices, indptr), shape=(self.n, self.n))
-        # The masked graph is symmetric, so strong components are the undirected ones, and
-        # scipy needs no transpose for them.
-        _, labels = connected_components(graph, directed=True, connection="strong")
+        _, labels = connected_components(graph, directed=False)
         if self.sources is None:
             giant = np.bincount(labels[up]).argmax()
             return up & (labels == giant)
