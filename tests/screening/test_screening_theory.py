@@ -83,11 +83,11 @@ def critical_p(system: InterdependentSystem, u: np.ndarray, lo: float, hi: float
 
 
 def test_buldyrev_critical_p_within_3_percent() -> None:
-    """N = 100,000, three realisations: p_c within 3 % of 2.4554 / <k> (each and on average),
+    """N = 50,000, four realisations: p_c within 3 % of 2.4554 / <k> (each and on average),
     and the jump at p_c is abrupt (first order): the MGC drops from about 0.3 to about 0."""
-    n = 100_000
+    n = 50_000
     measured = []
-    for seed in (11, 12, 13):
+    for seed in (11, 12, 13, 14):
         system = coupled_er(n, seed)
         u = stream(seed, "test-removal", "A").random(n)
         p_c = critical_p(system, u, 0.58, 0.66)
