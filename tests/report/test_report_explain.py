@@ -26,7 +26,7 @@ def test_tank_chain_back_to_the_storm(cascade_file: Path) -> None:
     )
     text = format_chain(ex)
     assert text.splitlines()[0].split() == ["01:00", "water/tank/T1", "low_pressure"]
-    assert "<- power->water" in text and "<- water (within the sector)" in text
+    assert "<- power->water" in text and "<- water (inside the water network)" in text
 
 
 def test_pump_chain_and_recovery(cascade_file: Path) -> None:

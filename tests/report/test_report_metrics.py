@@ -155,3 +155,18 @@ def test_cost_index() -> None:
     # 10 * 0.1 + 2 * 0.5 + 3 * 0.3; roads are shared by every configuration and left out
     assert cost_index_meur(cost) == pytest.approx(1.0 + 1.0 + 0.9)
     assert cost_index_meur(cost, {"road_km": 1.0}) == 99.0
+
+
+def test_failed_at_matches_recoveries_to_their_failure(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
+    """A pump both stopped and unreachable stays failed when it becomes reachable again."""
+    evs = [
+        make_event(0, "water", "water/pump/P1", "pump_stopped", 0, "", "power->water"),
+        make_event(0, "ict", "water/pump/P1", "unreachable", 0, "", "ict"),
+        make_event(1800, "ict", "water/pump/P1", "reachable", 1, "", "ict"),
+    ]
+    run = _load(hand, tmp_path, "r.h5", hand.SERIES, evs)
+    assert failed_at(run, 0)["water/pump/P1"]["kind"] == "unreachable"  # the latest of the two
+    assert failed_at(run, 1800)["water/pump/P1"]["kind"] == "pump_stopped"
+    from twin.report.explain import explain
+
+    assert explain(run, "water/pump/P1").recovered_s is None  # "reachable" does not restart a pump

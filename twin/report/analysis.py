@@ -17,6 +17,27 @@ from twin.events import RECOVERY_KINDS, Event, is_failure
 from twin.metrics import cascade_depths, customer_outage_by_district
 from twin.results import Results
 
+# Which recovery kinds undo which failure kind (an asset can be dark and unreachable at once:
+# "reachable" must not end "dark"). A failure kind not listed here is undone by any recovery.
+UNDOES: dict[str, frozenset[str]] = {
+    "failed": frozenset({"repaired", "restored"}),
+    "de-energised": frozenset({"energised"}),
+    "down": frozenset({"up", "repaired"}),
+    "pump_stopped": frozenset({"pump_started"}),
+    "dark": frozenset({"lit"}),
+    "unreachable": frozenset({"reachable"}),
+    "shed": frozenset({"restored", "energised"}),
+    "low_pressure": frozenset({"pressure_ok"}),
+    "closed": frozenset({"reopened"}),
+    "derated": frozenset({"restored"}),
+    "compromised": frozenset({"restored", "repaired"}),
+}
+
+
+def undoes(recovery_kind: str, failure_kind: str) -> bool:
+    """True if an event of ``recovery_kind`` ends a failure of ``failure_kind``."""
+    return recovery_kind in UNDOES.get(failure_kind, RECOVERY_KINDS)
+
 
 def worst_moment(curves: dict[str, np.ndarray]) -> int:
     """Index of the step with the lowest mean performance over the sectors (first if tied)."""
@@ -29,19 +50,22 @@ def worst_moment(curves: dict[str, np.ndarray]) -> int:
 
 
 def failed_at(r: Results, time_s: int) -> dict[str, Event]:
-    """Assets failed at ``time_s``: asset id -> its last failure event at or before ``time_s``
-    with no recovery event after it (up to ``time_s``). Events of things outside the asset
-    table (hazards, whole networks) are left out."""
+    """Assets failed at ``time_s``: asset id -> its latest failure event at or before
+    ``time_s`` that no recovery of the matching kind (:data:`UNDOES`) has ended by then.
+    Events of things outside the asset table (hazards, whole networks) are left out."""
     known = set(map(str, r.assets["id"]))
-    state: dict[str, Event] = {}
+    open_: dict[str, dict[str, Event]] = {}  # asset -> failure kind -> its latest event
     for e in sorted(r.events, key=lambda e: e["time_s"]):  # stable: log order within a step
         if e["time_s"] > time_s or e["asset_id"] not in known:
             continue
+        kinds = open_.setdefault(e["asset_id"], {})
         if is_failure(e["kind"]):
-            state[e["asset_id"]] = e
+            kinds.pop(e["kind"], None)
+            kinds[e["kind"]] = e  # re-inserted: the latest failure comes last
         elif e["kind"] in RECOVERY_KINDS:
-            state.pop(e["asset_id"], None)
-    return state
+            for k in [k for k in kinds if undoes(e["kind"], k)]:
+                del kinds[k]
+    return {a: list(kinds.values())[-1] for a, kinds in open_.items() if kinds}
 
 
 @dataclass(frozen=True)

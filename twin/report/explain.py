@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from twin.events import RECOVERY_KINDS, ROOT_COUPLINGS, Event, is_failure
+from twin.events import ROOT_COUPLINGS, Event, is_failure
 from twin.metrics import chain
+from twin.report.analysis import undoes
 from twin.results import Results
 
 
@@ -57,6 +58,7 @@ class Explanation:
     chain: list[Event]
     recovered_s: int | None  # when the asset recovered from this failure, None if never
     complete: bool  # True when the chain ends at a root (hazard, attack, scheduled outage)
+    other_failures: tuple[Event, ...] = ()  # the asset's other failure events, in time order
 
 
 def asset_events(r: Results, asset_id: str) -> list[Event]:
@@ -98,18 +100,19 @@ def explain(r: Results, asset_id: str, at_s: int | None = None) -> Explanation:
             raise ExplainError(f"{asset_id} had not failed by {format_time(at_s)}; it failed at {times}")
         event = before[-1]
     later = evs[evs.index(event) + 1:]
-    recovered = next((e["time_s"] for e in later if e["kind"] in RECOVERY_KINDS), None)
+    recovered = next((e["time_s"] for e in later if undoes(e["kind"], event["kind"])), None)
     events = chain(r, event["event_id"])
     root = events[-1]
     complete = root["coupling"] in ROOT_COUPLINGS or root["kind"] == "hazard" or (
         root["sector"] == "incidents" and not root["cause_id"])
-    return Explanation(asset_id, event, events, recovered, complete)
+    others = tuple(e for e in failures if e is not event)
+    return Explanation(asset_id, event, events, recovered, complete, others)
 
 
 def _coupling_label(coupling: str) -> str:
     if "->" in coupling or coupling in ROOT_COUPLINGS:
         return coupling
-    return f"{coupling} (within the sector)" if coupling else "(no coupling named)"
+    return f"{coupling} (inside the {coupling} network)" if coupling else "(no coupling named)"
 
 
 def format_chain(ex: Explanation, one_line: bool = False) -> str:
@@ -149,4 +152,8 @@ def headline(ex: Explanation) -> str:
         text += f"; recovered at {format_time(ex.recovered_s)}"
     else:
         text += "; not recovered by the end of the run"
+    if ex.other_failures:
+        shown = ", ".join(f"{e['kind']} at {format_time(e['time_s'])}" for e in ex.other_failures[:5])
+        more = f" and {len(ex.other_failures) - 5} more" if len(ex.other_failures) > 5 else ""
+        text += f"\nits other failures (explain one with --at): {shown}{more}"
     return text
