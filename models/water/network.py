@@ -489,8 +489,8 @@ class WaterNetwork:
             deficit = d.value
             k = self._emitters.get(j, 0.0)
             lk = k * math.sqrt(pressure[j]) if k > 0 and pressure[j] > 0 else 0.0
-            delivered[j] = (total - lk) * q
-            required[j] = delivered[j] + deficit * q
+            required[j] = max(0.0, (total - lk + deficit) * q)
+            delivered[j] = max(0.0, (total - lk) * q)  # PDA may give -1e-9 at p < pmin
         for j, k in self._emitters.items():
             if k <= 0:
                 continue
