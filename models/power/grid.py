@@ -48,7 +48,7 @@ BATTERY_MODES: tuple[str, ...] = ("self_consumption", "backup", "grid_support")
 DEFAULT_SHED_ORDER: tuple[str, ...] = (
     "household", "traffic", "other", "control", "ict", "hospital", "water",
 )
-PEAK_PROFILE = 1.2  # household factor above which grid-support batteries discharge
+PEAK_PROFILE = 1.2  # household profile factor from which grid-support batteries discharge
 TRAFO_PF = 0.95  # MW per MVA of transformer rating counted as supply capacity
 EPS = 1e-9
 
@@ -204,6 +204,7 @@ class PowerGrid:
         self.energised: set[int] = set(self.bus_names)
         self.dead_cause: dict[int, str] = {}
         self.shed_frac = np.zeros(len(net.load))
+        self.shed_event: dict[int, str] = {}  # load position -> its last "shed" event
         self.islanded: dict[int, str] = {}  # microgrid storage index -> "islanded" event id
         self.exhausted: dict[int, str] = {}  # microgrid storage index -> "exhausted" event id
         self.topology_key: tuple | None = None
@@ -258,6 +259,7 @@ class PowerGrid:
                         events.append(ev)
         # ---- injections
         hh = household_factor(t) if self.household_profile else 1.0
+        peak = household_factor(t) >= PEAK_PROFILE  # evening peak: grid-support batteries discharge
         demand = np.where(self.household, self.base_p * hh, self.load_p_in)
         demand = np.maximum(demand, 0.0)
         qratio = np.divide(self.base_q, self.base_p, out=np.zeros_like(self.base_p), where=self.base_p > 0)
@@ -297,7 +299,7 @@ class PowerGrid:
             pros_load = demand[lp] * share
             pros_pv = sum(pv[p] for p, g in enumerate(net.sgen.index) if self.pv_load.get(int(g)) == lp)
             grid_ok = served_frac[lp] > 0.999
-            st_p[s_pos] = self._home_battery(s_pos, mode, pros_load, pros_pv, grid_ok, hh, dt_h)
+            st_p[s_pos] = self._home_battery(s_pos, mode, pros_load, pros_pv, grid_ok, peak, dt_h)
             if not grid_ok:
                 # islanded household systems: PV + battery cover the prosumers or trip
                 supply = pros_pv - st_p[s_pos]
@@ -341,8 +343,9 @@ class PowerGrid:
             vm = net.res_bus["vm_pu"]
             live_buses = {b for b in live_buses if not math.isnan(float(vm.get(b, math.nan)))}
         self._bus_events(t, live_buses, failed, islands, bus_island, events)
-        served = np.where([int(b) in live_buses for b in load_bus], demand * served_frac, 0.0) + self_served
-        self._shed_events(t, served_frac, load_live, shed_cause, set(load_cause), events)
+        live_mask = np.array([int(b) in live_buses for b in load_bus], dtype=bool)
+        served = np.where(live_mask, demand * served_frac, 0.0) + self_served
+        self._shed_events(t, served_frac, live_mask, shed_cause, set(load_cause), events)
         return self._result(t, demand, served, covered_customers, islands, events, converged)
 
     # ------------------------------------------------------------------ pieces
@@ -515,11 +518,11 @@ class PowerGrid:
         return ""
 
     def _home_battery(self, pos: int, mode: str, load_mw: float, pv_mw: float, grid_ok: bool,
-                      hh: float, dt_h: float) -> float:
+                      peak: bool, dt_h: float) -> float:
         """Storage power (MW, + charging) of one home battery element for this step."""
         e, e_max = self.energy[pos], self.e_max[pos]
         floor = self.e_min[pos]
-        if grid_ok and mode == "backup":
+        if grid_ok and mode in ("backup", "grid_support"):
             floor = max(floor, self.reserve_share * e_max)
         room_mw = max(0.0, (e_max - e) / (self.eta * dt_h))
         avail_mw = max(0.0, (e - floor) * self.eta / dt_h)
@@ -527,7 +530,7 @@ class PowerGrid:
         net_mw = load_mw - pv_mw
         if net_mw < 0:
             p = min(-net_mw, pmax, room_mw)
-        elif grid_ok and mode == "grid_support" and hh < PEAK_PROFILE:
+        elif grid_ok and mode == "grid_support" and not peak:
             p = 0.0
         elif grid_ok and mode == "grid_support":
             p = -min(pmax, avail_mw)
@@ -814,15 +817,19 @@ class PowerGrid:
 
     def _shed_events(self, t: int, served_frac, load_live, shed_cause: dict[int, str],
                      commanded: set[int], events: list[Event]) -> None:
-        new = np.where(load_live, 1.0 - served_frac, 0.0)
+        """Shed / restored events for loads on live buses; a dead bus keeps the load's last state."""
+        new = np.where(load_live, 1.0 - served_frac, self.shed_frac)
         for pos, name in enumerate(self.load_names):
             before, now = self.shed_frac[pos], new[pos]
             if now > before + EPS:
                 cause = shed_cause.get(pos, "")
                 coupling = "control" if pos in commanded else "power"
-                events.append(make_event(t, "power", name, "shed", float(now), cause, coupling))
+                ev = make_event(t, "power", name, "shed", float(now), cause, coupling)
+                self.shed_event[pos] = ev["event_id"]
+                events.append(ev)
             elif now < before - EPS and now <= EPS:
-                events.append(make_event(t, "power", name, "restored", 1.0, "", "power"))
+                events.append(make_event(t, "power", name, "restored", 1.0,
+                                         self.shed_event.pop(pos, ""), "power"))
         self.shed_frac = new
 
     def _result(self, t: int, demand, served, covered, islands: list[_Island], events: list[Event],

@@ -83,4 +83,30 @@ def shedding_feeder(battery_mw: float = 1.0, battery_mwh: float = 10.0):
     return net
 
 
-__all__ = ["SECTOR_FILES", "lossless_island_feeder", "power_region", "shedding_feeder"]
+def prosumer_feeder(households: int = 100, prosumers: int = 40, load_kw: float = 1.2,
+                    pv_kw: float = 4.0, battery_kwh: float = 8.0, battery_kw: float = 4.0):
+    """Grid -- line L1 -- bus B with a household load, rooftop PV and home batteries.
+
+    ``prosumers`` of the ``households`` own ``pv_kw`` of PV and a ``battery_kwh`` battery
+    (full at the start, ``battery_kw`` power each), aggregated as one sgen and one storage.
+    """
+    import pandapower as pp
+
+    net = pp.create_empty_network(name="prosumers")
+    a = pp.create_bus(net, 20.0, name="power/bus/A", geodata=(0.0, 0.0))
+    b = pp.create_bus(net, 20.0, name="power/bus/B", geodata=(1000.0, 0.0))
+    pp.create_ext_grid(net, a, vm_pu=1.0, name="power/ext_grid/grid")
+    pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=0.0, x_ohm_per_km=0.1,
+                                   c_nf_per_km=0.0, max_i_ka=0.4, name="power/line/L1")
+    pp.create_load(net, b, p_mw=households * load_kw / 1000, q_mvar=0.0, name="power/load/B-1",
+                   district="village", customers=households, critical=False, category="household")
+    pp.create_sgen(net, b, p_mw=prosumers * pv_kw / 1000, name="power/pv/village", type="PV",
+                   district="village", customers=prosumers)
+    e = prosumers * battery_kwh / 1000
+    pp.create_storage(net, b, p_mw=0.0, max_e_mwh=e, soc_percent=100.0, min_e_mwh=0.0,
+                      max_p_mw=prosumers * battery_kw / 1000, min_p_mw=-prosumers * battery_kw / 1000,
+                      name="power/battery/village", type="home", district="village", customers=prosumers)
+    return net
+
+
+__all__ = ["SECTOR_FILES", "lossless_island_feeder", "power_region", "prosumer_feeder", "shedding_feeder"]
