@@ -98,6 +98,11 @@ class WaterSim(mosaik_api_v3.Simulator):
         if num != 1 or self.op is not None:
             raise WaterSimError("the water simulator has exactly one entity")
         del seed
+        unknown = sorted(set(params) - set(META["models"]["Network"]["params"]))
+        if unknown:
+            raise WaterSimError(
+                f"unknown water parameter(s) {unknown}; known: {META['models']['Network']['params']}"
+            )
         inp = params.pop("inp", None)
         hours = params.pop("hours", None)
         if hours is not None:

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import mosaik
+import pytest
 import wntr
+from twin.models.water.simulator import WaterSim, WaterSimError
 from twin.models.water.testing import CollectorSim, bus_of, make_test_region
 
 STEP_S = 300
@@ -88,3 +90,12 @@ def test_adapter_runs_as_separate_process(tmp_path: Path) -> None:
     assert [(e["time_s"], e["asset_id"], e["cause_id"]) for e in stopped] == [
         (1200, "water/pump/PS1", "e")
     ]
+
+
+def test_unknown_parameter_is_rejected(tmp_path: Path) -> None:
+
+    region = make_test_region(tmp_path, "small", "centralised")
+    sim = WaterSim()
+    sim.init("Water-0", time_resolution=1.0, step_s=STEP_S)
+    with pytest.raises(WaterSimError, match="pump_backup_hours"):
+        sim.create(1, "Network", region_dir=str(region), pump_backup_hours=3)
