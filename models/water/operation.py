@@ -15,8 +15,10 @@ Rules (documented in docs/water.md):
   ``pump_stopped`` (cause: the bus's event in ``dead_buses``, coupling ``power->water``);
   when power returns it emits ``pump_started`` and restarts under its local rule.
 - A damaged pump, pipe, junction, tank or reservoir (``failed``): a pump is forced off; a pipe
-  or valve is closed (``pipe_break="closed"``, crews isolate it) or leaks through an emitter at
-  its upstream junction (``pipe_break="leak"``); a junction leaks; a tank or reservoir is
+  or valve is closed (``pipe_break="closed"``, crews isolate it at once), leaks through an
+  emitter at its upstream junction (``pipe_break="leak"``), or leaks until crews close its
+  valves ``isolate_after_h`` hours later (``pipe_break="leak_then_closed"``, an ``isolated``
+  event); a junction leaks; a tank or reservoir is
   isolated (its links closed). Repair (the asset leaving ``failed``) undoes it.
 - ``commands`` {asset: {"value", "cause_id"}}: a pump runs (value >= 0.5) or stops as
   commanded while the command is present; a pipe or valve is closed (value < 0.5) or opened.
@@ -53,6 +55,7 @@ OUT_SHARE = 0.5  # a junction delivering under half its requirement counts its p
 NEGATIVE_PRESSURE_M = -0.01  # tolerance below which a demand junction's pressure is negative
 PERSON_M3S = 0.150 / 86400.0  # to estimate people from demand on foreign networks
 _VALVE_TYPES = {3, 4, 5, 6, 7, 8}
+PIPE_BREAKS: tuple[str, ...] = ("closed", "leak", "leak_then_closed")
 
 
 class WaterOperationError(ValueError):
@@ -104,12 +107,15 @@ class WaterOperation:
         required_pressure_m: float | None = None,
         pipe_break: str = "closed",
         leak_area_frac: float = 0.1,
+        isolate_after_h: float = 2.0,
         junction_leak_area_m2: float = 0.005,
         process_plants: tuple[str, ...] | list[str] = DEFAULT_PROCESS_PLANTS,
         work_dir: str | Path | None = None,
     ) -> None:
-        if pipe_break not in ("closed", "leak"):
-            raise WaterOperationError(f"pipe_break must be 'closed' or 'leak', got {pipe_break!r}")
+        if pipe_break not in PIPE_BREAKS:
+            raise WaterOperationError(f"pipe_break must be one of {PIPE_BREAKS}, got {pipe_break!r}")
+        if isolate_after_h < 0:
+            raise WaterOperationError(f"isolate_after_h must be >= 0, got {isolate_after_h}")
         if pump_backup_h < 0:
             raise WaterOperationError(f"pump_backup_h must be >= 0, got {pump_backup_h}")
         self.net = WaterNetwork(
@@ -120,6 +126,8 @@ class WaterOperation:
         self.step_s = int(step_s)
         self.pipe_break = pipe_break
         self.leak_area_frac = float(leak_area_frac)
+        self.isolate_after_s = round(float(isolate_after_h) * 3600)
+        self._leaking_pipes: dict[str, int] = {}  # pipe asset -> failure time (leak_then_closed)
         self.junction_leak_area_m2 = float(junction_leak_area_m2)
         net = self.net
         by_id = {a["id"]: a for a in assets or [] if a["sector"] == SECTOR}
@@ -169,6 +177,7 @@ class WaterOperation:
         self.process_plants = list(process_plants) if PROCESS_JUNCTION in net.junctions else []
 
         self._failed: dict[str, str] = {}
+        self._isolated: set[str] = set()  # broken pipes closed by crews after leaking
         self._link_closers: dict[str, set[str]] = {}
         self._leaks: dict[str, dict[str, float]] = {}  # node -> {cause asset: area}
         self._pump_failed: dict[str, str] = {}  # pump asset -> failure event id
@@ -231,7 +240,8 @@ class WaterOperation:
             return
         if aid in self.asset_link:
             link = self.asset_link[aid]
-            if self.pipe_break == "leak" and self.net.link_type[link] not in _VALVE_TYPES:
+            leaking = self.pipe_break != "closed" and aid not in self._isolated
+            if leaking and self.net.link_type[link] not in _VALVE_TYPES:
                 node = self._leak_node(link)
                 if node is not None:
                     d = self._pipe_diameter_m(link)
@@ -285,11 +295,23 @@ class WaterOperation:
         for aid in sorted(set(self._failed) - set(failed)):
             cause = self._failed.pop(aid)
             self._apply_damage(aid, cause, on=False)
+            self._isolated.discard(aid)
+            self._leaking_pipes.pop(aid, None)
             self._outages.pop(cause or f"failed:{aid}", None)
         for aid in sorted(set(failed) - set(self._failed)):
             self._failed[aid] = failed[aid]
             self._apply_damage(aid, failed[aid], on=True)
             self._outages[failed[aid] or f"failed:{aid}"] = (t_s, self._district_of_asset(aid))
+            if self.pipe_break == "leak_then_closed" and aid in self.asset_link:
+                self._leaking_pipes[aid] = t_s
+        # crews close the valves around a leaking pipe (leak_then_closed)
+        for aid, t_fail in sorted(self._leaking_pipes.items()):
+            if t_s - t_fail >= self.isolate_after_s:
+                self._apply_damage(aid, self._failed[aid], on=False)  # the leak stops
+                self._isolated.add(aid)
+                self._apply_damage(aid, self._failed[aid], on=True)  # ... the pipe is closed
+                del self._leaking_pipes[aid]
+                emit(aid, "isolated", 0.0, self._failed[aid], "water")
 
         # link commands (crews / remote valves)
         link_cmds = {a: c for a, c in commands.items() if a in self.asset_link and a not in self.pumps}

@@ -10,7 +10,8 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
   configuration parameter, else 0);
 - ``minimum_pressure_m``, ``required_pressure_m`` (float): pressure-driven demand bounds
   (default: the INP's);
-- ``pipe_break`` ("closed" | "leak"), ``leak_area_frac``, ``junction_leak_area_m2``: damage model;
+- ``pipe_break`` ("closed" | "leak" | "leak_then_closed"), ``leak_area_frac``, ``isolate_after_h``,
+  ``junction_leak_area_m2``: damage model (see operation.py);
 - ``efficiency`` (float): pump wire-to-water efficiency (default 0.75);
 - ``hours`` (float): the horizon, sets EPANET's duration (default 169 h);
 - ``process_plants`` (list[str]): power plants fed by the ``process`` junction
@@ -49,7 +50,7 @@ META: dict[str, Any] = {
             "public": True,
             "params": [
                 "region_dir", "inp", "seed", "pump_backup_h", "minimum_pressure_m",
-                "required_pressure_m", "pipe_break", "leak_area_frac", "junction_leak_area_m2",
+                "required_pressure_m", "pipe_break", "leak_area_frac", "isolate_after_h", "junction_leak_area_m2",
                 "efficiency", "hours", "process_plants",
             ],
             "attrs": [*INPUTS, *OUTPUTS],

@@ -199,3 +199,33 @@ def test_epanet_warning_and_negative_pressure_events(tmp_path: Path) -> None:
     assert [e["asset_id"] for e in neg] == ["water/junction/J1"]
     assert neg[0]["value"] == pytest.approx(-10.0, abs=1e-3)
     assert second.events == []  # the state did not change
+
+
+def test_leak_then_isolated_by_crews(central: Path, tmp_path: Path) -> None:
+    """A broken main leaks for ``isolate_after_h``, then crews close it: from then on the
+    network equals EPANET with the pipe closed."""
+    inp = central / "water.inp"
+    pipe = main_to(inp, "town1-in")
+    aid = f"water/pipe/{pipe}"
+    k1, n = 2, 12
+    with WaterOperation.from_region(central, pipe_break="leak_then_closed",
+                                    isolate_after_h=0.5) as op:
+        outs = run(op, n, failed=lambda k: {aid: CAUSE} if k >= k1 else {})
+    k_iso = k1 + 6
+    leaks = [o.series["leak_m3s"] for o in outs]
+    assert all(v == 0.0 for v in leaks[:k1]) and all(v > 0.0 for v in leaks[k1:k_iso])
+    assert all(v == 0.0 for v in leaks[k_iso:])
+    iso = [(k, e["asset_id"], e["cause_id"]) for k, o in enumerate(outs) for e in o.events
+           if e["kind"] == "isolated"]
+    assert iso == [(k_iso, aid, CAUSE)]
+    # behind the closed main, town1 and its village are cut off as in EPANET with the pipe
+    # closed (elsewhere the leak has drained the city tank a little: no exact reference)
+    ref = reference(inp, 1.0, {pipe: (k_iso * STEP_S, 10**6)}, tmp_path)
+    cut_off = [j for j in outs[0].series["junction_pressure_m"]
+               if j.split("/")[-1].startswith(("town1-", "village1a-"))]
+    assert len(cut_off) >= 4
+    for k in range(k_iso, n):
+        for j in cut_off:
+            p = outs[k].series["junction_pressure_m"][j]
+            assert abs(p - ref.loc[k * STEP_S, j.split("/")[-1]]) < 0.01
+    assert outs[k_iso].series["customers_out"]["town1"] > 0
