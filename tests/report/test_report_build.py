@@ -112,3 +112,19 @@ def test_cli_report(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert sorted(p.name for p in out.iterdir()) == sorted([*FIGURES, "report.html", "metrics.csv"])
     assert main(["report", str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_report_over_seeds(tmp_path: Path, hand: SimpleNamespace) -> None:
+    """Two seeds of one configuration: mean ± 95 % interval in the summary, one CSV row each."""
+    out = tmp_path / "seeds"
+    out.mkdir()
+    light = {**hand.SERIES, "power": {**hand.SERIES["power"], "served_mw": [10.0, 8.0, 10.0, 10.0]}}
+    for seed, series in ((1, hand.SERIES), (2, light)):
+        _publish(hand, out / f"s{seed}.h5", "centralised", series, hand.cascade_events(), None,
+                 {"line_km": 1.0}, seed=seed)
+    files = write_report([out], tmp_path / "rep", show_progress=False)
+    # energy not served: seed 1 (4 + 2) * .5 = 3 MWh, seed 2 2 * .5 = 1 MWh -> 2 ± 1.96 * sqrt(2) / sqrt(2)
+    assert "centralised (n=2)" in files.html.read_text()
+    assert "<td>energy not served (MWh)</td><td>2 ± 1.960</td>" in files.html.read_text()
+    with open(files.csv) as f:
+        assert [r["seed"] for r in csv.DictReader(f)] == ["1", "2"]

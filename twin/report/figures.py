@@ -278,12 +278,14 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float]:
 def equity_figure(runs: Sequence[Run], path: Path) -> Path:
     """Customer-outage hours per household by district (excess over baseline), urban then rural."""
     groups = by_configuration(runs)
-    first = runs[0].results.districts
     kind_rank = {"city": 0, "town": 1, "village": 2}
-    order = sorted(range(len(first["id"])),
-                   key=lambda i: (bool(first["rural"][i]), kind_rank.get(str(first["kind"][i]), 3), str(first["id"][i])))
-    districts = [str(first["id"][i]) for i in order]
-    rural = [bool(first["rural"][i]) for i in order]
+    rows: dict[str, tuple[bool, int, str]] = {}  # every district of any run: urban first, then by kind
+    for r in runs:
+        d = r.results.districts
+        for did, rural, kind in zip(d["id"], d["rural"], d["kind"], strict=True):
+            rows.setdefault(str(did), (bool(rural), kind_rank.get(str(kind), 3), str(did)))
+    districts = sorted(rows, key=lambda k: rows[k])
+    rural = [rows[k][0] for k in districts]
     fig = Figure(figsize=(max(7.0, 0.9 * len(districts) * max(1, len(groups)) / 2 + 3), 4.6), layout="constrained")
     ax = fig.subplots()
     width = 0.8 / max(1, len(groups))
@@ -294,7 +296,8 @@ def equity_figure(runs: Sequence[Run], path: Path) -> Path:
             hh = {o.district: o.per_household_h for o in district_outage(r.results, r.baseline)}
             per_run.append([hh.get(d, math.nan) for d in districts])
         arr = np.array(per_run, float)
-        mean = np.nanmean(arr, axis=0) if len(arr) else np.zeros(len(districts))
+        seen = np.maximum((~np.isnan(arr)).sum(axis=0), 1)  # a district missing from a run is left out
+        mean = np.nansum(arr, axis=0) / seen
         ratio, _ = mean_ci([r.metrics.get("equity_rural_urban_ratio", math.nan) for r in grp])
         gini, _ = mean_ci([r.metrics.get("equity_gini", math.nan) for r in grp])
         label = f"{name}: rural/urban {ratio:.2f}, Gini {gini:.2f}"
