@@ -1,0 +1,570 @@
+"""The traffic model: SUMO driven through libsumo (default) or TraCI, without mosaik.
+
+One :class:`TrafficModel` owns one SUMO run. ``advance(until_s)`` inserts the seeded demand of
+the interval, calls ``simulationStep(until_s)`` once, and reads back only bulk quantities:
+SUMO's own trip statistics (``device.tripinfo.vehicleTripStatistics.*``, ``stats.*``),
+variable subscriptions of vehicles and edges (``getAllSubscriptionResults``). No per-vehicle
+getter runs in a Python loop; the only per-vehicle calls are the ``add``/``subscribe`` of each
+inserted trip and the few calls for repair crews.
+
+Operations the couplings need:
+
+* ``close_road`` / ``reopen_road``: every lane of both directions disallows all vehicle
+  classes; routing (demand rerouted every ``rerouting_period_s``, crews at dispatch and at
+  every closure) avoids it.
+* ``set_signal_dark`` / ``set_signal_lit``: a dark signal is emulated by the all-``s``
+  state (every link "stop, then go if free"), which SUMO turns into an all-way stop; the
+  ``off`` program would instead make the junction a priority junction and *raise*
+  throughput, because junction types are fixed when the net is built. ``lit`` restores the
+  program the signal should run (coordinated or fixed-time).
+* ``set_coordinated``: the traffic-management centre's coordinated (actuated) program or the
+  local fixed-time fallback.
+* ``dispatch_crew``: a repair crew drives the fastest route at the speed limits over the
+  open roads and stops at its destination; the arrival time is SUMO's.
+
+Modes: ``meso`` (default; SUMO's mesoscopic queue model with ``--meso-junction-control``,
+about 5x faster) or ``micro`` (car following and lane changing). See docs/traffic.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from traci import constants as tc
+from twin.models.traffic.build import sumo_binary, sumo_home
+from twin.models.traffic.demand import DemandModel, DistrictDemand, Trip
+from twin.models.traffic.network import RoadNetwork
+
+from twin.randomness import stream
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["meso", "micro"]
+Backend = Literal["libsumo", "traci"]
+
+_LIBSUMO_OWNER: list[object] = []  # the model currently running libsumo in this process
+_TRIP_STATS = "device.tripinfo.vehicleTripStatistics."
+_VEH_VARS = (tc.VAR_TIMELOSS, tc.VAR_WAITING_TIME)
+_EDGE_VARS = (tc.LAST_STEP_VEHICLE_NUMBER, tc.VAR_CURRENT_TRAVELTIME)
+CREW_TYPE = "crew"
+CREW_PARK_S = 3_600.0  # a crew stays parked at its site this long (longer than a step)
+
+
+class TrafficError(RuntimeError):
+    """Base class of the traffic model's errors."""
+
+
+class SumoBusyError(TrafficError):
+    """libsumo allows one SUMO per process and another model is running it."""
+
+
+class NotStartedError(TrafficError):
+    """The model was used before ``start()`` or after ``close()``."""
+
+
+class UnknownRoadError(TrafficError, KeyError):
+    """A road (edge) id that the network does not have."""
+
+
+class UnknownSignalError(TrafficError, KeyError):
+    """A traffic light id that the network does not have."""
+
+
+class UnknownPlaceError(TrafficError, KeyError):
+    """A crew origin/destination that is neither an edge nor a known place."""
+
+
+def sumo_errors() -> tuple[type[BaseException], ...]:
+    """Exception types SUMO raises through libsumo or TraCI (caught as outcomes)."""
+    import libsumo
+    from traci.exceptions import FatalTraCIError, TraCIException
+
+    return (libsumo.TraCIException, TraCIException, FatalTraCIError)
+
+
+@dataclass(frozen=True)
+class TrafficOptions:
+    """How SUMO runs. Units in the names."""
+
+    mode: Mode = "meso"
+    backend: Backend = "libsumo"
+    demand_scale: float = 0.1  # simulated share of the region's real car trips
+    car_trips_per_person_day: float = 1.2
+    time_to_teleport_s: float = 300.0  # SUMO teleports a vehicle blocked this long
+    stuck_wait_s: float = 120.0  # a vehicle waiting this long counts as stuck
+    rerouting_period_s: float = 300.0  # demand vehicles re-plan their route this often
+    step_length_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("meso", "micro"):
+            raise ValueError(f"traffic mode must be 'meso' or 'micro', got {self.mode!r}")
+        if self.backend not in ("libsumo", "traci"):
+            raise ValueError(f"traffic backend must be 'libsumo' or 'traci', got {self.backend!r}")
+
+
+@dataclass
+class CrewTrip:
+    """One repair-crew trip: dispatched by control, driven in SUMO."""
+
+    crew: str
+    asset: str
+    origin_edge: str
+    destination_edge: str
+    cause_id: str
+    vehicle_id: str
+    dispatched_s: float
+    route: tuple[str, ...] = ()
+    free_flow_s: float = 0.0  # travel time of the route at the speed limits
+    status: str = "en_route"  # en_route | arrived | no_route | cancelled
+    arrival_s: float = -1.0
+
+    @property
+    def travel_time_s(self) -> float:
+        return self.arrival_s - self.dispatched_s if self.arrival_s >= 0 else -1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable record (what ``crew_arrivals`` carries)."""
+        return {
+            "asset": self.asset, "status": self.status, "origin": self.origin_edge,
+            "destination": self.destination_edge, "dispatched_s": float(self.dispatched_s),
+            "arrival_s": float(self.arrival_s), "travel_time_s": float(self.travel_time_s),
+            "free_flow_s": round(float(self.free_flow_s), 3), "route_edges": len(self.route),
+            "cause_id": self.cause_id,
+        }
+
+
+@dataclass
+class StepStats:
+    """What one ``advance`` measured over ``[start_s, end_s)``."""
+
+    start_s: float
+    end_s: float
+    time_loss_h: float = 0.0
+    travel_time_index: float = 1.0
+    vehicles_running: int = 0
+    departed: int = 0
+    arrived: int = 0
+    teleports: int = 0
+    stuck: int = 0
+    district_travel_time_index: dict[str, float] = field(default_factory=dict)
+    crews_finished: list[CrewTrip] = field(default_factory=list)
+
+
+def district_demand(net: RoadNetwork, districts: Iterable[dict]) -> list[DistrictDemand]:
+    """Demand inputs from the layout's district dicts and the network's street edges."""
+    return [
+        DistrictDemand(
+            id=d["id"], kind=d["kind"], x_m=float(d["x_m"]), y_m=float(d["y_m"]),
+            population=int(d["population"]), edges=net.street_edges(d["id"]),
+        )
+        for d in districts
+    ]
+
+
+class TrafficModel:
+    """One SUMO run over a built road network, advanced by exchange steps."""
+
+    def __init__(
+        self,
+        net_file: str | Path,
+        districts: Iterable[dict] = (),
+        seed: int = 0,
+        options: TrafficOptions | None = None,
+        places: dict[str, tuple[float, float]] | None = None,
+    ) -> None:
+        self.net_file = Path(net_file)
+        self.net = RoadNetwork.read(self.net_file)
+        self.seed = seed
+        self.options = options or TrafficOptions()
+        self.districts = [d["id"] for d in districts] if districts else []
+        dd = district_demand(self.net, districts) if districts else []
+        self.demand: DemandModel | None = (
+            DemandModel(dd, seed, self.options.demand_scale, self.options.car_trips_per_person_day)
+            if dd and self.options.demand_scale > 0 else None
+        )
+        self.places: dict[str, tuple[float, float]] = dict(places or {})
+        self._s: Any = None  # libsumo module or traci connection
+        self._label = ""
+        self._extra_trips: list[Trip] = []
+        self._closed: set[str] = set()  # closed road names
+        self._lane_allowed: dict[str, tuple[str, ...]] = {}
+        self._dark: set[str] = set()
+        self._coordinated: dict[str, bool] = {s: True for s in self.net.signals}
+        self._programs: dict[str, dict[bool, str]] = {}
+        self._crews: dict[str, CrewTrip] = {}  # vehicle id -> trip, en route
+        self._crew_count = 0
+        self._prev: dict[str, float] = {}
+        self._now_s = 0.0
+        self._anchor = ""
+        self._edge_district = {e: self.net.district_of_edge(e) for e in self.net.edges}
+
+    # ----------------------------------------------------------------- lifecycle
+    def sumo_command(self) -> list[str]:
+        """The SUMO command line (deterministic: the SUMO seed comes from the twin seed)."""
+        o = self.options
+        sumo_seed = int(stream(self.seed, "traffic-sumo").integers(0, 2**31 - 1))
+        cmd = [
+            str(sumo_binary("sumo")), "--net-file", str(self.net_file),
+            "--begin", "0", "--step-length", str(o.step_length_s), "--seed", str(sumo_seed),
+            "--no-step-log", "true", "--no-warnings", "true", "--duration-log.disable", "true",
+            "--tripinfo-output", os.devnull,  # switches SUMO's trip statistics on
+            "--ignore-route-errors", "true",
+            "--time-to-teleport", str(o.time_to_teleport_s),
+            "--device.rerouting.period", str(o.rerouting_period_s),
+            "--device.rerouting.adaptation-interval", "60",
+            "--weights.minor-penalty", "0",
+            "--precision", "6",
+        ]
+        if o.mode == "meso":
+            cmd += ["--mesosim", "true", "--meso-junction-control", "true"]
+        return cmd
+
+    def start(self) -> TrafficModel:
+        """Launch SUMO. libsumo: one per process, restartable after ``close()``."""
+        if self._s is not None:
+            return self
+        os.environ.setdefault("SUMO_HOME", str(sumo_home()))
+        cmd = self.sumo_command()
+        if self.options.backend == "libsumo":
+            if _LIBSUMO_OWNER:
+                raise SumoBusyError(
+                    "libsumo already runs a SUMO in this process; close it or use backend='traci'"
+                )
+            import libsumo
+
+            libsumo.start(cmd)
+            _LIBSUMO_OWNER.append(self)
+            self._s = libsumo
+        else:
+            import traci
+
+            self._label = f"twin-traffic-{id(self)}"
+            traci.start(cmd, label=self._label)
+            self._s = traci.getConnection(self._label)
+        self._setup()
+        return self
+
+    def close(self) -> None:
+        """Stop SUMO (safe to call twice)."""
+        if self._s is None:
+            return
+        try:
+            self._s.close()
+        finally:
+            if self in _LIBSUMO_OWNER:
+                _LIBSUMO_OWNER.remove(self)
+            self._s = None
+
+    def __enter__(self) -> TrafficModel:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def sumo(self) -> Any:
+        """The running SUMO API (libsumo module or TraCI connection)."""
+        if self._s is None:
+            raise NotStartedError("the traffic model is not running; call start() first")
+        return self._s
+
+    @property
+    def now_s(self) -> float:
+        return self._now_s
+
+    def _setup(self) -> None:
+        s = self._s
+        s.vehicletype.copy("DEFAULT_VEHTYPE", CREW_TYPE)
+        s.vehicletype.setSpeedDeviation(CREW_TYPE, 0.0)
+        s.vehicletype.setSpeedFactor(CREW_TYPE, 1.0)
+        for tls in self.net.signals:
+            base = s.trafficlight.getProgram(tls)
+            self._programs[tls] = {True: base, False: base}
+        self._anchor = min(self.net.nodes)  # the junction that TraCI edge data is collected around
+        if self.options.backend == "libsumo":  # libsumo evaluates them once per simulationStep
+            for edge in self.net.edges:
+                s.edge.subscribe(edge, list(_EDGE_VARS))
+        for edge in self.net.edges.values():
+            for lane in edge.lanes:
+                self._lane_allowed[lane] = tuple(s.lane.getAllowed(lane))
+        self._prev = self._totals()
+        self._now_s = float(s.simulation.getTime())
+
+    # ----------------------------------------------------------------- demand
+    def add_trips(self, trips: Iterable[Trip]) -> None:
+        """Extra trips (tests, scenarios) inserted when their departure comes."""
+        self._extra_trips += list(trips)
+        self._extra_trips.sort(key=lambda t: (t.depart_s, t.id))
+
+    def _insert(self, trips: list[Trip]) -> None:
+        s = self.sumo
+        for tr in trips:
+            rid = f"r.{tr.id}"
+            s.route.add(rid, [tr.from_edge, tr.to_edge])  # two edges: routed at insertion
+            s.vehicle.add(tr.id, rid, depart=f"{max(tr.depart_s, self._now_s):.1f}",
+                          departLane="best", departSpeed="max")
+            s.vehicle.subscribe(tr.id, list(_VEH_VARS))
+
+    # ----------------------------------------------------------------- stepping
+    def _totals(self) -> dict[str, float]:
+        p = self.sumo.simulation.getParameter
+        count = float(p("", _TRIP_STATS + "count"))
+        return {
+            "arrived": count,
+            "loss_ended_s": count * float(p("", _TRIP_STATS + "timeLoss")),
+            "travel_ended_s": float(p("", _TRIP_STATS + "totalTravelTime")),
+            "inserted": float(p("", "stats.vehicles.inserted")),
+            "teleports": float(p("", "stats.teleports.total")),
+        }
+
+    def advance(self, until_s: float) -> StepStats:
+        """Insert the demand of ``[now, until_s)``, run SUMO to ``until_s``, measure the step."""
+        s = self.sumo
+        start = self._now_s
+        if until_s <= start:
+            raise ValueError(f"advance to {until_s} s: the model is already at {start} s")
+        trips = self.demand.trips_between(start, until_s) if self.demand else []
+        while self._extra_trips and self._extra_trips[0].depart_s < until_s:
+            trips.append(self._extra_trips.pop(0))
+        self._insert(trips)
+        if self.options.backend == "traci":
+            # TraCI evaluates subscriptions every simulated second: ask for the network's edge
+            # data at the step's end only, by one context subscription around one junction
+            s.junction.subscribeContext(self._anchor, tc.CMD_GET_EDGE_VARIABLE, 1e8,
+                                        list(_EDGE_VARS), float(until_s), float(until_s))
+        s.simulationStep(float(until_s))
+        self._now_s = float(s.simulation.getTime())
+        return self._measure(start)
+
+    def _measure(self, start: float) -> StepStats:
+        s = self.sumo
+        totals = self._totals()
+        prev, self._prev = self._prev, totals
+        veh = s.vehicle.getAllSubscriptionResults()
+        running_loss = sum(v[tc.VAR_TIMELOSS] for v in veh.values())
+        stuck = sum(1 for v in veh.values() if v[tc.VAR_WAITING_TIME] >= self.options.stuck_wait_s)
+        totals["loss_running_s"] = running_loss
+        loss_step = (totals["loss_ended_s"] + running_loss) - (
+            prev["loss_ended_s"] + prev.get("loss_running_s", 0.0)
+        )
+        d_travel = totals["travel_ended_s"] - prev["travel_ended_s"]
+        d_loss_ended = totals["loss_ended_s"] - prev["loss_ended_s"]
+        free = d_travel - d_loss_ended
+        tti = d_travel / free if d_travel > 0 and free > 0 else 1.0
+        stats = StepStats(
+            start_s=start, end_s=self._now_s,
+            time_loss_h=max(0.0, loss_step) / 3600.0,
+            travel_time_index=tti,
+            vehicles_running=int(s.vehicle.getIDCount()),
+            departed=int(totals["inserted"] - prev["inserted"]),
+            arrived=int(round(totals["arrived"] - prev["arrived"])),
+            teleports=int(totals["teleports"] - prev["teleports"]),
+            stuck=stuck,
+            district_travel_time_index=self._district_tti(),
+        )
+        stats.crews_finished = self._check_crews()
+        return stats
+
+    def _district_tti(self) -> dict[str, float]:
+        """Per district: vehicle-weighted current over free-flow travel time of its edges."""
+        num: dict[str, float] = dict.fromkeys(self.districts, 0.0)
+        den: dict[str, float] = dict.fromkeys(self.districts, 0.0)
+        edges = self.net.edges
+        if self.options.backend == "traci":
+            data = self.sumo.junction.getContextSubscriptionResults(self._anchor)
+        else:
+            data = self.sumo.edge.getAllSubscriptionResults()
+        for eid, v in data.items():
+            n = v[tc.LAST_STEP_VEHICLE_NUMBER]
+            if n:
+                d = self._edge_district.get(eid)
+                if d in num:
+                    num[d] += n * v[tc.VAR_CURRENT_TRAVELTIME]
+                    den[d] += n * edges[eid].free_flow_s
+        return {d: (num[d] / den[d] if den[d] > 0 else 1.0) for d in num}
+
+    # ----------------------------------------------------------------- roads
+    @property
+    def closed_roads(self) -> frozenset[str]:
+        return frozenset(self._closed)
+
+    def _road(self, road: str) -> str:
+        road = road.removeprefix("traffic/road/")
+        if road not in self.net.edges:
+            raise UnknownRoadError(f"unknown road {road!r}")
+        return self.net.road_of(road)
+
+    def close_road(self, road: str) -> None:
+        """Close both directions of a road to every vehicle class."""
+        road = self._road(road)
+        if road in self._closed:
+            return
+        for edge in self.net.edges_of_road(road):
+            for lane in self.net.edges[edge].lanes:
+                self.sumo.lane.setDisallowed(lane, ["all"])
+        self._closed.add(road)
+        self._reroute_crews()
+
+    def reopen_road(self, road: str) -> None:
+        """Give a closed road back its original permissions."""
+        road = self._road(road)
+        if road not in self._closed:
+            return
+        for edge in self.net.edges_of_road(road):
+            for lane in self.net.edges[edge].lanes:
+                self.sumo.lane.setAllowed(lane, list(self._lane_allowed[lane]))
+        self._closed.discard(road)
+        self._reroute_crews()
+
+    def edge_open(self, edge: str) -> bool:
+        return self.net.road_of(edge) not in self._closed
+
+    # ----------------------------------------------------------------- signals
+    @property
+    def dark_signals(self) -> frozenset[str]:
+        return frozenset(self._dark)
+
+    def _signal(self, tls: str) -> str:
+        tls = tls.removeprefix("traffic/signal/")
+        if tls not in self._coordinated:
+            raise UnknownSignalError(f"unknown traffic light {tls!r}")
+        return tls
+
+    def set_signal_dark(self, tls: str) -> None:
+        """Emulate a dark signal: every link 's' (stop, then go) = an all-way stop."""
+        tls = self._signal(tls)
+        n = len(self.sumo.trafficlight.getRedYellowGreenState(tls))
+        self.sumo.trafficlight.setRedYellowGreenState(tls, "s" * n)
+        self._dark.add(tls)
+
+    def set_signal_lit(self, tls: str) -> None:
+        """Power is back: run the program the signal should run."""
+        tls = self._signal(tls)
+        self._dark.discard(tls)
+        self.sumo.trafficlight.setProgram(tls, self._programs[tls][self._coordinated[tls]])
+
+    def set_coordinated(self, tls: str, coordinated: bool) -> None:
+        """Coordinated control from the TMC (True) or the local fixed-time fallback (False)."""
+        tls = self._signal(tls)
+        if self._coordinated[tls] == coordinated:
+            return
+        self._coordinated[tls] = coordinated
+        if tls not in self._dark:
+            self.sumo.trafficlight.setProgram(tls, self._programs[tls][coordinated])
+
+    def coordinated(self, tls: str) -> bool:
+        return self._coordinated[self._signal(tls)]
+
+    # ----------------------------------------------------------------- crews
+    def place_edges(self, place: str) -> list[str]:
+        """Candidate edges for a crew origin/destination, best first.
+
+        ``place`` is an edge id, a road asset id (``traffic/road/<edge>``), or a key of
+        ``places`` (asset ids, district ids, facility ids -> position), mapped to the
+        nearest edges.
+        """
+        name = place.removeprefix("traffic/road/")
+        if name in self.net.edges:  # the edge, its opposite, then the streets around it
+            own = [name, *[e for e in self.net.edges_of_road(self.net.road_of(name)) if e != name]]
+            near = self.net.nearest_edges(*self.net.midpoint(name), k=8)
+            return own + [e for e in near if e not in own]
+        if place in self.places:
+            return self.net.nearest_edges(*self.places[place], k=8)
+        raise UnknownPlaceError(f"crew place {place!r} is neither an edge nor a known place")
+
+    def fastest_route(self, origin_edge: str, destination_edge: str) -> tuple[tuple[str, ...], float]:
+        """Fastest route at the speed limits over open roads (SUMO's router): edges, seconds."""
+        r = self.sumo.simulation.findRoute(
+            origin_edge, destination_edge, vType=CREW_TYPE, routingMode=tc.ROUTING_MODE_DEFAULT,
+        )
+        edges = tuple(r.edges)
+        return edges, (sum(self.net.edges[e].free_flow_s for e in edges) if edges else math.inf)
+
+    def dispatch_crew(self, crew: str, origin: str, destination: str, asset: str = "",
+                      cause_id: str = "") -> CrewTrip:
+        """Send a crew from ``origin`` to ``destination`` now; returns its trip record."""
+        s = self.sumo
+        self._crew_count += 1
+        vid = f"crew.{crew.replace('/', '_')}.{self._crew_count}"
+        origins = [e for e in self.place_edges(origin) if self.edge_open(e)]
+        dests = [e for e in self.place_edges(destination) if self.edge_open(e)]
+        trip = CrewTrip(crew=crew, asset=asset, origin_edge=origins[0] if origins else "",
+                        destination_edge=dests[0] if dests else "", cause_id=cause_id,
+                        vehicle_id=vid, dispatched_s=self._now_s)
+        best: tuple[tuple[str, ...], float] = ((), math.inf)
+        for o in origins[:3]:  # the nearest open edges first; the first pair with a route
+            for d in dests[:3]:
+                best = self.fastest_route(o, d)
+                if best[0]:
+                    break
+            if best[0]:
+                break
+        if not best[0]:
+            trip.status = "no_route"
+            return trip
+        trip.route, trip.free_flow_s = best
+        trip.origin_edge, trip.destination_edge = best[0][0], best[0][-1]
+        s.route.add(f"r.{vid}", list(best[0]))
+        s.vehicle.add(vid, f"r.{vid}", typeID=CREW_TYPE, depart="now", departPos="0")
+        dest = self.net.edges[trip.destination_edge]
+        # the crew parks at its destination (off the lane, so it blocks nobody) long enough
+        # for the next exchange to see the arrival; then it leaves on its own. Removing a
+        # stopped vehicle crashes mesoscopic SUMO 1.28, so the model never does.
+        s.vehicle.setStop(vid, dest.id, pos=max(0.1, dest.length_m - 1.0), laneIndex=0,
+                          duration=CREW_PARK_S, flags=tc.STOP_PARKING)
+        s.vehicle.subscribe(vid, list(_VEH_VARS))
+        self._crews[vid] = trip
+        return trip
+
+    def cancel_crew(self, crew: str) -> None:
+        """Recall a crew that is still driving."""
+        for vid, trip in list(self._crews.items()):
+            if trip.crew == crew:
+                self._remove(vid)
+                trip.status = "cancelled"
+                del self._crews[vid]
+
+    def _remove(self, vid: str) -> None:
+        # drop the subscription first: a removed vehicle's subscription breaks (or crashes)
+        # the next simulationStep
+        self.sumo.vehicle.unsubscribe(vid)
+        self.sumo.vehicle.remove(vid)
+
+    def crews_en_route(self) -> list[CrewTrip]:
+        return list(self._crews.values())
+
+    def _reroute_crews(self) -> None:
+        for vid in self._crews:
+            try:
+                self.sumo.vehicle.rerouteTraveltime(vid, currentTravelTimes=False)
+            except Exception as exc:  # not yet inserted: routed at insertion instead
+                log.debug("reroute of crew %s failed: %s", vid, exc)
+
+    def _check_crews(self) -> list[CrewTrip]:
+        finished: list[CrewTrip] = []
+        s = self.sumo
+        if not self._crews:
+            return finished
+        veh = s.vehicle.getAllSubscriptionResults()
+        pending = set(s.simulation.getPendingVehicles())
+        for vid, trip in list(self._crews.items()):
+            if vid not in veh:
+                if vid in pending:
+                    continue  # not inserted yet
+                trip.status, trip.arrival_s = "arrived", self._now_s  # gone (teleport to end)
+            else:
+                # few crews: a per-crew query is fine (meso reports no stop state, only stops)
+                stops = s.vehicle.getStops(vid, 1)
+                if not stops or stops[0].arrival < 0:
+                    continue
+                trip.status, trip.arrival_s = "arrived", float(stops[0].arrival)
+                s.vehicle.unsubscribe(vid)
+            finished.append(trip)
+            del self._crews[vid]
+        return finished

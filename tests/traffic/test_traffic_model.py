@@ -1,0 +1,201 @@
+"""The traffic model without mosaik: demand, determinism, closures, dark signals, crews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+import sumolib
+from twin.models.traffic.demand import HOURLY_PROFILE, Trip
+from twin.models.traffic.testing import make_region
+from twin.models.traffic.traffic import SumoBusyError, TrafficModel, TrafficOptions
+
+from twin.region.assets import RegionInfo
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> RegionInfo:
+    return make_region(tmp_path_factory.mktemp("region"), "small", 1)
+
+
+def _model(region: RegionInfo, seed: int = 7, **options: object) -> TrafficModel:
+    return TrafficModel(region.path("traffic"), region.districts, seed, TrafficOptions(**options))
+
+
+def _run(region: RegionInfo, seed: int, hours: float, mode: str) -> list[tuple]:
+    with _model(region, seed, mode=mode) as m:
+        out = []
+        for k in range(int(hours * 12)):
+            st = m.advance((k + 1) * 300)
+            out.append((st.departed, st.arrived, st.vehicles_running, round(st.time_loss_h, 9),
+                        round(st.travel_time_index, 9)))
+        return out
+
+
+def test_profile_is_a_share_of_the_day() -> None:
+    assert len(HOURLY_PROFILE) == 24
+    assert sum(HOURLY_PROFILE) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_demand_follows_population_and_scale(region: RegionInfo) -> None:
+    m = _model(region, demand_scale=0.2)
+    pop = sum(d["population"] for d in region.districts)
+    for hour in (3, 8, 17):
+        expected = pop * 1.2 * 0.2 * HOURLY_PROFILE[hour]
+        assert m.demand.expected_trips_per_hour(hour) == pytest.approx(expected)
+        n = len(m.demand.trips_in_hour(hour))
+        assert abs(n - expected) < 5 * expected**0.5 + 1  # Poisson: within 5 sigma
+    day = sum(len(m.demand.trips_in_hour(h)) for h in range(24))
+    assert abs(day - pop * 1.2 * 0.2) < 5 * (pop * 1.2 * 0.2) ** 0.5
+    trips = m.demand.trips_in_hour(8)
+    assert all(8 * 3600 <= t.depart_s < 9 * 3600 for t in trips)
+    assert all(t.from_edge.startswith(t.origin + "_") for t in trips)
+    # the same hour drawn in another order (other step sizes) gives the same trips
+    m2 = _model(region, demand_scale=0.2)
+    assert m2.demand.trips_between(8 * 3600 + 900, 9 * 3600) == [
+        t for t in trips if t.depart_s >= 8 * 3600 + 900
+    ]
+
+
+@pytest.mark.parametrize("mode", ["meso", "micro"])
+def test_same_seed_same_counts_and_delays(region: RegionInfo, mode: str) -> None:
+    hours = 9 if mode == "meso" else 7.5
+    a = _run(region, 7, hours, mode)
+    b = _run(region, 7, hours, mode)
+    assert a == b
+    assert sum(x[0] for x in a) > 50  # real traffic was simulated
+    assert sum(x[3] for x in a) > 0  # with some delay
+    if mode == "meso":
+        assert _run(region, 8, hours, mode) != a  # and the seed matters
+
+
+def test_counts_balance(region: RegionInfo) -> None:
+    with _model(region, mode="micro") as m:
+        departed = arrived = 0
+        for k in range(8 * 12):
+            st = m.advance((k + 1) * 300)
+            departed += st.departed
+            arrived += st.arrived
+        assert departed - arrived == st.vehicles_running
+
+
+def test_one_libsumo_per_process(region: RegionInfo) -> None:
+    with _model(region):
+        with pytest.raises(SumoBusyError):
+            _model(region).start()
+    with _model(region) as m:  # restarts cleanly once closed
+        assert m.advance(300).end_s == 300.0
+
+
+def test_traci_backend_gives_the_same_result(region: RegionInfo) -> None:
+    with _model(region) as m:
+        lib = [m.advance((k + 1) * 1800).arrived for k in range(18)]
+    with _model(region, backend="traci") as m:
+        tra = [m.advance((k + 1) * 1800).arrived for k in range(18)]
+    assert lib == tra and sum(lib) > 100
+
+
+def test_dark_signal_is_all_way_stop_and_lit_restores(region: RegionInfo) -> None:
+    with _model(region, demand_scale=0.0) as m:
+        tls = m.net.signals[0]
+        program = m.sumo.trafficlight.getProgram(tls)
+        m.set_signal_dark(tls)
+        m.advance(600)
+        state = m.sumo.trafficlight.getRedYellowGreenState(tls)
+        assert set(state) == {"s"}
+        m.set_signal_lit(tls)
+        m.advance(1200)
+        assert m.sumo.trafficlight.getProgram(tls) == program
+        assert "s" not in m.sumo.trafficlight.getRedYellowGreenState(tls)
+
+
+def _crossing_trips(junction: str, arms: list[tuple[str, str]], per_h: int) -> list[Trip]:
+    """Straight-through trips from every approach: each must cross ``junction``."""
+    return [
+        Trip(f"x.{a}.{k}", round(k * 3600 / per_h, 1), f"{a}-{junction}", f"{junction}-{b}",
+             "city", "city")
+        for a, b in arms for k in range(per_h)
+    ]
+
+
+@pytest.mark.parametrize("mode", ["micro", "meso"])
+def test_dark_junction_passes_fewer_vehicles(region: RegionInfo, mode: str) -> None:
+    # Stated demand: 600 veh/h straight through on each of the four approaches of city_2_2,
+    # for half an hour.
+    j = "city_2_2"
+    arms = [("city_1_2", "city_3_2"), ("city_3_2", "city_1_2"),
+            ("city_2_1", "city_2_3"), ("city_2_3", "city_2_1")]
+    passed = {}
+    for dark in (False, True):
+        with _model(region, demand_scale=0.0, mode=mode) as m:
+            assert j in m.net.signals
+            m.add_trips(_crossing_trips(j, arms, 600))
+            if dark:
+                m.set_signal_dark(j)
+            passed[dark] = sum(m.advance((k + 1) * 300).arrived for k in range(6))
+    assert passed[False] > 1000  # the powered signal serves almost all 1,200 vehicles
+    assert 0 < passed[True] <= 0.8 * passed[False]
+
+
+def test_closed_road_is_avoided_and_reopened(region: RegionInfo) -> None:
+    with _model(region, demand_scale=0.0) as m:
+        o, d = "city_0_2-city_1_2", "city_3_2-city_4_2"
+        route, _ = m.fastest_route(o, d)
+        inner = route[1]
+        m.close_road(inner)
+        assert m.net.road_of(inner) in m.closed_roads
+        detour, _ = m.fastest_route(o, d)
+        assert inner not in detour and m.net.edges[inner].reverse_id not in detour
+        m.reopen_road(inner)
+        assert m.fastest_route(o, d)[0] == route
+
+
+def _networkx_fastest(net_file: Path, origin: str, destination: str,
+                      without: set[str]) -> list[str]:
+    """Fastest edge sequence by length / speed limit, computed apart from SUMO's router."""
+    net = sumolib.net.readNet(str(net_file))
+    g = nx.DiGraph()
+    for e in net.getEdges():
+        if e.getID() not in without:
+            g.add_edge(e.getFromNode().getID(), e.getToNode().getID(), id=e.getID(),
+                       weight=e.getLength() / e.getSpeed())
+    o, d = net.getEdge(origin), net.getEdge(destination)
+    nodes = nx.shortest_path(g, o.getToNode().getID(), d.getFromNode().getID(), weight="weight")
+    return [origin, *[g.edges[u, v]["id"] for u, v in zip(nodes, nodes[1:], strict=False)],
+            destination]
+
+
+@pytest.mark.parametrize("mode", ["meso", "micro"])
+def test_crew_routes_around_a_closed_edge(region: RegionInfo, mode: str) -> None:
+    origin, destination = "city_0_1-city_1_1", "town1_1_2-town1_2_2"
+    net_file = region.path("traffic")
+    with _model(region, demand_scale=0.0, mode=mode) as m:
+        before = m.dispatch_crew("c1", origin, destination, asset="power/line/X")
+        assert list(before.route) == _networkx_fastest(net_file, origin, destination, set())
+        m.cancel_crew("c1")
+        closed = before.route[len(before.route) // 2]  # somewhere in the middle
+        m.close_road(closed)
+        trip = m.dispatch_crew("c1", origin, destination, asset="power/line/X")
+        both = {closed, m.net.edges[closed].reverse_id}
+        assert not both & set(trip.route)
+        assert list(trip.route) == _networkx_fastest(net_file, origin, destination, both)
+        finished = []
+        while not finished and m.now_s < 3600:
+            finished = m.advance(m.now_s + 300).crews_finished
+        (done,) = finished
+        assert done.status == "arrived" and done.asset == "power/line/X"
+        # an empty network: the drive takes about the free-flow time of the route
+        assert done.free_flow_s * 0.8 < done.travel_time_s < done.free_flow_s * 1.6
+
+
+def test_crew_to_an_asset_position(region: RegionInfo) -> None:
+    signal = next(a for a in region.assets if a["type"] == "signal")
+    places = {signal["id"]: (signal["x_m"], signal["y_m"])}
+    m = TrafficModel(region.path("traffic"), region.districts, 1, TrafficOptions(demand_scale=0.0),
+                     places=places)
+    with m:
+        trip = m.dispatch_crew("c2", "town1_0_0-town1_0_1", signal["id"], asset=signal["id"])
+        node = signal["id"].removeprefix("traffic/signal/")
+        end = m.net.edges[trip.route[-1]]
+        assert node in (end.from_node, end.to_node)  # the street next to the junction
