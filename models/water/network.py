@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 # EPANET 2.2 toolkit codes
 EN_ELEVATION, EN_BASEDEMAND, EN_EMITTER, EN_DEMAND, EN_HEAD, EN_PRESSURE = 0, 1, 3, 9, 10, 11
 EN_DEMANDDEFICIT = 27
-EN_FLOW, EN_STATUS, EN_INITSTATUS = 8, 11, 4
+EN_DIAMETER, EN_FLOW, EN_STATUS, EN_INITSTATUS = 0, 8, 11, 4
 EN_DURATION, EN_HYDSTEP, EN_REPORTSTEP = 0, 1, 4
 EN_NODECOUNT, EN_TANKCOUNT, EN_LINKCOUNT, EN_CONTROLCOUNT, EN_RULECOUNT = 0, 1, 2, 4, 5
 EN_JUNCTION, EN_RESERVOIR, EN_TANK = 0, 1, 2
@@ -300,6 +300,10 @@ class WaterNetwork:
             self._lib.EN_getbasedemand(self._ph, i, k, ctypes.byref(self._d))
             total += max(self._d.value, 0.0)
         return total
+
+    def link_diameter_m(self, link_id: str) -> float:
+        """Diameter of a pipe (EN_DIAMETER is in mm for SI flow units)."""
+        return self._link(self.link_index(link_id), EN_DIAMETER) / 1000.0
 
     def link_nodes(self, link_id: str) -> tuple[str, str]:
         """Start and end node ids of a link."""

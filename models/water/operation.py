@@ -199,12 +199,11 @@ class WaterOperation:
 
     # --- damage -------------------------------------------------------------------------------
     def _close(self, link: str, reason: str) -> None:
+        """Close a pipe or valve for one reason (damage, isolation, command); pumps are
+        handled by the pump logic, never here."""
         closers = self._link_closers.setdefault(link, set())
         if not closers:
-            if self.net.link_type[link] == EN_PUMP:
-                pass  # pumps are handled by the pump logic
-            else:
-                self.net.close_link(link)
+            self.net.close_link(link)
         closers.add(reason)
 
     def _reopen(self, link: str, reason: str) -> None:
@@ -212,8 +211,7 @@ class WaterOperation:
         closers.discard(reason)
         if not closers and link in self._link_closers:
             del self._link_closers[link]
-            if self.net.link_type[link] != EN_PUMP:
-                self.net.open_link(link)
+            self.net.open_link(link)
 
     def _set_leak(self, node: str, reason: str, area: float | None) -> None:
         leaks = self._leaks.setdefault(node, {})
@@ -244,7 +242,7 @@ class WaterOperation:
             if leaking and self.net.link_type[link] not in _VALVE_TYPES:
                 node = self._leak_node(link)
                 if node is not None:
-                    d = self._pipe_diameter_m(link)
+                    d = self.net.link_diameter_m(link)
                     area = self.leak_area_frac * math.pi * d * d / 4.0
                     self._set_leak(node, aid, area if on else None)
                     return
@@ -267,10 +265,6 @@ class WaterOperation:
                         (self._close if on else self._reopen)(link, aid)
             return
         logger.debug("water: ignoring damage of unknown asset %s", aid)
-
-    def _pipe_diameter_m(self, link: str) -> float:
-        d = self.net._link(self.net.link_index(link), 0)  # EN_DIAMETER, mm in SI units
-        return d / 1000.0
 
     # --- one step -----------------------------------------------------------------------------
     def step(
@@ -334,7 +328,7 @@ class WaterOperation:
                 emit(aid, "backup_started", ps.fuel_s / 3600.0, bus_cause, "power->water")
             ps.on_generator = on_gen
             powered = not bus_dead or on_gen
-            damaged = aid in self._pump_failed or self._link_closers.get(ps.name)
+            damaged = aid in self._pump_failed
             available = powered and not damaged
             if ps.available and not available:
                 if not powered:
