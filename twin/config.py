@@ -107,9 +107,10 @@ class PowerSection(_Strict):
 
 
 class WaterSection(_Strict):
-    """Water-sector options (EPANET through wntr)."""
+    """Water-sector options (EPANET through wntr). The hydraulic step is the INP's (300 s in
+    generated regions), reduced to its greatest common divisor with run.step_s when it does
+    not divide it, so EPANET always lands on every exchange step."""
 
-    hydraulic_step_s: int = Field(300, ge=60, description="EPANET hydraulic step, seconds; must divide run.step_s.")
     minimum_pressure_m: float = Field(0.0, ge=0, description="Pressure-driven demand: no delivery below this pressure, m.")
     required_pressure_m: float = Field(20.0, gt=0, description="Pressure-driven demand: full delivery above this pressure, m.")
 
@@ -211,12 +212,6 @@ class Scenario(_Strict):
     control: ControlSection = Field(default_factory=ControlSection)
     repair: RepairSection = Field(default_factory=RepairSection)
     hazards: list[Hazard] = Field(default_factory=list, description="Hazards injected by the incidents simulator.")
-
-    @model_validator(mode="after")
-    def _hydraulic_step(self) -> Scenario:
-        if self.run.step_s % self.water.hydraulic_step_s:
-            raise ValueError("water.hydraulic_step_s must divide run.step_s")
-        return self
 
     def to_toml(self) -> str:
         """The resolved scenario (defaults filled in) as TOML: stored in every results file."""
