@@ -52,7 +52,7 @@ def jobqueue_options(args: argparse.Namespace, out: Path) -> Any:
     return JobqueueOptions(
         jobs=args.jobs, cores=args.cores, memory=args.memory, walltime=args.walltime, queue=args.queue,
         account=args.account, venv=args.venv, directives=list(args.job_directive),
-        log_directory=str(out / "jobqueue-logs"),
+        log_directory=str((out / "jobqueue-logs").resolve()),
     )
 
 
@@ -103,9 +103,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _dry_run(sweep, out)
 
+    import distributed  # noqa: F401  (its import resets its loggers: quiet them again)
+
+    from twin.cli import quiet
     from twin.sweep import stats
     from twin.sweep.execute import SweepClusterError, run_sweep
     from twin.sweep.manifest import MANIFEST_CSV, summary
+
+    quiet(args.verbose)
 
     try:
         result = run_sweep(

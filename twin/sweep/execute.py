@@ -179,6 +179,7 @@ def make_jobqueue_cluster(kind: Literal["slurm", "pbs"], options: JobqueueOption
         "job_extra_directives": list(options.directives),
         "log_directory": options.log_directory,
         "dashboard_address": None,
+        "job_name": "twin-worker",
     }
     if scheduler_host is not None:
         kwargs["scheduler_options"] = {"host": scheduler_host}
@@ -342,7 +343,7 @@ def run_sweep(
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, overrides)
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()  # workers may start elsewhere (PBS jobs start in $HOME)
     out.mkdir(parents=True, exist_ok=True)
     runs = expand(sweep)
     header = _header(sweep, runs)

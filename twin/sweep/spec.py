@@ -182,11 +182,14 @@ class SweepFile(_Strict):
         seen: dict[str, str] = {}
         for section, keys in sections.items():
             for key in keys:
-                parse_key(key)
+                try:
+                    parse_key(key)
+                except ValueError as err:
+                    raise ValueError(f'{section}."{key}": {err}') from None
                 if key == SEED_KEY:
-                    raise ValueError(f"{section}: {key} is set by `seeds`")
+                    raise ValueError(f'{section}."{key}": is set by `seeds`')
                 if key in seen:
-                    raise ValueError(f"{key} appears in both {seen[key]} and {section}")
+                    raise ValueError(f'{section}."{key}": {key} appears in both {seen[key]} and {section}')
                 seen[key] = section
         return self
 
@@ -368,7 +371,7 @@ def _errors(err: ValidationError) -> list[str]:
     problems = []
     for e in err.errors():
         msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
-        problems.append(f"{_loc(e['loc'])}: {msg}")
+        problems.append(f"{_loc(e['loc'])}: {msg}" if e["loc"] else msg)
     return problems
 
 
@@ -469,6 +472,9 @@ def expand(sweep: Sweep | str | Path) -> list[SweepRun]:
                     continue
                 seen.add(rid)
                 runs.append(SweepRun(rid, configuration, seed, index, dict(point), scenario))
-    if problems:
-        raise SweepError(source, list(dict.fromkeys(problems)))
+    if problems:  # one line per problem, with the first parameter point that shows it
+        first: dict[str, str] = {}
+        for p in problems:
+            first.setdefault(p.split(" (with ")[0], p)
+        raise SweepError(source, list(first.values()))
     return runs

@@ -1,0 +1,81 @@
+"""Paired statistics against hand computations; manifest files; `twin sweep status`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from twin.cli import main
+from twin.sweep import manifest as mf
+from twin.sweep.stats import mean_ci, paired, to_csv
+
+T_975_3 = 3.182446305284263  # t-table: 97.5 % quantile, 3 degrees of freedom
+T_975_1 = 12.706204736174707
+
+
+def row(point: int, seed: int, config: str, status: str = "complete", **metrics: float) -> dict:
+    return {"run_id": f"{point}-{seed}-{config}", "configuration": config, "seed": seed, "point": point,
+            "params": {"hazards[0].peak_wind_ms": 30.0 + 10 * point}, "status": status, "error": "",
+            "reused": False, "wall_s": 1.0, "metrics": metrics}
+
+
+def test_mean_ci_by_hand() -> None:
+    d = [1.0, 2.0, 4.0, 5.0]  # mean 3, sample variance (4+1+1+4)/3 = 10/3
+    mean, sd, lo, hi = mean_ci(d)
+    half = T_975_3 * math.sqrt(10 / 3) / 2
+    assert mean == 3.0 and sd == pytest.approx(math.sqrt(10 / 3))
+    assert (lo, hi) == (pytest.approx(3 - half), pytest.approx(3 + half))
+    assert math.isnan(mean_ci([2.0])[2]) and mean_ci([2.0])[0] == 2.0
+    assert mean_ci([2.0, 2.0])[2:] == (2.0, 2.0)
+
+
+def test_paired_differences_over_same_seeds_and_points() -> None:
+    ens_a = {(0, 1): 10.0, (0, 2): 12.0, (1, 1): 20.0, (1, 2): 30.0}
+    ens_b = {(0, 1): 9.0, (0, 2): 10.0, (1, 1): 16.0, (1, 2): 25.0}  # diffs -1, -2, -4, -5
+    rows = [row(p, s, "centralised", energy_not_served_mwh=v) for (p, s), v in ens_a.items()]
+    rows += [row(p, s, "decentralised", energy_not_served_mwh=v) for (p, s), v in ens_b.items()]
+    rows.append(row(0, 3, "centralised", energy_not_served_mwh=99.0))  # no partner: not paired
+    rows.append(row(0, 3, "decentralised", status="failed"))
+    stats_rows = paired(rows, ["centralised", "decentralised"])
+    pooled = [s for s in stats_rows if s.scope == "all"]
+    assert len(pooled) == 1
+    s = pooled[0]
+    half = T_975_3 * math.sqrt(10 / 3) / 2
+    assert (s.config_a, s.config_b, s.n) == ("centralised", "decentralised", 4)
+    assert s.mean_a == 18.0 and s.mean_b == 15.0 and s.mean_diff == -3.0
+    assert (s.ci95_low, s.ci95_high) == (pytest.approx(-3 - half), pytest.approx(-3 + half))
+    per_point = {s.point: s for s in stats_rows if s.scope == "point"}
+    assert per_point[0].mean_diff == -1.5 and per_point[1].mean_diff == -4.5
+    # two values, diffs -1 and -2: sd = 1/sqrt(2), half width t(0.975, 1) * sd / sqrt(2) = t / 2
+    assert per_point[0].ci95_high == pytest.approx(-1.5 + T_975_1 / 2)
+
+    text = to_csv(stats_rows, {r["point"]: r["params"] for r in rows})
+    table = list(csv.DictReader(text.splitlines()))
+    assert [t["scope"] for t in table] == ["all", "point", "point"]
+    assert table[1]["hazards[0].peak_wind_ms"] == "30.0" and table[0]["hazards[0].peak_wind_ms"] == ""
+    assert float(table[2]["mean_diff"]) == -4.5
+
+
+def test_manifest_is_written_atomically_and_summarised(tmp_path: Path, capsys) -> None:
+    rows = [row(0, 1, "centralised", a=1.0), row(0, 1, "decentralised", status="failed"),
+            row(0, 2, "centralised", status="pending")]
+    rows[1]["error"] = "ValueError: boom"
+    header = {"name": "t", "sweep_file": "s.toml", "parameters": ["hazards[0].peak_wind_ms"],
+              "configurations": ["centralised", "decentralised"]}
+    mf.write_manifest(tmp_path, header, rows)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "manifest.json"]  # no temporaries
+    doc = json.loads((tmp_path / "manifest.json").read_text())
+    assert doc["counts"] == {"complete": 1, "failed": 1, "pending": 1}
+    table = list(csv.DictReader((tmp_path / "manifest.csv").read_text().splitlines()))
+    assert [t["status"] for t in table] == ["complete", "failed", "pending"]
+    assert table[0]["a"] == "1.0" and table[1]["a"] == "" and table[1]["error"] == "ValueError: boom"
+    assert main(["sweep", "status", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "3 runs: 1 complete, 1 failed, 1 pending" in out
+    assert "0-1-decentralised decentralised seed 1: ValueError: boom" in out
+    assert main(["sweep", "status", str(tmp_path / "nothing")]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
