@@ -128,3 +128,18 @@ def test_report_over_seeds(tmp_path: Path, hand: SimpleNamespace) -> None:
     assert "<td>energy not served (MWh)</td><td>2 ± 1.960</td>" in files.html.read_text()
     with open(files.csv) as f:
         assert [r["seed"] for r in csv.DictReader(f)] == ["1", "2"]
+
+
+def test_baseline_scan_matches_the_scenario(tmp_path: Path, hand: SimpleNamespace) -> None:
+    """Of two hazard-free files of the same configuration and seed, the one whose scenario is
+    the run's without hazards is its baseline."""
+    bdir = tmp_path / "baselines"
+    bdir.mkdir()
+    run_toml = 'hazards = [{ kind = "storm", peak_wind_ms = 40.0 }]\n[repair]\nhours = 6.0\n'
+    for name, toml in (("a-stale", "hazards = []\n[repair]\nhours = 3.0\n"),
+                       ("b-match", "hazards = []\n[repair]\nhours = 6.0\n")):
+        hand.make_file(bdir / f"{name}.h5", hand.region(hand.DISTRICTS), hand.BASE, [], hazard_free=True,
+                       scenario_toml=toml)
+    hand.make_file(tmp_path / "r.h5", hand.region(hand.DISTRICTS), hand.SERIES, [], scenario_toml=run_toml)
+    base = find_baseline(results.load(tmp_path / "r.h5"))
+    assert base is not None and base.path.name == "b-match.h5"

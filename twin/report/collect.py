@@ -61,9 +61,26 @@ def discover(paths: list[str | Path]) -> list[Path]:
     return found
 
 
+def _quiet_scenario(r: Results) -> dict | None:
+    """The run's resolved scenario without its hazards (what its baseline ran), or None."""
+    try:
+        data = tomllib.loads(str(r.attrs.get("scenario_toml", "")))
+    except tomllib.TOMLDecodeError:
+        return None
+    if not data:
+        return None
+    data["hazards"] = []
+    return data
+
+
 def _same_world(run: Results, base: Results) -> bool:
+    """Same configuration, seed, step, horizon and region, and (when both files carry it) the
+    same scenario once the run's hazards are taken away."""
     keys = ("configuration", "seed", "step_s", "hours", "region_key")
-    return all(str(run.attrs.get(k)) == str(base.attrs.get(k)) for k in keys)
+    if not all(str(run.attrs.get(k)) == str(base.attrs.get(k)) for k in keys):
+        return False
+    a, b = _quiet_scenario(run), _quiet_scenario(base)
+    return a is None or b is None or a == b
 
 
 def _baseline_by_id(run: Results, folder: Path) -> Path | None:
@@ -84,7 +101,8 @@ def find_baseline(run: Results) -> Results | None:
     """The hazard-free run of the same configuration and seed next to ``run``, if cached.
 
     Looked up in ``<run folder>/baselines/``: by the run id the runner gives it, else any
-    complete hazard-free file of the same configuration, seed, step, horizon and region.
+    complete hazard-free file of the same configuration, seed, step, horizon and region whose
+    scenario is the run's without hazards (files from an older schema still match by the scan).
     """
     if run.attrs.get("hazard_free"):
         return None

@@ -236,7 +236,7 @@ def cascade_figure(runs: Sequence[Run], path: Path) -> Path:
             f"{name}, seed {run.seed}: {n_events} events; depth max {m.get('cascade_depth_max', 0):.0f}, "
             f"amplification {m.get('cascade_amplification', 0):.2f}, "
             f"cross-sector hops {m.get('cross_sector_hops', 0):.0f}"
-            + (" (grouped by depth, sector, type, kind)" if grouped else ""), fontsize=10, loc="left", pad=4)
+            + (" (grouped by depth, sector, asset class, kind)" if grouped else ""), fontsize=10, loc="left", pad=4)
         if g.number_of_nodes() == 0:
             ax.text(0.5, 0.5, "no failures", ha="center", va="center", transform=ax.transAxes)
             continue
