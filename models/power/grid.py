@@ -622,7 +622,9 @@ class PowerGrid:
             tuple(net.switch["closed"]), tuple(net.ext_grid["in_service"]), tuple(net.gen["in_service"]),
             tuple(net.gen["p_mw"]),
         )
-        if key == self.topology_key and self.last_converged:
+        from pandapower.auxiliary import _internal_stored
+
+        if key == self.topology_key and self.last_converged and _internal_stored(net):
             try:
                 self._runpp(recycle={"bus_pq": True, "trafo": False, "gen": False})
                 self.pf_count["recycled"] += 1
@@ -633,7 +635,7 @@ class PowerGrid:
         net._ppc = None  # a topology change needs a full run
         for init in ("dc", "flat"):
             try:
-                self._runpp(init=init, recycle={"bus_pq": True, "trafo": False, "gen": False})
+                self._runpp(init=init)  # stores the internals that the recycled runs reuse
                 self.pf_count["full"] += 1
                 self.last_converged = True
                 return True, []

@@ -110,3 +110,35 @@ def test_forced_non_convergence_is_an_event_and_the_run_goes_on(tmp_path):
     assert res2.converged and res2.dead_buses == {}
     assert res2.series["served_mw"] == pytest.approx(res2.series["demand_mw"])
     assert {e["kind"] for e in res2.events} == {"energised"}
+
+
+def test_one_bus_islands_bus_failures_and_microgrid_islands_do_not_crash(tmp_path):
+    region = power_region(tmp_path, "small", "decentralised")
+    grid = PowerGrid.from_file(region / "power.json", seed=3)
+    grid.step(0)
+    village_line = _line_between(grid.net, "power/bus/town1-3", "power/bus/village1a-1")
+    failed = {village_line: "0|v|failed", "power/bus/town1-2": "0|b|failed"}
+    res = grid.step(300, failed=failed)
+    assert res.converged
+    # the village is a one-bus island on its community battery: still supplied
+    assert "power/bus/village1a-1" not in res.dead_buses
+    assert res.series["district_served_mw"]["village1a"] == pytest.approx(
+        res.series["district_demand_mw"]["village1a"])
+    assert res.dead_buses["power/bus/town1-2"] == "0|b|failed"
+    islanded = {e["asset_id"] for e in res.events if e["kind"] == "islanded"}
+    assert "power/microgrid/village1a" in islanded
+    # town1-3 hangs behind the failed bus with the town's microgrid? only if it sits there
+    town_mg_bus = grid.net.bus.at[int(grid.net.storage.loc[
+        grid.net.storage["name"] == "power/microgrid/town1", "bus"].iloc[0]), "name"]
+    if town_mg_bus == "power/bus/town1-2":
+        assert "power/bus/town1-3" in res.dead_buses
+    # everything failed at once: no live island at all, still no crash
+    everything = {n: "0|all|failed" for n in grid.net.bus["name"]}
+    res = grid.step(600, failed=everything)
+    assert len(res.dead_buses) == len(grid.net.bus)
+    # only prosumers on their own PV and batteries remain supplied (at night: batteries)
+    st = grid.net.storage
+    prosumers = int(st.loc[st["type"] == "home", "customers"].sum())
+    households = int(grid.net.load.loc[grid.net.load["category"] == "household", "customers"].sum())
+    assert sum(res.series["customers_out"].values()) == pytest.approx(households - prosumers)
+    assert 0 < res.series["served_mw"] < res.series["demand_mw"]
