@@ -143,3 +143,16 @@ def test_baseline_scan_matches_the_scenario(tmp_path: Path, hand: SimpleNamespac
     hand.make_file(tmp_path / "r.h5", hand.region(hand.DISTRICTS), hand.SERIES, [], scenario_toml=run_toml)
     base = find_baseline(results.load(tmp_path / "r.h5"))
     assert base is not None and base.path.name == "b-match.h5"
+
+
+def test_sweep_folder_by_its_manifest(folder: Path) -> None:
+    """A folder with a sweep manifest gives the complete runs it lists, in its order."""
+    import json
+
+    rows = [{"run_id": "run-decentralised", "status": "complete"}, {"run_id": "failed", "status": "failed"},
+            {"run_id": "not-yet", "status": "pending"}, {"run_id": "run-centralised", "status": "complete"}]
+    (folder / "manifest.json").write_text(json.dumps({"format": 1, "runs": rows}))
+    assert [p.name for p in discover([folder])] == ["run-decentralised.h5", "run-centralised.h5"]
+    (folder / "manifest.json").write_text("{not json")
+    with pytest.raises(ReportInputError, match="unreadable sweep manifest"):
+        discover([folder])

@@ -2,13 +2,15 @@
 
 ``twin report PATH...`` takes files and folders. A folder contributes every complete
 ``*.h5`` directly in it (never the ``baselines/`` cache, ``*.partial.h5`` files, or files
-whose status is not ``complete``). A folder that another tool describes with an index (a
-sweep's manifest) is read by a finder registered in :data:`FOLDER_FINDERS`: the first finder
-that returns a list wins, the plain folder scan is the fallback.
+whose status is not ``complete``). A folder that another tool describes with an index is read
+by a finder registered in :data:`FOLDER_FINDERS` (a sweep's ``manifest.json`` by
+:func:`sweep_runs`): the first finder that returns a list wins, the plain folder scan is the
+fallback.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import tomllib
 from collections.abc import Callable
@@ -31,12 +33,31 @@ class ReportInputError(ValueError):
 
 # A finder maps a folder to the run files it holds, or None if the folder is not its kind.
 FolderFinder = Callable[[Path], list[Path] | None]
-FOLDER_FINDERS: list[FolderFinder] = []
 
 
 def _scan_folder(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.h5")
                   if not p.name.endswith(PARTIAL_SUFFIX) and is_complete(p))
+
+
+SWEEP_MANIFEST = "manifest.json"  # as twin.sweep.manifest.MANIFEST_JSON
+
+
+def sweep_runs(folder: Path) -> list[Path] | None:
+    """The complete run files a sweep's ``manifest.json`` lists (``runs[*].run_id``, next to it),
+    in manifest order; None for a folder without a manifest."""
+    path = folder / SWEEP_MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        rows = json.loads(path.read_text()).get("runs", [])
+    except (OSError, ValueError, AttributeError) as err:
+        raise ReportInputError(f"{path}: unreadable sweep manifest ({err})") from None
+    files = [folder / f"{r['run_id']}.h5" for r in rows if isinstance(r, dict) and "run_id" in r]
+    return [f for f in files if is_complete(f)]
+
+
+FOLDER_FINDERS: list[FolderFinder] = [sweep_runs]
 
 
 def discover(paths: list[str | Path]) -> list[Path]:
