@@ -33,7 +33,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise InputError(str(err)) from None
     if args.table:
         print(metrics_table([(r.label, r.metrics) for r in files.runs]))
-    print(f"{len(files.runs)} runs: {files.html}, {files.csv}, {len(files.figures)} figures in {Path(args.out)}")
+    n = len(files.runs)
+    print(f"{n} run{'s' if n != 1 else ''}: {files.html}, {files.csv}, {len(files.figures)} figures in {Path(args.out)}")
     return EXIT_OK
 
 
