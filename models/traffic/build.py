@@ -184,7 +184,7 @@ def _plain_xml(nodes: list[_Node], roads: list[_Road]) -> tuple[str, str]:
 NETCONVERT_OPTIONS: tuple[str, ...] = (
     "--offset.disable-normalization", "true",  # keep the layout's metres
     "--no-turnarounds.tls", "true",
-    "--tls.default-type", "static",
+    "--tls.default-type", "actuated",  # the TMC's adaptive program; fixed time is derived
     "--tls.guess", "false",
     "--junctions.join", "false",
     "--geometry.remove", "false",

@@ -28,9 +28,12 @@ about 5x faster) or ``micro`` (car following and lane changing). See docs/traffi
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import math
 import os
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +56,7 @@ _TRIP_STATS = "device.tripinfo.vehicleTripStatistics."
 _VEH_VARS = (tc.VAR_TIMELOSS, tc.VAR_WAITING_TIME)
 _EDGE_VARS = (tc.LAST_STEP_VEHICLE_NUMBER, tc.VAR_CURRENT_TRAVELTIME)
 CREW_TYPE = "crew"
+FIXED_PROGRAM = "fixed"  # the local fixed-time fallback of every signal
 CREW_PARK_S = 3_600.0  # a crew stays parked at its site this long (longer than a step)
 
 
@@ -242,13 +246,22 @@ class TrafficModel:
             _LIBSUMO_OWNER.append(self)
             self._s = libsumo
         else:
-            import traci
-
-            self._label = f"twin-traffic-{id(self)}"
-            traci.start(cmd, label=self._label)
-            self._s = traci.getConnection(self._label)
+            self._s = self._start_traci(cmd)
         self._setup()
         return self
+
+    def _start_traci(self, cmd: list[str]) -> Any:
+        """SUMO as a TraCI server in its own process; poll for it every 50 ms, quietly."""
+        import traci
+        from sumolib.miscutils import getFreeSocketPort
+
+        port = getFreeSocketPort()
+        proc = subprocess.Popen([*cmd, "--remote-port", str(port)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        self._label = f"twin-traffic-{id(self)}"
+        with contextlib.redirect_stdout(io.StringIO()):  # traci prints its retries
+            return traci.connect(port, numRetries=600, proc=proc, waitBetweenRetries=0.05,
+                                 label=self._label)
 
     def close(self) -> None:
         """Stop SUMO (safe to call twice)."""
@@ -284,8 +297,7 @@ class TrafficModel:
         s.vehicletype.setSpeedDeviation(CREW_TYPE, 0.0)
         s.vehicletype.setSpeedFactor(CREW_TYPE, 1.0)
         for tls in self.net.signals:
-            base = s.trafficlight.getProgram(tls)
-            self._programs[tls] = {True: base, False: base}
+            self._programs[tls] = self._add_fixed_time_program(tls)
         self._anchor = min(self.net.nodes)  # the junction that TraCI edge data is collected around
         if self.options.backend == "libsumo":  # libsumo evaluates them once per simulationStep
             for edge in self.net.edges:
@@ -295,6 +307,26 @@ class TrafficModel:
                 self._lane_allowed[lane] = tuple(s.lane.getAllowed(lane))
         self._prev = self._totals()
         self._now_s = float(s.simulation.getTime())
+
+    def _add_fixed_time_program(self, tls: str) -> dict[bool, str]:
+        """Add the fixed-time fallback of a signal; return {coordinated?: program id}.
+
+        The net's program (actuated, built by netconvert) is the coordinated control of the
+        traffic-management centre; the fallback runs the same phases at their default
+        durations without detector feedback (type static).
+        """
+        s = self._s
+        base = s.trafficlight.getProgram(tls)
+        logic = next(lg for lg in s.trafficlight.getAllProgramLogics(tls) if lg.programID == base)
+        if self.options.backend == "libsumo":
+            import libsumo as api
+        else:
+            import traci as api
+        phases = [api.trafficlight.Phase(p.duration, p.state, p.duration, p.duration)
+                  for p in logic.phases]
+        s.trafficlight.setProgramLogic(tls, api.trafficlight.Logic(FIXED_PROGRAM, 0, 0, phases))
+        s.trafficlight.setProgram(tls, base)
+        return {True: base, False: FIXED_PROGRAM}
 
     # ----------------------------------------------------------------- demand
     def add_trips(self, trips: Iterable[Trip]) -> None:

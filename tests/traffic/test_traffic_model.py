@@ -199,3 +199,26 @@ def test_crew_to_an_asset_position(region: RegionInfo) -> None:
         node = signal["id"].removeprefix("traffic/signal/")
         end = m.net.edges[trip.route[-1]]
         assert node in (end.from_node, end.to_node)  # the street next to the junction
+
+
+@pytest.mark.parametrize("mode", ["meso", "micro"])
+def test_fixed_time_fallback_delays_more_than_coordinated(region: RegionInfo, mode: str) -> None:
+    # Stated demand: 30 % of the region's car trips, midnight to 10:00 (morning peak).
+    loss = {}
+    for coordinated in (True, False):
+        with _model(region, 1, mode=mode, demand_scale=0.3) as m:
+            for tls in m.net.signals:
+                m.set_coordinated(tls, coordinated)
+            tls = m.net.signals[0]
+            program = m.sumo.trafficlight.getProgram(tls)
+            logic = next(lg for lg in m.sumo.trafficlight.getAllProgramLogics(tls)
+                         if lg.programID == program)
+            assert logic.type == (3 if coordinated else 0)  # actuated vs static
+            loss[coordinated] = sum(m.advance((k + 1) * 1800).time_loss_h for k in range(20))
+            # a dark signal stays dark through a change of control, and comes back to it
+            m.set_signal_dark(tls)
+            m.set_coordinated(tls, not coordinated)
+            assert set(m.sumo.trafficlight.getRedYellowGreenState(tls)) == {"s"}
+            m.set_signal_lit(tls)
+            assert m.sumo.trafficlight.getProgram(tls) != program
+    assert loss[False] > 1.2 * loss[True] > 0
