@@ -192,14 +192,19 @@ def connect(
     jobqueue: Literal["slurm", "pbs"] | None = None,
     workers: int | None = None,
     jobqueue_options: JobqueueOptions | None = None,
+    client: Any = None,
 ) -> Iterator[Any]:
-    """A dask.distributed Client: to ``scheduler``, to a jobqueue cluster, or to a new local one.
+    """A dask.distributed Client: ``client`` itself (left open), one to ``scheduler``, to a
+    jobqueue cluster, or to a new local cluster.
 
     The local cluster has ``workers`` process workers (default: one per core), one thread
     each, with BLAS threads set to 1, and listens on 127.0.0.1 only.
     """
     from distributed import Client, LocalCluster
 
+    if client is not None:
+        yield client
+        return
     cluster: Any = None
     try:
         if scheduler and jobqueue:
@@ -330,6 +335,7 @@ def run_sweep(
     on_result: Callable[[dict[str, Any]], None] | None = None,
     overrides: list[str] | None = None,
     mode: Literal["python", "cmd"] = "python",
+    client: Any = None,
 ) -> SweepResult:
     """Run every missing run of a sweep on Dask; write DIR/manifest.{json,csv} and DIR/paired.csv.
 
@@ -338,8 +344,9 @@ def run_sweep(
     the default, baselines are computed first by ``baseline_fn``; a custom ``run_fn`` gets
     baselines only if a ``baseline_fn`` is given too. ``on_result`` is called in this
     process with each finished row (a KeyboardInterrupt from it interrupts the sweep like
-    Ctrl-C). Without ``scheduler`` or ``jobqueue`` a local cluster of ``workers`` processes
-    is started and closed again.
+    Ctrl-C). ``client`` is an existing ``distributed.Client`` to use (left open); without it,
+    ``scheduler`` or ``jobqueue``, a local cluster of ``workers`` processes is started and
+    closed again.
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, overrides)
@@ -376,7 +383,7 @@ def run_sweep(
     if pending:
         token = uuid.uuid4().hex[:8]
         bar = Progress(len(pending), progress)
-        with connect(scheduler, jobqueue, workers, jobqueue_options) as client:
+        with connect(scheduler, jobqueue, workers, jobqueue_options, client) as client:
             bfutures = {
                 bid: client.submit(baseline_task, baseline_fn, sc, cfg, str(out),
                                    key=f"twin-baseline-{bid}-{token}", retries=retries, pure=False)
@@ -399,6 +406,9 @@ def run_sweep(
                         res = fut.result()
                     except (Exception, asyncio.CancelledError) as err:  # KilledWorker, lost scheduler
                         res = {"status": "failed", "error": _error_text(err), "metrics": {}, "wall_s": None}
+                        status, _, metrics = mf.file_state(results.final_path(out, run.run_id))
+                        if status == "complete":  # the run finished; only its report got lost
+                            res = {"status": status, "error": "", "metrics": metrics, "wall_s": None}
                     row = _row(run, res["status"], res["error"], res["metrics"], False, res.get("wall_s"))
                     rows[run.run_id] = row
                     executed.append(run.run_id)

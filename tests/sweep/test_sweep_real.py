@@ -1,0 +1,63 @@
+"""Real co-simulated runs through the sweep machinery: 2 Dask workers over TCP vs a serial run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from distributed import LocalCluster
+
+from twin import results
+from twin.runner import run_configuration
+from twin.sweep import expand, load_sweep, read_manifest, run_sweep
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Half an hour of the small region, with the storm moved to the start so it does damage.
+SWEEP = f"""
+name = "real-tiny"
+base = "{ROOT / 'cosim_configs' / 'default.toml'}"
+seeds = 1
+[set]
+"region.size" = "small"
+"run.hours" = 0.5
+"hazards[0].start_h" = 0.0
+"hazards[0].end_h" = 0.25
+"""
+
+
+@pytest.mark.slow
+def test_real_sweep_on_two_tcp_workers_equals_serial_runs(tmp_path: Path) -> None:
+    sweep_file = tmp_path / "sweep.toml"
+    sweep_file.write_text(SWEEP)
+    out = tmp_path / "dask"
+    with LocalCluster(host="127.0.0.1", protocol="tcp", n_workers=2, processes=True, threads_per_worker=1,
+                      dashboard_address=None) as cluster:
+        res = run_sweep(sweep_file, out, scheduler=cluster.scheduler_address, progress=False)
+    runs = expand(load_sweep(sweep_file))
+    assert len(runs) == 2
+    assert len(res.complete) == 2, res.failed
+    # one hazard-free baseline per configuration, computed as its own task
+    assert len(res.baselines) == 2
+    assert len(list((out / "baselines").glob("*.h5"))) == 2
+
+    # serial reference: run_configuration in this process, sharing the built regions and baselines
+    serial = tmp_path / "serial"
+    serial.mkdir()
+    os.symlink(out / ".regions", serial / ".regions")
+    os.symlink(out / "baselines", serial / "baselines")
+    rows = {r["run_id"]: r for r in read_manifest(out)["runs"]}
+    for run in runs:
+        outcome = run_configuration(run.scenario, run.configuration, serial)
+        assert outcome.run_id == run.run_id and outcome.status == "complete" and not outcome.reused
+        a = results.load(results.final_path(out, run.run_id))
+        b = results.load(outcome.path)
+        assert a.metrics == b.metrics == rows[run.run_id]["metrics"]
+        assert a.events == b.events
+        for sector, series in b.series.items():
+            for name, values in series.items():
+                np.testing.assert_array_equal(a.series[sector][name], values, err_msg=f"{sector}/{name}")
+    assert rows[runs[0].run_id]["metrics"]["primary_failures"] > 0  # the storm did hit
+    assert any(s.metric == "energy_not_served_mwh" and s.n == 1 for s in res.paired)
