@@ -199,6 +199,8 @@ class PowerGrid:
             for g in net.sgen.index
         }
         self.districts = sorted({str(d) for d in net.load["district"]})
+        self._branches = self._branch_table()
+        self._switch_normal = {str(n): bool(c) for n, c in zip(net.switch["name"], net.switch["closed"], strict=True)}
         self.storage_assets = sorted({str(n) for n in st["name"]})
         # state carried between steps
         self.energised: set[int] = set(self.bus_names)
@@ -214,6 +216,24 @@ class PowerGrid:
         self._failed: dict[str, str] = {}  # the current down-set
         self._island_sig: tuple | None = None
         self._island_cache: tuple[list[_Island], dict[int, int]] = ([], {})
+
+    def _branch_table(self) -> list[dict]:
+        """Lines and transformers with their end buses and switches (static telemetry)."""
+        net = self.net
+        on: dict[tuple[str, int], list[str]] = {}
+        for i in net.switch.index:
+            et = str(net.switch.at[i, "et"])
+            if et in ("l", "t"):
+                key = ("line" if et == "l" else "trafo", int(net.switch.at[i, "element"]))
+                on.setdefault(key, []).append(str(net.switch.at[i, "name"]))
+        out = []
+        for table, fb, tb in (("line", "from_bus", "to_bus"), ("trafo", "hv_bus", "lv_bus")):
+            for i in net[table].index:
+                out.append({
+                    "id": str(net[table].at[i, "name"]), "from": self.bus_names[int(net[table].at[i, fb])],
+                    "to": self.bus_names[int(net[table].at[i, tb])], "switches": sorted(on.get((table, int(i)), [])),
+                })
+        return out
 
     # ------------------------------------------------------------------ step
     def step(
@@ -906,8 +926,20 @@ class PowerGrid:
                 "district": str(net.load["district"].iloc[pos]),
                 "island": island_of_load.get(pos, ""),
             }
+        bus_kind: dict[str, str] = {}
+        for isl in islands:
+            for b in isl.buses:
+                bus_kind[self.bus_names[b]] = isl.kind if b in self.energised else "dead"
+        for name in self.bus_names.values():
+            bus_kind.setdefault(name, "dead")  # failed (out-of-service) buses
+        branches = [
+            {**br, "failed": br["id"] in self._failed, "cause_id": self._failed.get(br["id"], "")}
+            for br in self._branches
+        ]
         return {
             "time_s": int(t), "step_s": self.step_s, "islands": isl_out, "loads": loads,
             "battery_soc": dict(soc), "switch_closed": {
                 str(net.switch.at[i, "name"]): bool(net.switch.at[i, "closed"]) for i in net.switch.index},
+            "switch_normally_closed": dict(self._switch_normal),
+            "buses": bus_kind, "branches": branches,
         }

@@ -68,6 +68,63 @@ def shed_plan(loads: dict[str, dict], excess_mw: float, order: tuple[str, ...],
     return plan
 
 
+def restoration_commands(telemetry: dict) -> Commands:
+    """Fault isolation and service restoration (FISR) on a radial grid with tie switches.
+
+    - Isolate: open the closed switches of every failed line or transformer.
+    - Restore: for each connected group of buses not supplied by the main grid (dead, or
+      running on a microgrid or the plant), close one normally open tie (the first by id)
+      whose other end is on the main grid; one tie per group keeps the grid radial.
+    - Return to normal: once nothing is failed, put every switch back in its normal position.
+
+    Commands name the failure event as cause where there is one.
+    """
+    import networkx as nx
+
+    closed = telemetry.get("switch_closed", {})
+    normal = telemetry.get("switch_normally_closed", {})
+    buses = telemetry.get("buses", {})
+    branches = telemetry.get("branches", [])
+    commands: Commands = {}
+    failed = [br for br in branches if br["failed"]]
+    if not failed:
+        for sw in sorted(normal):
+            if sw in closed and closed[sw] != normal[sw]:
+                commands[sw] = {"value": 1.0 if normal[sw] else 0.0, "cause_id": ""}
+        return commands
+    for br in failed:
+        for sw in br["switches"]:
+            if closed.get(sw, False):
+                commands[sw] = {"value": 0.0, "cause_id": br["cause_id"]}
+    # groups of buses off the main grid, joined by healthy branches whose switches are closed
+    graph = nx.Graph()
+    off = {b for b, kind in buses.items() if kind != "grid"}
+    graph.add_nodes_from(off)
+    for br in branches:
+        if br["failed"] or br["from"] not in off or br["to"] not in off:
+            continue
+        if all(closed.get(sw, True) for sw in br["switches"]):
+            graph.add_edge(br["from"], br["to"])
+    causes = {b: br["cause_id"] for br in failed for b in (br["from"], br["to"])}
+    for group in sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: c[0]):
+        members = set(group)
+        ties = sorted(
+            br["id"] for br in branches
+            if not br["failed"] and br["switches"]
+            and any(not closed.get(sw, True) for sw in br["switches"])
+            and ((br["from"] in members and buses.get(br["to"]) == "grid")
+                 or (br["to"] in members and buses.get(br["from"]) == "grid"))
+        )
+        if not ties:
+            continue
+        tie = next(br for br in branches if br["id"] == ties[0])
+        cause = next((causes[b] for b in group if b in causes), "")
+        for sw in tie["switches"]:
+            if not closed.get(sw, True):
+                commands[sw] = {"value": 1.0, "cause_id": cause}
+    return commands
+
+
 class DefaultPowerPolicy:
     """Protect critical loads first and stretch islanded microgrids.
 
@@ -79,7 +136,9 @@ class DefaultPowerPolicy:
       current demand, shed further loads in the same order, never touching the
       ``protected`` categories, so that critical loads keep supply longer.
 
-    Home batteries are put in ``battery_mode`` (default backup reserve).
+    Home batteries are put in ``battery_mode`` (default backup reserve). With ``restore``
+    (default on) it also isolates faults and restores supply over tie switches
+    (:func:`restoration_commands`).
     """
 
     def __init__(
@@ -88,6 +147,7 @@ class DefaultPowerPolicy:
         min_hours: float = 4.0,
         protected: tuple[str, ...] | list[str] = ("water", "hospital", "ict"),
         battery_mode: str = "backup",
+        restore: bool = True,
     ) -> None:
         if battery_mode not in BATTERY_MODES:
             raise PolicyError(f"unknown battery mode {battery_mode!r}; choose one of {BATTERY_MODES}")
@@ -95,6 +155,7 @@ class DefaultPowerPolicy:
         self.min_hours = float(min_hours)
         self.protected = tuple(protected)
         self.battery_mode = battery_mode
+        self.restore = bool(restore)
 
     def decide(self, telemetry: dict) -> Commands:
         commands: Commands = {}
@@ -116,6 +177,8 @@ class DefaultPowerPolicy:
                     shed += shed_plan(rest, still - keep_mw, self.shed_order, self.protected)
             for lid in shed:
                 commands[lid] = {"value": 0.0, "cause_id": cause}
+        if self.restore:
+            commands.update(restoration_commands(telemetry))
         mode = float(BATTERY_MODES.index(self.battery_mode))
         for asset in sorted(telemetry.get("battery_soc", {})):
             if asset.startswith("power/battery/"):

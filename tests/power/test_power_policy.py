@@ -105,3 +105,43 @@ def test_load_policy_errors():
         load_policy("twin.models.power.policy:Missing")
     with pytest.raises(PolicyError, match="parameters"):
         load_policy("twin.models.power.policy:DefaultPowerPolicy", bogus=1)
+
+
+def test_restoration_isolates_the_fault_and_closes_a_tie(tmp_path):
+    from twin.models.power.policy import restoration_commands
+    from twin.models.power.testgrids import power_region
+
+    region = power_region(tmp_path, "small", "centralised")
+    grid = PowerGrid.from_file(region / "power.json", seed=1)
+    net = grid.net
+    ids = {i: n for i, n in net.bus["name"].items()}
+    head = next(str(n) for n, f, t in zip(net.line["name"], net.line["from_bus"], net.line["to_bus"], strict=True)
+                if ids[f] == "power/bus/sub-mv" and ids[t] == "power/bus/town1-1")
+    failed = {head: f"0|{head}|failed"}
+    grid.step(0)
+    res = grid.step(300, failed=failed)
+    town1 = {"power/bus/town1-1", "power/bus/town1-2", "power/bus/town1-3", "power/bus/village1a-1"}
+    assert set(res.dead_buses) == town1
+    commands = restoration_commands(res.telemetry)
+    head_switch = head.replace("power/line/", "power/switch/")
+    assert commands[head_switch] == {"value": 0.0, "cause_id": failed[head]}
+    ties = [a for a, c in commands.items() if c["value"] == 1.0]
+    assert len(ties) == 1 and ties[0].startswith("power/switch/T")
+    res2 = grid.step(600, failed=failed, commands=commands)
+    assert res2.dead_buses == {}
+    assert res2.converged
+    energised = [e for e in res2.events if e["kind"] == "energised"]
+    assert {e["asset_id"] for e in energised} == town1
+    # the grid stays radial: the energised topology is a forest (no loop through the tie)
+    import networkx as nx
+    import pandapower.topology as top
+
+    assert nx.is_forest(nx.Graph(top.create_nxgraph(grid.net, respect_switches=True)))
+    # after repair (one step of lag) the policy returns every switch to normal, nothing goes dark
+    res3 = grid.step(900, failed={}, commands=restoration_commands(res2.telemetry))
+    back = restoration_commands(res3.telemetry)
+    assert back == {head_switch: {"value": 1.0, "cause_id": ""}, ties[0]: {"value": 0.0, "cause_id": ""}}
+    res4 = grid.step(1200, failed={}, commands=back)
+    assert res4.dead_buses == {}
+    assert res4.switch_closed == res4.telemetry["switch_normally_closed"]
+    assert restoration_commands(res4.telemetry) == {}
