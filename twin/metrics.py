@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from twin.events import ROOT_COUPLINGS, Event, is_failure
+from twin.region.layout import PERSONS_PER_HOUSEHOLD
 from twin.results import Results
 
 SECTORS = ("power", "water", "traffic", "ict")
@@ -186,7 +187,9 @@ def cascade_depths(events: Iterable[Event]) -> dict[str, int]:
 
 
 def cross_sector_hops(events: Iterable[Event]) -> int:
-    """Causal links between failures of two different sectors (hazard roots excluded)."""
+    """Causal links between failures of assets of two different sectors (hazard roots
+    excluded). The sector is the asset's (its id's prefix), not the simulator's that logged
+    the event: an endpoint that loses ICT is still a power, water or traffic asset."""
     evs = list(events)
     by_id = {e["event_id"]: e for e in evs}
     hops = 0
@@ -194,7 +197,7 @@ def cross_sector_hops(events: Iterable[Event]) -> int:
         cause = by_id.get(e["cause_id"])
         if (
             cause is not None and is_failure(e["kind"]) and cause["sector"] != "incidents"
-            and cause["sector"] != e["sector"]
+            and cause["asset_id"].split("/", 1)[0] != e["asset_id"].split("/", 1)[0]
         ):
             hops += 1
     return hops
@@ -226,26 +229,36 @@ def gini(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.sum(w[:, None] * w[None, :] * diff) / (2.0 * w.sum() ** 2 * mean))
 
 
-def equity(run: Results, baseline: Results | None) -> dict[str, float]:
-    """Rural-to-urban ratio of customer-outage hours per household, and the Gini over districts.
+def district_person_outage_h(run: Results, baseline: Results | None) -> dict[str, float]:
+    """Person-hours without power or water per district, excess over the baseline, >= 0.
 
-    Outage hours per district are the power and water excess over the baseline; per capita
-    means per household. The ratio is 1 when neither suffered, inf when only rural did; with
-    no rural (or no urban) district it is nan.
+    Power counts households (times the district's persons per household); water counts
+    people at junctions already.
     """
     ids = [str(d) for d in run.districts["id"]]
-    households = np.array(run.districts["households"], float)
-    rural = np.array(run.districts["rural"], bool)
-    hours = np.zeros(len(ids))
-    for sector in ("power", "water"):
+    persons_per_hh = np.array(run.districts["population"], float) / np.maximum(
+        np.array(run.districts["households"], float), 1.0)
+    out = np.zeros(len(ids))
+    for sector, scale in (("power", persons_per_hh), ("water", np.ones(len(ids)))):
         r = customer_outage_by_district(run, sector)
         b = customer_outage_by_district(baseline, sector) if baseline is not None else {}
-        hours += np.array([r.get(d, 0.0) - b.get(d, 0.0) for d in ids])
-    hours = np.maximum(hours, 0.0)
-    per_household = hours / np.maximum(households, 1.0)
+        out += scale * np.array([r.get(d, 0.0) - b.get(d, 0.0) for d in ids])
+    return dict(zip(ids, np.maximum(out, 0.0).tolist(), strict=True))
+
+
+def equity(run: Results, baseline: Results | None) -> dict[str, float]:
+    """Rural-to-urban ratio of outage hours per capita, and the population-weighted Gini of
+    per-capita outage hours over districts (see :func:`district_person_outage_h`).
+
+    The ratio is 1 when neither suffered, inf when only rural districts did, nan without a
+    rural or without an urban district.
+    """
+    hours = np.array(list(district_person_outage_h(run, baseline).values()))
+    population = np.array(run.districts["population"], float)
+    rural = np.array(run.districts["rural"], bool)
     if rural.any() and (~rural).any():
-        rural_rate = hours[rural].sum() / households[rural].sum()
-        urban_rate = hours[~rural].sum() / households[~rural].sum()
+        rural_rate = hours[rural].sum() / max(population[rural].sum(), 1.0)
+        urban_rate = hours[~rural].sum() / max(population[~rural].sum(), 1.0)
         if urban_rate == 0:
             ratio = 1.0 if rural_rate == 0 else math.inf
         else:
@@ -254,8 +267,30 @@ def equity(run: Results, baseline: Results | None) -> dict[str, float]:
         ratio = math.nan
     return {
         "equity_rural_urban_ratio": float(ratio),
-        "equity_gini": gini(per_household, households),
+        "equity_gini": gini(hours / np.maximum(population, 1.0), population),
     }
+
+
+# --- cost ----------------------------------------------------------------------------------
+
+# Indicative unit costs (M EUR per unit of each cost-proxy quantity): an assumption, only to
+# put the configurations' network lengths and assets on one axis.
+UNIT_COST_MEUR: dict[str, float] = {
+    "line_km": 0.1,
+    "pipe_km": 0.5,
+    "pv_mw": 0.9,
+    "battery_mwh": 0.4,
+    "wells": 0.3,
+    "pumps": 0.2,
+    "tanks": 0.5,
+    "ict_sites": 0.15,
+    "backup_h_total": 0.005,
+}
+
+
+def cost_index_meur(cost: dict[str, float]) -> float:
+    """sum_k UNIT_COST_MEUR[k] * cost[k] over the cost-proxy quantities (M EUR, indicative)."""
+    return float(sum(UNIT_COST_MEUR[k] * float(v) for k, v in cost.items() if k in UNIT_COST_MEUR))
 
 
 # --- all metrics -------------------------------------------------------------------------
@@ -272,7 +307,7 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
         "water_not_served_m3": excess(water_not_served_m3),
         "vehicle_delay_h": excess(vehicle_delay_h),
         "customer_outage_h_power": excess(lambda r: customer_outage_h(r, "power")),
-        "customer_outage_h_water": excess(lambda r: customer_outage_h(r, "water")),
+        "customer_outage_h_water": excess(lambda r: customer_outage_h(r, "water") / PERSONS_PER_HOUSEHOLD),
     }
     m["customer_outage_h"] = m["customer_outage_h_power"] + m["customer_outage_h_water"]
 
@@ -307,6 +342,7 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
         m[f"time_to_recover_{sector}_censored"] = float(censored)
     for k, v in run.cost.items():
         m[f"cost_{k}"] = float(v)
+    m["cost_index_meur"] = cost_index_meur(run.cost)
     return m, curves
 
 
@@ -314,6 +350,6 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("energy_not_served_mwh", "energy not served (MWh)"),
     ("water_not_served_m3", "water not served (m³)"),
     ("vehicle_delay_h", "extra vehicle delay (veh·h)"),
-    ("customer_outage_h", "customer-outage hours"),
+    ("customer_outage_h", "customer-outage hours (households)"),
     ("secondary_failures", "secondary failures"),
 )

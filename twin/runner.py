@@ -92,14 +92,15 @@ def _execute(
 
 
 def _finish(partial: Path, final: Path, error: str, wall_s: float,
-            baseline: results.Results | None) -> results.Results:
-    """Metrics, status and the atomic rename."""
+            baseline: results.Results | None, hazard_free: bool) -> results.Results:
+    """Metrics, status and the atomic rename. A hazard-free run is its own baseline; a run
+    whose scenario disabled baselines is measured against a perfect one (None)."""
     if error:
         results.set_status(partial, "failed", error, wall_time_s=wall_s)
         results.publish(partial, final)
         return results.load(final)
     run = results.load(partial)
-    m, curves = metrics_mod.compute(run, baseline if baseline is not None else run)
+    m, curves = metrics_mod.compute(run, run if hazard_free else baseline)
     results.write_metrics(partial, m, curves)
     results.set_status(partial, "complete", "", wall_time_s=wall_s)
     results.publish(partial, final)
@@ -118,7 +119,7 @@ def baseline_for(
     if results.is_complete(final):
         return results.load(final)
     partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose)
-    res = _finish(partial, final, error, wall, None)
+    res = _finish(partial, final, error, wall, None, hazard_free=True)
     if error:
         raise BaselineError(final, f"baseline of {configuration} failed: {error}")
     return res
@@ -150,7 +151,7 @@ def run_configuration(
     partial, error, wall = _execute(scenario, configuration, region, out_dir, rid,
                                     True, mode, verbose)
     timings["run_s"] = wall
-    res = _finish(partial, final, error, wall, baseline)
+    res = _finish(partial, final, error, wall, baseline, hazard_free=not scenario.hazards)
     return RunOutcome(configuration, rid, final, res.status, error, res.metrics, timings=timings)
 
 

@@ -92,10 +92,11 @@ def test_impact_metrics_by_hand(pair: tuple[results.Results, results.Results]) -
     assert m["water_not_served_m3"] == pytest.approx(900.0)
     # delay: 7 h - 4 h.
     assert m["vehicle_delay_h"] == pytest.approx(3.0)
-    # power customers: (70 + 30) * 0.5 = 50; water: 30 * 0.5 = 15.
+    # power households: (70 + 30) * 0.5 = 50; water: 30 people * 0.5 = 15 person-hours,
+    # counted in households of 2.2 persons.
     assert m["customer_outage_h_power"] == pytest.approx(50.0)
-    assert m["customer_outage_h_water"] == pytest.approx(15.0)
-    assert m["customer_outage_h"] == pytest.approx(65.0)
+    assert m["customer_outage_h_water"] == pytest.approx(15.0 / 2.2)
+    assert m["customer_outage_h"] == pytest.approx(50.0 + 15.0 / 2.2)
     # one primary (line), three secondary (bus, pump, tank); pump has 40 customers.
     assert m["primary_failures"] == 1
     assert m["secondary_failures"] == 3
@@ -121,11 +122,12 @@ def test_impact_metrics_by_hand(pair: tuple[results.Results, results.Results]) -
 def test_equity_by_hand(pair: tuple[results.Results, results.Results]) -> None:
     run, base = pair
     m, _ = metrics.compute(run, base)
-    # city: 30 household-hours / 200 households = 0.15; v1: (20 + 15) / 50 = 0.7.
-    assert m["equity_rural_urban_ratio"] == pytest.approx(0.7 / 0.15)
-    # Weighted Gini of x = (0.15, 0.7), w = (200, 50):
-    mean = (200 * 0.15 + 50 * 0.7) / 250
-    g = 2 * 200 * 50 * abs(0.15 - 0.7) / (2 * 250**2 * mean)
+    # Person-hours (2 persons per household here): city 30 household-hours = 60 over
+    # 400 people = 0.15; v1 20 household-hours = 40 plus 15 water person-hours = 55 over 100.
+    assert m["equity_rural_urban_ratio"] == pytest.approx(0.55 / 0.15)
+    # Population-weighted Gini of x = (0.15, 0.55), w = (400, 100):
+    mean = (400 * 0.15 + 100 * 0.55) / 500
+    g = 2 * 400 * 100 * abs(0.15 - 0.55) / (2 * 500**2 * mean)
     assert m["equity_gini"] == pytest.approx(g)
 
 

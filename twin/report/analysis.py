@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 
 from twin.events import RECOVERY_KINDS, Event, is_failure
-from twin.metrics import cascade_depths, customer_outage_by_district
+from twin.metrics import cascade_depths, district_person_outage_h
 from twin.results import Results
 
 # Which recovery kinds undo which failure kind (an asset can be dark and unreachable at once:
@@ -70,32 +70,25 @@ def failed_at(r: Results, time_s: int) -> dict[str, Event]:
 
 @dataclass(frozen=True)
 class DistrictOutage:
-    """Customer-outage hours of one district (power + water, excess over the baseline)."""
+    """Outage person-hours of one district (power + water, excess over the baseline)."""
 
     district: str
     rural: bool
-    households: float
+    population: float
     outage_h: float
 
     @property
-    def per_household_h(self) -> float:
-        return self.outage_h / max(self.households, 1.0)
+    def per_capita_h(self) -> float:
+        return self.outage_h / max(self.population, 1.0)
 
 
 def district_outage(run: Results, baseline: Results | None) -> list[DistrictOutage]:
-    """Per district: sum over power and water of customer-hours out, minus the baseline's,
-    floored at 0 (as :func:`twin.metrics.equity` counts them)."""
-    ids = [str(d) for d in run.districts["id"]]
-    hours = np.zeros(len(ids))
-    for sector in ("power", "water"):
-        a = customer_outage_by_district(run, sector)
-        b = customer_outage_by_district(baseline, sector) if baseline is not None else {}
-        hours += np.array([a.get(d, 0.0) - b.get(d, 0.0) for d in ids])
-    hours = np.maximum(hours, 0.0)
+    """Per district, the person-hours that :func:`twin.metrics.equity` counts."""
+    hours = district_person_outage_h(run, baseline)
     return [
-        DistrictOutage(d, bool(rural), float(hh), float(h))
-        for d, rural, hh, h in zip(ids, run.districts["rural"], run.districts["households"], hours,
-                                   strict=True)
+        DistrictOutage(str(d), bool(rural), float(pop), hours[str(d)])
+        for d, rural, pop in zip(run.districts["id"], run.districts["rural"],
+                                 run.districts["population"], strict=True)
     ]
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from twin import metrics as metrics_mod
+from twin.metrics import cost_index_meur
 from twin.results import PARTIAL_SUFFIX, Results, ResultsError, is_complete, load
 
 log = logging.getLogger(__name__)
@@ -184,25 +185,6 @@ def load_run(path: Path) -> Run:
 # Indicative unit costs (million EUR) that fold the /cost attributes into one number. A
 # proxy to rank configurations, not an estimate: roads are shared by every configuration
 # and left out; backup_h_total is generator-hours of fuel over all backed-up assets.
-UNIT_COST_MEUR: dict[str, float] = {
-    "line_km": 0.1,
-    "pipe_km": 0.5,
-    "pv_mw": 0.9,
-    "battery_mwh": 0.4,
-    "wells": 0.3,
-    "pumps": 0.2,
-    "tanks": 0.5,
-    "ict_sites": 0.15,
-    "backup_h_total": 0.005,
-}
-
-
-def cost_index_meur(cost: dict[str, float], unit_cost: dict[str, float] | None = None) -> float:
-    """sum_k unit_cost[k] * cost[k] over the cost attributes that have a unit cost (M EUR)."""
-    uc = UNIT_COST_MEUR if unit_cost is None else unit_cost
-    return float(sum(uc[k] * float(v) for k, v in cost.items() if k in uc))
-
-
 def resilience_loss_total_h(m: dict[str, float]) -> float:
     """Sum of the sectors' resilience losses (sector-hours of total loss)."""
     return float(sum(v for k, v in m.items() if k.startswith("resilience_loss_") and k.endswith("_h")))

@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
-from twin.metrics import RECOVERY_LEVEL, SECTORS
+from twin.metrics import RECOVERY_LEVEL, SECTORS, UNIT_COST_MEUR, cost_index_meur
 from twin.region.params import CONFIGURATIONS
 from twin.report.analysis import (
     cascade_forest,
@@ -29,7 +29,7 @@ from twin.report.analysis import (
     group_forest,
     worst_moment,
 )
-from twin.report.collect import Run, cost_index_meur, resilience_loss_total_h
+from twin.report.collect import Run, resilience_loss_total_h
 from twin.report.explain import format_time
 
 SECTOR_COLOURS: dict[str, str] = {
@@ -293,7 +293,7 @@ def equity_figure(runs: Sequence[Run], path: Path) -> Path:
     for j, (name, grp) in enumerate(groups.items()):
         per_run = []
         for r in grp:
-            hh = {o.district: o.per_household_h for o in district_outage(r.results, r.baseline)}
+            hh = {o.district: o.per_capita_h for o in district_outage(r.results, r.baseline)}
             per_run.append([hh.get(d, math.nan) for d in districts])
         arr = np.array(per_run, float)
         seen = np.maximum((~np.isnan(arr)).sum(axis=0), 1)  # a district missing from a run is left out
@@ -310,8 +310,8 @@ def equity_figure(runs: Sequence[Run], path: Path) -> Path:
                 color="#3a7d00")
         ax.text(-0.4, 1.0, "urban", transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="#b35900")
     ax.set_xticks(x, districts, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("customer-outage hours per household")
-    ax.set_title("Outage per household by district (power + water, excess over the baseline)", fontsize=10)
+    ax.set_ylabel("outage hours per person")
+    ax.set_title("Outage per person by district (power + water, excess over the baseline)", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.set_ylim(0, max(ax.get_ylim()[1], 1e-6) * 1.1)
     fig.legend(fontsize=8, loc="outside lower center", ncols=min(3, max(1, len(groups))))
@@ -320,7 +320,6 @@ def equity_figure(runs: Sequence[Run], path: Path) -> Path:
 
 def cost_figure(runs: Sequence[Run], path: Path) -> Path:
     """Resilience loss against the cost proxy, one point per configuration, and the cost breakdown."""
-    from twin.report.collect import UNIT_COST_MEUR
 
     groups = by_configuration(runs)
     fig = Figure(figsize=(11.0, 4.6), layout="constrained")
