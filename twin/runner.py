@@ -168,18 +168,10 @@ def run_scenario(
 
 def summary_table(outcomes: list[RunOutcome]) -> str:
     """Side-by-side table of the headline metrics, one column per configuration."""
-    names = [o.configuration for o in outcomes]
-    label_w = max(len(label) for _, label in metrics_mod.HEADLINE) + 2
-    col_w = max(14, *(len(n) + 2 for n in names))
-    lines = ["".ljust(label_w) + "".join(n.rjust(col_w) for n in names)]
-    for key, label in metrics_mod.HEADLINE:
-        row = label.ljust(label_w)
-        for o in outcomes:
-            v = o.metrics.get(key)
-            row += ("-" if v is None else f"{v:,.1f}").rjust(col_w)
-        lines.append(row)
-    lines.append("status".ljust(label_w) + "".join(o.status.rjust(col_w) for o in outcomes))
-    return "\n".join(lines)
+    from twin.report.tables import metrics_table
+
+    return metrics_table([(o.configuration, o.metrics) for o in outcomes],
+                         status=[o.status for o in outcomes])
 
 
 __all__ = ["RunOutcome", "run_configuration", "run_scenario", "summary_table", "region_key"]
