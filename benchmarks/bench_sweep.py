@@ -1,0 +1,81 @@
+"""Speed-up of a sweep of real co-simulated runs with 2 Dask workers over 1.
+
+    python benchmarks/bench_sweep.py [--seeds 4] [--hours 1] [--workers 1,2]
+
+The sweep: the default scenario on the small region, the storm moved to the first hour,
+both configurations, N seeds: N x 2 runs plus their N x 2 hazard-free baselines. The
+regions are built once beforehand and shared, so each measurement is the runs themselves
+(and the local cluster's start-up). Every measurement starts from an empty sweep folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sweep_text(seeds: int, hours: float) -> str:
+    return f"""
+name = "bench"
+base = "{ROOT / 'cosim_configs' / 'default.toml'}"
+seeds = {seeds}
+[set]
+"region.size" = "small"
+"run.hours" = {hours}
+"hazards[0].start_h" = 0.0
+"hazards[0].end_h" = {min(hours, 1.0) / 2}
+"""
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=int, default=4)
+    p.add_argument("--hours", type=float, default=1.0)
+    p.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    args = p.parse_args()
+
+    import distributed  # noqa: F401  (imported first: its import resets its loggers)
+
+    from twin.cli import quiet
+    from twin.runner import region_for
+    from twin.sweep import expand, load_sweep, run_sweep
+
+    quiet(False)
+    tmp = Path(tempfile.mkdtemp(prefix="twin-bench-sweep-"))
+    sweep_file = tmp / "sweep.toml"
+    sweep_file.write_text(sweep_text(args.seeds, args.hours))
+    runs = expand(load_sweep(sweep_file))
+    regions = tmp / "shared"
+    t0 = time.perf_counter()
+    for run in {r.configuration: r for r in runs}.values():
+        region_for(run.scenario, run.configuration, regions)
+    build_s = time.perf_counter() - t0
+
+    rows = []
+    for n in [int(w) for w in args.workers.split(",")]:
+        out = tmp / f"workers-{n}"
+        out.mkdir()
+        os.symlink(regions / ".regions", out / ".regions")
+        t0 = time.perf_counter()
+        res = run_sweep(sweep_file, out, workers=n, progress=False)
+        wall = time.perf_counter() - t0
+        per_run = [r["wall_s"] for r in res.rows if r["wall_s"]]
+        rows.append((n, wall, len(res.complete), len(res.failed), len(res.baselines), statistics.mean(per_run)))
+
+    print(f"sweep: {len(runs)} runs ({args.seeds} seeds x 2 configurations, {args.hours} h, small region) "
+          f"+ {rows[0][4]} baselines; regions built once in {build_s:.1f} s; {os.cpu_count()} cores")
+    print(f"{'workers':>7} {'wall s':>8} {'speed-up':>9} {'runs/min':>9} {'run s (mean)':>13} {'complete':>9} {'failed':>7}")
+    base = rows[0][1]
+    for n, wall, ok, bad, _, mean_run in rows:
+        print(f"{n:>7} {wall:>8.1f} {base / wall:>9.2f} {60 * (ok + bad) / wall:>9.1f} {mean_run:>13.2f} "
+              f"{ok:>9} {bad:>7}")
+
+
+if __name__ == "__main__":
+    main()
