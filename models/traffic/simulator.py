@@ -304,6 +304,7 @@ class TrafficSim(mosaik_api_v3.Simulator):
             return {
                 "time_loss_h": 0.0, "travel_time_index": 1.0, "vehicles_running": 0.0,
                 "departed": 0.0, "arrived": 0.0, "teleports": 0.0, "stuck": 0.0,
+                "trips_cancelled": 0.0,
                 "signals_dark": float(len(self.dark)), "roads_closed": float(len(self.closed)),
                 "crews_en_route": 0.0,
                 "district_travel_time_index": dict.fromkeys(districts, 1.0),
@@ -316,6 +317,7 @@ class TrafficSim(mosaik_api_v3.Simulator):
             "arrived": float(st.arrived),
             "teleports": float(st.teleports),
             "stuck": float(st.stuck),
+            "trips_cancelled": float(st.cancelled),
             "signals_dark": float(len(self.dark)),
             "roads_closed": float(len(self.closed)),
             "crews_en_route": float(len(m.crews_en_route()) if m else 0),

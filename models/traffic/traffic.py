@@ -156,6 +156,7 @@ class StepStats:
     arrived: int = 0
     teleports: int = 0
     stuck: int = 0
+    cancelled: int = 0  # trips not made because their start or end street was closed
     district_travel_time_index: dict[str, float] = field(default_factory=dict)
     crews_finished: list[CrewTrip] = field(default_factory=list)
 
@@ -334,14 +335,26 @@ class TrafficModel:
         self._extra_trips += list(trips)
         self._extra_trips.sort(key=lambda t: (t.depart_s, t.id))
 
-    def _insert(self, trips: list[Trip]) -> None:
+    def _insert(self, trips: list[Trip]) -> int:
+        """Add the trips to SUMO; return how many were cancelled (start or end closed)."""
         s = self.sumo
+        errors = sumo_errors()
+        cancelled = 0
         for tr in trips:
+            if not (self.edge_open(tr.from_edge) and self.edge_open(tr.to_edge)):
+                cancelled += 1  # the street is closed: the trip does not happen
+                continue
             rid = f"r.{tr.id}"
-            s.route.add(rid, [tr.from_edge, tr.to_edge])  # two edges: routed at insertion
-            s.vehicle.add(tr.id, rid, depart=f"{max(tr.depart_s, self._now_s):.1f}",
-                          departLane="best", departSpeed="max")
+            try:
+                s.route.add(rid, [tr.from_edge, tr.to_edge])  # two edges: routed at insertion
+                s.vehicle.add(tr.id, rid, depart=f"{max(tr.depart_s, self._now_s):.1f}",
+                              departLane="best", departSpeed="max")
+            except errors as exc:
+                log.debug("trip %s not inserted: %s", tr.id, exc)
+                cancelled += 1
+                continue
             s.vehicle.subscribe(tr.id, list(_VEH_VARS))
+        return cancelled
 
     # ----------------------------------------------------------------- stepping
     def _totals(self) -> dict[str, float]:
@@ -364,7 +377,7 @@ class TrafficModel:
         trips = self.demand.trips_between(start, until_s) if self.demand else []
         while self._extra_trips and self._extra_trips[0].depart_s < until_s:
             trips.append(self._extra_trips.pop(0))
-        self._insert(trips)
+        cancelled = self._insert(trips)
         if self.options.backend == "traci":
             # TraCI evaluates subscriptions every simulated second: ask for the network's edge
             # data at the step's end only, by one context subscription around one junction
@@ -372,7 +385,9 @@ class TrafficModel:
                                         list(_EDGE_VARS), float(until_s), float(until_s))
         s.simulationStep(float(until_s))
         self._now_s = float(s.simulation.getTime())
-        return self._measure(start)
+        stats = self._measure(start)
+        stats.cancelled = cancelled
+        return stats
 
     def _measure(self, start: float) -> StepStats:
         s = self.sumo

@@ -222,3 +222,17 @@ def test_fixed_time_fallback_delays_more_than_coordinated(region: RegionInfo, mo
             m.set_signal_lit(tls)
             assert m.sumo.trafficlight.getProgram(tls) != program
     assert loss[False] > 1.2 * loss[True] > 0
+
+
+def test_closing_streets_under_traffic_cancels_trips_without_errors(region: RegionInfo) -> None:
+    with _model(region, 3, demand_scale=0.5) as m:
+        m.advance(7 * 3600)
+        streets = [e for e in m.net.street_edges("town1") if e < m.net.edges[e].reverse_id]
+        for road in streets:  # a flood closes every street of town1
+            m.close_road(road)
+        total = [m.advance(7 * 3600 + (k + 1) * 300) for k in range(12)]
+        cancelled = sum(st.cancelled for st in total)
+        expected = [t for h in (7,) for t in m.demand.trips_in_hour(h)
+                    if t.origin == "town1" or t.destination == "town1"]
+        assert cancelled == len(expected) > 0  # every trip from or to town1 is off
+        assert sum(st.arrived for st in total) > 0  # the rest of the region still drives
