@@ -137,6 +137,8 @@ class TrafficSim(mosaik_api_v3.Simulator):
         places.update({f["id"]: (f["x_m"], f["y_m"]) for f in region.layout.get("facilities", [])})
         self.model = TrafficModel(region.path("traffic"), region.districts, int(seed), options,
                                   places=places)
+        if options.backend == "libsumo":
+            TrafficModel.close_stale_libsumo()  # a previous World that ended without finalize
         self.model.start()
         suppliers = region.suppliers("power->traffic")
         for a in region.assets_of("traffic", "signal"):

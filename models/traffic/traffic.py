@@ -264,6 +264,19 @@ class TrafficModel:
             return traci.connect(port, numRetries=600, proc=proc, waitBetweenRetries=0.05,
                                  label=self._label)
 
+    @staticmethod
+    def close_stale_libsumo() -> bool:
+        """Close a libsumo run left open in this process (e.g. by an aborted World).
+
+        Returns True if one was closed. A mosaik World runs one traffic simulator, so a
+        libsumo owner that is still open when a new one is created is a leftover.
+        """
+        stale = list(_LIBSUMO_OWNER)
+        for model in stale:
+            log.warning("closing a libsumo run left open in this process")
+            model.close()
+        return bool(stale)
+
     def close(self) -> None:
         """Stop SUMO (safe to call twice)."""
         if self._s is None:

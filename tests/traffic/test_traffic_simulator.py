@@ -161,3 +161,15 @@ def test_signals_fall_back_to_fixed_time_without_commands(region: RegionInfo) ->
         assert not sim.model.coordinated(lost)
     finally:
         sim.finalize()
+
+
+def test_a_world_left_open_does_not_block_the_next(region: RegionInfo) -> None:
+    stale = _sim(region, demand_scale=0.0)  # never finalized, like an aborted run
+    stale.step(0, {}, 10**9)
+    fresh = _sim(region, demand_scale=0.0)
+    try:
+        fresh.step(0, {}, 10**9)
+        assert _out(fresh)["series"]["vehicles_running"] == 0.0
+    finally:
+        fresh.finalize()
+        stale.finalize()  # harmless after the takeover
