@@ -200,6 +200,13 @@ class PowerGrid:
         }
         self.districts = sorted({str(d) for d in net.load["district"]})
         self._branches = self._branch_table()
+        self._switch_branch: dict[int, str] = {}  # switch index -> the line/trafo it sits on
+        for i in net.switch.index:
+            et = str(net.switch.at[i, "et"])
+            if et in ("l", "t"):
+                table = "line" if et == "l" else "trafo"
+                self._switch_branch[int(i)] = str(net[table].at[int(net.switch.at[i, "element"]), "name"])
+        self._isolated: dict[int, str] = {}  # switch opened to isolate its failed branch
         self._switch_normal = {str(n): bool(c) for n, c in zip(net.switch["name"], net.switch["closed"], strict=True)}
         self.storage_assets = sorted({str(n) for n in st["name"]})
         # state carried between steps
@@ -261,6 +268,7 @@ class PowerGrid:
         load_frac, modes, pv_cap, load_cause = self._apply_commands(t, commands or {}, events)
         self._apply_pressure(t, process_pressure_m, events)
         self._apply_load_inputs(load_p_mw or {})
+        self._crew_recloses(t, failed, events)
         self._apply_damage(failed)
         sig = self._topology_signature()
         if sig != self._island_sig:
@@ -391,6 +399,9 @@ class PowerGrid:
             if asset in sw_by_name:
                 closed = value >= 0.5
                 for i in sw_by_name[asset]:
+                    branch = self._switch_branch.get(i, "")
+                    if not closed and branch in self._failed:
+                        self._isolated[i] = branch
                     if bool(self.switch_pos.at[i]) != closed:
                         self.switch_pos.at[i] = closed
                         ev = make_event(t, "power", asset, "switched", 1.0 if closed else 0.0, cause, "control")
@@ -411,6 +422,20 @@ class PowerGrid:
             else:
                 log.debug("ignoring command for unknown asset %s", asset)
         return load_frac, modes, pv_cap, load_cause
+
+    def _crew_recloses(self, t: int, failed: dict[str, str], events: list[Event]) -> None:
+        """Local rule: a switch opened to isolate its own failed branch is closed by the crew
+        that repairs the branch (the tie closed meanwhile stays until control normalises)."""
+        net = self.net
+        for i, branch in list(self._isolated.items()):
+            if branch in failed:
+                continue
+            del self._isolated[i]
+            if not self.switch_pos.at[i] and self._switch_normal[str(net.switch.at[i, "name"])]:
+                self.switch_pos.at[i] = True
+                ev = make_event(t, "power", str(net.switch.at[i, "name"]), "switched", 1.0, "", "repair")
+                events.append(ev)
+                self.switch_event[i] = ev["event_id"]
 
     def _apply_pressure(self, t: int, pressure: dict[str, float] | None, events: list[Event]) -> None:
         """Trip the central plant while its process water pressure is below threshold."""

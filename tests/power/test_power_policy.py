@@ -137,11 +137,35 @@ def test_restoration_isolates_the_fault_and_closes_a_tie(tmp_path):
     import pandapower.topology as top
 
     assert nx.is_forest(nx.Graph(top.create_nxgraph(grid.net, respect_switches=True)))
-    # after repair (one step of lag) the policy returns every switch to normal, nothing goes dark
+    # after repair the crew recloses the isolating switch (local rule) and, one step later,
+    # the policy opens the tie again: back to normal, nothing goes dark
     res3 = grid.step(900, failed={}, commands=restoration_commands(res2.telemetry))
+    assert res3.switch_closed[head_switch] is True
     back = restoration_commands(res3.telemetry)
-    assert back == {head_switch: {"value": 1.0, "cause_id": ""}, ties[0]: {"value": 0.0, "cause_id": ""}}
+    assert back == {ties[0]: {"value": 0.0, "cause_id": ""}}
     res4 = grid.step(1200, failed={}, commands=back)
     assert res4.dead_buses == {}
     assert res4.switch_closed == res4.telemetry["switch_normally_closed"]
     assert restoration_commands(res4.telemetry) == {}
+
+
+def test_repair_crew_recloses_an_isolating_switch_without_control(tmp_path):
+    from twin.models.power.policy import restoration_commands
+    from twin.models.power.testgrids import power_region
+
+    region = power_region(tmp_path, "small", "centralised")
+    grid = PowerGrid.from_file(region / "power.json", seed=1)
+    line = "power/line/F4-1"
+    failed = {line: f"0|{line}|failed"}
+    grid.step(0)
+    res = grid.step(300, failed=failed)
+    isolate = {a: c for a, c in restoration_commands(res.telemetry).items() if c["value"] == 0.0}
+    assert isolate == {"power/switch/F4-1": {"value": 0.0, "cause_id": failed[line]}}
+    res = grid.step(600, failed=failed, commands=isolate)  # control then loses contact
+    assert res.switch_closed["power/switch/F4-1"] is False
+    assert res.dead_buses
+    res = grid.step(900, failed={})  # repaired, no command
+    assert res.switch_closed["power/switch/F4-1"] is True
+    ev = next(e for e in res.events if e["asset_id"] == "power/switch/F4-1")
+    assert (ev["kind"], ev["value"], ev["coupling"]) == ("switched", 1.0, "repair")
+    assert res.dead_buses == {}
