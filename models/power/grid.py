@@ -833,6 +833,11 @@ class PowerGrid:
             if b in bus_island:
                 for bb in islands[bus_island[b]].buses:
                     exhausted_cause[bb] = ev_id
+        for pos, g in enumerate(self.plants):  # a tripped plant was its island's only source
+            b = int(self.net.gen.at[g, "bus"])
+            if not self.plant_ok[pos] and b in bus_island and islands[bus_island[b]].kind == "dead":
+                for bb in islands[bus_island[b]].buses:
+                    exhausted_cause.setdefault(bb, self.plant_event.get(pos, ""))
         for b in sorted(self.bus_names):
             was = b in self.energised
             now = b in live

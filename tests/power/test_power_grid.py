@@ -142,3 +142,27 @@ def test_one_bus_islands_bus_failures_and_microgrid_islands_do_not_crash(tmp_pat
     households = int(grid.net.load.loc[grid.net.load["category"] == "household", "customers"].sum())
     assert sum(res.series["customers_out"].values()) == pytest.approx(households - prosumers)
     assert 0 < res.series["served_mw"] < res.series["demand_mw"]
+
+
+def test_central_plant_island_and_low_process_water_pressure(central):
+    grid = PowerGrid.from_file(central / "power.json", seed=3)
+    plant_mw = float(grid.net.gen["p_mw"].iloc[0])
+    trafo = {"power/trafo/TR1": "0|power/trafo/TR1|failed"}
+    grid.step(18 * 3600)
+    # the transformer fails: the MV grid runs on the central plant, shedding down to it
+    res = grid.step(18 * 3600 + 300, failed=trafo)
+    assert res.converged
+    assert [i["kind"] for i in res.telemetry["islands"]] == ["plant"]
+    assert 0 < res.series["served_mw"] <= plant_mw + 1e-9
+    shed = [e for e in res.events if e["kind"] == "shed"]
+    assert shed and all(e["cause_id"] == trafo["power/trafo/TR1"] for e in shed)
+    served = res.series["load_served_mw"]
+    assert served["power/load/hospital"] > 0 and served["power/load/water_plant"] > 0
+    # process water pressure drops below the threshold: the plant trips, its island dies
+    res = grid.step(18 * 3600 + 600, failed=trafo, process_pressure_m={"water/junction/process": 5.0})
+    derated = next(e for e in res.events if e["kind"] == "derated")
+    assert (derated["asset_id"], derated["coupling"]) == ("power/plant/central", "water->power")
+    mv_buses = [n for n in grid.net.bus["name"] if n != "power/bus/hv"]
+    assert set(res.dead_buses) == set(mv_buses)
+    assert all(res.dead_buses[b] == derated["event_id"] for b in mv_buses)
+    assert res.series["served_mw"] == 0.0
