@@ -76,8 +76,90 @@ class RunSection(_Strict):
         return round(self.hours * 3600)
 
 
+SHIPPED_POWER_PREFIX = "pandapower:"  # e.g. "pandapower:mv_oberrhein" (pandapower.networks)
+SHIPPED_WATER_PREFIX = "wntr:"  # e.g. "wntr:Net3" (an example network shipped with wntr)
+SHIPPED_WATER = ("Net1", "Net2", "Net3", "Net6", "ky4", "ky10")
+FILE_SECTORS: tuple[str, ...] = ("power", "water", "traffic", "ict")
+
+
+class FileTransform(_Strict):
+    """How one file's coordinates map into the region's common frame (metres):
+    ``x_m = scale * x + offset_x_m``, ``y_m = scale_y * y + offset_y_m``."""
+
+    scale: float = Field(1.0, gt=0, description="Metres per file unit (coordinates, and TNTP link lengths).")
+    scale_y: float | None = Field(None, gt=0, description="Metres per file unit along y when it differs from x (e.g. degrees of latitude vs longitude); default: scale.")
+    offset_x_m: float = Field(0.0, description="Added to x after scaling, metres.")
+    offset_y_m: float = Field(0.0, description="Added to y after scaling, metres.")
+
+
+def _is_reference(value: str, prefix: str) -> bool:
+    return value.startswith(prefix)
+
+
+class RegionFiles(_Strict):
+    """Networks the user brings (see docs/regions.md). Paths are relative to the scenario
+    file. With these files the region has no generated configurations: every name in
+    run.configurations runs the same imported networks with that configuration's operating
+    parameters (backup hours, battery reserve; meshing and edge control of a generated ICT
+    layer)."""
+
+    power: str = Field(description="pandapower JSON (coordinates in bus.geo), MATPOWER .m, or `pandapower:<network>` from pandapower.networks.")
+    water: str = Field(description="EPANET .inp, or `wntr:<name>` (Net1, Net2, Net3, Net6, ky4, ky10 ship with wntr).")
+    traffic: str = Field(description="SUMO .net.xml, or a TNTP link file (*.tntp) converted with netconvert.")
+    traffic_nodes: str | None = Field(None, description="TNTP node file (node, x, y) for a TNTP link file; without it the nodes get a layout.")
+    ict: str | None = Field(None, description="networkx node-link JSON of the ICT network; without it twin generates one over the region.")
+    dependencies: str | None = Field(None, description="CSV `consumer,supplier[,coupling]` of asset ids; consumers it does not name couple by proximity.")
+    districts: int = Field(1, ge=1, le=50, description="Number of districts the imported region is split into (k-means over demand points).")
+    transforms: dict[Literal["power", "water", "traffic", "ict"], FileTransform] = Field(
+        default_factory=dict, description="Per-sector transform of the file's coordinates into the common frame.",
+    )
+
+    @model_validator(mode="after")
+    def _check_files(self) -> RegionFiles:
+        problems = []
+        suffixes = {
+            "power": (".json", ".m"), "water": (".inp",), "traffic": (".net.xml", ".tntp"),
+            "traffic_nodes": (".tntp",), "ict": (".json",), "dependencies": (".csv",),
+        }
+        for key, allowed in suffixes.items():
+            value = getattr(self, key)
+            if value is None:
+                continue
+            if key == "power" and _is_reference(value, SHIPPED_POWER_PREFIX):
+                continue
+            if key == "water" and _is_reference(value, SHIPPED_WATER_PREFIX):
+                if value[len(SHIPPED_WATER_PREFIX):] not in SHIPPED_WATER:
+                    problems.append(f"{key}: wntr ships {', '.join(SHIPPED_WATER)}, not {value!r}")
+                continue
+            if not value.lower().endswith(allowed):
+                problems.append(f"{key}: {value!r} must end with {' or '.join(allowed)}")
+            elif not Path(value).is_file():
+                problems.append(f"{key}: no such file {value}")
+        if self.traffic_nodes and not self.traffic.lower().endswith(".tntp"):
+            problems.append("traffic_nodes: only used with a TNTP link file as traffic")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def resolve_region_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Make the relative paths of raw ``[region.files]`` data absolute against the scenario
+    file's folder (shipped references like ``wntr:Net3`` stay as they are)."""
+    files = data.get("region", {}).get("files") if isinstance(data.get("region"), dict) else None
+    if not isinstance(files, dict):
+        return data
+    for key in ("power", "water", "traffic", "traffic_nodes", "ict", "dependencies"):
+        value = files.get(key)
+        if not isinstance(value, str) or value.startswith((SHIPPED_POWER_PREFIX, SHIPPED_WATER_PREFIX)):
+            continue
+        if not Path(value).is_absolute():
+            files[key] = str((base_dir / value).resolve())
+    return data
+
+
 class RegionSection(_Strict):
-    """The region: a generated one (size, seed) and per-configuration overrides."""
+    """The region: a generated one (size, seed) and per-configuration overrides, or the
+    user's own networks (``[region.files]``)."""
 
     size: Literal["small", "default", "large"] = Field("default", description="Named size of the generated region.")
     seed: int = Field(1, ge=0, description="Seed of the region's geography; independent of run.seed so sweeps vary hazards on one region.")
@@ -85,6 +167,7 @@ class RegionSection(_Strict):
         default_factory=dict,
         description="Overrides of the configuration parameters (see docs/scenario.md, ConfigurationParams).",
     )
+    files: RegionFiles | None = Field(None, description="Import these networks instead of generating the region (see `[region.files]`, docs/regions.md).")
 
     @field_validator("configurations")
     @classmethod
@@ -317,13 +400,14 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(str(path), [f"not valid TOML: {err}"]) from None
     data = apply_overrides(data, overrides or [], str(path))
+    data = resolve_region_paths(data, path.parent)
     return validate_data(data, str(path))
 
 
 def _type_name(annotation: Any) -> str:
     if get_origin(annotation) is None and hasattr(annotation, "__name__"):
         return annotation.__name__
-    text = str(annotation).replace("typing.", "").replace("twin.config.", "")
+    text = str(annotation).replace("typing.", "").replace("twin.config.", "").replace("__main__.", "")
     return text.replace("|", "\\|")
 
 
@@ -366,6 +450,8 @@ def scenario_reference() -> str:
                                if v != base[k]) or "the base values")
         for c in CONFIGURATIONS
     )
+    table("[region.files]", RegionFiles)
+    table("[region.files.transforms.<sector>]", FileTransform)
     table("[region.configurations.<name>]", ConfigurationParams,
           "Defaults differ per configuration; the table shows the base values. Overrides per "
           f"configuration: {defaults}.")
