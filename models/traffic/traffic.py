@@ -196,18 +196,22 @@ class TrafficModel:
         self.places: dict[str, tuple[float, float]] = dict(places or {})
         self._s: Any = None  # libsumo module or traci connection
         self._label = ""
+        self._edge_district = {e: self.net.district_of_edge(e) for e in self.net.edges}
+        self._reset()
+
+    def _reset(self) -> None:
+        """The state of a fresh SUMO run (a restarted model starts over at 0 s)."""
         self._extra_trips: list[Trip] = []
         self._closed: set[str] = set()  # closed road names
         self._lane_allowed: dict[str, tuple[str, ...]] = {}
         self._dark: set[str] = set()
-        self._coordinated: dict[str, bool] = {s: True for s in self.net.signals}
+        self._coordinated: dict[str, bool] = dict.fromkeys(self.net.signals, True)
         self._programs: dict[str, dict[bool, str]] = {}
         self._crews: dict[str, CrewTrip] = {}  # vehicle id -> trip, en route
         self._crew_count = 0
         self._prev: dict[str, float] = {}
         self._now_s = 0.0
         self._anchor = ""
-        self._edge_district = {e: self.net.district_of_edge(e) for e in self.net.edges}
 
     # ----------------------------------------------------------------- lifecycle
     def sumo_command(self) -> list[str]:
@@ -235,6 +239,8 @@ class TrafficModel:
         if self._s is not None:
             return self
         os.environ.setdefault("SUMO_HOME", str(sumo_home()))
+        if self._programs:  # it ran before: start over (trips added before a first start stay)
+            self._reset()
         cmd = self.sumo_command()
         if self.options.backend == "libsumo":
             if _LIBSUMO_OWNER:
@@ -260,9 +266,14 @@ class TrafficModel:
         proc = subprocess.Popen([*cmd, "--remote-port", str(port)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
         self._label = f"twin-traffic-{id(self)}"
-        with contextlib.redirect_stdout(io.StringIO()):  # traci prints its retries
-            return traci.connect(port, numRetries=600, proc=proc, waitBetweenRetries=0.05,
-                                 label=self._label)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # traci prints its retries
+                return traci.connect(port, numRetries=600, proc=proc, waitBetweenRetries=0.05,
+                                     label=self._label)
+        except sumo_errors() as exc:
+            proc.kill()
+            err = proc.communicate()[1].decode(errors="replace").strip()
+            raise TrafficError(f"SUMO did not start: {err or exc}") from exc
 
     @staticmethod
     def close_stale_libsumo() -> bool:
@@ -407,8 +418,9 @@ class TrafficModel:
         totals = self._totals()
         prev, self._prev = self._prev, totals
         veh = s.vehicle.getAllSubscriptionResults()
-        running_loss = sum(v[tc.VAR_TIMELOSS] for v in veh.values())
-        stuck = sum(1 for v in veh.values() if v[tc.VAR_WAITING_TIME] >= self.options.stuck_wait_s)
+        running_loss = sum(v.get(tc.VAR_TIMELOSS, 0.0) for v in veh.values())
+        stuck_s = self.options.stuck_wait_s
+        stuck = sum(1 for v in veh.values() if v.get(tc.VAR_WAITING_TIME, 0.0) >= stuck_s)
         totals["loss_running_s"] = running_loss
         loss_step = (totals["loss_ended_s"] + running_loss) - (
             prev["loss_ended_s"] + prev.get("loss_running_s", 0.0)
@@ -578,7 +590,8 @@ class TrafficModel:
         # stopped vehicle crashes mesoscopic SUMO 1.28, so the model never does.
         s.vehicle.setStop(vid, dest.id, pos=max(0.1, dest.length_m - 1.0), laneIndex=0,
                           duration=CREW_PARK_S, flags=tc.STOP_PARKING)
-        s.vehicle.subscribe(vid, list(_VEH_VARS))
+        # crews are seen by their own subscription: their delay counts when their trip ends
+        s.vehicle.subscribe(vid, [tc.VAR_ROAD_ID])
         self._crews[vid] = trip
         return trip
 

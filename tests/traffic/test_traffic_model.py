@@ -236,3 +236,14 @@ def test_closing_streets_under_traffic_cancels_trips_without_errors(region: Regi
                     if t.origin == "town1" or t.destination == "town1"]
         assert cancelled == len(expected) > 0  # every trip from or to town1 is off
         assert sum(st.arrived for st in total) > 0  # the rest of the region still drives
+
+
+def test_restarted_model_starts_over(region: RegionInfo) -> None:
+    m = _model(region, 5)
+    with m:
+        first = [m.advance((k + 1) * 1800).departed for k in range(16)]
+        m.close_road("city_1_1-city_1_2")
+        m.set_signal_dark(m.net.signals[0])
+    with m:  # same object, new SUMO: no closure, no dark signal, same traffic again
+        assert m.now_s == 0.0 and not m.closed_roads and not m.dark_signals
+        assert [m.advance((k + 1) * 1800).departed for k in range(16)] == first
