@@ -29,7 +29,7 @@ seeds = 1
 
 
 @pytest.mark.slow
-def test_real_sweep_on_two_tcp_workers_equals_serial_runs(tmp_path: Path) -> None:
+def test_real_sweep_on_two_tcp_workers_equals_serial_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sweep_file = tmp_path / "sweep.toml"
     sweep_file.write_text(SWEEP)
     out = tmp_path / "dask"
@@ -61,3 +61,12 @@ def test_real_sweep_on_two_tcp_workers_equals_serial_runs(tmp_path: Path) -> Non
                 np.testing.assert_array_equal(a.series[sector][name], values, err_msg=f"{sector}/{name}")
     assert rows[runs[0].run_id]["metrics"]["primary_failures"] > 0  # the storm did hit
     assert any(s.metric == "energy_not_served_mwh" and s.n == 1 for s in res.paired)
+
+    # the command line on the finished sweep: nothing to run, the summary and the paired table
+    from twin.cli import main
+
+    assert main(["sweep", str(sweep_file), "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "0 runs executed, 2 reused" in printed
+    assert "2 runs: 2 complete, 0 failed, 0 pending" in printed
+    assert "decentralised - centralised (mean difference, 95 % CI" in printed

@@ -79,3 +79,19 @@ def test_manifest_is_written_atomically_and_summarised(tmp_path: Path, capsys) -
     assert "0-1-decentralised decentralised seed 1: ValueError: boom" in out
     assert main(["sweep", "status", str(tmp_path / "nothing")]) == 2
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_progress_line_over_the_whole_sweep(capsys) -> None:
+    from twin.sweep.execute import Progress
+
+    bar = Progress(4, enabled=True, width=8)
+    bar.update(failed=False)
+    bar.update(failed=True)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "\rsweep 1/4 [##......] 0 failed" in err and "\rsweep 2/4 [####....] 1 failed" in err
+    assert err.endswith("\n")
+    quiet_bar = Progress(4, enabled=False)
+    quiet_bar.update(failed=False)
+    quiet_bar.close()
+    assert capsys.readouterr().err == ""

@@ -14,8 +14,10 @@ import asyncio
 import functools
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -187,6 +189,20 @@ def make_jobqueue_cluster(kind: Literal["slurm", "pbs"], options: JobqueueOption
 
 
 @contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (inherited): Ctrl-C reaches the whole process
+    group, and only this process should handle it, by cancelling and closing the cluster."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
 def connect(
     scheduler: str | None = None,
     jobqueue: Literal["slurm", "pbs"] | None = None,
@@ -220,11 +236,12 @@ def connect(
             cluster.scale(jobs=opts.jobs)
             client = Client(cluster)
         else:
-            cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                host="127.0.0.1", protocol="tcp", dashboard_address=None, env=dict(WORKER_ENV),
-                silence_logs=logging.ERROR,
-            )
+            with _workers_ignore_ctrl_c():
+                cluster = LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", protocol="tcp", dashboard_address=None, env=dict(WORKER_ENV),
+                    silence_logs=logging.ERROR,
+                )
             client = Client(cluster)
         try:
             yield client
