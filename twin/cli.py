@@ -13,6 +13,7 @@ from importlib import import_module
 from pathlib import Path
 
 from twin.config import ScenarioError, load_scenario
+from twin.region.importers import RegionImportError
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -104,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         print(err.report(), file=sys.stderr)
         return EXIT_BAD_INPUT
     except InputError as err:
+        print(f"twin: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RegionImportError as err:
         print(f"twin: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

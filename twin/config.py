@@ -109,6 +109,7 @@ class RegionFiles(_Strict):
     traffic_nodes: str | None = Field(None, description="TNTP node file (node, x, y) for a TNTP link file; without it the nodes get a layout.")
     ict: str | None = Field(None, description="networkx node-link JSON of the ICT network; without it twin generates one over the region.")
     dependencies: str | None = Field(None, description="CSV `consumer,supplier[,coupling]` of asset ids; consumers it does not name couple by proximity.")
+    tntp_length_m: float | None = Field(None, gt=0, description="Metres per unit of a TNTP link file's length column; default: the traffic transform's scale.")
     districts: int = Field(1, ge=1, le=50, description="Number of districts the imported region is split into (k-means over demand points).")
     transforms: dict[Literal["power", "water", "traffic", "ict"], FileTransform] = Field(
         default_factory=dict, description="Per-sector transform of the file's coordinates into the common frame.",

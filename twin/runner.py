@@ -49,6 +49,15 @@ class RunOutcome:
 
 
 def region_for(scenario: Scenario, configuration: str, out_dir: Path) -> RegionInfo:
+    """The built region of a configuration: imported from ``[region.files]`` when the
+    scenario names files (docs/regions.md), else generated; cached under ``.regions``."""
+    if scenario.region.files is not None:
+        from twin.region.importers import import_region
+
+        return import_region(
+            scenario.region.files, configuration, scenario.params_for(configuration),
+            Path(out_dir) / REGION_CACHE, scenario.region.seed,
+        )
     return build_region(
         scenario.region.size, scenario.region.seed, configuration,
         scenario.params_for(configuration), Path(out_dir) / REGION_CACHE,
