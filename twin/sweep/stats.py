@@ -102,6 +102,13 @@ def to_csv(stats_rows: list[PairedStat], point_params: dict[int, dict[str, Any]]
     return buf.getvalue()
 
 
+def _num(v: float) -> str:
+    """Three significant digits, without exponents for the sizes metrics have."""
+    if math.isnan(v):
+        return "nan"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 def table(stats_rows: list[PairedStat], metrics: tuple[str, ...] | None = None) -> str:
     """Printable table of the pooled differences of the headline metrics (or those given)."""
     keys = metrics or tuple(k for k, _ in HEADLINE)
@@ -117,6 +124,6 @@ def table(stats_rows: list[PairedStat], metrics: tuple[str, ...] | None = None) 
         if (s.config_a, s.config_b) != pair:
             pair = (s.config_a, s.config_b)
             lines.append(f"{s.config_b} - {s.config_a} (mean difference, 95 % CI, paired over seeds and parameters)")
-        ci = "" if math.isnan(s.ci95_low) else f"[{s.ci95_low:,.3g}, {s.ci95_high:,.3g}]"
-        lines.append(f"  {labels.get(s.metric, s.metric).ljust(label_w)}{s.mean_diff:>12,.3g}  {ci:<26} n={s.n}")
+        ci = "" if math.isnan(s.ci95_low) else f"[{_num(s.ci95_low)}, {_num(s.ci95_high)}]"
+        lines.append(f"  {labels.get(s.metric, s.metric).ljust(label_w)}{_num(s.mean_diff):>12}  {ci:<24} n={s.n}")
     return "\n".join(lines)
