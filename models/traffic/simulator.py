@@ -310,6 +310,7 @@ class TrafficSim(mosaik_api_v3.Simulator):
                 "signals_dark": float(len(self.dark)), "roads_closed": float(len(self.closed)),
                 "crews_en_route": 0.0,
                 "district_travel_time_index": dict.fromkeys(districts, 1.0),
+                "district_time_loss_h": dict.fromkeys(districts, 0.0),
             }
         return {
             "time_loss_h": float(st.time_loss_h),
@@ -325,6 +326,9 @@ class TrafficSim(mosaik_api_v3.Simulator):
             "crews_en_route": float(len(m.crews_en_route()) if m else 0),
             "district_travel_time_index": {
                 d: float(st.district_travel_time_index.get(d, 1.0)) for d in districts
+            },
+            "district_time_loss_h": {
+                d: float(st.district_time_loss_h.get(d, 0.0)) for d in districts
             },
         }
 

@@ -33,18 +33,22 @@ import io
 import logging
 import math
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from traci import constants as tc
-from twin.models.traffic.build import sumo_binary, sumo_home
-from twin.models.traffic.demand import DemandModel, DistrictDemand, Trip
-from twin.models.traffic.network import RoadNetwork
 
 from twin.randomness import stream
+
+from .build import sumo_binary, sumo_home
+from .demand import DemandModel, DistrictDemand, Trip
+from .network import RoadNetwork
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +57,9 @@ Backend = Literal["libsumo", "traci"]
 
 _LIBSUMO_OWNER: list[object] = []  # the model currently running libsumo in this process
 _TRIP_STATS = "device.tripinfo.vehicleTripStatistics."
-_VEH_VARS = (tc.VAR_TIMELOSS, tc.VAR_WAITING_TIME)
-_EDGE_VARS = (tc.LAST_STEP_VEHICLE_NUMBER, tc.VAR_CURRENT_TRAVELTIME)
+_VEH_VARS = (tc.VAR_WAITING_TIME,)
+_MEANDATA_ID = "twin"  # the edgeData the model adds to every run
+_MEANDATA_PERIOD_S = 10**9  # one interval for the whole run: its values are running totals
 CREW_TYPE = "crew"
 FIXED_PROGRAM = "fixed"  # the local fixed-time fallback of every signal
 CREW_PARK_S = 3_600.0  # a crew stays parked at its site this long (longer than a step)
@@ -158,6 +163,7 @@ class StepStats:
     stuck: int = 0
     cancelled: int = 0  # trips not made because their start or end street was closed
     district_travel_time_index: dict[str, float] = field(default_factory=dict)
+    district_time_loss_h: dict[str, float] = field(default_factory=dict)
     crews_finished: list[CrewTrip] = field(default_factory=list)
 
 
@@ -196,6 +202,7 @@ class TrafficModel:
         self.places: dict[str, tuple[float, float]] = dict(places or {})
         self._s: Any = None  # libsumo module or traci connection
         self._label = ""
+        self._tmp: Path | None = None
         self._edge_district = {e: self.net.district_of_edge(e) for e in self.net.edges}
         self._reset()
 
@@ -211,10 +218,10 @@ class TrafficModel:
         self._crew_count = 0
         self._prev: dict[str, float] = {}
         self._now_s = 0.0
-        self._anchor = ""
+        self._begin_s = 0.0
 
     # ----------------------------------------------------------------- lifecycle
-    def sumo_command(self) -> list[str]:
+    def sumo_command(self, additional_file: Path | None = None) -> list[str]:
         """The SUMO command line (deterministic: the SUMO seed comes from the twin seed)."""
         o = self.options
         sumo_seed = int(stream(self.seed, "traffic-sumo").integers(0, 2**31 - 1))
@@ -230,6 +237,8 @@ class TrafficModel:
             "--weights.minor-penalty", "0",
             "--precision", "6",
         ]
+        if additional_file is not None:
+            cmd += ["--additional-files", str(additional_file)]
         if o.mode == "meso":
             cmd += ["--mesosim", "true", "--meso-junction-control", "true"]
         return cmd
@@ -241,7 +250,13 @@ class TrafficModel:
         os.environ.setdefault("SUMO_HOME", str(sumo_home()))
         if self._programs:  # it ran before: start over (trips added before a first start stay)
             self._reset()
-        cmd = self.sumo_command()
+        self._tmp = Path(tempfile.mkdtemp(prefix="twin-traffic-"))  # private to this run
+        additional = self._tmp / "edgedata.add.xml"
+        additional.write_text(
+            f'<additional>\n    <edgeData id="{_MEANDATA_ID}" period="{_MEANDATA_PERIOD_S}" '
+            f'file="{os.devnull}"/>\n</additional>\n'
+        )
+        cmd = self.sumo_command(additional)
         if self.options.backend == "libsumo":
             if _LIBSUMO_OWNER:
                 raise SumoBusyError(
@@ -298,6 +313,9 @@ class TrafficModel:
             if self in _LIBSUMO_OWNER:
                 _LIBSUMO_OWNER.remove(self)
             self._s = None
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+                self._tmp = None
 
     def __enter__(self) -> TrafficModel:
         return self.start()
@@ -323,15 +341,19 @@ class TrafficModel:
         s.vehicletype.setSpeedFactor(CREW_TYPE, 1.0)
         for tls in self.net.signals:
             self._programs[tls] = self._add_fixed_time_program(tls)
-        self._anchor = min(self.net.nodes)  # the junction that TraCI edge data is collected around
-        if self.options.backend == "libsumo":  # libsumo evaluates them once per simulationStep
-            for edge in self.net.edges:
-                s.edge.subscribe(edge, list(_EDGE_VARS))
+        self._md_edges = list(s.meandata.getIDs(_MEANDATA_ID))
+        self._md_len_km = np.array([self.net.edges[e].length_m / 1000.0 for e in self._md_edges])
+        index = {d: i for i, d in enumerate(self.districts)}
+        other = len(self.districts)  # edges of no listed district are counted apart
+        self._md_district = np.array(
+            [index.get(self._edge_district[e], other) for e in self._md_edges], dtype=int)
+        self._prev_spent = np.zeros(len(self._md_edges))
+        self._prev_lost = np.zeros(len(self._md_edges))
         for edge in self.net.edges.values():
             for lane in edge.lanes:
                 self._lane_allowed[lane] = tuple(s.lane.getAllowed(lane))
         self._prev = self._totals()
-        self._now_s = float(s.simulation.getTime())
+        self._now_s = self._begin_s = float(s.simulation.getTime())
 
     def _add_fixed_time_program(self, tls: str) -> dict[bool, str]:
         """Add the fixed-time fallback of a signal; return {coordinated?: program id}.
@@ -402,64 +424,64 @@ class TrafficModel:
         while self._extra_trips and self._extra_trips[0].depart_s < until_s:
             trips.append(self._extra_trips.pop(0))
         cancelled = self._insert(trips)
-        if self.options.backend == "traci":
-            # TraCI evaluates subscriptions every simulated second: ask for the network's edge
-            # data at the step's end only, by one context subscription around one junction
-            s.junction.subscribeContext(self._anchor, tc.CMD_GET_EDGE_VARIABLE, 1e8,
-                                        list(_EDGE_VARS), float(until_s), float(until_s))
         s.simulationStep(float(until_s))
         self._now_s = float(s.simulation.getTime())
         stats = self._measure(start)
         stats.cancelled = cancelled
         return stats
 
+    def _edge_totals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Vehicle-seconds spent and lost on every edge since the start (SUMO's edgeData).
+
+        The edgeData interval never ends during a run, so its values are running totals:
+        ``density`` (veh/km averaged since the start) times length and elapsed time gives
+        the vehicle-seconds; ``timeLoss`` is the time lost against free flow, accrued while
+        vehicles drive (in meso as in micro).
+        """
+        md = self.sumo.meandata
+        elapsed = self._now_s - self._begin_s
+        if elapsed <= 0:
+            return np.zeros(len(self._md_edges)), np.zeros(len(self._md_edges))
+        dens = np.nan_to_num(np.asarray(md.getAttributeValues(_MEANDATA_ID, "density"), float))
+        lost = np.nan_to_num(np.asarray(md.getAttributeValues(_MEANDATA_ID, "timeLoss"), float))
+        return dens * self._md_len_km * elapsed, lost
+
     def _measure(self, start: float) -> StepStats:
         s = self.sumo
         totals = self._totals()
         prev, self._prev = self._prev, totals
+        spent, lost = self._edge_totals()
+        d_spent, d_lost = spent - self._prev_spent, lost - self._prev_lost
+        self._prev_spent, self._prev_lost = spent, lost
+        n = len(self.districts)
+        by_spent = np.bincount(self._md_district, weights=d_spent, minlength=n + 1)[:n]
+        by_lost = np.bincount(self._md_district, weights=d_lost, minlength=n + 1)[:n]
         veh = s.vehicle.getAllSubscriptionResults()
-        running_loss = sum(v.get(tc.VAR_TIMELOSS, 0.0) for v in veh.values())
         stuck_s = self.options.stuck_wait_s
         stuck = sum(1 for v in veh.values() if v.get(tc.VAR_WAITING_TIME, 0.0) >= stuck_s)
-        totals["loss_running_s"] = running_loss
-        loss_step = (totals["loss_ended_s"] + running_loss) - (
-            prev["loss_ended_s"] + prev.get("loss_running_s", 0.0)
-        )
         d_travel = totals["travel_ended_s"] - prev["travel_ended_s"]
         d_loss_ended = totals["loss_ended_s"] - prev["loss_ended_s"]
         free = d_travel - d_loss_ended
-        tti = d_travel / free if d_travel > 0 and free > 0 else 1.0
         stats = StepStats(
             start_s=start, end_s=self._now_s,
-            time_loss_h=max(0.0, loss_step) / 3600.0,
-            travel_time_index=tti,
+            time_loss_h=max(0.0, float(d_lost.sum())) / 3600.0,
+            travel_time_index=d_travel / free if d_travel > 0 and free > 0 else 1.0,
             vehicles_running=int(s.vehicle.getIDCount()),
             departed=int(totals["inserted"] - prev["inserted"]),
             arrived=int(round(totals["arrived"] - prev["arrived"])),
             teleports=int(totals["teleports"] - prev["teleports"]),
             stuck=stuck,
-            district_travel_time_index=self._district_tti(),
+            district_travel_time_index={
+                d: (float(by_spent[i] / (by_spent[i] - by_lost[i]))
+                    if by_spent[i] > 1e-9 and by_spent[i] - by_lost[i] > 1e-9 else 1.0)
+                for i, d in enumerate(self.districts)
+            },
+            district_time_loss_h={
+                d: max(0.0, float(by_lost[i])) / 3600.0 for i, d in enumerate(self.districts)
+            },
         )
         stats.crews_finished = self._check_crews()
         return stats
-
-    def _district_tti(self) -> dict[str, float]:
-        """Per district: vehicle-weighted current over free-flow travel time of its edges."""
-        num: dict[str, float] = dict.fromkeys(self.districts, 0.0)
-        den: dict[str, float] = dict.fromkeys(self.districts, 0.0)
-        edges = self.net.edges
-        if self.options.backend == "traci":
-            data = self.sumo.junction.getContextSubscriptionResults(self._anchor)
-        else:
-            data = self.sumo.edge.getAllSubscriptionResults()
-        for eid, v in data.items():
-            n = v[tc.LAST_STEP_VEHICLE_NUMBER]
-            if n:
-                d = self._edge_district.get(eid)
-                if d in num:
-                    num[d] += n * v[tc.VAR_CURRENT_TRAVELTIME]
-                    den[d] += n * edges[eid].free_flow_s
-        return {d: (num[d] / den[d] if den[d] > 0 else 1.0) for d in num}
 
     # ----------------------------------------------------------------- roads
     @property
