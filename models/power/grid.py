@@ -211,7 +211,8 @@ class PowerGrid:
         self.storage_assets = sorted({str(n) for n in st["name"]})
         # state carried between steps
         self.energised: set[int] = set(self.bus_names)
-        self.dead_cause: dict[int, str] = {}
+        self.dead_cause: dict[int, str] = {}  # bus -> what de-energised it (cause of its event)
+        self.dead_event: dict[int, str] = {}  # bus -> its own de-energised event (the down-set value)
         self.shed_frac = np.zeros(len(net.load))
         self.shed_event: dict[int, str] = {}  # load position -> its last "shed" event
         self.islanded: dict[int, str] = {}  # microgrid storage index -> "islanded" event id
@@ -854,7 +855,9 @@ class PowerGrid:
                 ev = make_event(t, "power", name, "de-energised", 0.0, cause, coupling)
                 events.append(ev)
                 self.dead_cause[b] = cause
+                self.dead_event[b] = ev["event_id"]
             elif now and not was:
+                self.dead_event.pop(b, None)
                 events.append(make_event(t, "power", self.bus_names[b], "energised", 1.0,
                                          self.dead_cause.pop(b, ""), "power"))
         self.energised = live
@@ -919,7 +922,13 @@ class PowerGrid:
             "battery_soc": soc,
             "pv_mw": float(net.sgen["p_mw"].sum()) if len(net.sgen) else 0.0,
         }
-        dead = {self.bus_names[b]: self.dead_cause.get(b, "") for b in sorted(self.bus_names) if b not in self.energised}
+        # Down-set: each dead bus -> its own de-energised event, so consumers' events chain
+        # through the bus to the fault (docs/architecture.md). Buses dead from the start have
+        # no such event and fall back to what killed them.
+        dead = {
+            self.bus_names[b]: self.dead_event.get(b, self.dead_cause.get(b, ""))
+            for b in sorted(self.bus_names) if b not in self.energised
+        }
         switch_closed = {str(net.switch.at[i, "name"]): bool(net.switch.at[i, "closed"]) for i in net.switch.index}
         telemetry = self._telemetry(t, demand, islands, soc)
         return StepResult(t, dead, switch_closed, series, events, telemetry, converged)
