@@ -300,6 +300,17 @@ def test_local_cluster_workers_have_one_blas_thread(tmp_path: Path) -> None:
     assert all(addr.startswith("tcp://127.0.0.1:") for addr in info["workers"])
 
 
+def test_one_run_at_a_time_on_a_worker_with_two_threads(sweep_file: Path, tmp_path: Path) -> None:
+    log_path = tmp_path / "log.txt"
+    with LocalCluster(host="127.0.0.1", protocol="tcp", n_workers=1, processes=True, threads_per_worker=2,
+                      dashboard_address=None) as cl:
+        res = run_sweep(sweep_file, tmp_path / "out", scheduler=cl.scheduler_address,
+                        run_fn=partial(toy_run, sleep_s=0.1, log_path=str(log_path)), progress=False)
+    assert len(res.complete) == 12
+    words = [line.split()[0] for line in log_path.read_text().splitlines()]
+    assert words == ["start", "done"] * 12  # never two runs at once in the process
+
+
 def test_existing_client_is_used_and_left_open(cluster: LocalCluster, sweep_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     with Client(cluster) as client:

@@ -91,6 +91,9 @@ def baseline_id(scenario: Scenario, configuration: str) -> str:
 
 
 _WORKER_QUIET = False
+# One run at a time per worker process, even on a worker with several threads: libsumo allows
+# one SUMO per process, and a run is single-threaded anyway.
+_RUN_LOCK = threading.Lock()
 
 
 def _quiet_worker() -> None:
@@ -111,7 +114,8 @@ def baseline_task(baseline_fn: BaselineFn, scenario: Scenario, configuration: st
     """Compute one baseline; an exception becomes a failed status (the runs needing it fail)."""
     _quiet_worker()
     try:
-        baseline_fn(scenario, configuration, Path(out_dir))
+        with _RUN_LOCK:
+            baseline_fn(scenario, configuration, Path(out_dir))
     except Exception as err:
         log.debug("baseline of %s failed", configuration, exc_info=True)
         return {"status": "failed", "error": _error_text(err)}
@@ -128,7 +132,8 @@ def run_task(run_fn: RunFn, scenario: Scenario, configuration: str, out_dir: str
         return {"status": "failed", "error": f"baseline failed: {baseline['error']}", "metrics": {},
                 "wall_s": 0.0, **where}
     try:
-        outcome = run_fn(scenario, configuration, Path(out_dir))
+        with _RUN_LOCK:
+            outcome = run_fn(scenario, configuration, Path(out_dir))
     except Exception as err:
         log.debug("run of %s failed", configuration, exc_info=True)
         return {"status": "failed", "error": _error_text(err), "metrics": {},
