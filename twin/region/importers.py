@@ -594,15 +594,25 @@ def rename_junctions(plain: PlainRoads, district_of: Callable[[float, float], st
         elif n.get("type", "").startswith("traffic_light"):
             tls_new.setdefault(n.get("id"), new[n.get("id")])
         n.set("id", new[n.get("id")])
+    edge_new: dict[str, str] = {}
     for e in plain.edg.getroot().iter("edge"):
-        e.set("from", new[e.get("from")])
-        e.set("to", new[e.get("to")])
+        a, b, eid = e.get("from"), e.get("to"), e.get("id")
+        if eid == f"{a}-{b}" or eid.startswith(f"{a}-{b}-"):  # "a-b" names follow their nodes
+            edge_new[eid] = f"{new[a]}-{new[b]}{eid[len(a) + len(b) + 1:]}"
+            e.set("id", edge_new[eid])
+        e.set("from", new[a])
+        e.set("to", new[b])
     for r in plain.edg.getroot().iter("roundabout"):
         r.set("nodes", " ".join(new.get(x, x) for x in r.get("nodes", "").split()))
+        r.set("edges", " ".join(edge_new.get(x, x) for x in r.get("edges", "").split()))
     for tree in (plain.tll, plain.con):
         if tree is None:
             continue
         for el in tree.getroot().iter():
+            if el.tag in ("connection", "delete", "prohibition"):
+                for attr in ("from", "to"):
+                    if el.get(attr) in edge_new:
+                        el.set(attr, edge_new[el.get(attr)])
             if el.tag == "tlLogic" and el.get("id") in tls_new:
                 el.set("id", tls_new[el.get("id")])
             if el.get("tl") in tls_new:

@@ -1,0 +1,106 @@
+"""Every generated configuration and size: connected networks, coupled assets, a converging
+grid without hazards, positive pressures and a SUMO net that loads (issue 7, "Done when")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from twin.events import FAILURE_KINDS, OUTCOME_KINDS
+from twin.region.assets import RegionInfo
+from twin.region.builder import build_region
+from twin.region.params import CONFIGURATIONS, params_for
+
+CASES = [
+    pytest.param(size, conf, id=f"{size}-{conf}",
+                 marks=[pytest.mark.slow] if size == "large" else [])
+    for size in ("small", "default", "large") for conf in CONFIGURATIONS
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("generated")
+
+
+def _region(cache: Path, size: str, conf: str) -> RegionInfo:
+    return build_region(size, 1, conf, params_for(conf), cache)
+
+
+def _power_connected(region: RegionInfo) -> bool:
+    import pandapower as pp
+    import pandapower.topology as top
+
+    net = pp.from_json(str(region.path("power")))
+    return nx.is_connected(top.create_nxgraph(net, respect_switches=True))
+
+
+def _water_connected(region: RegionInfo) -> bool:
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(region.path("water")))
+    return nx.is_connected(nx.Graph(wn.to_graph().to_undirected()))
+
+
+def _roads(region: RegionInfo):  # type: ignore[no-untyped-def]
+    import sumolib
+
+    return sumolib.net.readNet(str(region.path("traffic")))
+
+
+def _ict_connected(region: RegionInfo) -> bool:
+    from twin.models.ict.build import load_graph
+
+    return nx.is_connected(load_graph(region.root))
+
+
+@pytest.mark.parametrize(("size", "conf"), CASES)
+def test_generated_region_is_sound(cache: Path, size: str, conf: str) -> None:
+    region = _region(cache, size, conf)
+
+    # each network is connected (the grid with its normal switch positions)
+    assert _power_connected(region)
+    assert _water_connected(region)
+    roads = _roads(region)  # the SUMO network loads with sumolib
+    g = nx.DiGraph()
+    g.add_edges_from((e.getFromNode().getID(), e.getToNode().getID()) for e in roads.getEdges())
+    assert len(roads.getEdges()) > 0 and nx.is_strongly_connected(g)
+    assert _ict_connected(region)
+
+    # every pump, ICT site and signal is mapped to a load bus of the grid
+    load_buses = {a["id"] for a in region.assets if a["type"] == "bus" and a["capacity_unit"] == "load_bus"}
+    consumers = [a["id"] for a in region.assets
+                 if (a["sector"], a["type"]) in {("water", "pump"), ("water", "well"),
+                                                 ("ict", "site"), ("traffic", "signal")}]
+    supplier = {d["consumer"]: d["supplier"] for d in region.dependencies if d["coupling"].startswith("power->")}
+    assert consumers and all(supplier.get(c) in load_buses for c in consumers)
+    signals = [a for a in region.assets if a["type"] == "signal"]
+    assert signals and {s["id"][len("traffic/signal/"):] for s in signals} == {
+        t.getID() for t in roads.getTrafficLights()}
+
+    # the power flow converges with no hazard: night, midday (PV) and evening peak
+    from twin.models.power.grid import PowerGrid
+
+    grid = PowerGrid.from_file(region.path("power"), seed=1, step_s=300)
+    for t in (0, 12 * 3600, 18 * 3600):
+        res = grid.step(t)
+        bad = [e for e in res.events if e["kind"] in FAILURE_KINDS | OUTCOME_KINDS]
+        assert res.converged and not res.dead_buses and not bad, (t, bad[:3])
+
+    # the hydraulics (EPANET, pressure-driven, one day) show no negative pressure at any
+    # junction with demand
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(region.path("water")))
+    wn.options.time.duration = 24 * 3600
+    wn.options.time.hydraulic_timestep = 3600
+    wn.options.time.report_timestep = 3600
+    prefix = cache / f"epanet-{size}-{conf}"
+    sim = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(prefix))
+    demand = [n for n in wn.junction_name_list
+              if sum(d.base_value for d in wn.get_node(n).demand_timeseries_list) > 0]
+    pressure = sim.node["pressure"][demand].to_numpy()
+    assert demand and np.isfinite(pressure).all() and pressure.min() >= 0.0, pressure.min()
