@@ -6,7 +6,8 @@ Model ``Roads``; ``create(1, "Roads", region_dir=..., seed=..., **params)`` with
 - ``seed`` (int): seeds the demand and SUMO;
 - ``mode`` ("meso" | "micro", default "meso"), ``backend`` ("libsumo" | "traci", default
   "libsumo"), ``demand_scale`` (default 0.1), ``car_trips_per_person_day`` (default 1.2),
-  ``time_to_teleport_s`` (300), ``stuck_wait_s`` (120): see
+  ``time_to_teleport_s`` (300), ``stuck_wait_s`` (120), ``rerouting_period_s`` (300),
+  ``step_length_s`` (SUMO's own step, 1): see
   :class:`twin.models.traffic.traffic.TrafficOptions` and docs/traffic.md.
 
 Inputs (each optional):
@@ -54,7 +55,7 @@ INPUTS = ("failed", "dead_buses", "commands")
 OUTPUTS = ("dark_signals", "load_p_mw", "crew_arrivals", "series", "events")
 OPTION_PARAMS = (
     "mode", "backend", "demand_scale", "car_trips_per_person_day", "time_to_teleport_s",
-    "stuck_wait_s",
+    "stuck_wait_s", "rerouting_period_s", "step_length_s",
 )
 NETWORK_ASSET = "traffic/network/roads"
 SIGNAL_PREFIX = "traffic/signal/"
@@ -164,6 +165,7 @@ class TrafficSim(mosaik_api_v3.Simulator):
                 self._report(time, self.stats)
             except (TrafficError, *sumo_errors()) as exc:  # SUMO trouble: an outcome
                 self.error = str(exc)
+                self.stats = None  # from here on the series report no traffic
                 log.warning("traffic simulator stopped at t=%s s: %s", time, exc)
                 self.events.append(make_event(time, "traffic", NETWORK_ASSET, "simulator_error",
                                               1.0, "", "simulator"))

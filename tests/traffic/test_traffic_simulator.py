@@ -173,3 +173,20 @@ def test_a_world_left_open_does_not_block_the_next(region: RegionInfo) -> None:
     finally:
         fresh.finalize()
         stale.finalize()  # harmless after the takeover
+
+
+def test_sumo_failure_is_an_event_and_the_run_goes_on(region: RegionInfo) -> None:
+    sim = _sim(region)
+    try:
+        sim.step(0, {}, 10**9)
+        keys = set(_out(sim)["series"])
+        sim.model.close()  # SUMO is gone (as if it had crashed): advance() fails
+        assert sim.step(300, {}, 10**9) == 600
+        out = _out(sim)
+        (ev,) = out["events"]
+        assert (ev["kind"], ev["coupling"]) == ("simulator_error", "simulator")
+        assert set(out["series"]) == keys and out["series"]["time_loss_h"] == 0.0
+        sim.step(600, {}, 10**9)
+        assert _out(sim)["events"] == []  # reported once
+    finally:
+        sim.finalize()
