@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
@@ -328,28 +329,74 @@ def run_id(scenario: Scenario, configuration: str, seed: int | None = None) -> s
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    """Dotted key of a pydantic error location, dropping union-tag noise."""
+HAZARD_TAGS: tuple[str, ...] = ("outage", "storm", "random", "cyber")
+
+
+def dotted_location(loc: tuple[Any, ...], union_tags: tuple[str, ...] = HAZARD_TAGS) -> str:
+    """Dotted key of a pydantic error location (``hazards[0].peak_wind_ms``), without the
+    tags pydantic inserts for the members of tagged unions."""
     parts: list[str] = []
     for p in loc:
         if isinstance(p, int):
             parts[-1:] = [f"{parts[-1]}[{p}]"] if parts else [f"[{p}]"]
-        elif p in ("outage", "storm", "random", "cyber") and parts and parts[-1].startswith("hazards["):
+        elif p in union_tags:
             continue
+        elif isinstance(p, str) and ("." in p or "[" in p):
+            parts.append(f'"{p}"')
         else:
             parts.append(str(p))
     return ".".join(parts) or "(top level)"
 
 
-def _errors(err: ValidationError) -> list[str]:
+def validation_problems(err: ValidationError, union_tags: tuple[str, ...] = HAZARD_TAGS) -> list[str]:
+    """One ``dotted.key: message`` line per problem pydantic found."""
     problems = []
     for e in err.errors():
-        msg = e["msg"].removeprefix("Value error, ")
-        key = _loc(e["loc"])
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        problems.append(f"{key}: {msg}")
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
+        problems.append(f"{dotted_location(e['loc'], union_tags)}: {msg}" if e["loc"] else msg)
     return problems
+
+
+_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")
+
+
+def parse_key(key: str) -> list[str | int]:
+    """``hazards[0].peak_wind_ms`` -> ``["hazards", 0, "peak_wind_ms"]``; ValueError if malformed."""
+    parts: list[str | int] = []
+    for segment in key.split("."):
+        m = _SEGMENT.match(segment)
+        if not m:
+            raise ValueError(f"{key!r} is not a dotted key (e.g. run.hours or hazards[0].peak_wind_ms)")
+        parts.append(m.group(1))
+        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    return parts
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` in raw scenario data, creating tables on the way (like ``twin run --set``)."""
+    parts = parse_key(key)
+    node: Any = data
+    for i, p in enumerate(parts[:-1]):
+        nxt = parts[i + 1]
+        if isinstance(p, int):
+            if not isinstance(node, list) or p >= len(node):
+                raise ValueError(f"{key}: no item [{p}] (the base has {len(node) if isinstance(node, list) else 0})")
+            node = node[p]
+        else:
+            if not isinstance(node, dict):
+                raise ValueError(f"{key}: {p} is inside a value that is not a table")
+            node = node.setdefault(p, [] if isinstance(nxt, int) else {})
+    last = parts[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last >= len(node):
+            raise ValueError(f"{key}: no item [{last}]")
+        node[last] = value
+    elif not isinstance(node, dict):
+        raise ValueError(f"{key}: the parent is not a table")
+    else:
+        node[last] = value
+
+
 
 
 def parse_value(text: str) -> Any:
@@ -368,15 +415,10 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
             problems.append(f"--set {item!r}: expected dotted.key=value")
             continue
         key, _, value = item.partition("=")
-        node = data
-        parts = key.strip().split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                problems.append(f"--set {key}: {p} is not a table")
-                break
-        else:
-            node[parts[-1]] = parse_value(value.strip())
+        try:
+            set_dotted(data, key.strip(), parse_value(value.strip()))
+        except ValueError as err:
+            problems.append(f"--set {err}")
     if problems:
         raise ScenarioError(source, problems)
     return data
@@ -386,7 +428,7 @@ def validate_data(data: dict[str, Any], source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(source, _errors(err)) from None
+        raise ScenarioError(source, validation_problems(err)) from None
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:

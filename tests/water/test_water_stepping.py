@@ -7,9 +7,8 @@ from pathlib import Path
 import mosaik
 import pandas as pd
 import pytest
-import wntr
-from twin.models.water.testing import CollectorSim, bus_of, make_test_region
-from wntr.network.controls import Control, ControlAction, SimTimeCondition
+
+from twin.models.water.testing import CollectorSim, bus_of, make_test_region, plain_epanet
 
 STEP_S = 300
 SIM_CONFIG = {
@@ -34,18 +33,7 @@ def run_world(region: Path, steps: int, entries: list, key: str, **water_params)
 
 def full_run(inp: Path, hours: float, pump_closed: dict[str, tuple[int, int]] | None = None,
              prefix: Path | None = None) -> pd.DataFrame:
-    """One plain EPANET run; ``pump_closed`` {pump: (t_from, t_to)} closes pumps by time controls."""
-    wn = wntr.network.WaterNetworkModel(str(inp))
-    wn.options.time.duration = int(hours * 3600)
-    for pump, (t0, t1) in (pump_closed or {}).items():
-        link = wn.get_link(pump)
-        wn.add_control(f"{pump}-off", Control(SimTimeCondition(wn, "=", t0),
-                                              ControlAction(link, "status", 0)))
-        if t1 is not None:
-            wn.add_control(f"{pump}-on", Control(SimTimeCondition(wn, "=", t1),
-                                                 ControlAction(link, "status", 1)))
-    res = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(prefix or inp.parent / "full"))
-    return res.node["pressure"]
+    return plain_epanet(inp, hours, pump_closed, prefix)
 
 
 def max_pressure_diff(rows: list, ref: pd.DataFrame) -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +19,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from twin.config import Scenario, ScenarioError, parse_value, run_id, validate_data
+from twin.config import (
+    Scenario,
+    ScenarioError,
+    parse_key,
+    parse_value,
+    run_id,
+    set_dotted,
+    validate_data,
+    validation_problems,
+)
 from twin.randomness import stream
 from twin.region.params import Configuration
 
 SEED_KEY = "run.seed"
-_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")
 
 
 class SweepError(ScenarioError):
@@ -242,43 +249,6 @@ class Sweep:
 # --- dotted keys -------------------------------------------------------------------------
 
 
-def parse_key(key: str) -> list[str | int]:
-    """``hazards[0].peak_wind_ms`` -> ``["hazards", 0, "peak_wind_ms"]``; ValueError if malformed."""
-    parts: list[str | int] = []
-    for segment in key.split("."):
-        m = _SEGMENT.match(segment)
-        if not m:
-            raise ValueError(f"{key!r} is not a dotted key (e.g. run.hours or hazards[0].peak_wind_ms)")
-        parts.append(m.group(1))
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
-    return parts
-
-
-def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``key`` in raw scenario data, creating tables on the way (like ``twin run --set``)."""
-    parts = parse_key(key)
-    node: Any = data
-    for i, p in enumerate(parts[:-1]):
-        nxt = parts[i + 1]
-        if isinstance(p, int):
-            if not isinstance(node, list) or p >= len(node):
-                raise ValueError(f"{key}: no item [{p}] (the base has {len(node) if isinstance(node, list) else 0})")
-            node = node[p]
-        else:
-            if not isinstance(node, dict):
-                raise ValueError(f"{key}: {p} is inside a value that is not a table")
-            node = node.setdefault(p, [] if isinstance(nxt, int) else {})
-    last = parts[-1]
-    if isinstance(last, int):
-        if not isinstance(node, list) or last >= len(node):
-            raise ValueError(f"{key}: no item [{last}]")
-        node[last] = value
-    elif not isinstance(node, dict):
-        raise ValueError(f"{key}: the parent is not a table")
-    else:
-        node[last] = value
-
-
 # --- sampling ----------------------------------------------------------------------------
 
 
@@ -353,26 +323,11 @@ def parameter_points(sweep: Sweep) -> list[dict[str, Any]]:
 # --- loading and expansion ---------------------------------------------------------------
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for p in loc:
-        if isinstance(p, int):
-            parts[-1:] = [f"{parts[-1]}[{p}]"] if parts else [f"[{p}]"]
-        elif p in ("uniform", "loguniform", "normal", "integer", "choice", "list[int]", "int"):
-            continue  # union tags
-        elif isinstance(p, str) and ("." in p or "[" in p):
-            parts.append(f'"{p}"')
-        else:
-            parts.append(str(p))
-    return ".".join(parts) or "(top level)"
+_UNION_TAGS = ("uniform", "loguniform", "normal", "integer", "choice", "list[int]", "int")
 
 
 def _errors(err: ValidationError) -> list[str]:
-    problems = []
-    for e in err.errors():
-        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
-        problems.append(f"{_loc(e['loc'])}: {msg}" if e["loc"] else msg)
-    return problems
+    return validation_problems(err, _UNION_TAGS)
 
 
 def load_sweep(path: str | Path, overrides: list[str] | None = None) -> Sweep:
