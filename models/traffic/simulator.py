@@ -214,8 +214,9 @@ class TrafficSim(mosaik_api_v3.Simulator):
             del self.closed[road]
         for sig in sorted(self.signal_p_mw):
             bus = self.signal_bus.get(sig, "")
-            if sig in failed:
+            if sig in failed:  # damage explains the dark state from now on (no 'lit' later)
                 cause, by_power = failed[sig], False
+                self.dark_by_power.discard(sig)
             elif bus and bus in dead:
                 cause, by_power = dead[bus], True
             else:
