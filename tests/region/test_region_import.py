@@ -274,3 +274,49 @@ def test_net3_with_mv_oberrhein_and_a_netgenerate_grid_runs_an_hour(tmp_path: Pa
     served = run.series["power"]["served_mw"]
     assert len(served) == 12 and min(served) > 0  # one hour of 5-minute steps, grid live
     assert max(run.series["traffic"]["vehicles_running"]) > 0
+
+
+CASE4_M = """function mpc = case4
+%CASE4  Four buses, no coordinates (MATPOWER cases carry none).
+mpc.version = '2';
+mpc.baseMVA = 100;
+mpc.bus = [
+	1	3	0	0	0	0	1	1	0	20	1	1.1	0.9;
+	2	1	2	0.5	0	0	1	1	0	20	1	1.1	0.9;
+	3	1	1.5	0.4	0	0	1	1	0	20	1	1.1	0.9;
+	4	1	1	0.3	0	0	1	1	0	20	1	1.1	0.9;
+];
+mpc.gen = [
+	1	0	0	100	-100	1.02	100	1	100	0;
+];
+mpc.branch = [
+	1	2	0.01	0.02	0	20	20	20	0	0	1	-360	360;
+	2	3	0.01	0.02	0	20	20	20	0	0	1	-360	360;
+	2	4	0.01	0.02	0	20	20	20	0	0	1	-360	360;
+];
+"""
+
+
+def test_matpower_case_without_coordinates_gets_a_layout_and_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("matpowercaseframes")
+    case = tmp_path / "case4.m"
+    case.write_text(CASE4_M)
+    files = tiny_files(tmp_path, 10.0).model_copy(update={"power": str(case)})
+    with caplog.at_level("WARNING", logger="twin.region.importers"):
+        region = import_region(files, "centralised", params_for("centralised"), tmp_path / "cache")
+    assert any("power" in r.message and "4 of 4 nodes have no coordinates" in r.getMessage()
+               for r in caplog.records)
+    buses = {a["id"]: a for a in region.assets if a["id"].startswith("power/bus/")}
+    assert len(buses) == 4 and len({(b["x_m"], b["y_m"]) for b in buses.values()}) == 4
+    # the laid-out lines average 500 m (bus 2 is the hub of 1, 3 and 4)
+    hub = buses["power/bus/bus1"]
+    spokes = [math.hypot(b["x_m"] - hub["x_m"], b["y_m"] - hub["y_m"]) for k, b in buses.items() if k != hub["id"]]
+    assert sum(spokes) / 3 == pytest.approx(500.0, rel=0.01)
+    # households behind the loads: 2 + 1.5 + 1 MW at 1.2 kW each
+    loads = [a for a in region.assets if a["id"].startswith("power/load/") and a["customers"]]
+    assert sum(a["customers"] for a in loads) == round(2000 / 1.2) + round(1500 / 1.2) + round(1000 / 1.2)
+    pump = next(a for a in region.assets if a["id"] == "water/pump/PU")
+    nearest = min(buses.values(), key=lambda b: (math.hypot(b["x_m"] - pump["x_m"], b["y_m"] - pump["y_m"]), b["id"]))
+    assert region.suppliers("power->water")["water/pump/PU"] == nearest["id"]

@@ -198,7 +198,7 @@ def read_power(spec: str) -> Any:
         raise RegionImportError("power", spec, "no such file")
     try:
         if path.suffix.lower() == ".m":
-            from pandapower.converter import from_mpc
+            from pandapower.converter.matpower.from_mpc import from_mpc
 
             return from_mpc(str(path))
         return pp.from_json(str(path))
