@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import sumolib
+
 from twin.models.traffic.build import build, grid_size, sumo_binary
 from twin.models.traffic.network import RoadNetwork
 from twin.models.traffic.traffic import TrafficModel, TrafficOptions
-
 from twin.region.layout import make_layout
 from twin.region.params import params_for
 

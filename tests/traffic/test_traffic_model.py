@@ -7,10 +7,10 @@ from pathlib import Path
 import networkx as nx
 import pytest
 import sumolib
+
 from twin.models.traffic.demand import HOURLY_PROFILE, Trip
 from twin.models.traffic.testing import make_region
 from twin.models.traffic.traffic import SumoBusyError, TrafficModel, TrafficOptions
-
 from twin.region.assets import RegionInfo
 
 
@@ -277,3 +277,17 @@ def test_district_index_follows_dark_signals_at_full_demand(region: RegionInfo) 
                           max(st.district_travel_time_index["city"] for st in steps))
     assert city[True][0] > 2 * city[False][0] > 0
     assert city[True][1] > city[False][1] >= 1.0
+
+
+def test_crew_cannot_reach_a_cut_off_village(region: RegionInfo) -> None:
+    village = next(d for d in region.districts if d["id"] == "village1a")
+    places = {"village1a": (village["x_m"], village["y_m"])}
+    m = TrafficModel(region.path("traffic"), region.districts, 1, TrafficOptions(demand_scale=0.0),
+                     places=places)
+    with m:
+        links = [e for e in m.net.edges if e.startswith("town1_") and "-village1a_" in e]
+        assert len(links) == 1  # one rural road joins the village to its town
+        assert m.dispatch_crew("c", "city_0_0-city_0_1", "village1a").status == "en_route"
+        m.close_road(links[0])
+        trip = m.dispatch_crew("d", "city_0_0-city_0_1", "village1a")
+        assert trip.status == "no_route" and trip.route == ()

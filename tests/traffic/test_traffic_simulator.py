@@ -8,9 +8,9 @@ from typing import Any
 import mosaik
 import mosaik_api_v3
 import pytest
+
 from twin.models.traffic.simulator import TrafficSim
 from twin.models.traffic.testing import make_region, signal_bus
-
 from twin.region.assets import RegionInfo
 
 COLLECTED: list[dict[str, Any]] = []
