@@ -18,7 +18,6 @@ from pathlib import Path
 
 from twin.models.traffic.testing import make_region
 from twin.models.traffic.traffic import TrafficModel, TrafficOptions
-
 from twin.region.assets import load_region
 
 
