@@ -69,7 +69,7 @@ from twin.region.params import ConfigurationParams
 log = logging.getLogger(__name__)
 
 # Bump when the importer changes what it writes, so cached imported regions are rebuilt.
-IMPORTER_VERSION = "1"
+IMPORTER_VERSION = "2"
 LAYOUT_EDGE_M = 500.0  # mean edge length of a generated layout, metres
 LOAD_BUS_MAX_KV = 35.0  # buses at or below this voltage accept coupled loads
 HOUSEHOLD_MEAN_KW = 1.2  # as in the generated grid: households behind an imported load
@@ -715,7 +715,8 @@ def make_districts(
     raw = []
     for rank, j in enumerate(order, start=1):
         mine = pts[label == j]
-        radius = float(np.max(np.hypot(*(mine - centres[j]).T))) if len(mine) else 0.0
+        # the radius that holds three quarters of the district's points (outliers aside)
+        radius = float(np.percentile(np.hypot(*(mine - centres[j]).T), 75)) if len(mine) else 0.0
         kind = "city" if rank == 1 else ("town" if pops[j] >= TOWN_SHARE * city_pop else "village")
         raw.append((f"district{rank}", kind, centres[j], max(200.0, round(radius, 1)), int(round(pops[j]))))
     towns = [(did, c) for did, kind, c, _, _ in raw if kind in ("city", "town")]
@@ -831,7 +832,7 @@ def read_dependencies(spec: str, assets: list[Asset]) -> list[Dependency]:
         row = [c.strip() for c in row]
         if not row or not any(row) or row[0].startswith("#"):
             continue
-        if k == 1 and row[0].lower() == "consumer":
+        if row[0].lower() == "consumer":  # the header (after any comment lines)
             continue
         if len(row) < 2:
             raise RegionImportError("dependencies", spec, f"line {k}: expected consumer,supplier[,coupling]")
