@@ -20,7 +20,6 @@ from pathlib import Path
 from twin.models.ict.build import load_graph
 from twin.models.ict.fixtures import make_ict_region
 from twin.models.ict.network import IctNetwork, Reachability, bfs_reachable, endpoints_from_region
-
 from twin.randomness import stream
 from twin.region.assets import load_region
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import wntr
+
 from twin.models.water.importer import import_inp, shipped_inp
 from twin.models.water.network import WaterNetwork
 from twin.models.water.operation import WaterOperation

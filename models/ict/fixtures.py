@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import mosaik_api_v3
-from twin.models.ict.build import build
 
+from twin.models.ict.build import build
 from twin.region.assets import REGION_FILE, Asset, Dependency, make_asset
 from twin.region.layout import make_layout
 from twin.region.params import params_for

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from itertools import count
 
 import networkx as nx
-from twin.models.ict.build import controller_site
 
 from twin.events import Event, make_event
+from twin.models.ict.build import controller_site
 from twin.region.assets import RegionInfo
 
 log = logging.getLogger(__name__)

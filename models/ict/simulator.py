@@ -21,11 +21,11 @@ import logging
 from typing import Any
 
 import mosaik_api_v3
+
+from twin.events import Event
 from twin.models.ict.attacks import AttackSchedule, falsified_endpoints, parse_attacks
 from twin.models.ict.build import load_graph
 from twin.models.ict.network import IctNetwork, endpoints_from_region
-
-from twin.events import Event
 from twin.region.assets import load_region
 
 log = logging.getLogger(__name__)

@@ -37,9 +37,9 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from twin.models.power.profiles import household_factor, pv_factor
 
 from twin.events import Event, make_event
+from twin.models.power.profiles import household_factor, pv_factor
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ def power_region(out_dir: str | Path, size: str = "small", configuration: str = 
     for :class:`~twin.models.power.grid.PowerGrid` and :class:`~twin.models.power.simulator.PowerSim`.
     """
     from twin.models.power.build import build
-
     from twin.region.layout import make_layout
     from twin.region.params import params_for
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
+
 from twin.models.ict.attacks import (
     AttackSchedule,
     AttackSpecError,
@@ -15,7 +16,6 @@ from twin.models.ict.attacks import (
 from twin.models.ict.build import build_graph, load_graph
 from twin.models.ict.fixtures import make_ict_region, run_ict_world
 from twin.models.ict.network import endpoints_from_region
-
 from twin.randomness import uniform
 from twin.region.assets import load_region
 from twin.region.layout import make_layout

@@ -6,6 +6,7 @@ import math
 
 import networkx as nx
 import pytest
+
 from twin.models.ict.build import (
     DCC_ID,
     TMC_ID,
@@ -16,7 +17,6 @@ from twin.models.ict.build import (
     load_graph,
     router_id,
 )
-
 from twin.region.layout import make_layout
 from twin.region.params import CONFIGURATIONS, params_for
 

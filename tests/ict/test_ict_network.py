@@ -7,10 +7,10 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from twin.models.ict.build import DCC_ID, load_graph
 from twin.models.ict.fixtures import district_bus, make_ict_region
 from twin.models.ict.network import IctNetwork, bfs_reachable, endpoints_from_region
-
 from twin.region.assets import load_region
 
 STEP = 300

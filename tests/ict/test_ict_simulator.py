@@ -7,11 +7,11 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from twin.models.ict.build import load_graph
 from twin.models.ict.fixtures import district_bus, make_ict_region, run_ict_world
 from twin.models.ict.network import bfs_reachable, endpoints_from_region
 from twin.models.ict.simulator import IctSim
-
 from twin.region.assets import load_region
 
 STEP = 300

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandapower as pp
 import pytest
-from twin.models.power.build import PEAK_FACTOR, add_coupled_loads, build
 
+from twin.models.power.build import PEAK_FACTOR, add_coupled_loads, build
 from twin.region.layout import make_layout
 from twin.region.params import CONFIGURATIONS, params_for
 

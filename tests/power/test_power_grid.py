@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandapower as pp
 import pytest
+
 from twin.models.power.build import add_coupled_loads
 from twin.models.power.grid import PowerGrid
 from twin.models.power.testgrids import lossless_island_feeder, power_region

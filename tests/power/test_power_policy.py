@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from twin.models.power.grid import PowerGrid
 from twin.models.power.policy import DefaultPowerPolicy, PolicyError, load_policy
 from twin.models.power.testgrids import shedding_feeder

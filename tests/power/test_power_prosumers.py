@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from twin.models.power.grid import PowerGrid
 from twin.models.power.profiles import cloud_factor, daylight_factor, household_factor, pv_factor
 from twin.models.power.testgrids import prosumer_feeder

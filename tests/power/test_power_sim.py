@@ -7,6 +7,7 @@ import logging
 import mosaik
 import mosaik_api_v3
 import pytest
+
 from twin.models.power.grid import PowerGrid
 from twin.models.power.testgrids import power_region
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import wntr
+
 from twin.models.water.build import HYDRAULIC_STEP_S, build
 from twin.models.water.network import WaterNetwork
-
 from twin.region.layout import make_layout
 from twin.region.params import CONFIGURATIONS, params_for
 

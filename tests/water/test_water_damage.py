@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import wntr
+from wntr.network.controls import Control, ControlAction, SimTimeCondition
+
 from twin.models.water.control import commands_from_schedule, pump_tanks, schedule_pumps
 from twin.models.water.operation import WaterOperation, WaterOperationError
 from twin.models.water.testing import make_test_region
-from wntr.network.controls import Control, ControlAction, SimTimeCondition
-
 from twin.region.assets import load_region
 
 STEP_S = 300

@@ -7,6 +7,7 @@ from pathlib import Path
 import mosaik
 import pytest
 import wntr
+
 from twin.models.water.importer import InpImportError, import_inp, shipped_inp
 from twin.models.water.network import WaterNetwork
 from twin.models.water.testing import CollectorSim

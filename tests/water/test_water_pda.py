@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import wntr
+
 from twin.models.water.network import WaterNetwork
 
 HEAD_M = 50.0

@@ -10,6 +10,7 @@ from pathlib import Path
 import mosaik
 import pytest
 import wntr
+
 from twin.models.water.simulator import WaterSim, WaterSimError
 from twin.models.water.testing import CollectorSim, bus_of, make_test_region
 
