@@ -189,6 +189,21 @@ class PowerSection(_Strict):
     policy_params: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments of the policy class, e.g. {shed_order = [...]}."
     )
+    shed_order: list[str] | None = Field(
+        None, description="Load categories in the order they are shed when supply is short (household, traffic, other, control, ict, hospital, water); default: the power model's, which protects pumps, the hospital and ICT sites last. Also given to the policy when it takes a shed_order."
+    )
+    battery_mode: Literal["self_consumption", "backup", "grid_support"] | None = Field(
+        None, description="Mode of home batteries when no command says otherwise; default: backup (keep battery_reserve_share for outages)."
+    )
+    battery_efficiency: float | None = Field(None, gt=0, le=1, description="Round-trip efficiency of batteries; default 0.9.")
+    pressure_threshold_m: float | None = Field(
+        None, gt=0, description="Process-water pressure below which the central plant is derated (water -> power); default 20 m."
+    )
+
+    def grid_options(self) -> dict[str, Any]:
+        """The options the power simulator takes, where the scenario sets them."""
+        keys = ("shed_order", "battery_mode", "battery_efficiency", "pressure_threshold_m")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
 class WaterSection(_Strict):

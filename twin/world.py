@@ -93,7 +93,7 @@ def create_params(scenario: Scenario, region_dir: Path, out_path: Path, hazards:
     run_scenario = scenario if hazards else scenario.without_hazards()
     return {
         "Incidents": {"region_dir": region, "scenario_toml": run_scenario.to_toml()},
-        "Power": {"region_dir": region, "seed": seed},
+        "Power": {"region_dir": region, "seed": seed, **scenario.power.grid_options()},
         "Water": {"region_dir": region, "seed": seed, "hours": scenario.run.hours,
                   "minimum_pressure_m": scenario.water.minimum_pressure_m,
                   "required_pressure_m": scenario.water.required_pressure_m},
@@ -102,6 +102,7 @@ def create_params(scenario: Scenario, region_dir: Path, out_path: Path, hazards:
                 "handle_takedowns": True},
         "Control": {"region_dir": region, "seed": seed, "power_policy": scenario.power.policy,
                     "power_policy_params": scenario.power.policy_params,
+                    "shed_order": scenario.power.shed_order,
                     **scenario.control.model_dump()},
         "Recorder": {"out_path": str(out_path)},
     }

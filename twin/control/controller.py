@@ -29,11 +29,25 @@ class Decisions:
     events: list[Event] = field(default_factory=list)
 
 
+def _takes(spec: str, argument: str) -> bool:
+    """True if the plug-in class named by ``module:Class`` accepts ``argument``."""
+    import inspect
+    from importlib import import_module
+
+    module, _, name = spec.partition(":")
+    try:
+        cls = getattr(import_module(module), name)
+        return argument in inspect.signature(cls).parameters
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return False  # load_policy reports a bad spec with a clear error
+
+
 class Controller:
     """Remote control of a region: pump schedules, power policy, signal coordination."""
 
     def __init__(self, region: RegionInfo, power_policy: str | None, water_schedule: bool = True,
-                 power_policy_params: Mapping[str, Any] | None = None):
+                 power_policy_params: Mapping[str, Any] | None = None,
+                 shed_order: list[str] | None = None):
         from twin.models.water.control import pump_tanks
 
         self.region = region
@@ -45,7 +59,10 @@ class Controller:
         if power_policy:
             from twin.models.power.policy import load_policy
 
-            self.policy = load_policy(power_policy, **dict(power_policy_params or {}))
+            params = dict(power_policy_params or {})
+            if shed_order is not None and "shed_order" not in params and _takes(power_policy, "shed_order"):
+                params["shed_order"] = list(shed_order)
+            self.policy = load_policy(power_policy, **params)
         self._last: dict[str, float] = {}
 
     def decide(

@@ -16,7 +16,8 @@ META = {
     "models": {
         "Control": {
             "public": True,
-            "params": ["region_dir", "seed", "power_policy", "power_policy_params", "water_schedule"],
+            "params": ["region_dir", "seed", "power_policy", "power_policy_params", "shed_order",
+                       "water_schedule"],
             "attrs": [
                 "unreachable", "falsified", "false_value", "tank_level_m", "pump_on", "dead_buses", "telemetry", "failed",
                 "power_commands", "water_commands", "traffic_commands", "series", "events",
@@ -50,11 +51,12 @@ class ControlSim(mosaik_api_v3.Simulator):
 
     def create(self, num: int, model: str, region_dir: str, seed: int = 0,
                power_policy: str | None = None, water_schedule: bool = True,
-               power_policy_params: dict[str, Any] | None = None) -> list[dict]:
+               power_policy_params: dict[str, Any] | None = None,
+               shed_order: list[str] | None = None) -> list[dict]:
         if num != 1 or self.controller is not None:
             raise ValueError("ControlSim supports exactly one entity")
         self.controller = Controller(load_region(region_dir), power_policy, water_schedule,
-                                     power_policy_params)
+                                     power_policy_params, shed_order)
         return [{"eid": "control", "type": model}]
 
     def step(self, time: int, inputs: dict, max_advance: int | None = None) -> int:
