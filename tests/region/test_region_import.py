@@ -303,7 +303,7 @@ def test_matpower_case_without_coordinates_gets_a_layout_and_a_warning(
     pytest.importorskip("matpowercaseframes")
     case = tmp_path / "case4.m"
     case.write_text(CASE4_M)
-    files = tiny_files(tmp_path, 10.0).model_copy(update={"power": str(case)})
+    files = RegionFiles.model_validate({**tiny_files(tmp_path, 10.0).model_dump(), "power": str(case)})
     with caplog.at_level("WARNING", logger="twin.region.importers"):
         region = import_region(files, "centralised", params_for("centralised"), tmp_path / "cache")
     assert any("power" in r.message and "4 of 4 nodes have no coordinates" in r.getMessage()
@@ -320,3 +320,52 @@ def test_matpower_case_without_coordinates_gets_a_layout_and_a_warning(
     pump = next(a for a in region.assets if a["id"] == "water/pump/PU")
     nearest = min(buses.values(), key=lambda b: (math.hypot(b["x_m"] - pump["x_m"], b["y_m"] - pump["y_m"]), b["id"]))
     assert region.suppliers("power->water")["water/pump/PU"] == nearest["id"]
+
+
+def test_sumo_net_moves_into_the_frame_with_its_signals(tmp_path: Path) -> None:
+    import sumolib
+
+    roads = netgenerate_grid(tmp_path / "grid.net.xml", 3, 200.0)  # junctions at 0, 200, 400
+    files = RegionFiles.model_validate({
+        **tiny_files(tmp_path, 10.0).model_dump(), "traffic": str(roads), "traffic_nodes": None,
+        "transforms": {"water": {"scale": 10.0}, "traffic": {"scale": 2.0, "offset_x_m": 100.0,
+                                                             "offset_y_m": -50.0}},
+    })
+    region = import_region(files, "centralised", params_for("centralised"), tmp_path / "cache")
+    net = sumolib.net.readNet(str(region.path("traffic")))
+    original = sumolib.net.readNet(str(roads))
+    for node in original.getNodes():
+        x, y = node.getCoord()
+        moved = net.getNode(f"district1_{node.getID()}")
+        assert moved.getCoord() == pytest.approx((2 * x + 100.0, 2 * y - 50.0), abs=0.01)
+    assert len(net.getEdges()) == len(original.getEdges())
+    tls = {t.getID() for t in net.getTrafficLights()}
+    assert len(tls) == len(original.getTrafficLights()) == 9
+    assert {a["id"] for a in region.assets_of("traffic", "signal")} == {f"traffic/signal/{t}" for t in tls}
+    assert set(region.suppliers("power->traffic")) == {f"traffic/signal/{t}" for t in tls}
+
+
+def test_user_ict_graph_is_used_and_checked(tmp_path: Path) -> None:
+    ict = tmp_path / "ict.json"
+    graph = {"directed": False, "multigraph": False, "graph": {}, "nodes": [
+        {"id": "DCC", "x": 500, "y": 500, "role": "datacentre"},
+        {"id": "TMC", "x": 520, "y": 500, "role": "tmc"},
+        {"id": "BS1", "x": 0, "y": 0}, {"id": "BS2", "x": 1000, "y": 1000, "backup_h": 2.0}],
+        "links": [{"source": "DCC", "target": "BS1"}, {"source": "DCC", "target": "BS2"},
+                  {"source": "DCC", "target": "TMC"}]}
+    ict.write_text(json.dumps(graph))
+    region = import_region(tiny_files(tmp_path, 10.0, ict=str(ict)), "centralised",
+                           params_for("centralised"), tmp_path / "cache")
+    sites = {a["id"]: a for a in region.assets_of("ict", "site")}
+    assert set(sites) == {"ict/site/DCC", "ict/site/TMC", "ict/site/BS1", "ict/site/BS2"}
+    assert sites["ict/site/BS2"]["capacity"] == 2.0  # its own backup hours
+    assert sites["ict/site/BS1"]["capacity"] == params_for("centralised").ict_backup_h
+    # the pump at (900, 950) reaches the ICT network through the nearest access site, BS2
+    assert region.suppliers("ict->water") == {"water/pump/PU": "ict/site/BS2"}
+    graph["nodes"] = graph["nodes"][1:]
+    graph["links"] = []
+    ict.write_text(json.dumps(graph))
+    with pytest.raises(RegionImportError, match="no data and control centre") as info:
+        import_region(tiny_files(tmp_path, 10.0, ict=str(ict)), "centralised",
+                      params_for("centralised"), tmp_path / "cache")
+    assert "region.files.ict" in str(info.value) and str(ict) in str(info.value)

@@ -923,14 +923,12 @@ def import_region_into(
             a["district"] = district_of(a["x_m"], a["y_m"])
         assets += water_assets
 
-        xy_before = plain.node_xy()
-        tls_new = rename_junctions(plain, district_of)
+        rename_junctions(plain, district_of)
         tls_nodes: dict[str, list[tuple[float, float]]] = {}
         for n in plain.nod.getroot().iter("node"):
             tl = n.get("tl") or (n.get("id") if n.get("type", "").startswith("traffic_light") else None)
             if tl:
                 tls_nodes.setdefault(tl, []).append((float(n.get("x")), float(n.get("y"))))
-        del xy_before, tls_new
         write_roads(plain, out_dir / SECTOR_FILES["traffic"], work, "traffic", tspec)
         assets += traffic_assets(out_dir / SECTOR_FILES["traffic"], tls_nodes)
 
