@@ -85,3 +85,12 @@ def test_scenario_reference_is_current() -> None:
     assert (ROOT / "docs" / "scenario.md").read_text() == scenario_reference(), (
         "regenerate with: python -m twin.config > docs/scenario.md"
     )
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "cosim_configs").glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_scenarios_validate(path: Path) -> None:
+    import tomllib
+
+    if "base" in tomllib.loads(path.read_text()):  # a sweep file: checked by tests/sweep
+        pytest.skip("sweep file")
+    load_scenario(path)
