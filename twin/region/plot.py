@@ -15,6 +15,17 @@ SECTOR_COLOURS: dict[str, str] = {
 }
 
 
+# What the map marks, beyond the networks' lines: (id prefix, marker, colour, size, legend).
+ASSET_MARKERS: tuple[tuple[str, str, str, float, str], ...] = (
+    ("water/pump/", "^", SECTOR_COLOURS["water"], 40, "pump station"),
+    ("water/well/", "v", "#6baed6", 30, "well"),
+    ("water/tank/", "s", "#9ecae1", 40, "tank"),
+    ("ict/site/", "s", SECTOR_COLOURS["ict"], 18, "ICT site"),
+    ("traffic/signal/", "o", "#bbbbbb", 12, "traffic signal"),
+    ("power/microgrid/", "D", SECTOR_COLOURS["power"], 30, "microgrid battery"),
+)
+
+
 def network_segments(region: RegionInfo) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
     """Line segments (metres) of each sector's network, read from its native file."""
     import networkx as nx
@@ -58,7 +69,7 @@ def draw_region(region: RegionInfo, out: Path, title: str | None = None) -> Path
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
 
-    fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
+    fig, ax = plt.subplots(figsize=(11, 8), dpi=110)
     for d in region.districts:
         face = "#fff3d6" if d["kind"] == "village" else "#e8e8f4"
         ax.add_patch(plt.Circle((d["x_m"], d["y_m"]), d["radius_m"], color=face, zorder=0))
@@ -76,14 +87,23 @@ def draw_region(region: RegionInfo, out: Path, title: str | None = None) -> Path
     ]
     ax.add_collection(LineCollection(dep_segs, colors="#9467bd", linewidths=0.6, linestyles=":",
                                      label="dependency", zorder=2))
-    crit = [a for a in region.assets if a["critical"]]
-    ax.scatter([a["x_m"] for a in crit], [a["y_m"] for a in crit], marker="*", s=90,
-               color="black", zorder=3, label="critical facility")
+    for prefix, marker, colour, size, label in ASSET_MARKERS:
+        pts = [a for a in region.assets if a["id"].startswith(prefix)]
+        if pts:
+            ax.scatter([a["x_m"] for a in pts], [a["y_m"] for a in pts], marker=marker, s=size,
+                       color=colour, edgecolors="black", linewidths=0.4, zorder=3, label=label)
+    facilities = [a for a in region.assets
+                  if a["critical"] and a["sector"] == "power" and a["type"] == "load"]
+    ax.scatter([a["x_m"] for a in facilities], [a["y_m"] for a in facilities], marker="*", s=160,
+               color="gold", edgecolors="black", linewidths=0.6, zorder=4, label="critical facility")
+    for a in facilities:
+        ax.annotate(a["id"].rsplit("/", 1)[-1], (a["x_m"], a["y_m"]), xytext=(4, -9),
+                    textcoords="offset points", fontsize=6)
     ax.set_aspect("equal")
     ax.autoscale()
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     ax.set_title(title or f"region ({region.configuration})")
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
