@@ -240,12 +240,39 @@ class ControlSection(_Strict):
 
 
 class RepairSection(_Strict):
-    """Restoration without crews (the simple model): each failed asset returns after a fixed time."""
+    """How failed assets come back: ``fixed`` (the simple model: each failed asset returns
+    after a fixed time per sector) or ``crews`` (crews from depots drive to it through the
+    traffic simulator and repair it; see `[restoration]` and docs/restoration.md)."""
 
+    mode: Literal["fixed", "crews"] = Field("fixed", description="`fixed`: repair after `hours`; `crews`: repair crews dispatched by control.")
     hours: dict[str, float] = Field(
         default_factory=lambda: {"power": 6.0, "water": 8.0, "ict": 4.0, "traffic": 3.0},
-        description="Repair time per sector, hours after the failure.",
+        description="Repair time per sector, hours after the failure (mode `fixed`).",
     )
+
+
+class RestorationSection(_Strict):
+    """Repair crews and their dispatch (used with `[repair] mode = "crews"`; docs/restoration.md)."""
+
+    crews: dict[Literal["power", "water", "ict", "traffic"], int] = Field(
+        default_factory=lambda: {"power": 2, "water": 1, "ict": 1, "traffic": 1},
+        description="Number of crews per sector.",
+    )
+    depots: dict[Literal["power", "water", "ict", "traffic"], list[str]] = Field(
+        default_factory=dict,
+        description="Depot places per sector (facility ids such as `substation`, district ids, or asset ids); crews are spread over them in turn. Default: power at the substation, water at the water plant, ICT at the control centre, traffic at the traffic-management centre (else the first district's centre).",
+    )
+    dispatch: str = Field(
+        "twin.control.dispatch:DefaultDispatchPolicy",
+        description="Dispatch policy plug-in `module:Class` loaded by control (docs/restoration.md).",
+    )
+    dispatch_params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the dispatch policy class.")
+    repair_median_h: dict[str, float] = Field(
+        default_factory=dict,
+        description="Median repair hours per asset class `sector/type`, overriding twin.hazards.REPAIR_TIME (lognormal; beta kept).",
+    )
+    manual_switching_h: float = Field(0.25, ge=0, description="Time a crew takes to operate a switch by hand on site, hours.")
+    manual_switching: bool = Field(True, description="Send power crews to operate switches that control cannot reach over ICT.")
 
 
 class OutageHazard(_Strict):
@@ -283,6 +310,33 @@ class RandomHazard(_Strict):
     types: list[str] = Field(default_factory=list, description="Asset types to consider (all if empty).")
 
 
+class FloodHazard(_Strict):
+    """Flood polygons with a water depth; depth-damage fragility curves fail the assets inside."""
+
+    kind: Literal["flood"]
+    polygons_m: list[list[tuple[float, float]]] = Field(min_length=1, description="Flooded areas, each a list of at least 3 (x, y) corners, metres.")
+    depth_m: float | list[float] = Field(description="Water depth in the polygons, m (one value, or one per polygon; the deepest applies where they overlap).")
+    start_h: float = Field(ge=0, description="Time the water arrives, hours.")
+    end_h: float | None = Field(None, gt=0, description="Time the water recedes, hours; flooded roads reopen then (default: stays). Other damaged assets need repair.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> FloodHazard:
+        if any(len(p) < 3 for p in self.polygons_m):
+            raise ValueError("each polygon needs at least 3 corners")
+        depths = self.depth_m if isinstance(self.depth_m, list) else [self.depth_m]
+        if isinstance(self.depth_m, list) and len(depths) != len(self.polygons_m):
+            raise ValueError("depth_m needs one value per polygon")
+        if any(d <= 0 for d in depths):
+            raise ValueError("depth_m must be positive")
+        if self.end_h is not None and self.end_h <= self.start_h:
+            raise ValueError("end_h must be after start_h")
+        return self
+
+    def depths(self) -> list[float]:
+        """One depth per polygon, m."""
+        return list(self.depth_m) if isinstance(self.depth_m, list) else [self.depth_m] * len(self.polygons_m)
+
+
 class CyberHazard(_Strict):
     """A cyber attack on an ICT site, handled by the ICT layer (models/ict/attacks.py)."""
 
@@ -296,7 +350,7 @@ class CyberHazard(_Strict):
 
 
 Hazard = Annotated[
-    OutageHazard | StormHazard | RandomHazard | CyberHazard, Field(discriminator="kind")
+    OutageHazard | StormHazard | FloodHazard | RandomHazard | CyberHazard, Field(discriminator="kind")
 ]
 
 
@@ -311,6 +365,7 @@ class Scenario(_Strict):
     ict: IctSection = Field(default_factory=IctSection)
     control: ControlSection = Field(default_factory=ControlSection)
     repair: RepairSection = Field(default_factory=RepairSection)
+    restoration: RestorationSection = Field(default_factory=RestorationSection)
     hazards: list[Hazard] = Field(default_factory=list, description="Hazards injected by the incidents simulator.")
 
     def to_toml(self) -> str:
@@ -344,7 +399,7 @@ def run_id(scenario: Scenario, configuration: str, seed: int | None = None) -> s
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-HAZARD_TAGS: tuple[str, ...] = ("outage", "storm", "random", "cyber")
+HAZARD_TAGS: tuple[str, ...] = ("outage", "storm", "flood", "random", "cyber")
 
 
 def dotted_location(loc: tuple[Any, ...], union_tags: tuple[str, ...] = HAZARD_TAGS) -> str:
@@ -515,9 +570,9 @@ def scenario_reference() -> str:
           f"configuration: {defaults}.")
     for title, model in (("[power]", PowerSection), ("[water]", WaterSection),
                          ("[traffic]", TrafficSection), ("[control]", ControlSection),
-                         ("[repair]", RepairSection)):
+                         ("[repair]", RepairSection), ("[restoration]", RestorationSection)):
         table(title, model)
-    for model in (OutageHazard, StormHazard, RandomHazard, CyberHazard):
+    for model in (OutageHazard, StormHazard, FloodHazard, RandomHazard, CyberHazard):
         table(f"[[hazards]] kind = \"{model.model_fields['kind'].annotation.__args__[0]}\"", model)
     return "\n".join(lines)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from twin.config import OutageHazard, RandomHazard, Scenario, StormHazard
-from twin.randomness import uniform
+from twin.config import FloodHazard, OutageHazard, RandomHazard, Scenario, StormHazard
+from twin.randomness import stream, uniform
 from twin.region.assets import Asset
 
 
@@ -31,12 +31,67 @@ class Fragility:
         return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
 
 
-# Wind fragility per asset class ("sector/type"), intensity = 3-s gust in m/s.
+# Wind fragility per asset class ("sector/type"), intensity = 3-s gust in m/s. A line
+# section stands for its poles or towers and the trees along it (our grids have no separate
+# pole or tower assets); an ICT site for its mast; a road for the trees that fall across it.
 WIND_FRAGILITY: dict[str, Fragility] = {
     "power/line": Fragility(40.0, 0.30, "assumption: overhead MV line section incl. poles and trees"),
     "ict/site": Fragility(48.0, 0.30, "assumption: lattice/monopole telecom mast"),
     "traffic/road": Fragility(36.0, 0.35, "assumption: road closed by fallen roadside trees"),
 }
+
+# Depth-damage fragility per asset class, intensity = water depth above ground in m.
+FLOOD_FRAGILITY: dict[str, Fragility] = {
+    "power/trafo": Fragility(1.0, 0.40, "assumption: substation transformer, control cabinets and bushings ~0.5-1.5 m above grade"),
+    "power/bus": Fragility(1.2, 0.40, "assumption: MV switchgear / ground-mounted substation of the bus"),
+    "water/pump": Fragility(1.0, 0.40, "assumption: pump station motors and controls at floor level"),
+    "water/well": Fragility(1.5, 0.40, "assumption: wellhead and its pump controls"),
+    "ict/site": Fragility(0.8, 0.50, "assumption: ground-level equipment cabinet and power supply of the site"),
+    "traffic/road": Fragility(0.3, 0.30, "assumption: median at 0.3 m, the depth at which Pregnolato et al. (2017, Transp. Res. D 55) find roads impassable to cars"),
+    "traffic/signal": Fragility(0.6, 0.40, "assumption: signal controller cabinet at grade"),
+}
+
+
+@dataclass(frozen=True)
+class RepairTime:
+    """Lognormal repair (or clearing) time of one asset class, hours on site."""
+
+    median_h: float
+    beta: float
+    source: str
+
+    def draw_h(self, seed: int, asset_id: str, occurrence: int = 0) -> float:
+        """The ``occurrence``-th repair time of ``asset_id``: its own stream, so common
+        random numbers hold across configurations."""
+        draws = stream(seed, "repair", asset_id).normal(0.0, 1.0, occurrence + 1)
+        return float(self.median_h * math.exp(self.beta * draws[occurrence]))
+
+
+# Repair times on site per asset class (travel comes from the traffic simulator).
+REPAIR_TIME: dict[str, RepairTime] = {
+    "power/line": RepairTime(4.0, 0.5, "assumption: re-string a span / replace a pole"),
+    "power/switch": RepairTime(3.0, 0.5, "assumption: replace a pole-mounted switch"),
+    "power/bus": RepairTime(8.0, 0.5, "assumption: dry out and test switchgear"),
+    "power/trafo": RepairTime(24.0, 0.6, "assumption: dry out or swap a substation transformer"),
+    "water/pump": RepairTime(8.0, 0.5, "assumption: motor or controls of a pump station"),
+    "water/pipe": RepairTime(6.0, 0.5, "assumption: main break repair"),
+    "water/well": RepairTime(8.0, 0.5, "assumption: well pump and controls"),
+    "ict/site": RepairTime(4.0, 0.5, "assumption: mast, radio or power unit of a site"),
+    "ict/link": RepairTime(3.0, 0.5, "assumption: splice a fibre / realign a link"),
+    "traffic/road": RepairTime(1.5, 0.5, "assumption: clear fallen trees from a road"),
+    "traffic/signal": RepairTime(3.0, 0.5, "assumption: signal head or controller"),
+}
+DEFAULT_REPAIR = RepairTime(4.0, 0.5, "assumption: any other asset")
+
+
+def repair_time_h(seed: int, asset: Asset, median_h: dict[str, float] | None = None,
+                  occurrence: int = 0) -> float:
+    """Drawn repair time of ``asset`` (hours): its class's lognormal, median overridable."""
+    cls = f"{asset['sector']}/{asset['type']}"
+    rt = REPAIR_TIME.get(cls, DEFAULT_REPAIR)
+    if median_h and cls in median_h:
+        rt = RepairTime(float(median_h[cls]), rt.beta, "scenario")
+    return rt.draw_h(seed, asset["id"], occurrence)
 
 
 @dataclass(frozen=True)
@@ -66,6 +121,23 @@ def storm_wind_ms(storm: StormHazard, x_m: float, y_m: float) -> tuple[float, fl
     dist, frac = _closest_approach(x_m, y_m, storm.track_m[0], storm.track_m[1])
     hour = storm.start_h + frac * (storm.end_h - storm.start_h)
     return storm.peak_wind_ms * math.exp(-dist / storm.decay_m), hour
+
+
+def _inside(x: float, y: float, polygon: list[tuple[float, float]]) -> bool:
+    """Ray casting: is (x, y) inside the polygon (boundary counts as inside on one side)."""
+    inside = False
+    n = len(polygon)
+    for k in range(n):
+        (x1, y1), (x2, y2) = polygon[k], polygon[(k + 1) % n]
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def flood_depth_m(flood: FloodHazard, x_m: float, y_m: float) -> float:
+    """Water depth at a point (m): the deepest polygon containing it, 0 outside."""
+    return max((d for poly, d in zip(flood.polygons_m, flood.depths(), strict=True)
+                if _inside(x_m, y_m, [tuple(p) for p in poly])), default=0.0)
 
 
 def fragility_for(asset: Asset, table: dict[str, Fragility]) -> Fragility | None:
@@ -99,6 +171,19 @@ def damage_schedule(scenario: Scenario, assets: list[Asset]) -> list[Damage]:
                 wind, hour = storm_wind_ms(hz, a["x_m"], a["y_m"])
                 if uniform(seed, f"storm-{i}", a["id"]) < frag.probability(wind):
                     out.append(Damage(_aligned(hour * 3600, step, horizon), a["id"], hid, t0, None))
+        elif isinstance(hz, FloodHazard):
+            t0 = _aligned(hz.start_h * 3600, step, horizon)
+            for a in assets:
+                frag = fragility_for(a, FLOOD_FRAGILITY)
+                if frag is None:
+                    continue
+                depth = flood_depth_m(hz, a["x_m"], a["y_m"])
+                if uniform(seed, f"flood-{i}", a["id"]) < frag.probability(depth):
+                    # flooded roads reopen when the water recedes; other assets need repair
+                    dur = None
+                    if a["sector"] == "traffic" and a["type"] == "road" and hz.end_h is not None:
+                        dur = max(0, round(hz.end_h * 3600) - t0)
+                    out.append(Damage(t0, a["id"], hid, t0, dur))
         elif isinstance(hz, RandomHazard):
             for a in assets:
                 if a["sector"] not in hz.sectors or (hz.types and a["type"] not in hz.types):

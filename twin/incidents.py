@@ -1,12 +1,17 @@
 """The incidents simulator: the only writer of asset damage and repair.
 
 It replays the damage schedule of :mod:`twin.hazards` and returns each failed asset after
-the sector's repair time (or a repair reported by control). Output ``failed`` maps every
-currently failed asset to the event that failed it.
+the sector's repair time (``[repair] mode = "fixed"``) or when control reports that a crew
+repaired it (``mode = "crews"``: input ``repairs`` {asset: the crew's ``crew_finished``
+event}, which becomes the cause of the ``repaired`` event). Damage with its own duration
+(an outage's ``duration_h``, a flooded road until the water recedes) ends by itself in both
+modes. Output ``failed`` maps every currently failed asset to the event that failed it;
+``needs_crew`` the subset that waits for a crew.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import mosaik_api_v3
@@ -23,7 +28,7 @@ META = {
         "Incidents": {
             "public": True,
             "params": ["region_dir", "scenario_toml"],
-            "attrs": ["repairs", "failed", "series", "events"],
+            "attrs": ["repairs", "failed", "needs_crew", "series", "events"],
             "trigger": [],
         }
     },
@@ -33,24 +38,40 @@ META = {
 class IncidentLog:
     """Damage state over time, without mosaik: apply failures and repairs step by step."""
 
-    def __init__(self, schedule: list[Damage], repair_s: dict[str, int], sectors: dict[str, str]):
+    def __init__(self, schedule: list[Damage], repair_s: dict[str, int], sectors: dict[str, str],
+                 mode: str = "fixed"):
+        if mode not in ("fixed", "crews"):
+            raise ValueError(f"unknown repair mode {mode!r}; choose 'fixed' or 'crews'")
+        self.mode = mode
         self._pending = list(schedule)
         self._repair_s = repair_s
         self._sector = sectors  # asset id -> sector
         self.failed: dict[str, str] = {}  # asset id -> failure event id
-        self._repair_at: dict[str, int] = {}
+        self._repair_at: dict[str, int | None] = {}  # None: waits for a crew
         self._hazards_started: set[str] = set()
 
-    def advance(self, t: int, step_s: int, repaired_by_crews: set[str] | None = None) -> list[Event]:
-        """Apply everything due in [t, t + step_s); return the events."""
+    @property
+    def needs_crew(self) -> dict[str, str]:
+        """Failed assets that only a crew brings back (mode ``crews``): asset -> failure event."""
+        return {a: self.failed[a] for a, due in self._repair_at.items() if due is None}
+
+    def advance(self, t: int, step_s: int,
+                repaired_by_crews: Mapping[str, str] | Iterable[str] | None = None) -> list[Event]:
+        """Apply everything due in [t, t + step_s); return the events.
+
+        ``repaired_by_crews`` {asset: crew event} (or asset ids): those assets are repaired
+        now; the crew event is the ``repaired`` event's cause (else the failure is).
+        """
         events: list[Event] = []
+        crews: dict[str, str] = (dict(repaired_by_crews) if isinstance(repaired_by_crews, Mapping)
+                                 else {a: "" for a in repaired_by_crews or ()})
         for asset in sorted(self._repair_at):
-            if self._repair_at[asset] <= t or asset in (repaired_by_crews or set()):
+            due = self._repair_at[asset]
+            if (due is not None and due <= t) or asset in crews:
                 cause = self.failed.pop(asset)
                 del self._repair_at[asset]
-                events.append(
-                    make_event(t, self._sector[asset], asset, "repaired", 1.0, cause, "repair")
-                )
+                events.append(make_event(t, self._sector[asset], asset, "repaired", 1.0,
+                                         crews.get(asset) or cause, "repair"))
         while self._pending and self._pending[0].time_s < t + step_s:
             d = self._pending.pop(0)
             if d.hazard_id not in self._hazards_started:
@@ -63,6 +84,9 @@ class IncidentLog:
             events.append(ev)
             self.failed[d.asset_id] = ev["event_id"]
             sector = self._sector[d.asset_id]
+            if d.duration_s is None and self.mode == "crews":
+                self._repair_at[d.asset_id] = None
+                continue
             duration = d.duration_s if d.duration_s is not None else self._repair_s.get(sector, 0)
             self._repair_at[d.asset_id] = t + max(duration, step_s)
         return events
@@ -90,15 +114,19 @@ class IncidentsSim(mosaik_api_v3.Simulator):
         region = load_region(region_dir)
         schedule = damage_schedule(scenario, region.assets)
         repair_s = {k: round(v * 3600) for k, v in scenario.repair.hours.items()}
-        self.log = IncidentLog(schedule, repair_s, {a["id"]: a["sector"] for a in region.assets})
+        self.log = IncidentLog(schedule, repair_s, {a["id"]: a["sector"] for a in region.assets},
+                               scenario.repair.mode)
         self._sectors = sorted({a["sector"] for a in region.assets})
         return [{"eid": "incidents", "type": model}]
 
     def step(self, time: int, inputs: dict, max_advance: int | None = None) -> int:
         assert self.log is not None
-        repaired: set[str] = set()
+        repaired: dict[str, str] = {}
         for value in inputs.get("incidents", {}).get("repairs", {}).values():
-            repaired.update(value or [])
+            if isinstance(value, Mapping):
+                repaired.update({str(k): str(v) for k, v in value.items()})
+            else:
+                repaired.update({str(a): "" for a in value or []})
         self._events = self.log.advance(int(time), self.step_s, repaired)
         return int(time) + self.step_s
 
@@ -109,6 +137,7 @@ class IncidentsSim(mosaik_api_v3.Simulator):
             counts[asset.split("/", 1)[0]] += 1
         data = {
             "failed": dict(self.log.failed),
+            "needs_crew": self.log.needs_crew,
             "series": {"failed_assets": counts},
             "events": self._events,
         }

@@ -70,6 +70,11 @@ COUPLINGS: tuple[Coupling, ...] = (
     Coupling("control", "power", "power_commands", "commands", True, {}, "switching, batteries, shedding"),
     Coupling("control", "water", "water_commands", "commands", True, {}, "pump schedule"),
     Coupling("control", "traffic", "traffic_commands", "commands", True, {}, "signal coordination, crews"),
+    # restoration: damage waiting for crews, crews' arrivals, and their repairs (shifted)
+    Coupling("incidents", "control", "needs_crew", "needs_crew", meaning="damage only a crew repairs"),
+    Coupling("traffic", "control", "crew_arrivals", "crew_arrivals",
+             meaning="crews reach their job through traffic (traffic -> restoration)"),
+    Coupling("control", "incidents", "repairs", "repairs", True, {}, "crews' repairs clear the damage"),
 )
 
 RECORDED: tuple[str, ...] = ("incidents", "power", "water", "traffic", "ict", "control")
@@ -103,6 +108,8 @@ def create_params(scenario: Scenario, region_dir: Path, out_path: Path, hazards:
         "Control": {"region_dir": region, "seed": seed, "power_policy": scenario.power.policy,
                     "power_policy_params": scenario.power.policy_params,
                     "shed_order": scenario.power.shed_order,
+                    "restoration": (scenario.restoration.model_dump()
+                                    if scenario.repair.mode == "crews" else None),
                     **scenario.control.model_dump()},
         "Recorder": {"out_path": str(out_path)},
     }

@@ -27,6 +27,8 @@ class Decisions:
     water: dict[str, Command] = field(default_factory=dict)
     traffic: dict[str, Command] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    repairs: dict[str, str] = field(default_factory=dict)  # asset -> crew_finished event
+    crew_series: dict[str, float] = field(default_factory=dict)
 
 
 def _takes(spec: str, argument: str) -> bool:
@@ -47,7 +49,10 @@ class Controller:
 
     def __init__(self, region: RegionInfo, power_policy: str | None, water_schedule: bool = True,
                  power_policy_params: Mapping[str, Any] | None = None,
-                 shed_order: list[str] | None = None):
+                 shed_order: list[str] | None = None, seed: int = 0,
+                 restoration: Mapping[str, Any] | None = None):
+        """``restoration`` (the scenario's ``[restoration]`` table) turns on repair crews
+        (:class:`twin.control.crews.CrewManager`); without it there are none."""
         from twin.models.water.control import pump_tanks
 
         self.region = region
@@ -64,6 +69,11 @@ class Controller:
                 params["shed_order"] = list(shed_order)
             self.policy = load_policy(power_policy, **params)
         self._last: dict[str, float] = {}
+        self.crews = None
+        if restoration is not None:
+            from twin.control.crews import CrewManager
+
+            self.crews = CrewManager(region, seed, **dict(restoration))
 
     def decide(
         self,
@@ -74,12 +84,18 @@ class Controller:
         power_telemetry: Mapping[str, Any] | None,
         falsified: Mapping[str, str] | None = None,
         false_value: Mapping[str, float] | None = None,
+        needs_crew: Mapping[str, str] | None = None,
+        crew_arrivals: Mapping[str, Mapping[str, Any]] | None = None,
+        step_s: int = 300,
     ) -> Decisions:
         """Commands for the next step (they arrive one step later: time-shifted).
 
         ``falsified`` {endpoint: attack event} and ``false_value`` {endpoint: value} come from
         the ICT layer: a tank reading whose telemetry path is compromised is replaced by the
         attacker's value, and every command decided on it names the attack as its cause.
+        With crews, ``needs_crew`` {asset: failure} and ``crew_arrivals`` (traffic) drive the
+        crews; a switch command that cannot reach its switch over ICT becomes a crew's job,
+        and the crew carries it out by hand on site.
         """
         from twin.models.water.control import schedule_pumps
 
@@ -104,10 +120,25 @@ class Controller:
                 if pump in reachable:
                     cause = lie.get(self.pump_tank.get(pump, ""), "")
                     d.water[pump] = {"value": 1.0 if on else 0.0, "cause_id": cause}
+        blocked: dict[str, Command] = {}
         if self.policy is not None and power_telemetry:
+            closed = power_telemetry.get("switch_closed", {})
             for asset, cmd in sorted(self.policy.decide(dict(power_telemetry)).items()):
                 if asset not in self.endpoints or asset in reachable:
                     d.power[asset] = cmd
+                elif asset.startswith("power/switch/") and asset in closed \
+                        and bool(closed[asset]) != (float(cmd["value"]) >= 0.5):
+                    blocked[asset] = cmd
+        if self.crews is not None:
+            off_grid = sorted(b for b, kind in (power_telemetry or {}).get("buses", {}).items()
+                              if kind != "grid")
+            crew = self.crews.step(time_s, step_s, needs_crew or {}, crew_arrivals or {},
+                                   blocked, off_grid)
+            d.power.update(crew.switching)  # by hand, on site: no ICT needed
+            d.traffic.update(crew.trips)
+            d.repairs = crew.repairs
+            d.events.extend(crew.events)
+            d.crew_series = self.crews.series()
         for signal in self.signals:
             if signal in reachable:
                 d.traffic[signal] = {"value": 1.0, "cause_id": ""}

@@ -17,10 +17,11 @@ META = {
         "Control": {
             "public": True,
             "params": ["region_dir", "seed", "power_policy", "power_policy_params", "shed_order",
-                       "water_schedule"],
+                       "water_schedule", "restoration"],
             "attrs": [
                 "unreachable", "falsified", "false_value", "tank_level_m", "pump_on", "dead_buses", "telemetry", "failed",
-                "power_commands", "water_commands", "traffic_commands", "series", "events",
+                "needs_crew", "crew_arrivals",
+                "power_commands", "water_commands", "traffic_commands", "repairs", "series", "events",
             ],
             "trigger": [],
         }
@@ -52,11 +53,14 @@ class ControlSim(mosaik_api_v3.Simulator):
     def create(self, num: int, model: str, region_dir: str, seed: int = 0,
                power_policy: str | None = None, water_schedule: bool = True,
                power_policy_params: dict[str, Any] | None = None,
-               shed_order: list[str] | None = None) -> list[dict]:
+               shed_order: list[str] | None = None,
+               restoration: dict[str, Any] | None = None) -> list[dict]:
+        """``restoration``: the scenario's ``[restoration]`` table to run repair crews
+        (``[repair] mode = "crews"``), or None for none."""
         if num != 1 or self.controller is not None:
             raise ValueError("ControlSim supports exactly one entity")
         self.controller = Controller(load_region(region_dir), power_policy, water_schedule,
-                                     power_policy_params, shed_order)
+                                     power_policy_params, shed_order, seed, restoration)
         return [{"eid": "control", "type": model}]
 
     def step(self, time: int, inputs: dict, max_advance: int | None = None) -> int:
@@ -66,7 +70,8 @@ class ControlSim(mosaik_api_v3.Simulator):
         self.decisions = self.controller.decide(
             int(time), _merged(data.get("unreachable")), _merged(data.get("tank_level_m")),
             _merged(data.get("pump_on")), telemetry, _merged(data.get("falsified")),
-            _merged(data.get("false_value")),
+            _merged(data.get("false_value")), _merged(data.get("needs_crew")),
+            _merged(data.get("crew_arrivals")), self.step_s,
         )
         return int(time) + self.step_s
 
@@ -77,8 +82,9 @@ class ControlSim(mosaik_api_v3.Simulator):
             "power_commands": d.power,
             "water_commands": d.water,
             "traffic_commands": d.traffic,
+            "repairs": d.repairs,
             "series": {"commands_power": float(len(d.power)), "commands_water": float(len(d.water)),
-                       "commands_traffic": float(len(d.traffic))},
+                       "commands_traffic": float(len(d.traffic)), **d.crew_series},
             "events": events,
         }
         return {"control": {a: data[a] for a in outputs.get("control", []) if a in data}}
