@@ -22,6 +22,7 @@ from typing import Any
 
 import mosaik_api_v3
 
+from twin.adapters import merge_sources
 from twin.events import Event
 from twin.models.ict.attacks import AttackSchedule, falsified_endpoints, parse_attacks
 from twin.models.ict.build import load_graph
@@ -52,14 +53,6 @@ META = {
 }
 
 
-def merge_inputs(values: dict[str, Any] | None) -> dict[str, Any]:
-    """Merge one dict-valued input arriving from several sources (sorted by source)."""
-    out: dict[str, Any] = {}
-    for src in sorted(values or {}):
-        v = values[src]  # type: ignore[index]
-        if isinstance(v, dict):
-            out.update(v)
-    return out
 
 
 class IctSim(mosaik_api_v3.Simulator):
@@ -103,9 +96,9 @@ class IctSim(mosaik_api_v3.Simulator):
     def step(self, time: int, inputs: dict[str, Any], max_advance: int | None = None) -> int:
         assert self.net is not None and self.attacks is not None, "create() first"
         data = inputs.get(EID, {})
-        failed = {k: v for k, v in merge_inputs(data.get("failed")).items()
+        failed = {k: v for k, v in merge_sources(data.get("failed")).items()
                   if k.startswith("ict/")}
-        dead_buses = merge_inputs(data.get("dead_buses"))
+        dead_buses = merge_sources(data.get("dead_buses"))
         events = self.attacks.advance(
             time, self.step_s, self.net.graph,
             set(self.net.sites_down) | {k for k in failed if k in self.net.graph},

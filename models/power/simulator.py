@@ -23,6 +23,7 @@ from typing import Any
 
 import mosaik_api_v3
 
+from twin.adapters import merge_sources
 from twin.region.assets import load_region
 
 log = logging.getLogger(__name__)
@@ -50,14 +51,6 @@ INPUTS = ("failed", "load_p_mw", "commands", "process_pressure_m")
 OUTPUTS = ("dead_buses", "switch_closed", "series", "events", "telemetry")
 
 
-def merge_inputs(values: dict[str, Any]) -> dict:
-    """Merge the dicts that several sources sent for one input attribute (sorted by source)."""
-    merged: dict = {}
-    for src in sorted(values):
-        value = values[src]
-        if isinstance(value, dict):
-            merged.update(value)
-    return merged
 
 
 class PowerSim(mosaik_api_v3.Simulator):
@@ -88,7 +81,7 @@ class PowerSim(mosaik_api_v3.Simulator):
 
     def step(self, time: int, inputs: dict, max_advance: int) -> int:
         got = inputs.get(self.eid, {})
-        merged = {name: merge_inputs(got.get(name, {})) for name in INPUTS}
+        merged = {name: merge_sources(got.get(name, {})) for name in INPUTS}
         self.result = self.grid.step(
             time, failed=merged["failed"], load_p_mw=merged["load_p_mw"],
             commands=merged["commands"], process_pressure_m=merged["process_pressure_m"] or None,

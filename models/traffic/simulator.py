@@ -35,6 +35,7 @@ from typing import Any
 
 import mosaik_api_v3
 
+from twin.adapters import merge_sources
 from twin.events import Event, event_id, make_event
 from twin.region.assets import load_region
 
@@ -79,13 +80,6 @@ class TrafficSimError(RuntimeError):
     """Misuse of the traffic simulator (second entity, unknown model, bad time base)."""
 
 
-def _merge(sources: dict[str, Any] | None) -> dict[str, Any]:
-    """Merge the dicts several sources sent for one input attribute."""
-    merged: dict[str, Any] = {}
-    for _src, value in sorted((sources or {}).items()):
-        if value:
-            merged.update(value)
-    return merged
 
 
 class TrafficSim(mosaik_api_v3.Simulator):
@@ -157,10 +151,10 @@ class TrafficSim(mosaik_api_v3.Simulator):
         self.arrivals = {}
         if not self.error:
             try:
-                self._apply_failures(time, _merge(data.get("failed")),
-                                     _merge(data.get("dead_buses")))
+                self._apply_failures(time, merge_sources(data.get("failed")),
+                                     merge_sources(data.get("dead_buses")))
                 if "commands" in data:
-                    self._apply_commands(time, _merge(data.get("commands")))
+                    self._apply_commands(time, merge_sources(data.get("commands")))
                 self.stats = self.model.advance(time + self.step_s)
                 self._report(time, self.stats)
             except (TrafficError, *sumo_errors()) as exc:  # SUMO trouble: an outcome

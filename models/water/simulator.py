@@ -30,6 +30,7 @@ from typing import Any
 
 import mosaik_api_v3
 
+from twin.adapters import merge_sources
 from twin.events import Event, make_event
 from twin.region.assets import REGION_FILE, SECTOR_FILES
 
@@ -63,13 +64,6 @@ class WaterSimError(RuntimeError):
     """Misuse of the water simulator (second entity, unknown model, bad time resolution)."""
 
 
-def _merge(sources: dict[str, Any] | None) -> dict[str, Any]:
-    """Merge the dicts several sources sent for one input attribute."""
-    merged: dict[str, Any] = {}
-    for _src, value in sorted((sources or {}).items()):
-        if value:
-            merged.update(value)
-    return merged
 
 
 class WaterSim(mosaik_api_v3.Simulator):
@@ -124,9 +118,9 @@ class WaterSim(mosaik_api_v3.Simulator):
         if self.op is None:
             raise WaterSimError("step() before create()")
         data = inputs.get(EID, {})
-        failed = _merge(data.get("failed"))
-        dead = _merge(data.get("dead_buses"))
-        commands = _merge(data.get("commands"))
+        failed = merge_sources(data.get("failed"))
+        dead = merge_sources(data.get("dead_buses"))
+        commands = merge_sources(data.get("commands"))
         if self.error:
             self._hold(time, [])
             return time + self.step_s
