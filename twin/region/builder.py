@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 
@@ -144,17 +145,16 @@ def region_key(size: str, seed: int, configuration: str, params: ConfigurationPa
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def build_region(
-    size: str, seed: int, configuration: str, params: ConfigurationParams, cache_dir: Path
-) -> RegionInfo:
-    """The built region for these inputs, from the cache or built now (atomically)."""
-    target = Path(cache_dir) / region_key(size, seed, configuration, params)
+def cached_region(target: Path, fill: Callable[[Path], object]) -> RegionInfo:
+    """The region folder ``target`` if complete, else filled by ``fill(folder)`` in a
+    temporary folder and renamed into place, so a half-built region never looks cached and
+    two processes building the same region at once both end up with one complete copy."""
     if (target / REGION_FILE).is_file():
         return load_region(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
     try:
-        build_region_into(tmp, make_layout(size, seed), configuration, params)
+        fill(tmp)
         try:
             os.rename(tmp, target)
         except OSError:  # built concurrently by another process: keep theirs
@@ -163,3 +163,13 @@ def build_region(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return load_region(target)
+
+
+def build_region(
+    size: str, seed: int, configuration: str, params: ConfigurationParams, cache_dir: Path
+) -> RegionInfo:
+    """The built region for these inputs, from the cache or built now (atomically)."""
+    return cached_region(
+        Path(cache_dir) / region_key(size, seed, configuration, params),
+        lambda folder: build_region_into(folder, make_layout(size, seed), configuration, params),
+    )

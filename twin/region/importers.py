@@ -35,7 +35,6 @@ import logging
 import math
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -62,7 +61,7 @@ from twin.region.assets import (
     load_region,
     make_asset,
 )
-from twin.region.builder import coupled_loads, map_dependencies
+from twin.region.builder import cached_region, coupled_loads, map_dependencies
 from twin.region.layout import PERSONS_PER_HOUSEHOLD, District, Facility, Layout
 from twin.region.params import ConfigurationParams
 
@@ -971,21 +970,10 @@ def import_region(
     files: RegionFiles, configuration: str, params: ConfigurationParams, cache_dir: Path, seed: int = 1,
 ) -> RegionInfo:
     """The imported region for these files, from the cache or built now (atomically)."""
-    target = Path(cache_dir) / import_key(files, configuration, params, seed)
-    if (target / REGION_FILE).is_file():
-        return load_region(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".importing-", dir=target.parent))
-    try:
-        import_region_into(tmp, files, configuration, params, seed)
-        try:
-            os.rename(tmp, target)
-        except OSError:  # imported concurrently by another process: keep theirs
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return load_region(target)
+    return cached_region(
+        Path(cache_dir) / import_key(files, configuration, params, seed),
+        lambda folder: import_region_into(folder, files, configuration, params, seed),
+    )
 
 
 __all__ = [
