@@ -47,11 +47,15 @@ COUPLINGS: frozenset[str] = frozenset(
 # secondary otherwise) and the kinds that undo them.
 FAILURE_KINDS: frozenset[str] = frozenset(
     {"failed", "de-energised", "down", "pump_stopped", "dark", "unreachable", "shed",
-     "low_pressure", "closed", "derated", "compromised"}
+     "low_pressure", "closed", "derated", "compromised",
+     "exhausted",  # a microgrid's battery ran empty: its island drops
+     "fuel_exhausted",  # a pump's backup generator ran dry
+     "fixed_time",  # a signal lost coordination (traffic-management centre unreachable)
+     }
 )
 RECOVERY_KINDS: frozenset[str] = frozenset(
     {"repaired", "energised", "up", "pump_started", "lit", "reachable", "restored",
-     "pressure_ok", "reopened"}
+     "pressure_ok", "reopened", "coordinated", "reconnected"}
 )
 # Kinds that report trouble in a simulator rather than an asset state.
 OUTCOME_KINDS: frozenset[str] = frozenset(

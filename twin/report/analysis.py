@@ -31,6 +31,9 @@ UNDOES: dict[str, frozenset[str]] = {
     "closed": frozenset({"reopened"}),
     "derated": frozenset({"restored"}),
     "compromised": frozenset({"restored", "repaired"}),
+    "exhausted": frozenset({"reconnected", "restored"}),
+    "fuel_exhausted": frozenset({"pump_started", "repaired"}),
+    "fixed_time": frozenset({"coordinated"}),
 }
 
 
