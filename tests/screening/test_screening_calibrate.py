@@ -20,6 +20,7 @@ from twin.screening.calibrate import (
     calibrate,
     cascade_assets,
     caused_by_hazard,
+    percentile_ranks,
     rank_correlation,
     select_candidates,
     topological_cascades,
@@ -83,6 +84,9 @@ def test_rank_correlation_against_hand_values_and_scipy() -> None:
     assert c.kendall == pytest.approx(stats.kendalltau(x[:7], y[:7]).statistic)
     assert c.spearman_p == pytest.approx(stats.spearmanr(x[:7], y[:7]).pvalue)
     assert np.isnan(rank_correlation([1, 2, 3], [4, 4, 4]).spearman)
+    # ranks 1.5, 1.5, 3, 4 of four values scaled to [0, 1]
+    assert percentile_ranks([0.0, 0.0, 1.0, 3.0]) == pytest.approx([1 / 6, 1 / 6, 2 / 3, 1.0])
+    assert np.isnan(percentile_ranks([np.nan, 2.0])[0]) and percentile_ranks([np.nan, 2.0])[1] == 0.5
 
 
 def test_candidates_top_then_stratified_sample() -> None:

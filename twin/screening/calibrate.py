@@ -13,8 +13,10 @@ An asset counts when it has a failure event (``twin.events.FAILURE_KINDS``, with
 ``unreachable``: a lost control link has a local fallback, as in the screening's default
 ``couplings="supply"``) whose chain of causes leads back to the outage. The co-simulation
 reports failures only for some asset classes (:data:`OBSERVED_CLASSES`: buses, the plant,
-pumps, junctions, ICT sites, signals; a line, pipe, road or load has no state of its own), so
-the topological cascade is also given restricted to those classes (``topo_observed``).
+pumps, junctions, ICT sites, signals, and loads when shed; a line, pipe, road or link has no
+failure state of its own), so the topological cascade is also given restricted to those
+classes (``topo_observed``). ``cosim_cascade_size_all`` counts unreachable endpoints too and
+is compared with the screening under ``couplings="all"`` (``topo_all``).
 
 Runs go through :func:`twin.sweep.run_sweep` (a local Dask cluster) when ``workers > 1``,
 else one after the other in this process. Both write the same files, with the ids
@@ -63,6 +65,7 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("topo_criticality", "customer_outage_h"),
     ("topo_criticality", "energy_not_served_mwh"),
     ("topo_criticality", "water_not_served_m3"),
+    ("topo_all", "cosim_cascade_size_all"),
 )
 SWEEP_FILE = "calibration-sweep.toml"
 BASE_FILE = "calibration-base.toml"
@@ -304,11 +307,14 @@ class CalibrationResult:
 
 
 def measure(topo: TopologicalCascades, outages: Mapping[str, tuple[str, str]], strata: Mapping[str, str],
-            out_dir: Path, configuration: str) -> CalibrationResult:
-    """Per-asset rows from the finished outage runs and the correlations of :data:`PAIRS`."""
+            out_dir: Path, configuration: str, topo_all: TopologicalCascades | None = None) -> CalibrationResult:
+    """Per-asset rows from the finished outage runs and the correlations of :data:`PAIRS`.
+    ``topo_all`` (the screening with ``couplings="all"``) fills ``topo_all``, to compare with
+    the co-simulated cascade that counts unreachable endpoints too."""
     from twin import results
 
     crit = topo.criticality()
+    crit_all = topo_all.criticality() if topo_all is not None else {}
     observed = topo.criticality(OBSERVED_CLASSES)
     rows: list[dict[str, Any]] = []
     for asset, (rid, status) in outages.items():
@@ -316,6 +322,7 @@ def measure(topo: TopologicalCascades, outages: Mapping[str, tuple[str, str]], s
             "configuration": configuration, "asset_id": asset, "class": asset_class(asset),
             "stratum": strata.get(asset, ""), "topo_criticality": crit[asset], "topo_observed": observed[asset],
             "topo_iterations": topo.iterations[asset], "topo_lost": len(topo.lost[asset]),
+            "topo_all": crit_all.get(asset, math.nan),
             "status": status, "run_id": rid,
         }
         path = results.final_path(out_dir, rid)
@@ -325,17 +332,37 @@ def measure(topo: TopologicalCascades, outages: Mapping[str, tuple[str, str]], s
             lost = cascade_assets(run.events, [asset], known)
             row["cosim_lost"] = len(lost)
             row["cosim_cascade_size"] = len(lost) / topo.total
-            row["cosim_lost_with_unreachable"] = len(cascade_assets(run.events, [asset], known, exclude_kinds=()))
+            row["cosim_cascade_size_all"] = len(cascade_assets(run.events, [asset], known, exclude_kinds=())) / topo.total
             for k in IMPACTS:
                 row[k] = float(run.metrics.get(k, math.nan))
             row["cosim_lost_classes"] = " ".join(sorted({asset_class(a) for a in lost}))
         else:
             row.update({"cosim_lost": math.nan, "cosim_cascade_size": math.nan,
-                        "cosim_lost_with_unreachable": math.nan, **dict.fromkeys(IMPACTS, math.nan),
+                        "cosim_cascade_size_all": math.nan, **dict.fromkeys(IMPACTS, math.nan),
                         "cosim_lost_classes": ""})
         rows.append(row)
+    for col in ("topo_criticality", "cosim_cascade_size", "customer_outage_h"):
+        for r, q in zip(rows, percentile_ranks([r[col] for r in rows]), strict=True):
+            r[f"rank_{col}"] = q
+    for r in rows:
+        r["rank_gap"] = r["rank_topo_criticality"] - r["rank_cosim_cascade_size"]
     correlations = [rank_correlation([r[x] for r in rows], [r[y] for r in rows], x, y) for x, y in PAIRS]
     return CalibrationResult(configuration, rows, correlations)
+
+
+def percentile_ranks(values: Sequence[float]) -> list[float]:
+    """Average ranks scaled to [0, 1] (0 the smallest, 1 the largest; ties share their mean
+    rank; NaN stays NaN): the scale on which two modes' rankings are compared row by row."""
+    from scipy.stats import rankdata
+
+    v = np.asarray(values, float)
+    out = np.full(len(v), np.nan)
+    ok = np.isfinite(v)
+    if ok.sum() > 1:
+        out[ok] = (rankdata(v[ok]) - 1.0) / (ok.sum() - 1.0)
+    elif ok.sum() == 1:
+        out[ok] = 0.5
+    return out.tolist()
 
 
 def calibrate(scenario: Scenario, configuration: str, out_dir: str | Path, *, top: int = 20, sample: int = 20,
@@ -351,6 +378,7 @@ def calibrate(scenario: Scenario, configuration: str, out_dir: str | Path, *, to
     t0 = time.perf_counter()
     region = region_for(scenario, configuration, run_dir)
     topo = topological_cascades(region.root, couplings)
+    topo_all = topological_cascades(region.root, "all") if couplings != "all" else topo
     if assets is None:
         chosen = select_candidates(topo.criticality(), top, sample, sample_seed)
     else:
@@ -363,7 +391,7 @@ def calibrate(scenario: Scenario, configuration: str, out_dir: str | Path, *, to
     sweep_path = outage_sweep(scenario, configuration, [a for a, _ in chosen], at_h, hours, run_dir)
     t1 = time.perf_counter()
     outages = run_outages(sweep_path, run_dir, workers)
-    result = measure(topo, outages, strata, run_dir, configuration)
+    result = measure(topo, outages, strata, run_dir, configuration, topo_all)
     result.settings = {"top": top, "sample": sample, "at_h": at_h, "hours": hours, "couplings": couplings,
                        "sample_seed": sample_seed, "runs_s": time.perf_counter() - t1,
                        "assets_total": topo.total, "region": region.root.name}
