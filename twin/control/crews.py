@@ -102,6 +102,7 @@ class CrewManager:
         self.jobs: dict[str, Job] = {}
         self._occurrence: dict[str, int] = {}
         self._reported: set[str] = set()  # repairs reported, not yet cleared by incidents
+        self._switched: dict[str, int] = {}  # switch operated by hand -> until when to wait for it
         self._bus_own: dict[str, tuple[int, bool]] = {}  # bus -> its own loads' customers, critical
         self._customers, self._critical = self._impact_table()
 
@@ -255,6 +256,7 @@ class CrewManager:
                 cmd = blocked.get(crew.job)
                 if cmd is not None and float(cmd["value"]) == job.value:
                     out.switching[crew.job] = {"value": job.value, "cause_id": ev["event_id"]}
+                    self._switched[crew.job] = time_s + 2 * step_s
             elif crew.job in needs_crew:
                 out.repairs[crew.job] = ev["event_id"]
                 self._reported.add(crew.job)
@@ -269,7 +271,11 @@ class CrewManager:
             sector = asset.split("/", 1)[0]
             if sector in staffed and asset not in self.jobs and asset not in self._reported:
                 self.jobs[asset] = Job(asset, sector, "repair", time_s, str(cause))
+        # a switch operated by hand shows its new position two steps later (command shifted)
+        self._switched = {sw: t for sw, t in self._switched.items() if sw in blocked and t > time_s}
         for sw, cmd in blocked.items():
+            if sw in self._switched:
+                continue
             job = self.jobs.get(sw)
             value = float(cmd["value"])
             if job is None or (job.kind == "switch" and job.value != value and sw not in busy):
@@ -319,6 +325,10 @@ class CrewManager:
             ev = make_event(time_s, "control", asset, "crew_dispatched", 1.0, job.cause_id, "control")
             out.events.append(ev)
             crew.state, crew.job, crew.dispatch_event = "driving", asset, ev["event_id"]
+            if crew.position == asset:  # already on site: no drive
+                crew.state, crew.arrival_event = "working", ev["event_id"]
+                crew.done_s = time_s + 3600.0 * self._work_drawn_h(asset, job.kind)
+                continue
             out.trips[f"crew/{cid}"] = {"value": 1.0, "origin": crew.position, "destination": asset,
                                         "asset": asset, "cause_id": ev["event_id"]}
 
