@@ -4,39 +4,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from twin import metrics, results
 from twin.events import make_event
-from twin.region.assets import make_asset
-
-STEP = 1800  # half an hour: step_h = 0.5
-
-
-def region(districts: list[tuple[str, str, int]]) -> SimpleNamespace:
-    return SimpleNamespace(
-        assets=[
-            make_asset("power/line/L1", "power", "line", 0, 0, districts[0][0]),
-            make_asset("power/load/L1", "power", "load", 0, 0, districts[0][0], customers=100),
-            make_asset("water/pump/P1", "water", "pump", 0, 0, districts[0][0], customers=40),
-        ],
-        layout={"districts": [
-            {"id": d, "kind": k, "x_m": 0.0, "y_m": 0.0, "radius_m": 1.0, "population": 2 * h,
-             "households": h, "parent": ""} for d, k, h in districts]},
-        dependencies=[{"consumer": "water/pump/P1", "supplier": "power/bus/B1", "coupling": "power->water"}],
-        cost={"line_km": 12.5},
-    )
-
-
-def make_file(path: Path, reg: SimpleNamespace, series: dict, events: list) -> results.Results:
-    n = len(next(iter(next(iter(series.values())).values())))
-    results.start_file(path, {"step_s": STEP, "run_id": path.stem}, reg)
-    results.write_series(path, [i * STEP for i in range(n)], series)
-    results.write_events(path, events)
-    return results.load(path)
 
 
 def cascade_events() -> list:
@@ -48,39 +21,13 @@ def cascade_events() -> list:
     return [storm, line, bus, pump, tank]
 
 
-SERIES = {
-    "power": {
-        "served_mw": [10.0, 6.0, 8.0, 10.0],
-        "demand_mw": [10.0, 10.0, 10.0, 10.0],
-        "customers_out": [{"city": 0.0, "v1": 0.0}, {"city": 50.0, "v1": 20.0},
-                          {"city": 10.0, "v1": 20.0}, {"city": 0.0, "v1": 0.0}],
-    },
-    "water": {
-        "delivered_m3s": [1.0, 1.0, 0.5, 0.9],
-        "required_m3s": [1.0, 1.0, 1.0, 1.0],
-        "customers_out": [{"city": 0.0, "v1": 0.0}, {"city": 0.0, "v1": 0.0},
-                          {"city": 0.0, "v1": 30.0}, {"city": 0.0, "v1": 0.0}],
-    },
-    "traffic": {"time_loss_h": [1.0, 3.0, 2.0, 1.0], "travel_time_index": [1.0, 2.0, 1.25, 1.0]},
-    "ict": {"endpoints_reachable": [4.0, 2.0, 4.0, 4.0], "endpoints_total": [4.0, 4.0, 4.0, 4.0]},
-}
-
-BASE = {
-    "power": {"served_mw": [10.0] * 4, "demand_mw": [10.0] * 4,
-              "customers_out": [{"city": 0.0, "v1": 0.0}] * 4},
-    "water": {"delivered_m3s": [1.0, 1.0, 1.0, 0.9], "required_m3s": [1.0] * 4,
-              "customers_out": [{"city": 0.0, "v1": 0.0}] * 4},
-    "traffic": {"time_loss_h": [1.0] * 4, "travel_time_index": [1.0] * 4},
-    "ict": {"endpoints_reachable": [4.0] * 4, "endpoints_total": [4.0] * 4},
-}
-
-
 @pytest.fixture
-def pair(tmp_path: Path) -> tuple[results.Results, results.Results]:
-    reg = region([("city", "city", 200), ("v1", "village", 50)])
-    run = make_file(tmp_path / "run.h5", reg, SERIES, cascade_events())
-    base = make_file(tmp_path / "base.h5", reg, BASE, [])
-    return run, base
+def pair(tmp_path: Path, hand) -> tuple[results.Results, results.Results]:  # type: ignore[no-untyped-def]
+    """The shared hand-built run (tests/conftest.py) with this module's bus-level cascade."""
+    reg = hand.region(hand.DISTRICTS)
+    run = hand.make_file(tmp_path / "run.h5", reg, hand.SERIES, cascade_events())
+    base = hand.make_file(tmp_path / "base.h5", reg, hand.BASE, [])
+    return results.load(run), results.load(base)
 
 
 def test_impact_metrics_by_hand(pair: tuple[results.Results, results.Results]) -> None:
@@ -141,11 +88,11 @@ def test_edge_cases() -> None:
     assert metrics.gini(np.array([3.0]), np.array([10.0])) == 0.0
 
 
-def test_no_primary_failure_single_district(tmp_path: Path) -> None:
-    reg = region([("city", "city", 100)])
+def test_no_primary_failure_single_district(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
+    reg = hand.region([("city", "city", 100)])
     one = {"power": {"served_mw": [5.0, 5.0], "demand_mw": [5.0, 5.0],
                      "customers_out": [{"city": 0.0}, {"city": 0.0}]}}
-    run = make_file(tmp_path / "r.h5", reg, one, [])
+    run = results.load(hand.make_file(tmp_path / "r.h5", reg, one, []))
     m, _ = metrics.compute(run, run)
     assert m["cascade_amplification"] == 0.0
     assert m["primary_failures"] == 0 and m["secondary_failures"] == 0

@@ -1,4 +1,4 @@
-"""Hand-built results files for the report tests (the approach of tests/core/test_metrics.py).
+"""Hand-built results files shared by the metric and report tests (tests/core, tests/report).
 
 The tiny scenario: a storm fails line L1 at 00:30, the pump P1 it feeds stops (power->water)
 and tank T1 runs low half an hour later (water); L1 and P1 are back at 01:30, T1 never. Two
