@@ -124,6 +124,14 @@ def build_region_into(
         raise RegionBuildError(f"duplicate asset ids: {dup[:5]}")
     deps = map_dependencies(assets)
     import_module("twin.models.power.build").add_coupled_loads(out_dir, coupled_loads(assets, deps))
+    return write_region_file(out_dir, configuration, params, layout, assets, deps)
+
+
+def write_region_file(
+    out_dir: Path, configuration: str, params: ConfigurationParams, layout: Layout,
+    assets: list[Asset], deps: list[Dependency], **extra: object,
+) -> RegionInfo:
+    """Write region.json (with the cost proxy measured from the native files) and read it back."""
     data = {
         "configuration": configuration,
         "params": params.model_dump(),
@@ -131,6 +139,7 @@ def build_region_into(
         "assets": assets,
         "dependencies": deps,
         "cost": cost_proxy(out_dir, assets),
+        **extra,
     }
     (out_dir / REGION_FILE).write_text(json.dumps(data, indent=1, sort_keys=True))
     return load_region(out_dir)

@@ -53,15 +53,13 @@ from twin.config import (
     RegionFiles,
 )
 from twin.region.assets import (
-    REGION_FILE,
     SECTOR_FILES,
     Asset,
     Dependency,
     RegionInfo,
-    load_region,
     make_asset,
 )
-from twin.region.builder import cached_region, coupled_loads, map_dependencies
+from twin.region.builder import cached_region, coupled_loads, map_dependencies, write_region_file
 from twin.region.layout import PERSONS_PER_HOUSEHOLD, District, Facility, Layout
 from twin.region.params import ConfigurationParams
 
@@ -951,19 +949,8 @@ def import_region_into(
         deps = couple(assets, given)
         import_module("twin.models.power.build").add_coupled_loads(out_dir, coupled_loads(assets, deps))
         bus_districts(out_dir, assets)
-        from twin.region.builder import cost_proxy
-
-        data = {
-            "configuration": configuration,
-            "params": params.model_dump(),
-            "layout": layout.to_dict(),
-            "assets": assets,
-            "dependencies": deps,
-            "cost": cost_proxy(out_dir, assets),
-            "source": files.model_dump(mode="json"),
-        }
-        (out_dir / REGION_FILE).write_text(json.dumps(data, indent=1, sort_keys=True))
-    return load_region(out_dir)
+        return write_region_file(out_dir, configuration, params, layout, assets, deps,
+                                 source=files.model_dump(mode="json"))
 
 
 def import_region(
