@@ -224,6 +224,42 @@ class PowerGrid:
         self._failed: dict[str, str] = {}  # the current down-set
         self._island_sig: tuple | None = None
         self._island_cache: tuple[list[_Island], dict[int, int]] = ([], {})
+        self._static_columns()
+
+    def _static_columns(self) -> None:
+        """Columns that never change during a run, read once as plain arrays and lists:
+        per-element pandas lookups inside the step cost more than the power flow itself."""
+        net = self.net
+        self._names_np = {t: net[t]["name"].astype(str).to_numpy()
+                          for t in ("bus", "line", "trafo", "gen", "sgen", "storage", "ext_grid", "switch")}
+        self._base_np = {t: s.to_numpy(dtype=bool) for t, s in self.base_in_service.items()}
+        self._main_ext_mask = net.ext_grid.index.isin(self.main_ext)
+        self.load_bus = [int(b) for b in net.load["bus"]]
+        self.load_district = net.load["district"].astype(str).to_numpy()
+        self.load_customers = net.load["customers"].astype(float).to_numpy()
+        self.load_critical = [bool(c) for c in net.load["critical"]]
+        self.load_category = [str(c) for c in net.load["category"]]
+        self.load_district_list = [str(d) for d in self.load_district]
+        self._district_mask = {d: self.load_district == d for d in self.districts}
+        self.sgen_names = [str(n) for n in net.sgen["name"]]
+        self.sgen_bus = [int(b) for b in net.sgen["bus"]]
+        self._pv_of_load: dict[int, list[int]] = {}  # load position -> its PV positions, in order
+        for p, g in enumerate(net.sgen.index):
+            lp = self.pv_load.get(int(g))
+            if lp is not None:
+                self._pv_of_load.setdefault(lp, []).append(p)
+        self.storage_names = [str(n) for n in net.storage["name"]]
+        self.storage_customers = [float(c) for c in net.storage["customers"]]
+        self._storage_mask = {a: self._names_np["storage"] == a for a in self.storage_assets}
+        self.line_names = [str(n) for n in net.line["name"]]
+        self.switch_names = [str(n) for n in net.switch["name"]]
+        self._damage_applied = False
+
+    @staticmethod
+    def _set_bool_column(table, col: str, values: np.ndarray) -> None:
+        """Write a boolean column only when it changes (a pandas column write costs ~0.1 ms)."""
+        if not np.array_equal(table[col].to_numpy(), values):
+            table[col] = values
 
     def _branch_table(self) -> list[dict]:
         """Lines and transformers with their end buses and switches (static telemetry)."""
@@ -294,13 +330,11 @@ class PowerGrid:
         qratio = np.divide(self.base_q, self.base_p, out=np.zeros_like(self.base_p), where=self.base_p > 0)
         pvf = pv_factor(self.seed, t)
         pv = self.pv_rated * pvf
-        for pos, g in enumerate(net.sgen.index):
-            name = str(net.sgen.at[g, "name"])
-            pv[pos] *= min(1.0, max(0.0, pv_cap.get(name, 1.0)))
-            if not net.sgen.at[g, "in_service"]:
-                pv[pos] = 0.0
-        load_bus = net.load["bus"].to_numpy()
-        load_live = np.array([int(b) in bus_island and islands[bus_island[int(b)]].kind != "dead"
+        if pv_cap:
+            pv *= np.array([min(1.0, max(0.0, pv_cap.get(n, 1.0))) for n in self.sgen_names])
+        pv[~net.sgen["in_service"].to_numpy(dtype=bool)] = 0.0
+        load_bus = self.load_bus
+        load_live = np.array([b in bus_island and islands[bus_island[b]].kind != "dead"
                               for b in load_bus], dtype=bool)
         served_frac = np.where(load_live, load_frac, 0.0)
         # ---- shedding to each island's capacity (local automatic fallback)
@@ -308,7 +342,7 @@ class PowerGrid:
         for isl in islands:
             if isl.kind == "dead":
                 continue
-            pv_island = sum(pv[p] for p, g in enumerate(net.sgen.index) if int(net.sgen.at[g, "bus"]) in isl.buses)
+            pv_island = sum(pv[p] for p, b in enumerate(self.sgen_bus) if b in isl.buses)
             self._shed(isl, demand, served_frac, pv_island, shed_cause, failed)
         # ---- home batteries (per element), then microgrids
         dt_h = self.step_s / 3600.0
@@ -316,17 +350,18 @@ class PowerGrid:
         self_served = np.zeros(len(net.load))  # MW served by prosumers' own PV + battery
         covered_customers = np.zeros(len(net.load))
         pv_grid = pv.copy()
+        st_on = net.storage["in_service"].to_numpy(dtype=bool)
         for s_pos, s in enumerate(net.storage.index):
             if int(s) not in self.home_load:
                 continue
             lp = self.home_load[int(s)]
-            n = float(net.storage.at[s, "customers"])
-            mode = BATTERY_MODES[modes.get(str(net.storage.at[s, "name"]), BATTERY_MODES.index(self.default_mode))]
-            if lp is None or not net.storage.at[s, "in_service"]:
+            n = self.storage_customers[s_pos]
+            mode = BATTERY_MODES[modes.get(self.storage_names[s_pos], BATTERY_MODES.index(self.default_mode))]
+            if lp is None or not st_on[s_pos]:
                 continue
-            share = n / max(1.0, float(net.load.iloc[lp]["customers"]))
+            share = n / max(1.0, float(self.load_customers[lp]))
             pros_load = demand[lp] * share
-            pros_pv = sum(pv[p] for p, g in enumerate(net.sgen.index) if self.pv_load.get(int(g)) == lp)
+            pros_pv = sum(pv[p] for p in self._pv_of_load.get(lp, ()))
             grid_ok = served_frac[lp] > 0.999
             st_p[s_pos] = self._home_battery(s_pos, mode, pros_load, pros_pv, grid_ok, peak, dt_h)
             if not grid_ok:
@@ -340,9 +375,8 @@ class PowerGrid:
                         st_p[s_pos] = min(0.0, st_p[s_pos] + surplus)
                 else:
                     st_p[s_pos] = 0.0
-                for p, g in enumerate(net.sgen.index):
-                    if self.pv_load.get(int(g)) == lp:
-                        pv_grid[p] = 0.0 if served_frac[lp] <= 0 else pv_grid[p]
+                for p in self._pv_of_load.get(lp, ()):
+                    pv_grid[p] = 0.0 if served_frac[lp] <= 0 else pv_grid[p]
         # ---- microgrids: sharing, idle charging
         for pos, s in enumerate(net.storage.index):
             if s in self.microgrids:
@@ -369,10 +403,10 @@ class PowerGrid:
             if isl.kind != "dead":
                 live_buses |= isl.buses
         if converged and len(net.res_bus):
-            vm = net.res_bus["vm_pu"]
+            vm = dict(zip(net.res_bus.index.tolist(), net.res_bus["vm_pu"].tolist(), strict=True))
             live_buses = {b for b in live_buses if not math.isnan(float(vm.get(b, math.nan)))}
         self._bus_events(t, live_buses, failed, islands, bus_island, events)
-        live_mask = np.array([int(b) in live_buses for b in load_bus], dtype=bool)
+        live_mask = np.array([b in live_buses for b in load_bus], dtype=bool)
         served = np.where(live_mask, demand * served_frac, 0.0) + self_served
         self._shed_events(t, served_frac, live_mask, shed_cause, set(load_cause), events)
         return self._result(t, demand, served, covered_customers, islands, events, converged)
@@ -461,14 +495,23 @@ class PowerGrid:
 
     def _apply_damage(self, failed: dict[str, str]) -> None:
         net = self.net
+
+        def down(table: str) -> np.ndarray:
+            names = self._names_np[table]
+            if not failed:
+                return np.zeros(len(names), dtype=bool)
+            return np.fromiter((n in failed for n in names), dtype=bool, count=len(names))
+
+        write = self._set_bool_column if self._damage_applied else (
+            lambda tab, col, values: tab.__setitem__(col, values))
         for table in ("bus", "line", "trafo", "gen", "sgen", "storage"):
-            names = net[table]["name"].astype(str)
-            net[table]["in_service"] = self.base_in_service[table] & ~names.isin(failed)
-        ext_names = net.ext_grid["name"].astype(str)
-        main = net.ext_grid.index.isin(self.main_ext)
-        net.ext_grid.loc[main, "in_service"] = (self.base_ext_in_service & ~ext_names.isin(failed))[main]
-        sw_names = net.switch["name"].astype(str)
-        net.switch["closed"] = self.switch_pos & ~sw_names.isin(failed)
+            write(net[table], "in_service", self._base_np[table] & ~down(table))
+        main = self._main_ext_mask
+        ext = net.ext_grid["in_service"].to_numpy(dtype=bool).copy()
+        ext[main] = (self.base_ext_in_service.to_numpy(dtype=bool) & ~down("ext_grid"))[main]
+        write(net.ext_grid, "in_service", ext)
+        write(net.switch, "closed", self.switch_pos.to_numpy(dtype=bool) & ~down("switch"))
+        self._damage_applied = True
 
     def _topology_signature(self) -> tuple:
         """Everything the islands depend on: when it is unchanged they are reused."""
@@ -530,7 +573,7 @@ class PowerGrid:
         return islands, bus_island
 
     def _shed_rank(self, pos: int, demand: np.ndarray) -> tuple:
-        cat = str(self.net.load["category"].iloc[pos])
+        cat = self.load_category[pos]
         order = self.shed_order
         rank = order.index(cat) if cat in order else (order.index("other") if "other" in order else len(order))
         return (rank, -float(demand[pos]), self.load_names[pos])
@@ -663,10 +706,10 @@ class PowerGrid:
         if not any(isl.kind != "dead" for isl in islands):
             self._clear_results()
             return True, []
-        key = (
-            tuple(net.bus["in_service"]), tuple(net.line["in_service"]), tuple(net.trafo["in_service"]),
-            tuple(net.switch["closed"]), tuple(net.ext_grid["in_service"]), tuple(net.gen["in_service"]),
-            tuple(net.gen["p_mw"]),
+        key = tuple(
+            net[t][c].to_numpy(dtype=float).tobytes()
+            for t, c in (("bus", "in_service"), ("line", "in_service"), ("trafo", "in_service"),
+                         ("switch", "closed"), ("ext_grid", "in_service"), ("gen", "in_service"), ("gen", "p_mw"))
         )
         from pandapower.auxiliary import _internal_stored
 
@@ -890,24 +933,23 @@ class PowerGrid:
     def _result(self, t: int, demand, served, covered, islands: list[_Island], events: list[Event],
                 converged: bool) -> StepResult:
         net = self.net
-        dist = net.load["district"].astype(str).to_numpy()
-        cust = net.load["customers"].astype(float).to_numpy()
-        live_load = np.array([int(b) in self.energised for b in net.load["bus"]])
+        cust = self.load_customers
+        live_load = np.array([b in self.energised for b in self.load_bus])
         served_share = np.where(live_load, 1.0 - self.shed_frac, 0.0)
         out = cust * (1.0 - served_share) - covered
-        d_served = {d: float(served[dist == d].sum()) for d in self.districts}
-        d_demand = {d: float(demand[dist == d].sum()) for d in self.districts}
-        d_out = {d: float(max(0.0, out[dist == d].sum())) for d in self.districts}
+        masks = self._district_mask
+        d_served = {d: float(served[masks[d]].sum()) for d in self.districts}
+        d_demand = {d: float(demand[masks[d]].sum()) for d in self.districts}
+        d_out = {d: float(max(0.0, out[masks[d]].sum())) for d in self.districts}
         loading = {}
         if len(net.res_line) == len(net.line):
-            lp = net.res_line["loading_percent"].to_numpy()
-            loading = {str(n): (0.0 if math.isnan(v) else float(v)) for n, v in zip(net.line["name"], lp, strict=True)}
+            lp = net.res_line["loading_percent"].tolist()
+            loading = {n: (0.0 if math.isnan(v) else float(v)) for n, v in zip(self.line_names, lp, strict=True)}
         else:
-            loading = {str(n): 0.0 for n in net.line["name"]}
+            loading = {n: 0.0 for n in self.line_names}
         soc = {}
-        names = net.storage["name"].astype(str).to_numpy()
         for a in self.storage_assets:
-            m = names == a
+            m = self._storage_mask[a]
             cap = float(self.e_max[m].sum())
             soc[a] = float(self.energy[m].sum() / cap) if cap > 0 else 0.0
         series: dict[str, float | dict[str, float]] = {
@@ -929,11 +971,12 @@ class PowerGrid:
             self.bus_names[b]: self.dead_event.get(b, self.dead_cause.get(b, ""))
             for b in sorted(self.bus_names) if b not in self.energised
         }
-        switch_closed = {str(net.switch.at[i, "name"]): bool(net.switch.at[i, "closed"]) for i in net.switch.index}
-        telemetry = self._telemetry(t, demand, islands, soc)
+        switch_closed = {n: bool(c) for n, c in zip(self.switch_names, net.switch["closed"].tolist(), strict=True)}
+        telemetry = self._telemetry(t, demand, islands, soc, switch_closed)
         return StepResult(t, dead, switch_closed, series, events, telemetry, converged)
 
-    def _telemetry(self, t: int, demand, islands: list[_Island], soc: dict[str, float]) -> dict:
+    def _telemetry(self, t: int, demand, islands: list[_Island], soc: dict[str, float],
+                   switch_closed: dict[str, bool]) -> dict:
         """What the grid reports to control (policy input); see docs/policies.md."""
         net = self.net
         island_of_load: dict[int, str] = {}
@@ -956,13 +999,15 @@ class PowerGrid:
                 "energy_mwh": energy,
             })
         loads = {}
+        demand_l = demand.tolist()
+        shed_l = self.shed_frac.tolist()
         for pos, name in enumerate(self.load_names):
             loads[name] = {
-                "demand_mw": float(demand[pos]),
-                "served": bool(int(net.load["bus"].iloc[pos]) in self.energised and self.shed_frac[pos] < 0.5),
-                "critical": bool(net.load["critical"].iloc[pos]),
-                "category": str(net.load["category"].iloc[pos]),
-                "district": str(net.load["district"].iloc[pos]),
+                "demand_mw": float(demand_l[pos]),
+                "served": bool(self.load_bus[pos] in self.energised and shed_l[pos] < 0.5),
+                "critical": self.load_critical[pos],
+                "category": self.load_category[pos],
+                "district": self.load_district_list[pos],
                 "island": island_of_load.get(pos, ""),
             }
         bus_kind: dict[str, str] = {}
@@ -977,8 +1022,7 @@ class PowerGrid:
         ]
         return {
             "time_s": int(t), "step_s": self.step_s, "islands": isl_out, "loads": loads,
-            "battery_soc": dict(soc), "switch_closed": {
-                str(net.switch.at[i, "name"]): bool(net.switch.at[i, "closed"]) for i in net.switch.index},
+            "battery_soc": dict(soc), "switch_closed": dict(switch_closed),
             "switch_normally_closed": dict(self._switch_normal),
             "buses": bus_kind, "branches": branches,
         }
