@@ -30,7 +30,8 @@ DEFAULT_DEPOTS: dict[str, tuple[str, ...]] = {
     "power": ("substation",), "water": ("water_plant",), "ict": ("control_centre",),
     "traffic": ("tmc",),
 }
-RETRY_S = 3600  # a job with no route is offered again after this long
+RETRY_S = 3600  # a job with no route is offered again after this long (blocked_speed_kmh = 0)
+DETOUR = 1.3  # road distance over straight-line distance, for crews clearing their way
 Command = dict[str, Any]
 
 
@@ -42,11 +43,13 @@ class Crew:
     sector: str
     depot: str
     position: str
-    state: str = "idle"  # idle | driving | working
+    state: str = "idle"  # idle | driving | clearing (no open route) | working
     job: str = ""
     dispatch_event: str = ""
     arrival_event: str = ""
     done_s: float = 0.0
+    eta_s: float = 0.0  # arrival of a crew clearing its way
+    blocked_s: float = 0.0  # when it found no open route
 
 
 @dataclass
@@ -80,7 +83,8 @@ class CrewManager:
                  dispatch: str = "twin.control.dispatch:DefaultDispatchPolicy",
                  dispatch_params: Mapping[str, Any] | None = None,
                  repair_median_h: Mapping[str, float] | None = None,
-                 manual_switching_h: float = 0.25, manual_switching: bool = True) -> None:
+                 manual_switching_h: float = 0.25, manual_switching: bool = True,
+                 blocked_speed_kmh: float = 5.0) -> None:
         self.region = region
         self.seed = int(seed)
         self.assets: dict[str, Asset] = {a["id"]: a for a in region.assets}
@@ -88,6 +92,7 @@ class CrewManager:
         self.repair_median_h = dict(repair_median_h or {})
         self.manual_switching_h = float(manual_switching_h)
         self.manual_switching = bool(manual_switching)
+        self.blocked_speed_kmh = float(blocked_speed_kmh)
         self._places = self._place_table()
         self.crews: dict[str, Crew] = {}
         for sector in SECTORS:
@@ -207,8 +212,10 @@ class CrewManager:
         hand brings back.
         """
         out = CrewStep()
+        self._pending_events: list[Event] = []
         blocked = dict(blocked_switches or {}) if self.manual_switching else {}
         self._arrivals(time_s, arrivals)
+        out.events.extend(self._pending_events)
         self._finish(time_s, step_s, needs_crew, blocked, out)
         self._update_jobs(time_s, needs_crew, blocked)
         own = [self._bus_own.get(b, (0, False)) for b in off_grid_buses or []]
@@ -228,10 +235,24 @@ class CrewManager:
                 crew.arrival_event = event_id(int(arrival_s), crew.job, "crew_arrived")
                 kind = job.kind if job else "repair"
                 crew.done_s = arrival_s + 3600.0 * self._work_drawn_h(crew.job, kind)
+            elif self.blocked_speed_kmh > 0:  # no open route: clear the way there, slowly
+                (x0, y0), (x1, y1) = self._places[crew.position], self._places.get(crew.job, (0.0, 0.0))
+                dist_m = DETOUR * ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+                crew.state, crew.blocked_s = "clearing", float(time_s)
+                crew.eta_s = time_s + 3.6 * dist_m / self.blocked_speed_kmh
+                crew.arrival_event = event_id(time_s, crew.job, "crew_blocked")
             else:  # no route: the job waits, the crew stays where it was
                 crew.state, crew.job = "idle", ""
                 if job is not None:
                     job.retry_s = time_s + RETRY_S
+        for crew in sorted(self.crews.values(), key=lambda c: c.id):
+            if crew.state == "clearing" and crew.eta_s <= time_s:
+                ev = make_event(int(crew.eta_s), "control", crew.job, "crew_arrived",
+                                crew.eta_s - crew.blocked_s, crew.arrival_event, "traffic->restoration")
+                self._pending_events.append(ev)
+                job = self.jobs.get(crew.job)
+                crew.state, crew.position, crew.arrival_event = "working", crew.job, ev["event_id"]
+                crew.done_s = crew.eta_s + 3600.0 * self._work_drawn_h(crew.job, job.kind if job else "repair")
 
     def _work_drawn_h(self, asset: str, kind: str) -> float:
         if kind == "switch":
@@ -336,6 +357,7 @@ class CrewManager:
         """Crew counts by state and open jobs, for the recorder."""
         states = [c.state for c in self.crews.values()]
         busy = {c.job for c in self.crews.values() if c.job}
-        return {"crews_idle": float(states.count("idle")), "crews_driving": float(states.count("driving")),
+        return {"crews_idle": float(states.count("idle")),
+                "crews_driving": float(states.count("driving") + states.count("clearing")),
                 "crews_working": float(states.count("working")),
                 "jobs_open": float(sum(1 for j in self.jobs if j not in busy))}

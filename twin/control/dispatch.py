@@ -50,8 +50,9 @@ class DefaultDispatchPolicy:
 
     For each idle crew (by id), among the open jobs of its sector: jobs whose repair brings
     back a critical load (pumps, the hospital, ICT sites, the control centre, the water
-    plant) come first; then the highest ``customers / (travel_h + work_h)``; ties go to the
-    oldest job, then by asset id.
+    plant) come first; then the highest ``customers / (travel_h + work_h)``; ties (e.g.
+    roads, which serve no customers directly) go to the nearest job, then the oldest, then by
+    asset id.
     """
 
     def __init__(self, speed_kmh: float = 30.0, critical_first: bool = True) -> None:
@@ -70,9 +71,9 @@ class DefaultDispatchPolicy:
                 continue
 
             def score(j: dict[str, Any], crew: dict[str, Any] = crew) -> tuple:
-                hours = travel_h(crew, j, self.speed_kmh) + max(float(j["work_h"]), 1e-6)
-                rate = float(j["customers"]) / hours
-                return (not (self.critical_first and j["critical"]), -rate, j["since_s"], j["asset"])
+                drive_h = travel_h(crew, j, self.speed_kmh)
+                rate = float(j["customers"]) / (drive_h + max(float(j["work_h"]), 1e-6))
+                return (not (self.critical_first and j["critical"]), -rate, drive_h, j["since_s"], j["asset"])
 
             best = min(mine, key=score)
             out[crew["id"]] = best["asset"]
