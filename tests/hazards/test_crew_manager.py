@@ -60,7 +60,7 @@ def test_a_crew_without_an_open_route_clears_its_way(small_regions: dict[str, Re
     # with blocked_speed_kmh = 0 the crew gives the job back and it waits an hour
     mgr = _manager(region, blocked_speed_kmh=0.0)
     mgr.step(1800, 300, FAILED, {})
-    assert mgr.step(2100, 300, FAILED, blocked).trips == {}
+    assert mgr.step(2100, 300, FAILED, blocked).trips == {"crew/power-1": {"value": 0.0, "cause_id": ""}}
     assert mgr.step(2100 + 3600, 300, FAILED, {}).trips["crew/power-1"]["destination"] == LINE
 
 

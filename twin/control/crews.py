@@ -213,6 +213,7 @@ class CrewManager:
         """
         out = CrewStep()
         self._pending_events: list[Event] = []
+        self._recalls: list[str] = []
         blocked = dict(blocked_switches or {}) if self.manual_switching else {}
         self._arrivals(time_s, arrivals)
         out.events.extend(self._pending_events)
@@ -220,6 +221,8 @@ class CrewManager:
         self._update_jobs(time_s, needs_crew, blocked)
         own = [self._bus_own.get(b, (0, False)) for b in off_grid_buses or []]
         self._dispatch(time_s, out, (sum(c for c, _ in own), any(k for _, k in own)))
+        for key in self._recalls:
+            out.trips.setdefault(key, {"value": 0.0, "cause_id": ""})
         return out
 
     def _arrivals(self, time_s: int, arrivals: Mapping[str, Mapping[str, Any]]) -> None:
@@ -242,6 +245,7 @@ class CrewManager:
                 crew.eta_s = time_s + 3.6 * dist_m / self.blocked_speed_kmh
                 crew.arrival_event = event_id(time_s, crew.job, "crew_blocked")
             else:  # no route: the job waits, the crew stays where it was
+                self._recalls.append(key)  # traffic forgets the trip, so it can be sent again
                 crew.state, crew.job = "idle", ""
                 if job is not None:
                     job.retry_s = time_s + RETRY_S
