@@ -56,7 +56,7 @@ def commit() -> str:
 def _markdown(text: str) -> str:
     """A benchmark's output as Markdown: plain-text tables go into a code block."""
     lines = text.strip().splitlines()
-    if any(line.startswith(("|", "#")) for line in lines):
+    if any(line.startswith("|") for line in lines):
         return "\n".join(lines)
     return "```\n" + "\n".join(lines) + "\n```"
 
