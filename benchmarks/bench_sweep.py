@@ -1,13 +1,13 @@
 """Speed-up of a sweep of real co-simulated runs with 2 Dask workers over 1.
 
-    python benchmarks/bench_sweep.py [--seeds 4] [--hours 6] [--workers 1,2]
+    python benchmarks/bench_sweep.py [--seeds 4] [--hours 12] [--workers 1,2]
 
 The sweep: the default scenario on the small region, the storm moved to the first hour,
 both configurations, N seeds: N x 2 runs plus their N x 2 hazard-free baselines. The
 regions are built once beforehand and shared, so each measurement is the runs themselves
 (and the local cluster's start-up). Every measurement starts from an empty sweep folder.
 Both worker counts are measured in the same invocation, so the speed-up is a ratio from
-one run; the default work (16 runs of 6 simulated hours) is large enough that worker
+one run; the default work (16 runs of 12 simulated hours) is large enough that worker
 start-up (a fresh interpreter importing pandapower, wntr, libsumo) does not dominate.
 """
 
@@ -48,12 +48,12 @@ def _machine_busy_s() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def _own_cpu_s() -> float:
+def _own_cpu_s(children: bool = True) -> float:
     """CPU-seconds of this process and its finished children (the Dask workers, once closed)."""
     import resource
 
     total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) if children else (resource.RUSAGE_SELF,):
         r = resource.getrusage(who)
         total += r.ru_utime + r.ru_stime
     return total
@@ -62,7 +62,7 @@ def _own_cpu_s() -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=4)
-    p.add_argument("--hours", type=float, default=6.0)
+    p.add_argument("--hours", type=float, default=12.0)
     p.add_argument("--workers", default="1,2", help="comma-separated worker counts")
     args = p.parse_args()
 
@@ -85,11 +85,12 @@ def main() -> None:
 
     rows = []
     loads: list[tuple[int, float]] = []
+    cpu: list[tuple[int, float, float]] = []
     for n in [int(w) for w in args.workers.split(",")]:
         out = tmp / f"workers-{n}"
         out.mkdir()
         os.symlink(regions / ".regions", out / ".regions")
-        busy0, own0 = _machine_busy_s(), _own_cpu_s()
+        busy0, own0, self0 = _machine_busy_s(), _own_cpu_s(), _own_cpu_s(children=False)
         t0 = time.perf_counter()
         res = run_sweep(sweep_file, out, workers=n, progress=False)
         wall = time.perf_counter() - t0
@@ -97,6 +98,7 @@ def main() -> None:
         per_run = [r["wall_s"] for r in res.rows if r["wall_s"]]
         rows.append((n, wall, len(res.complete), len(res.failed), len(res.baselines), statistics.mean(per_run)))
         loads.append((n, others / wall))
+        cpu.append((n, _own_cpu_s() - own0, _own_cpu_s(children=False) - self0))
 
     print(f"sweep: {len(runs)} runs ({args.seeds} seeds x 2 configurations, {args.hours} h, small region) "
           f"+ {rows[0][4]} baselines; regions built once in {build_s:.1f} s; {os.cpu_count()} cores")
@@ -108,6 +110,9 @@ def main() -> None:
     print("CPU used by other processes on the machine during each measurement (cores busy on average): "
           + ", ".join(f"{n} worker(s): {c:.2f}" for n, c in loads)
           + f". With {os.cpu_count()} cores, anything above ~0.1 takes a share of the second worker's core.")
+    print("CPU time of the sweep (workers and this process, which hosts the Dask scheduler): "
+          + ", ".join(f"{n} worker(s): {total:.1f} s, of which this process {mine:.1f} s" for n, total, mine in cpu)
+          + ".")
     by_n = {n: wall for n, wall, *_ in rows}
     if 1 in by_n and 2 in by_n:
         ratio = by_n[1] / by_n[2]
