@@ -22,10 +22,10 @@ back to its local rule (serve every load the island's supply allows, shedding in
 
 from __future__ import annotations
 
-import importlib
 from typing import Protocol, runtime_checkable
 
 from twin.models.power.grid import BATTERY_MODES, DEFAULT_SHED_ORDER
+from twin.plugins import load_plugin
 
 Commands = dict[str, dict[str, float | str]]
 
@@ -206,20 +206,4 @@ class NoActionPolicy:
 
 def load_policy(spec: str, **params) -> PowerPolicy:
     """Instantiate ``"package.module:Class"`` with ``params`` and check it fits the interface."""
-    module_name, sep, class_name = spec.partition(":")
-    if not sep or not module_name or not class_name:
-        raise PolicyError(f"policy spec {spec!r} must look like 'package.module:Class'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise PolicyError(f"cannot import policy module {module_name!r}: {exc}") from exc
-    cls = getattr(module, class_name, None)
-    if cls is None:
-        raise PolicyError(f"module {module_name!r} has no class {class_name!r}")
-    try:
-        policy = cls(**params)
-    except TypeError as exc:
-        raise PolicyError(f"policy {spec!r} does not accept parameters {sorted(params)}: {exc}") from exc
-    if not callable(getattr(policy, "decide", None)):
-        raise PolicyError(f"policy {spec!r} has no decide(telemetry) method")
-    return policy
+    return load_plugin(spec, "decide", PolicyError, "policy", **params)

@@ -21,9 +21,10 @@ most one crew. Crews not named stay idle this step.
 
 from __future__ import annotations
 
-import importlib
 import math
 from typing import Any, Protocol
+
+from twin.plugins import load_plugin
 
 
 class DispatchError(ValueError):
@@ -99,20 +100,4 @@ class OldestFirstDispatchPolicy:
 
 def load_dispatch_policy(spec: str, **params: Any) -> DispatchPolicy:
     """Instantiate ``"package.module:Class"`` with ``params``; DispatchError if impossible."""
-    module_name, sep, class_name = spec.partition(":")
-    if not sep or not module_name or not class_name:
-        raise DispatchError(f"dispatch policy {spec!r} must look like 'package.module:Class'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise DispatchError(f"cannot import dispatch policy module {module_name!r}: {err}") from None
-    cls = getattr(module, class_name, None)
-    if cls is None:
-        raise DispatchError(f"module {module_name!r} has no class {class_name!r}")
-    try:
-        policy = cls(**params)
-    except TypeError as err:
-        raise DispatchError(f"{spec}: bad parameters {params!r}: {err}") from None
-    if not callable(getattr(policy, "assign", None)):
-        raise DispatchError(f"{spec} has no assign(time_s, crews, jobs) method")
-    return policy
+    return load_plugin(spec, "assign", DispatchError, "dispatch policy", **params)
