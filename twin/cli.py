@@ -46,9 +46,25 @@ def quiet(verbose: bool) -> None:
             pass
 
 
+def _is_sweep_file(path: Path) -> bool:
+    """A sweep file names its base scenario; a scenario file does not."""
+    import tomllib
+
+    try:
+        return "base" in tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return False  # load_scenario reports the problem with the file's name
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    load_scenario(args.scenario, args.set)
-    print(f"{args.scenario}: ok")
+    if _is_sweep_file(args.scenario):
+        from twin.sweep import expand, load_sweep
+
+        runs = expand(load_sweep(args.scenario, args.set))
+        print(f"{args.scenario}: ok (a sweep of {len(runs)} runs)")
+    else:
+        load_scenario(args.scenario, args.set)
+        print(f"{args.scenario}: ok")
     return EXIT_OK
 
 
@@ -77,7 +93,7 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="twin", description="Digital twin of a region's coupled infrastructure.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    v = sub.add_parser("validate", help="check a scenario file; list every problem")
+    v = sub.add_parser("validate", help="check a scenario or sweep file; list every problem")
     v.add_argument("scenario", type=Path)
     v.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     v.set_defaults(func=_cmd_validate)

@@ -94,3 +94,8 @@ def test_shipped_scenarios_validate(path: Path) -> None:
     if "base" in tomllib.loads(path.read_text()):  # a sweep file: checked by tests/sweep
         pytest.skip("sweep file")
     load_scenario(path)
+
+
+def test_cli_validates_sweep_files_as_sweeps(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "cosim_configs" / "sweep_example.toml")]) == 0
+    assert "a sweep of" in capsys.readouterr().out
