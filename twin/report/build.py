@@ -8,13 +8,21 @@ import html
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from twin.metrics import HEADLINE, SECTORS
 from twin.report.collect import Run, discover, load_run
 from twin.report.figures import FIGURES, by_configuration, mean_ci
+from twin.report.screening import (
+    is_screening,
+    load_screenings,
+    screening_figure,
+    screening_html,
+    write_screening_csv,
+)
 from twin.report.tables import format_number, progress
+from twin.screening.results import ScreeningResult
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +53,7 @@ class ReportFiles:
     html: Path
     csv: Path
     runs: list[Run]
+    screenings: list[ScreeningResult] = field(default_factory=list)
 
 
 def metric_columns(runs: Sequence[Run]) -> list[str]:
@@ -115,7 +124,8 @@ details{margin:1em 0}
 """
 
 
-def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, path: Path) -> Path:
+def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, path: Path,
+               screenings: Sequence[ScreeningResult] = ()) -> Path:
     """A single HTML file with every figure embedded as a data URI (it can be mailed alone)."""
     run_rows = [[html.escape(r.configuration), str(r.seed), html.escape(r.run_id), html.escape(r.results.status),
                  "yes" if r.baseline is not None else "no (impact = the run's own totals)",
@@ -141,6 +151,8 @@ def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, pa
             f'<img src="data:image/png;base64,{data}" alt="{html.escape(caption)}" data-file="{html.escape(name)}">'
             "</figure>"
         )
+    if screenings:
+        parts += screening_html(screenings, _table)
     all_cols = metric_columns(runs)
     full = [[html.escape(k), *(html.escape(format_number(r.metrics.get(k))) for r in runs)] for k in all_cols]
     parts += [
@@ -156,13 +168,21 @@ def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress
     """Load the runs named by ``paths``, then write the figures, ``report.html`` and ``metrics.csv``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = discover(list(paths))
+    found = discover(list(paths))
+    screen_files = [p for p in found if is_screening(p)]  # twin screen's files, reported apart
+    files = [p for p in found if p not in screen_files]
     runs = [load_run(p) for p in progress(files, len(files), "loading runs", enabled=show_progress)]
     runs = [r for grp in by_configuration(runs).values() for r in grp]  # configurations in their usual order
     figures: dict[str, Path] = {}
-    for name, (_, draw) in progress(FIGURES.items(), len(FIGURES), "drawing figures", enabled=show_progress):
-        figures[name] = draw(runs, out / name)
-        log.info("wrote %s", figures[name])
+    if runs:
+        for name, (_, draw) in progress(FIGURES.items(), len(FIGURES), "drawing figures",
+                                        enabled=show_progress):
+            figures[name] = draw(runs, out / name)
+            log.info("wrote %s", figures[name])
+    screenings = load_screenings(screen_files)
+    if screenings:
+        figures["screening.png"] = screening_figure(screenings, out / "screening.png")
+        write_screening_csv(screenings, out / "screening.csv")
     csv_path = write_csv(runs, out / "metrics.csv")
-    html_path = write_html(runs, figures, csv_path, out / "report.html")
-    return ReportFiles(figures, html_path, csv_path, runs)
+    html_path = write_html(runs, figures, csv_path, out / "report.html", screenings)
+    return ReportFiles(figures, html_path, csv_path, runs, screenings)

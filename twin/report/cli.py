@@ -33,8 +33,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise InputError(str(err)) from None
     if args.table:
         print(metrics_table([(r.label, r.metrics) for r in files.runs]))
-    n = len(files.runs)
-    print(f"{n} run{'s' if n != 1 else ''}: {files.html}, {files.csv}, {len(files.figures)} figures in {Path(args.out)}")
+    n, k = len(files.runs), len(files.screenings)
+    screens = f" and {k} screening{'s' if k != 1 else ''}" if k else ""
+    print(f"{n} run{'s' if n != 1 else ''}{screens}: {files.html}, {files.csv}, "
+          f"{len(files.figures)} figures in {Path(args.out)}")
     return EXIT_OK
 
 
