@@ -598,7 +598,9 @@ class PowerGrid:
         net = self.net
         if isl.kind == "microgrid":
             return self.islanded.get(isl.microgrids[0], "")
-        for n in sorted(net.trafo["name"].astype(str)):
+        # the supply side of the grid island: the transmission connection, then transformers
+        supply = [n for n in net.ext_grid["name"].astype(str) if not n.endswith(SLACK_SUFFIX)]
+        for n in [*sorted(supply), *sorted(net.trafo["name"].astype(str))]:
             if n in failed:
                 return failed[n]
         for pos in range(len(self.plants)):

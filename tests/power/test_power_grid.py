@@ -191,3 +191,14 @@ def test_same_inputs_same_outputs(tmp_path):
     # clouds differ by seed: PV output is not the same with another seed at noon
     other = PowerGrid.from_file(region / "power.json", seed=12).step(11 * 3600)
     assert other.series["pv_mw"] != runs[0][0][0]["pv_mw"]
+
+
+def test_shedding_after_losing_the_transmission_connection_names_it(central):
+    """Centralised: without the external grid the central plant carries what it can; every
+    load it sheds names the lost connection as its cause."""
+    grid = PowerGrid.from_file(central / "power.json", seed=3)
+    grid.step(6 * 3600)
+    cause = "21900|power/ext_grid/grid|failed"
+    res = grid.step(6 * 3600 + 300, failed={"power/ext_grid/grid": cause})
+    shed = [e for e in res.events if e["kind"] == "shed"]
+    assert shed and all(e["cause_id"] == cause for e in shed)
