@@ -91,23 +91,6 @@ class IncidentLog:
             self._repair_at[d.asset_id] = t + max(duration, step_s)
         return events
 
-    def next_due_s(self, t: int, step_s: int) -> int:
-        """The next exchange step after ``t`` at which anything is due (a failure or a fixed
-        repair). With crews, repairs arrive as inputs at any step: every step is due."""
-        if self.mode == "crews":
-            return t + step_s
-        due = [d for d in self._repair_at.values() if d is not None]
-        if self._pending:
-            due.append(self._pending[0].time_s)
-        if not due:
-            return NEVER_S
-        nxt = -(-min(due) // step_s) * step_s  # up to the step grid
-        return max(nxt, t + step_s)
-
-
-# Beyond any horizon (a week is 604,800 s): mosaik never steps the simulator again.
-NEVER_S = 10**9
-
 
 class IncidentsSim(mosaik_api_v3.Simulator):
     """mosaik adapter of :class:`IncidentLog`."""
@@ -145,10 +128,7 @@ class IncidentsSim(mosaik_api_v3.Simulator):
             else:
                 repaired.update({str(a): "" for a in value or []})
         self._events = self.log.advance(int(time), self.step_s, repaired)
-        # Step only when something is due: outputs of a time-based simulator persist between
-        # its steps (the recorder ignores events it has already seen), and each skipped step
-        # saves mosaik's scheduling.
-        return self.log.next_due_s(int(time), self.step_s)
+        return int(time) + self.step_s
 
     def get_data(self, outputs: dict) -> dict:
         assert self.log is not None
