@@ -166,7 +166,7 @@ def damage_schedule(scenario: Scenario, assets: list[Asset]) -> list[Damage]:
             t0 = _aligned(hz.start_h * 3600, step, horizon)
             for a in assets:
                 frag = fragility_for(a, WIND_FRAGILITY)
-                if frag is None:
+                if frag is None or a.get("underground", False):  # wind does not reach cables
                     continue
                 wind, hour = storm_wind_ms(hz, a["x_m"], a["y_m"])
                 if uniform(seed, f"storm-{i}", a["id"]) < frag.probability(wind):

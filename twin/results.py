@@ -96,7 +96,7 @@ def start_file(path: Path, attrs: dict[str, Any], region: Any) -> None:
         for k, v in attrs.items():
             f.attrs[k] = v
         asset_cols = ["id", "sector", "type", "x_m", "y_m", "district", "customers", "capacity",
-                      "capacity_unit", "critical", "needs_power", "p_mw", "needs_ict"]
+                      "capacity_unit", "critical", "needs_power", "p_mw", "needs_ict", "underground"]
         _write_columns(f.create_group("assets"), region.assets, asset_cols)
         districts = [
             {**d, "rural": d["kind"] == "village"} for d in region.layout["districts"]

@@ -116,6 +116,7 @@ class _Builder:
         self.assets.append(make_asset(
             f"power/line/{lid}", "power", "line", (xa + xb) / 2, (ya + yb) / 2, district,
             capacity=round(math.sqrt(3) * VN_MV_KV * max_i_ka, 3), capacity_unit="MVA",
+            underground=self.net.line.at[idx, "type"] == "cs",  # pandapower: cs cable, ol overhead
         ))
         if switch is not None:
             pp.create_switch(

@@ -84,3 +84,12 @@ def test_random_failures_are_seeded() -> None:
     assert one == two
     assert 0.2 < len(one) / 300 < 0.4
     assert np.all(np.diff([d.time_s for d in one]) >= 0)
+
+
+def test_storm_spares_underground_cables() -> None:
+    scenario = _storm_at(60.0)  # far above the median: nearly every exposed line fails
+    overhead = [make_asset(f"power/line/O{i}", "power", "line", 0.0, 0.0, "city") for i in range(50)]
+    cables = [make_asset(f"power/line/C{i}", "power", "line", 0.0, 0.0, "city", underground=True)
+              for i in range(50)]
+    failed = {d.asset_id for d in damage_schedule(scenario, overhead + cables)}
+    assert len(failed) > 40 and all(a.startswith("power/line/O") for a in failed)

@@ -22,7 +22,8 @@ class Asset(TypedDict):
     asset (households for loads, people for water junctions), 0 if none. ``p_mw`` is the
     nominal electrical demand of an asset that ``needs_power`` (pumps, ICT sites, signals).
     ``needs_ict`` marks a remotely controlled endpoint (switch RTU, pump PLC, signal
-    controller, prosumer gateway).
+    controller, prosumer gateway). ``underground`` marks an asset wind cannot reach
+    (a cable rather than an overhead line); floods still can.
     """
 
     id: str
@@ -38,6 +39,7 @@ class Asset(TypedDict):
     needs_power: bool
     p_mw: float
     needs_ict: bool
+    underground: bool
 
 
 class Dependency(TypedDict):
@@ -63,6 +65,7 @@ def make_asset(
     needs_power: bool = False,
     p_mw: float = 0.0,
     needs_ict: bool = False,
+    underground: bool = False,
 ) -> Asset:
     """Build an asset record with every field present (the HDF5 table needs all columns)."""
     expected = f"{sector}/{type}/"
@@ -72,7 +75,7 @@ def make_asset(
         id=id, sector=sector, type=type, x_m=round(float(x_m), 1), y_m=round(float(y_m), 1),
         district=district, customers=int(customers), capacity=float(capacity),
         capacity_unit=capacity_unit, critical=bool(critical), needs_power=bool(needs_power),
-        p_mw=float(p_mw), needs_ict=bool(needs_ict),
+        p_mw=float(p_mw), needs_ict=bool(needs_ict), underground=bool(underground),
     )
 
 

@@ -66,7 +66,7 @@ from twin.region.params import ConfigurationParams
 log = logging.getLogger(__name__)
 
 # Bump when the importer changes what it writes, so cached imported regions are rebuilt.
-IMPORTER_VERSION = "2"
+IMPORTER_VERSION = "3"  # 3: assets carry `underground`
 LAYOUT_EDGE_M = 500.0  # mean edge length of a generated layout, metres
 LOAD_BUS_MAX_KV = 35.0  # buses at or below this voltage accept coupled loads
 HOUSEHOLD_MEAN_KW = 1.2  # as in the generated grid: households behind an imported load
@@ -281,8 +281,10 @@ def power_assets(imp: _PowerImport, district_of: Callable[[float, float], str]) 
             x, y = (xa + xb) / 2, (ya + yb) / 2
             cap = (float(net.line.at[i, "length_km"]), "km") if table == "line" else (
                 float(net.trafo.at[i, "sn_mva"]), "MVA")
+            cable = table == "line" and "type" in net.line and net.line.at[i, "type"] == "cs"
             assets.append(make_asset(ids[(table, int(i))], "power", table, x, y, district_of(x, y),
-                                     capacity=cap[0], capacity_unit=cap[1], critical=table == "trafo"))
+                                     capacity=cap[0], capacity_unit=cap[1], critical=table == "trafo",
+                                     underground=bool(cable)))
     for i in net.switch.index:
         x, y = xy[int(net.switch.at[i, "bus"])]
         assets.append(make_asset(ids[("switch", int(i))], "power", "switch", x, y, district_of(x, y),
