@@ -393,7 +393,21 @@ def build_net(layout: Layout, params: ConfigurationParams, configuration: str) -
     _microgrids(b, params)
     if configuration == "centralised":
         _central_plant(b)
+    _bus_customers(b)
     return net, b.assets
+
+
+def _bus_customers(b: _Builder) -> None:
+    """A bus's customers are the households of the loads on it, so a bus that goes dark
+    weighs what it cuts off in customer-weighted failure counts."""
+    households = {a["id"]: a["customers"] for a in b.assets if a["type"] == "load"}
+    per_bus: dict[str, int] = {}
+    for name, bus in zip(b.net.load["name"], b.net.load["bus"], strict=True):
+        bus_id = str(b.net.bus.at[int(bus), "name"])
+        per_bus[bus_id] = per_bus.get(bus_id, 0) + households.get(str(name), 0)
+    for a in b.assets:
+        if a["type"] == "bus":
+            a["customers"] = per_bus.get(a["id"], 0)
 
 
 def check_net(net: object) -> None:

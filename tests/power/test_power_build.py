@@ -29,6 +29,11 @@ def test_small_grid_solves_at_peak(tmp_path, configuration):
     for d in layout.districts:
         mask = (net.load["district"] == d.id) & household
         assert int(net.load.loc[mask, "customers"].sum()) == d.households
+    # a bus counts the customers of the loads hanging on it (customer-weighted failures)
+    by_id = {a["id"]: a for a in assets}
+    for bus_idx, bus_name in net.bus["name"].items():
+        on_bus = net.load.loc[net.load["bus"] == bus_idx, "customers"].sum()
+        assert by_id[bus_name]["customers"] == int(on_bus), bus_name
     # radial in normal operation: as many closed branches as buses minus one
     closed_lines = set(net.line.index) - set(net.switch.loc[~net.switch["closed"], "element"])
     assert len(closed_lines) + len(net.trafo) == len(net.bus) - 1
