@@ -38,7 +38,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from twin.events import Event, make_event
+from twin.events import Event, event_id, make_event
 from twin.models.power.profiles import household_factor, pv_factor
 
 log = logging.getLogger(__name__)
@@ -299,6 +299,7 @@ class PowerGrid:
         """
         t = int(time_s)
         failed = dict(failed or {})
+        self._repaired_now = sorted(set(self._failed) - set(failed))  # came back this step
         self._failed = failed
         events: list[Event] = []
         net = self.net
@@ -468,7 +469,8 @@ class PowerGrid:
             del self._isolated[i]
             if not self.switch_pos.at[i] and self._switch_normal[str(net.switch.at[i, "name"])]:
                 self.switch_pos.at[i] = True
-                ev = make_event(t, "power", str(net.switch.at[i, "name"]), "switched", 1.0, "", "repair")
+                ev = make_event(t, "power", str(net.switch.at[i, "name"]), "switched", 1.0,
+                                event_id(t, branch, "repaired"), "repair")
                 events.append(ev)
                 self.switch_event[i] = ev["event_id"]
 
@@ -903,8 +905,9 @@ class PowerGrid:
                 self.dead_event[b] = ev["event_id"]
             elif now and not was:
                 self.dead_event.pop(b, None)
-                events.append(make_event(t, "power", self.bus_names[b], "energised", 1.0,
-                                         self.dead_cause.pop(b, ""), "power"))
+                cause = self._restore_cause(t, b, islands, bus_island, events)
+                self.dead_cause.pop(b, None)
+                events.append(make_event(t, "power", self.bus_names[b], "energised", 1.0, cause, "power"))
         self.energised = live
         self._nc_cause = {}
         # microgrids back on the grid: forget their islanding
@@ -914,6 +917,25 @@ class PowerGrid:
                 events.append(make_event(t, "power", str(self.net.storage.at[s, "name"]), "reconnected",
                                          1.0, self.islanded.pop(s), "power"))
                 self.exhausted.pop(s, None)
+
+    def _restore_cause(self, t: int, b: int, islands: list[_Island], bus_island: dict[int, int],
+                       events: list[Event]) -> str:
+        """Why bus ``b`` is live again: the repair (incidents' ``repaired`` event, same step)
+        of an asset touching its island, else a switching this step (fault isolation and
+        restoration, a crew's reclosing), else what had de-energised it."""
+        net = self.net
+        island = set(islands[bus_island[b]].buses) if b in bus_island else {b}
+        for asset in self._repaired_now:
+            touched: set[int] = set()
+            for table, cols in (("line", ("from_bus", "to_bus")), ("trafo", ("hv_bus", "lv_bus")),
+                                ("bus", ()), ("ext_grid", ("bus",))):
+                rows = net[table].index[net[table]["name"] == asset]
+                for i in rows:
+                    touched |= {int(net[table].at[i, c]) for c in cols} if cols else {int(i)}
+            if touched & island:
+                return event_id(t, asset, "repaired")
+        switched = [e for e in events if e["kind"] == "switched"]
+        return switched[0]["event_id"] if switched else self.dead_cause.get(b, "")
 
     def _shed_events(self, t: int, served_frac, load_live, shed_cause: dict[int, str],
                      commanded: set[int], events: list[Event]) -> None:

@@ -74,7 +74,10 @@ def test_feeder_head_failure_deenergises_downstream_with_cause(central):
     # no new events while the state holds; repair re-energises with one event per bus
     assert not [e for e in grid.step(600, failed={head: cause}).events if e["kind"] == "de-energised"]
     back = grid.step(900, failed={})
-    assert {e["asset_id"] for e in back.events if e["kind"] == "energised"} == downstream
+    energised = [e for e in back.events if e["kind"] == "energised"]
+    assert {e["asset_id"] for e in energised} == downstream
+    # what brought them back: the line's repair (the incidents simulator's event id)
+    assert {e["cause_id"] for e in energised} == {f"900|{head}|repaired"}
     assert back.dead_buses == {}
 
 
