@@ -22,6 +22,7 @@ most one crew. Crews not named stay idle this step.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from twin.plugins import load_plugin
@@ -46,6 +47,22 @@ def travel_h(crew: dict[str, Any], job: dict[str, Any], speed_kmh: float = 30.0,
     return dist_m * detour / (speed_kmh * 1000.0)
 
 
+def assign_in_turn(crews: list[dict[str, Any]], jobs: list[dict[str, Any]],
+                   score: Callable[[dict[str, Any], dict[str, Any]], Any]) -> dict[str, str]:
+    """Greedy assignment: each idle crew in id order takes the open job of its own sector
+    with the lowest ``score(crew, job)`` that no earlier crew took. Policies differ only in
+    the score, so they (and users' policies) can share this loop."""
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for crew in sorted(crews, key=lambda c: c["id"]):
+        mine = [j for j in jobs if j["sector"] == crew["sector"] and j["asset"] not in taken]
+        if mine:
+            best = min(mine, key=lambda j, crew=crew: score(crew, j))
+            out[crew["id"]] = best["asset"]
+            taken.add(best["asset"])
+    return out
+
+
 class DefaultDispatchPolicy:
     """Critical loads first, then the most customers restored per crew-hour.
 
@@ -64,22 +81,12 @@ class DefaultDispatchPolicy:
 
     def assign(self, time_s: int, crews: list[dict[str, Any]],
                jobs: list[dict[str, Any]]) -> dict[str, str]:
-        taken: set[str] = set()
-        out: dict[str, str] = {}
-        for crew in sorted(crews, key=lambda c: c["id"]):
-            mine = [j for j in jobs if j["sector"] == crew["sector"] and j["asset"] not in taken]
-            if not mine:
-                continue
+        def score(crew: dict[str, Any], j: dict[str, Any]) -> tuple:
+            drive_h = travel_h(crew, j, self.speed_kmh)
+            rate = float(j["customers"]) / (drive_h + max(float(j["work_h"]), 1e-6))
+            return (not (self.critical_first and j["critical"]), -rate, drive_h, j["since_s"], j["asset"])
 
-            def score(j: dict[str, Any], crew: dict[str, Any] = crew) -> tuple:
-                drive_h = travel_h(crew, j, self.speed_kmh)
-                rate = float(j["customers"]) / (drive_h + max(float(j["work_h"]), 1e-6))
-                return (not (self.critical_first and j["critical"]), -rate, drive_h, j["since_s"], j["asset"])
-
-            best = min(mine, key=score)
-            out[crew["id"]] = best["asset"]
-            taken.add(best["asset"])
-        return out
+        return assign_in_turn(crews, jobs, score)
 
 
 class OldestFirstDispatchPolicy:
@@ -87,15 +94,7 @@ class OldestFirstDispatchPolicy:
 
     def assign(self, time_s: int, crews: list[dict[str, Any]],
                jobs: list[dict[str, Any]]) -> dict[str, str]:
-        taken: set[str] = set()
-        out: dict[str, str] = {}
-        for crew in sorted(crews, key=lambda c: c["id"]):
-            mine = sorted((j for j in jobs if j["sector"] == crew["sector"] and j["asset"] not in taken),
-                          key=lambda j: (j["since_s"], j["asset"]))
-            if mine:
-                out[crew["id"]] = mine[0]["asset"]
-                taken.add(mine[0]["asset"])
-        return out
+        return assign_in_turn(crews, jobs, lambda crew, j: (j["since_s"], j["asset"]))
 
 
 def load_dispatch_policy(spec: str, **params: Any) -> DispatchPolicy:
