@@ -47,12 +47,10 @@ COUPLINGS: tuple[Coupling, ...] = (
     Coupling("incidents", "water", "failed", "failed", meaning="hazard -> water assets"),
     Coupling("incidents", "traffic", "failed", "failed", meaning="hazard -> roads, signals"),
     Coupling("incidents", "ict", "failed", "failed", meaning="hazard/attack -> ICT sites, links"),
-    Coupling("incidents", "control", "failed", "failed", meaning="damage known to the SCADA"),
     # power -> consumers
     Coupling("power", "water", "dead_buses", "dead_buses", meaning="pumps need their bus"),
     Coupling("power", "ict", "dead_buses", "dead_buses", meaning="ICT sites need their bus"),
     Coupling("power", "traffic", "dead_buses", "dead_buses", meaning="signals go dark"),
-    Coupling("power", "control", "dead_buses", "dead_buses", meaning="grid telemetry"),
     Coupling("power", "control", "telemetry", "telemetry", meaning="grid telemetry for the power policy"),
     # consumers -> power, shifted (loads of the previous step)
     Coupling("water", "power", "load_p_mw", "load_p_mw", True, {}, "pump electrical demand"),

@@ -6,6 +6,7 @@ from typing import Any
 
 import mosaik_api_v3
 
+from twin.adapters import merge_sources
 from twin.control.controller import Controller, Decisions
 from twin.events import Event
 from twin.region.assets import load_region
@@ -19,7 +20,7 @@ META = {
             "params": ["region_dir", "seed", "power_policy", "power_policy_params", "shed_order",
                        "water_schedule", "restoration"],
             "attrs": [
-                "unreachable", "falsified", "false_value", "tank_level_m", "pump_on", "dead_buses", "telemetry", "failed",
+                "unreachable", "falsified", "false_value", "tank_level_m", "pump_on", "telemetry",
                 "needs_crew", "crew_arrivals",
                 "power_commands", "water_commands", "traffic_commands", "repairs", "series", "events",
             ],
@@ -27,14 +28,6 @@ META = {
         }
     },
 }
-
-
-def _merged(values: dict[str, Any] | None) -> dict[str, Any]:
-    """Merge an input's per-source dicts into one."""
-    out: dict[str, Any] = {}
-    for v in (values or {}).values():
-        out.update(v or {})
-    return out
 
 
 class ControlSim(mosaik_api_v3.Simulator):
@@ -66,12 +59,12 @@ class ControlSim(mosaik_api_v3.Simulator):
     def step(self, time: int, inputs: dict, max_advance: int | None = None) -> int:
         assert self.controller is not None
         data = inputs.get("control", {})
-        telemetry = _merged(data.get("telemetry")) or None
+        telemetry = merge_sources(data.get("telemetry")) or None
         self.decisions = self.controller.decide(
-            int(time), _merged(data.get("unreachable")), _merged(data.get("tank_level_m")),
-            _merged(data.get("pump_on")), telemetry, _merged(data.get("falsified")),
-            _merged(data.get("false_value")), _merged(data.get("needs_crew")),
-            _merged(data.get("crew_arrivals")), self.step_s,
+            int(time), merge_sources(data.get("unreachable")), merge_sources(data.get("tank_level_m")),
+            merge_sources(data.get("pump_on")), telemetry, merge_sources(data.get("falsified")),
+            merge_sources(data.get("false_value")), merge_sources(data.get("needs_crew")),
+            merge_sources(data.get("crew_arrivals")), self.step_s,
         )
         return int(time) + self.step_s
 
