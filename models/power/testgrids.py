@@ -55,6 +55,19 @@ def lossless_island_feeder(load_mw: float = 0.5, battery_mwh: float = 1.0, batte
     return net
 
 
+def _grid_line_bus(name: str):  # type: ignore[no-untyped-def]
+    """External grid at bus A -- lossless line L1 (1 km) -- bus B; returns (net, B)."""
+    import pandapower as pp
+
+    net = pp.create_empty_network(name=name)
+    a = pp.create_bus(net, 20.0, name="power/bus/A", geodata=(0.0, 0.0))
+    b = pp.create_bus(net, 20.0, name="power/bus/B", geodata=(1000.0, 0.0))
+    pp.create_ext_grid(net, a, vm_pu=1.0, name="power/ext_grid/grid")
+    pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=0.0, x_ohm_per_km=0.1,
+                                   c_nf_per_km=0.0, max_i_ka=0.4, name="power/line/L1")
+    return net, b
+
+
 def shedding_feeder(battery_mw: float = 1.0, battery_mwh: float = 10.0):
     """Grid -- line L1 -- bus B with a microgrid battery (default 1.0 MW, 10 MWh) and four loads.
 
@@ -64,12 +77,7 @@ def shedding_feeder(battery_mw: float = 1.0, battery_mwh: float = 10.0):
     """
     import pandapower as pp
 
-    net = pp.create_empty_network(name="shedding")
-    a = pp.create_bus(net, 20.0, name="power/bus/A", geodata=(0.0, 0.0))
-    b = pp.create_bus(net, 20.0, name="power/bus/B", geodata=(1000.0, 0.0))
-    pp.create_ext_grid(net, a, vm_pu=1.0, name="power/ext_grid/grid")
-    pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=0.0, x_ohm_per_km=0.1,
-                                   c_nf_per_km=0.0, max_i_ka=0.4, name="power/line/L1")
+    net, b = _grid_line_bus("shedding")
     for name, p, crit, cat, cust in (
         ("power/load/B-1", 0.6, False, "household", 500), ("water/pump/P1", 0.3, True, "water", 0),
         ("power/load/hospital", 0.3, True, "hospital", 0), ("ict/site/S1", 0.2, True, "ict", 0),
@@ -91,12 +99,7 @@ def prosumer_feeder(households: int = 100, prosumers: int = 40, load_kw: float =
     """
     import pandapower as pp
 
-    net = pp.create_empty_network(name="prosumers")
-    a = pp.create_bus(net, 20.0, name="power/bus/A", geodata=(0.0, 0.0))
-    b = pp.create_bus(net, 20.0, name="power/bus/B", geodata=(1000.0, 0.0))
-    pp.create_ext_grid(net, a, vm_pu=1.0, name="power/ext_grid/grid")
-    pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=0.0, x_ohm_per_km=0.1,
-                                   c_nf_per_km=0.0, max_i_ka=0.4, name="power/line/L1")
+    net, b = _grid_line_bus("prosumers")
     pp.create_load(net, b, p_mw=households * load_kw / 1000, q_mvar=0.0, name="power/load/B-1",
                    district="village", customers=households, critical=False, category="household")
     pp.create_sgen(net, b, p_mw=prosumers * pv_kw / 1000, name="power/pv/village", type="PV",
