@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import h5py
@@ -87,7 +87,8 @@ def screening_figure(screens: Sequence[ScreeningResult], path: Path) -> Path:
     return _save(fig, path)
 
 
-def screening_html(screens: Sequence[ScreeningResult], table: callable) -> list[str]:  # type: ignore[valid-type]
+def screening_html(screens: Sequence[ScreeningResult],
+                   table: Callable[[Sequence[str], Sequence[Sequence[str]]], str]) -> list[str]:
     """HTML parts: a table per configuration of its most critical assets."""
     parts = ["<h2>Topological screening</h2>",
              "<p>Cascades on the dependency graph (docs/screening.md); not a co-simulation.</p>"]
