@@ -350,6 +350,9 @@ class CyberHazard(_Strict):
     duration_h: float | None = Field(None, gt=0, description="Hours until the attack is cleaned up; default: to the end of the run.")
 
 
+# Every hazard kind's model; twin.hazards.HAZARD_KINDS registers its damage function under
+# the same ``kind`` (a test keeps the two in step). Add new kinds to both.
+HAZARD_MODELS: tuple[type[BaseModel], ...] = (OutageHazard, StormHazard, FloodHazard, RandomHazard, CyberHazard)
 Hazard = Annotated[
     OutageHazard | StormHazard | FloodHazard | RandomHazard | CyberHazard, Field(discriminator="kind")
 ]
@@ -400,7 +403,7 @@ def run_id(scenario: Scenario, configuration: str, seed: int | None = None) -> s
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-HAZARD_TAGS: tuple[str, ...] = ("outage", "storm", "flood", "random", "cyber")
+HAZARD_TAGS: tuple[str, ...] = tuple(m.model_fields["kind"].annotation.__args__[0] for m in HAZARD_MODELS)
 
 
 def dotted_location(loc: tuple[Any, ...], union_tags: tuple[str, ...] = HAZARD_TAGS) -> str:
@@ -573,7 +576,7 @@ def scenario_reference() -> str:
                          ("[traffic]", TrafficSection), ("[control]", ControlSection),
                          ("[repair]", RepairSection), ("[restoration]", RestorationSection)):
         table(title, model)
-    for model in (OutageHazard, StormHazard, FloodHazard, RandomHazard, CyberHazard):
+    for model in HAZARD_MODELS:
         table(f"[[hazards]] kind = \"{model.model_fields['kind'].annotation.__args__[0]}\"", model)
     return "\n".join(lines)
 

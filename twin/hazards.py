@@ -9,7 +9,9 @@ present in two configurations suffers the same damage in both (common random num
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from twin.config import FloodHazard, OutageHazard, RandomHazard, Scenario, StormHazard
 from twin.randomness import stream, uniform
@@ -94,15 +96,26 @@ def repair_time_h(seed: int, asset: Asset, median_h: dict[str, float] | None = N
     return rt.draw_h(seed, asset["id"], occurrence)
 
 
+DAMAGE_MODES: tuple[str, ...] = ("failed", "leak", "break")
+
+
 @dataclass(frozen=True)
 class Damage:
-    """One asset failing at ``time_s`` for ``duration_s`` (None: the sector's repair time)."""
+    """One asset failing at ``time_s`` for ``duration_s`` (None: the sector's repair time).
+
+    ``mode`` says how it fails: ``failed`` (out of service; a pipe then follows the water
+    model's ``pipe_break`` rule), ``leak`` or ``break`` (pipes: a small or a large emitter on
+    a node inside the pipe, docs/water.md). ``fraction`` in (0, 1] is partial damage where the
+    sector models it (a leak's size relative to a break); 1 elsewhere.
+    """
 
     time_s: int
     asset_id: str
     hazard_id: str  # the root event's asset id, e.g. "hazard/storm-0"
     hazard_time_s: int
     duration_s: int | None
+    mode: str = "failed"
+    fraction: float = 1.0
 
 
 def _closest_approach(
@@ -149,47 +162,107 @@ def _aligned(time_s: float, step_s: int, horizon_s: int) -> int:
     return min(int(time_s // step_s) * step_s, max(0, horizon_s - step_s))
 
 
+@dataclass(frozen=True)
+class HazardKind:
+    """One entry of the hazard registry: which family a kind belongs to (the study's hazard
+    ensembles are per family) and the function turning one hazard into damage."""
+
+    kind: str
+    family: str
+    damage: Callable[[Any, int, Scenario, list[Asset]], list[Damage]]
+
+
+# The hazard registry: kind (the ``kind`` key of a ``[[hazards]]`` table, a pydantic model
+# in twin/config.py) -> its family and damage function. Add a kind with @register_hazard
+# next to its model in HAZARD_MODELS; a test keeps the two in step.
+HAZARD_KINDS: dict[str, HazardKind] = {}
+FAMILIES: tuple[str, ...] = ("windstorm", "flood", "earthquake", "equipment", "cyber", "scheduled", "file")
+
+
+def register_hazard(kind: str, family: str):  # type: ignore[no-untyped-def]
+    """Decorator: register ``fn(hazard, index, scenario, assets) -> list[Damage]`` for ``kind``."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown hazard family {family!r}; choose one of {FAMILIES}")
+
+    def wrap(fn):  # type: ignore[no-untyped-def]
+        HAZARD_KINDS[kind] = HazardKind(kind, family, fn)
+        return fn
+
+    return wrap
+
+
+def hazard_id(hazard: Any, index: int) -> str:
+    """The root event's asset id of the ``index``-th hazard, e.g. ``hazard/storm-0``."""
+    return f"hazard/{hazard.kind}-{index}"
+
+
+@register_hazard("outage", "scheduled")
+def _outage_damage(hz: OutageHazard, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
+    step, horizon = scenario.run.step_s, scenario.run.horizon_s
+    if hz.asset not in {a["id"] for a in assets}:
+        raise KeyError(f"hazards[{i}].asset: no asset {hz.asset!r} in this region")
+    t = _aligned(hz.at_h * 3600, step, horizon)
+    dur = None if hz.duration_h is None else round(hz.duration_h * 3600)
+    return [Damage(t, hz.asset, hazard_id(hz, i), t, dur)]
+
+
+@register_hazard("storm", "windstorm")
+def _storm_damage(hz: StormHazard, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
+    seed, step, horizon = scenario.run.seed, scenario.run.step_s, scenario.run.horizon_s
+    t0 = _aligned(hz.start_h * 3600, step, horizon)
+    out = []
+    for a in assets:
+        frag = fragility_for(a, WIND_FRAGILITY)
+        if frag is None or a.get("underground", False):  # wind does not reach cables
+            continue
+        wind, hour = storm_wind_ms(hz, a["x_m"], a["y_m"])
+        if uniform(seed, f"storm-{i}", a["id"]) < frag.probability(wind):
+            out.append(Damage(_aligned(hour * 3600, step, horizon), a["id"], hazard_id(hz, i), t0, None))
+    return out
+
+
+@register_hazard("flood", "flood")
+def _flood_damage(hz: FloodHazard, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
+    seed, step, horizon = scenario.run.seed, scenario.run.step_s, scenario.run.horizon_s
+    t0 = _aligned(hz.start_h * 3600, step, horizon)
+    out = []
+    for a in assets:
+        frag = fragility_for(a, FLOOD_FRAGILITY)
+        if frag is None:
+            continue
+        depth = flood_depth_m(hz, a["x_m"], a["y_m"])
+        if uniform(seed, f"flood-{i}", a["id"]) < frag.probability(depth):
+            # flooded roads reopen when the water recedes; other assets need repair
+            dur = None
+            if a["sector"] == "traffic" and a["type"] == "road" and hz.end_h is not None:
+                dur = max(0, round(hz.end_h * 3600) - t0)
+            out.append(Damage(t0, a["id"], hazard_id(hz, i), t0, dur))
+    return out
+
+
+@register_hazard("random", "equipment")
+def _random_damage(hz: RandomHazard, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
+    seed, step, horizon = scenario.run.seed, scenario.run.step_s, scenario.run.horizon_s
+    out = []
+    for a in assets:
+        if a["sector"] not in hz.sectors or (hz.types and a["type"] not in hz.types):
+            continue
+        if uniform(seed, f"random-{i}", a["id"]) < hz.probability:
+            when = uniform(seed, f"random-{i}-time", a["id"]) * horizon
+            out.append(Damage(_aligned(when, step, horizon), a["id"], hazard_id(hz, i), 0, None))
+    return out
+
+
+@register_hazard("cyber", "cyber")
+def _cyber_damage(hz: Any, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
+    """Cyber attacks act inside the ICT simulator (models/ict/attacks.py), not as damage."""
+    return []
+
+
 def damage_schedule(scenario: Scenario, assets: list[Asset]) -> list[Damage]:
     """Every failure the scenario's hazards cause to these assets, in time order."""
-    seed, step, horizon = scenario.run.seed, scenario.run.step_s, scenario.run.horizon_s
-    known = {a["id"]: a for a in assets}
     out: list[Damage] = []
     for i, hz in enumerate(scenario.hazards):
-        hid = f"hazard/{hz.kind}-{i}"
-        if isinstance(hz, OutageHazard):
-            if hz.asset not in known:
-                raise KeyError(f"hazards[{i}].asset: no asset {hz.asset!r} in this region")
-            t = _aligned(hz.at_h * 3600, step, horizon)
-            dur = None if hz.duration_h is None else round(hz.duration_h * 3600)
-            out.append(Damage(t, hz.asset, hid, t, dur))
-        elif isinstance(hz, StormHazard):
-            t0 = _aligned(hz.start_h * 3600, step, horizon)
-            for a in assets:
-                frag = fragility_for(a, WIND_FRAGILITY)
-                if frag is None or a.get("underground", False):  # wind does not reach cables
-                    continue
-                wind, hour = storm_wind_ms(hz, a["x_m"], a["y_m"])
-                if uniform(seed, f"storm-{i}", a["id"]) < frag.probability(wind):
-                    out.append(Damage(_aligned(hour * 3600, step, horizon), a["id"], hid, t0, None))
-        elif isinstance(hz, FloodHazard):
-            t0 = _aligned(hz.start_h * 3600, step, horizon)
-            for a in assets:
-                frag = fragility_for(a, FLOOD_FRAGILITY)
-                if frag is None:
-                    continue
-                depth = flood_depth_m(hz, a["x_m"], a["y_m"])
-                if uniform(seed, f"flood-{i}", a["id"]) < frag.probability(depth):
-                    # flooded roads reopen when the water recedes; other assets need repair
-                    dur = None
-                    if a["sector"] == "traffic" and a["type"] == "road" and hz.end_h is not None:
-                        dur = max(0, round(hz.end_h * 3600) - t0)
-                    out.append(Damage(t0, a["id"], hid, t0, dur))
-        elif isinstance(hz, RandomHazard):
-            for a in assets:
-                if a["sector"] not in hz.sectors or (hz.types and a["type"] not in hz.types):
-                    continue
-                if uniform(seed, f"random-{i}", a["id"]) < hz.probability:
-                    when = uniform(seed, f"random-{i}-time", a["id"]) * horizon
-                    out.append(Damage(_aligned(when, step, horizon), a["id"], hid, 0, None))
+        out.extend(HAZARD_KINDS[hz.kind].damage(hz, i, scenario, assets))
     out.sort(key=lambda d: (d.time_s, d.asset_id))
     return out

@@ -6,7 +6,9 @@ repaired it (``mode = "crews"``: input ``repairs`` {asset: the crew's ``crew_fin
 event}, which becomes the cause of the ``repaired`` event). Damage with its own duration
 (an outage's ``duration_h``, a flooded road until the water recedes) ends by itself in both
 modes. Output ``failed`` maps every currently failed asset to the event that failed it;
-``needs_crew`` the subset that waits for a crew.
+``needs_crew`` the subset that waits for a crew; ``damage`` {asset: {"mode", "fraction"}}
+how each of them is damaged (:class:`twin.hazards.Damage`: ``failed``, ``leak`` or ``break``,
+and the damaged fraction), for sectors that model partial damage.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ META = {
         "Incidents": {
             "public": True,
             "params": ["region_dir", "scenario_toml"],
-            "attrs": ["repairs", "failed", "needs_crew", "series", "events"],
+            "attrs": ["repairs", "failed", "needs_crew", "damage", "series", "events"],
             "trigger": [],
         }
     },
@@ -47,6 +49,7 @@ class IncidentLog:
         self._repair_s = repair_s
         self._sector = sectors  # asset id -> sector
         self.failed: dict[str, str] = {}  # asset id -> failure event id
+        self.damage: dict[str, dict[str, float | str]] = {}  # asset id -> {"mode", "fraction"}
         self._repair_at: dict[str, int | None] = {}  # None: waits for a crew
         self._hazards_started: set[str] = set()
 
@@ -69,6 +72,7 @@ class IncidentLog:
             due = self._repair_at[asset]
             if (due is not None and due <= t) or asset in crews:
                 cause = self.failed.pop(asset)
+                self.damage.pop(asset, None)
                 del self._repair_at[asset]
                 events.append(make_event(t, self._sector[asset], asset, "repaired", 1.0,
                                          crews.get(asset) or cause, "repair"))
@@ -80,9 +84,10 @@ class IncidentLog:
             if d.asset_id in self.failed:
                 continue
             root = make_event(d.hazard_time_s, "incidents", d.hazard_id, "hazard")["event_id"]
-            ev = make_event(t, self._sector[d.asset_id], d.asset_id, "failed", 1.0, root, "hazard")
+            ev = make_event(t, self._sector[d.asset_id], d.asset_id, "failed", d.fraction, root, "hazard")
             events.append(ev)
             self.failed[d.asset_id] = ev["event_id"]
+            self.damage[d.asset_id] = {"mode": d.mode, "fraction": float(d.fraction)}
             sector = self._sector[d.asset_id]
             if d.duration_s is None and self.mode == "crews":
                 self._repair_at[d.asset_id] = None
@@ -138,6 +143,7 @@ class IncidentsSim(mosaik_api_v3.Simulator):
         data = {
             "failed": dict(self.log.failed),
             "needs_crew": self.log.needs_crew,
+            "damage": dict(self.log.damage),
             "series": {"failed_assets": counts},
             "events": self._events,
         }
