@@ -93,3 +93,12 @@ def test_storm_spares_underground_cables() -> None:
               for i in range(50)]
     failed = {d.asset_id for d in damage_schedule(scenario, overhead + cables)}
     assert len(failed) > 40 and all(a.startswith("power/line/O") for a in failed)
+
+
+def test_hazard_registry_and_models_are_in_step():
+    from twin.config import HAZARD_MODELS
+    from twin.hazards import FAMILIES, HAZARD_KINDS
+
+    kinds = {m.model_fields["kind"].annotation.__args__[0] for m in HAZARD_MODELS}
+    assert kinds == set(HAZARD_KINDS)
+    assert all(k.family in FAMILIES for k in HAZARD_KINDS.values())
