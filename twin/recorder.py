@@ -1,7 +1,8 @@
 """The recorder simulator: collects every simulator's ``series`` and ``events`` each step.
 
 It keeps the run in memory and writes it into the run's partial results file when mosaik
-finalises the world; the runner then adds metrics and publishes the file.
+finalises the world, series and events in one atomic write (twin.results.edit); the runner
+then adds metrics and publishes the file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import mosaik_api_v3
 
 from twin.events import Event
-from twin.results import write_events, write_series
+from twin.results import write_series
 
 META = {
     "api_version": "3.0",
@@ -55,8 +56,7 @@ class Recording:
 
     def write(self, path: Path) -> None:
         self.events.sort(key=lambda e: e["time_s"])  # stable: keeps emission order within a step
-        write_series(path, self.time_s, self.series)
-        write_events(path, self.events)
+        write_series(path, self.time_s, self.series, self.events)  # one atomic write
 
 
 # Recordings of in-process recorders by output path, so that the runner can still write

@@ -1,32 +1,59 @@
-"""One HDF5 file per run: written under a temporary name, renamed when complete.
+"""One HDF5 file per run (format 2): labelled, with units, written atomically.
 
-The layout is documented in results/README.md; everything here is readable with h5py alone.
-A file whose ``status`` attribute is not ``complete`` (or that still carries the
-``.partial.h5`` suffix) is never taken for a finished run.
+The layout is documented in results/README.md; everything is readable with h5py alone, and
+each group opens with xarray (``engine="h5netcdf"``): series datasets have dimension
+scales (time, then their column labels) and every numeric dataset a ``units`` attribute
+(:mod:`twin.units`).
+
+Every write builds the whole file in memory (HDF5's core driver, nothing on disk) and puts
+its image on disk with :func:`write_atomic`: a temporary file, ``os.write``, ``fsync``,
+``rename``. A full disk is therefore a plain ``OSError`` from ``os.write`` and leaves the
+previous file as it was; HDF5 itself never writes to a disk. A file whose ``status`` is not
+finished (or that still carries the ``.partial.h5`` suffix) is never taken for a finished
+run. :func:`load` reads format 2 and format 1 files.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
+import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 import h5py
 import numpy as np
 
-from twin.events import FIELDS, Event
+from twin.events import FIELDS, FINISHED_STATUSES, SECTORS, STATUSES, Event
+from twin.units import units_of
 
-FORMAT_VERSION = "1.0"
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+FORMAT_VERSION = "2.0"
+READABLE_MAJOR = ("1", "2")
 PARTIAL_SUFFIX = ".partial.h5"
-STATUSES = ("running", "complete", "failed", "interrupted")
 _STR = h5py.string_dtype()
 _VERSIONED = ("twin", "mosaik", "pandapower", "wntr", "eclipse-sumo", "libsumo", "networkx", "numpy", "h5py")
+ASSET_COLUMNS = ("id", "sector", "type", "x_m", "y_m", "district", "customers", "capacity",
+                 "capacity_unit", "critical", "needs_power", "p_mw", "needs_ict", "underground")
+DISTRICT_COLUMNS = ("id", "kind", "x_m", "y_m", "radius_m", "population", "households", "parent", "rural")
+DEPENDENCY_COLUMNS = ("consumer", "supplier", "coupling")
+
+# The column dimension of a 2-D series whose labels do not say it (mixed asset types, or no
+# columns at all); others are named by their labels (see :func:`column_dimension`).
+COLUMN_DIMENSIONS: dict[str, str] = {
+    "load_served_mw": "load", "endpoint_reachable": "endpoint", "battery_soc": "battery",
+}
 
 
 class ResultsError(RuntimeError):
@@ -52,41 +79,151 @@ def partial_path(out_dir: Path, run_id: str) -> Path:
     return Path(out_dir) / f"{run_id}{PARTIAL_SUFFIX}"
 
 
-def is_complete(path: Path) -> bool:
-    """True only for a file that finished writing and says so."""
+def _status(path: Path) -> str | None:
     if not Path(path).is_file() or str(path).endswith(PARTIAL_SUFFIX):
-        return False
+        return None
     try:
         with h5py.File(path, "r") as f:
-            return f.attrs.get("status") == "complete"
+            return str(f.attrs.get("status"))
     except OSError:
-        return False
+        return None
+
+
+def is_complete(path: Path) -> bool:
+    """True only for a file that finished writing and says ``complete``."""
+    return _status(path) == "complete"
+
+
+def is_finished(path: Path) -> bool:
+    """True for a finished run: ``complete`` or ``degraded`` (twin.events.FINISHED_STATUSES)."""
+    return _status(path) in FINISHED_STATUSES
+
+
+# --- atomic writing --------------------------------------------------------------------------
+
+
+def _create(path: Path) -> int:
+    """Open a new file for writing (mode 0666 less the umask)."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable; file systems that cannot sync a folder are let be."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as err:
+        if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes | memoryview) -> None:
+    """Replace ``path`` by ``data`` all at once: temporary file, write, fsync, rename.
+
+    Any failure (ENOSPC, EIO, EDQUOT, ...) raises the ``OSError`` and leaves ``path`` as it
+    was and no temporary file behind."""
+    path = Path(path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    fd = _create(tmp)
+    done = False
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        done = True
+    finally:
+        if not done:
+            with suppress(OSError):
+                tmp.unlink()
+    _fsync_dir(path.parent)
+
+
+@contextmanager
+def edit(path: Path, *, new: bool = False) -> Iterator[h5py.File]:
+    """The results file ``path`` in memory (``new``: an empty one), written back atomically
+    when the block ends without an error. Every writer of this module goes through it."""
+    path = Path(path)
+    if new:
+        f = h5py.File(f"{path}.{secrets.token_hex(4)}.mem", "w", driver="core", backing_store=False)
+    else:
+        f = h5py.File(path, "r+", driver="core", backing_store=False)
+    try:
+        yield f
+        f.flush()
+        image = f.id.get_file_image()
+    finally:
+        f.close()
+    write_atomic(path, image)
+
+
+# --- writing ---------------------------------------------------------------------------------
 
 
 def _strings(values: list[str]) -> np.ndarray:
     return np.array(values, dtype=object)
 
 
-def _write_columns(group: h5py.Group, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """A table as one 1-D dataset per column (strings as UTF-8)."""
+def _kind(sample: Any) -> type:
+    """The column type of a sample value (numpy scalars included)."""
+    if isinstance(sample, str):
+        return str
+    if isinstance(sample, bool | np.bool_):
+        return bool
+    if isinstance(sample, int | np.integer):
+        return int
+    return float
+
+
+def _set_units(ds: h5py.Dataset, name: str, scope: str) -> None:
+    ds.attrs["units"] = units_of(name, scope)
+
+
+def _write_columns(group: h5py.Group, rows: list[dict[str, Any]], columns: tuple[str, ...],
+                   types: dict[str, Any], index: str | None) -> None:
+    """A table as one 1-D dataset per column (strings as UTF-8), each with ``index`` (a
+    column, else a ``row`` number) as its dimension scale; numbers carry ``units``."""
+    scope = group.name.strip("/")
     for col in columns:
         values = [r[col] for r in rows]
-        sample = values[0] if values else ""
-        if isinstance(sample, str):
-            group.create_dataset(col, data=_strings(values), dtype=_STR)
-        elif isinstance(sample, bool | np.bool_):
-            group.create_dataset(col, data=np.array(values, dtype=bool))
-        elif isinstance(sample, int | np.integer):
-            group.create_dataset(col, data=np.array(values, dtype=np.int64))
+        kind = types.get(col) or _kind(values[0] if values else "")
+        if kind is str:
+            ds = group.create_dataset(col, data=_strings(values), dtype=_STR)
+        elif kind is bool:
+            ds = group.create_dataset(col, data=np.array(values, dtype=bool))
+        elif kind is int:
+            ds = group.create_dataset(col, data=np.array(values, dtype=np.int64))
+            _set_units(ds, col, scope)
         else:
-            group.create_dataset(col, data=np.array(values, dtype=np.float64))
-    group.attrs["columns"] = json.dumps(columns)
+            ds = group.create_dataset(col, data=np.array(values, dtype=np.float64))
+            if col == "capacity" and "capacity_unit" in columns:
+                ds.attrs["units_column"] = "capacity_unit"  # one unit per row
+            elif col != "value":  # an event's value: its meaning depends on its kind
+                _set_units(ds, col, scope)
+    if index is None:
+        index = "row"
+        group.create_dataset(index, data=np.arange(len(rows), dtype=np.int64))
+    scale = group[index]
+    scale.make_scale(index)
+    for col in columns:
+        if col != index:
+            group[col].dims[0].attach_scale(scale)
+    group.attrs.create("columns", data=list(columns), dtype=_STR)
 
 
 def start_file(path: Path, attrs: dict[str, Any], region: Any) -> None:
     """Create the partial file: root attributes, asset table, districts, dependencies, cost."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with h5py.File(path, "w") as f:
+    with edit(path, new=True) as f:
         f.attrs["format_version"] = FORMAT_VERSION
         f.attrs["status"] = "running"
         f.attrs["error"] = ""
@@ -95,62 +232,125 @@ def start_file(path: Path, attrs: dict[str, Any], region: Any) -> None:
         f.attrs["versions"] = json.dumps(versions(), sort_keys=True)
         for k, v in attrs.items():
             f.attrs[k] = v
-        asset_cols = ["id", "sector", "type", "x_m", "y_m", "district", "customers", "capacity",
-                      "capacity_unit", "critical", "needs_power", "p_mw", "needs_ict", "underground"]
-        _write_columns(f.create_group("assets"), region.assets, asset_cols)
-        districts = [
-            {**d, "rural": d["kind"] == "village"} for d in region.layout["districts"]
-        ]
-        _write_columns(
-            f.create_group("districts"), districts,
-            ["id", "kind", "x_m", "y_m", "radius_m", "population", "households", "parent", "rural"],
-        )
-        _write_columns(f.create_group("dependencies"), region.dependencies,
-                       ["consumer", "supplier", "coupling"])
+        from twin.region.assets import Asset
+
+        _write_columns(f.create_group("assets"), region.assets, ASSET_COLUMNS,
+                       get_type_hints(Asset), "id")
+        districts = [{**d, "rural": d["kind"] == "village"} for d in region.layout["districts"]]
+        _write_columns(f.create_group("districts"), districts, DISTRICT_COLUMNS,
+                       {"id": str, "kind": str, "parent": str, "rural": bool, "population": int,
+                        "households": int, "x_m": float, "y_m": float, "radius_m": float}, "id")
+        _write_columns(f.create_group("dependencies"), region.dependencies, DEPENDENCY_COLUMNS,
+                       dict.fromkeys(DEPENDENCY_COLUMNS, str), None)
         cost = f.create_group("cost")
         for k, v in sorted(region.cost.items()):
-            cost.attrs[k] = v
+            _set_units(cost.create_dataset(k, data=float(v)), k, "cost")
 
 
-def write_series(path: Path, time_s: list[int], series: dict[str, dict[str, list[Any]]]) -> None:
-    """``series[sector][name]`` is a list over steps of floats or {key: float} dicts."""
-    with h5py.File(path, "a") as f:
-        g = f.require_group("series")
-        g.create_dataset("time_s", data=np.array(time_s, dtype=np.int64))
-        for sector in sorted(series):
-            sg = g.create_group(sector)
-            for name in sorted(series[sector]):
-                values = series[sector][name]
-                if values and isinstance(values[0], dict):
-                    keys = sorted(values[0])
-                    arr = np.array([[float(v.get(k, np.nan)) for k in keys] for v in values])
-                    ds = sg.create_dataset(name, data=arr.reshape(len(values), len(keys)))
-                    ds.attrs["columns"] = json.dumps(keys)
-                else:
-                    sg.create_dataset(name, data=np.array(values, dtype=np.float64))
+def column_dimension(name: str, labels: list[str], districts: set[str]) -> str:
+    """The name of a 2-D series' column dimension: ``district``, ``sector``, the asset
+    type of its labels (``bus``, ``line``, ``pump``, ...), else :data:`COLUMN_DIMENSIONS`,
+    else ``<name>_key``."""
+    if name in COLUMN_DIMENSIONS:
+        return COLUMN_DIMENSIONS[name]
+    if labels and set(labels) <= districts:
+        return "district"
+    if labels and set(labels) <= set(SECTORS):
+        return "sector"
+    parts = [label.split("/") for label in labels]
+    types = {p[1] for p in parts if len(p) == 3}
+    if labels and len(types) == 1 and all(len(p) == 3 for p in parts):
+        return types.pop()
+    return f"{name}_key"
+
+
+def _time_scale(group: h5py.Group, name: str, time_s: np.ndarray) -> h5py.Dataset:
+    ds = group.create_dataset(name, data=time_s)
+    ds.make_scale(name)
+    ds.attrs["units"] = "s"
+    ds.attrs["long_name"] = "start of the exchange step, seconds from the start of the run"
+    return ds
+
+
+def _attach_time(ds: h5py.Dataset, scales: tuple[h5py.Dataset, ...]) -> None:
+    """``/series/time_s`` and the group's own ``time`` (netCDF readers look coordinates up
+    per group; they take the last scale attached)."""
+    for scale in scales:
+        if scale.shape[0] == ds.shape[0]:
+            ds.dims[0].attach_scale(scale)
+
+
+def _series_into(f: h5py.File, time_s: list[int], series: dict[str, dict[str, list[Any]]]) -> None:
+    g = f.require_group("series")
+    t = np.array(time_s, dtype=np.int64)
+    root_time = _time_scale(g, "time_s", t)
+    districts = set(f["districts/id"].asstr()[()]) if "districts/id" in f else set()
+    for sector in sorted(series):
+        sg = g.create_group(sector)
+        names = set(series[sector])
+        times = (root_time, _time_scale(sg, "time", t))
+        scales: dict[str, h5py.Dataset] = {}
+        for name in sorted(names):
+            values = series[sector][name]
+            if values and isinstance(values[0], dict):
+                keys = sorted(set().union(*values))
+                arr = np.array([[float(v.get(k, np.nan)) for k in keys] for v in values])
+                ds = sg.create_dataset(name, data=arr.reshape(len(values), len(keys)))
+                dim = column_dimension(name, keys, districts)
+                scale = scales.get(dim)
+                if scale is not None and scale.asstr()[()].tolist() != keys or dim in names | {"time"}:
+                    dim, scale = f"{dim}_{name}", None
+                if scale is None:
+                    scale = sg.create_dataset(dim, data=_strings(keys), dtype=_STR)
+                    scale.make_scale(dim)
+                    scales[dim] = scale
+                ds.dims[1].attach_scale(scale)
+            else:
+                ds = sg.create_dataset(name, data=np.array(values, dtype=np.float64))
+            _attach_time(ds, times)
+            _set_units(ds, name, sector)
+
+
+def _events_into(f: h5py.File, events: list[Event]) -> None:
+    _write_columns(f.create_group("events"), list(events), FIELDS, get_type_hints(Event), "event_id")
+
+
+def write_series(path: Path, time_s: list[int], series: dict[str, dict[str, list[Any]]],
+                 events: list[Event] | None = None) -> None:
+    """``series[sector][name]`` is a list over steps of floats or {key: float} dicts;
+    ``events``, if given, is written in the same atomic write."""
+    with edit(path) as f:
+        _series_into(f, time_s, series)
+        if events is not None:
+            _events_into(f, events)
 
 
 def write_events(path: Path, events: list[Event]) -> None:
-    with h5py.File(path, "a") as f:
-        _write_columns(f.create_group("events"), list(events), list(FIELDS))
+    with edit(path) as f:
+        _events_into(f, events)
 
 
 def write_metrics(path: Path, metrics: dict[str, float], curves: dict[str, np.ndarray]) -> None:
-    with h5py.File(path, "a") as f:
+    with edit(path) as f:
         if "metrics" in f:
             del f["metrics"]
         g = f.create_group("metrics")
         for k, v in sorted(metrics.items()):
-            g.create_dataset(k, data=float(v))
+            _set_units(g.create_dataset(k, data=float(v)), k, "metrics")
         pg = g.create_group("performance")
+        times: tuple[h5py.Dataset, ...] = ()
+        if "series/time_s" in f:
+            times = (f["series/time_s"], _time_scale(pg, "time", f["series/time_s"][()]))
         for k, v in sorted(curves.items()):
-            pg.create_dataset(k, data=np.asarray(v, dtype=np.float64))
+            ds = pg.create_dataset(k, data=np.asarray(v, dtype=np.float64))
+            _set_units(ds, k, "metrics/performance")
+            _attach_time(ds, times)
 
 
 def set_status(path: Path, status: str, error: str = "", **attrs: Any) -> None:
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
-    with h5py.File(path, "a") as f:
+    with edit(path) as f:
         f.attrs["status"] = status
         f.attrs["error"] = error
         for k, v in attrs.items():
@@ -160,12 +360,20 @@ def set_status(path: Path, status: str, error: str = "", **attrs: Any) -> None:
 def publish(partial: Path, final: Path) -> Path:
     """Atomically give a finished file its final name."""
     os.replace(partial, final)
+    _fsync_dir(Path(final).parent)
     return final
 
 
 @dataclass
 class Results:
-    """A results file read into memory (``twin.load``)."""
+    """A results file read into memory (``twin.load``), format 2 or 1.
+
+    ``series[sector][name]`` is ``(T,)`` or ``(T, K)``; ``columns[sector][name]`` the K
+    column labels (``[]`` for 1-D), ``dims[sector][name]`` the name of the column dimension
+    (``district``, ``bus``, ...; ``""`` for 1-D) and ``units[sector][name]`` the unit.
+    ``metric_units`` gives each metric's unit. Files of format 1 carry neither units nor
+    dimension names; they are derived by the same rules the writer uses.
+    """
 
     path: Path
     attrs: dict[str, Any]
@@ -179,6 +387,9 @@ class Results:
     events: list[Event]
     metrics: dict[str, float] = field(default_factory=dict)
     performance: dict[str, np.ndarray] = field(default_factory=dict)
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
+    dims: dict[str, dict[str, str]] = field(default_factory=dict)
+    metric_units: dict[str, str] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -188,20 +399,125 @@ class Results:
     def step_s(self) -> int:
         return int(self.attrs["step_s"])
 
+    @property
+    def format_version(self) -> str:
+        return str(self.attrs.get("format_version"))
+
     def column(self, sector: str, name: str, key: str) -> np.ndarray:
         return self.series[sector][name][:, self.columns[sector][name].index(key)]
+
+    def _series(self, sector: str) -> dict[str, np.ndarray]:
+        if sector not in self.series:
+            raise KeyError(f"{self.path}: no series of sector {sector!r} (has {sorted(self.series)})")
+        return self.series[sector]
+
+    def to_xarray(self, sector: str) -> xr.Dataset:
+        """The series of one sector as an ``xarray.Dataset``: coordinate ``time`` (integer
+        seconds from the start of the run, the start of each step), one coordinate per column
+        dimension, ``units`` on every variable; the same as
+        ``xr.open_dataset(path, group=f"series/{sector}", engine="h5netcdf")`` on a format 2 file."""
+        import xarray as xr
+
+        time_attrs = {"units": "s", "long_name": "start of the exchange step, seconds from the start of the run"}
+        coords: dict[str, Any] = {"time": ("time", self.time_s, time_attrs)}
+        data: dict[str, Any] = {}
+        for name, arr in sorted(self._series(sector).items()):
+            attrs = {"units": self.units.get(sector, {}).get(name, units_of(name, sector))}
+            if arr.ndim == 1:
+                data[name] = (("time",), arr, attrs)
+            else:
+                dim = self.dims[sector][name]
+                coords.setdefault(dim, (dim, np.array(self.columns[sector][name], dtype=object)))
+                data[name] = (("time", dim), arr, attrs)
+        run_attrs = {k: self.attrs[k] for k in ("run_id", "configuration", "format_version") if k in self.attrs}
+        return xr.Dataset(data, coords, attrs={**run_attrs, "sector": sector})
+
+    def to_dataframe(self, sector: str, name: str | None = None) -> pd.DataFrame:
+        """One series as a ``pandas.DataFrame`` indexed by ``time`` (seconds): a 2-D series
+        has one column per label (the columns' name is its dimension, ``district``, ``bus``,
+        ...), a 1-D series one column ``name``. Without ``name``: every 1-D series of the
+        sector, one column each. ``df.attrs["units"]`` maps each column to its unit."""
+        import pandas as pd
+
+        index = pd.Index(self.time_s, name="time")
+        series = self._series(sector)
+        units = self.units.get(sector, {})
+        if name is None:
+            names = sorted(n for n, a in series.items() if a.ndim == 1)
+            df = pd.DataFrame({n: series[n] for n in names}, index=index)
+            df.attrs["units"] = {n: units.get(n, units_of(n, sector)) for n in names}
+            return df
+        if name not in series:
+            raise KeyError(f"{self.path}: no series {sector}/{name}")
+        unit = units.get(name, units_of(name, sector))
+        arr = series[name]
+        if arr.ndim == 1:
+            df = pd.DataFrame({name: arr}, index=index)
+            df.attrs["units"] = {name: unit}
+        else:
+            cols = pd.Index(self.columns[sector][name], name=self.dims[sector][name])
+            df = pd.DataFrame(arr, index=index, columns=cols)
+            df.attrs["units"] = dict.fromkeys(cols, unit)
+        return df
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A table of the file as a ``pandas.DataFrame``: ``assets``, ``districts``,
+        ``dependencies`` or ``events``."""
+        import pandas as pd
+
+        if name == "events":
+            return pd.DataFrame(self.events, columns=list(FIELDS))
+        tables = {"assets": self.assets, "districts": self.districts, "dependencies": self.dependencies}
+        if name not in tables:
+            raise KeyError(f"no table {name!r} (one of {sorted([*tables, 'events'])})")
+        return pd.DataFrame(tables[name])
+
+
+def _table_columns(group: h5py.Group) -> list[str]:
+    cols = group.attrs["columns"]
+    if isinstance(cols, str | bytes):  # format 1: JSON
+        return list(json.loads(cols))
+    return [c.decode() if isinstance(c, bytes) else str(c) for c in cols]
 
 
 def _read_table(group: h5py.Group) -> dict[str, np.ndarray]:
     out = {}
-    for col in json.loads(group.attrs["columns"]):
+    for col in _table_columns(group):
         ds = group[col]
         out[col] = ds.asstr()[()] if h5py.check_string_dtype(ds.dtype) else ds[()]
     return out
 
 
+def _read_series(f: h5py.File, major: str, districts: set[str]) -> tuple[dict[str, dict[str, Any]], ...]:
+    """series, columns, dims, units of every sector; format 1 labels come from JSON."""
+    series: dict[str, dict[str, np.ndarray]] = {}
+    columns: dict[str, dict[str, list[str]]] = {}
+    dims: dict[str, dict[str, str]] = {}
+    units: dict[str, dict[str, str]] = {}
+    for sector, sg in f["series"].items():
+        if not isinstance(sg, h5py.Group):
+            continue
+        series[sector], columns[sector], dims[sector], units[sector] = {}, {}, {}, {}
+        for name, ds in sg.items():
+            if major != "1" and ds.is_scale:
+                continue
+            series[sector][name] = ds[()]
+            if major == "1":
+                labels = json.loads(ds.attrs.get("columns", "[]"))
+                dim = column_dimension(name, labels, districts) if ds.ndim == 2 else ""
+                unit = units_of(name, sector)
+            else:
+                labels, dim = [], ""
+                if ds.ndim == 2 and len(ds.dims[1]):
+                    scale = ds.dims[1][len(ds.dims[1]) - 1]  # the last attached, as netCDF reads it
+                    labels, dim = scale.asstr()[()].tolist(), scale.name.rsplit("/", 1)[-1]
+                unit = str(ds.attrs.get("units", units_of(name, sector)))
+            columns[sector][name], dims[sector][name], units[sector][name] = labels, dim, unit
+    return series, columns, dims, units
+
+
 def load(path: str | Path) -> Results:
-    """Read a results file; raises ResultsError if it is not one."""
+    """Read a results file (format 2 or 1); raises ResultsError if it is not one."""
     path = Path(path)
     if not path.is_file():
         raise ResultsError(f"{path}: no such results file")
@@ -213,18 +529,19 @@ def load(path: str | Path) -> Results:
         if "format_version" not in f.attrs:
             raise ResultsError(f"{path}: not a twin results file (no format_version attribute)")
         attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
-        series: dict[str, dict[str, np.ndarray]] = {}
-        columns: dict[str, dict[str, list[str]]] = {}
+        major = str(attrs["format_version"]).split(".")[0]
+        if major not in READABLE_MAJOR:
+            raise ResultsError(f"{path}: results format {attrs['format_version']} is newer than this "
+                               f"twin reads ({FORMAT_VERSION}); upgrade twin")
+        districts = _read_table(f["districts"])
+        series: dict[str, dict[str, Any]] = {}
+        columns: dict[str, dict[str, Any]] = {}
+        dims: dict[str, dict[str, Any]] = {}
+        units: dict[str, dict[str, Any]] = {}
         time_s = np.zeros(0, dtype=np.int64)
         if "series" in f:
             time_s = f["series/time_s"][()]
-            for sector, sg in f["series"].items():
-                if not isinstance(sg, h5py.Group):
-                    continue
-                series[sector], columns[sector] = {}, {}
-                for name, ds in sg.items():
-                    series[sector][name] = ds[()]
-                    columns[sector][name] = json.loads(ds.attrs.get("columns", "[]"))
+            series, columns, dims, units = _read_series(f, major, set(districts["id"].tolist()))
         events: list[Event] = []
         if "events" in f:
             table = _read_table(f["events"])
@@ -235,17 +552,24 @@ def load(path: str | Path) -> Results:
                 for i in range(n)
             ]
         metrics: dict[str, float] = {}
+        metric_units: dict[str, str] = {}
         performance: dict[str, np.ndarray] = {}
         if "metrics" in f:
             for k, ds in f["metrics"].items():
                 if isinstance(ds, h5py.Dataset):
                     metrics[k] = float(ds[()])
+                    metric_units[k] = str(ds.attrs.get("units", units_of(k, "metrics")))
             for k, ds in f["metrics/performance"].items():
-                performance[k] = ds[()]
+                if major == "1" or not ds.is_scale:
+                    performance[k] = ds[()]
+        if major == "1":
+            cost = {k: float(v) for k, v in f["cost"].attrs.items()}
+        else:
+            cost = {k: float(ds[()]) for k, ds in f["cost"].items()}
         return Results(
             path=path, attrs=attrs, assets=_read_table(f["assets"]),
-            districts=_read_table(f["districts"]), dependencies=_read_table(f["dependencies"]),
-            cost={k: float(v) for k, v in f["cost"].attrs.items()}, time_s=time_s,
-            series=series, columns=columns, events=events, metrics=metrics,
-            performance=performance,
+            districts=districts, dependencies=_read_table(f["dependencies"]),
+            cost=cost, time_s=time_s, series=series, columns=columns, events=events,
+            metrics=metrics, performance=performance, units=units, dims=dims,
+            metric_units=metric_units,
         )

@@ -101,6 +101,10 @@ def _datasets(path: Path) -> dict[str, object]:
             if isinstance(obj, h5py.Dataset):
                 out[name] = obj[()]
             for k, v in getattr(obj, "attrs", {}).items():
+                if k == "DIMENSION_LIST":  # object references: compare what they point to
+                    v = [[f[r].name for r in refs] for refs in v]
+                elif k == "REFERENCE_LIST":
+                    v = [(f[r].name, int(i)) for r, i in v]
                 out[f"{name}@{k}"] = v
 
         f.visititems(visit)
