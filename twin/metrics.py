@@ -9,11 +9,11 @@ performance 1).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from twin.events import ROOT_COUPLINGS, Event, is_failure
+from twin.events import ROOT_COUPLINGS, Event, is_failure, solver_failure_counts
 from twin.region.layout import PERSONS_PER_HOUSEHOLD
 from twin.results import Results
 
@@ -143,6 +143,16 @@ def customer_outage_by_district(r: Results, sector: str) -> dict[str, float]:
 
 def customer_outage_h(r: Results, sector: str) -> float:
     return float(sum(customer_outage_by_district(r, sector).values()))
+
+
+# Impact metrics (excess over the baseline) and the totals they are the excess of.
+IMPACT_TOTALS: dict[str, Callable[[Results], float]] = {
+    "energy_not_served_mwh": energy_not_served_mwh,
+    "water_not_served_m3": water_not_served_m3,
+    "vehicle_delay_h": vehicle_delay_h,
+    "customer_outage_h_power": lambda r: customer_outage_h(r, "power"),
+    "customer_outage_h_water": lambda r: customer_outage_h(r, "water") / PERSONS_PER_HOUSEHOLD,
+}
 
 
 # --- cascades ----------------------------------------------------------------------------
@@ -293,23 +303,39 @@ def cost_index_meur(cost: dict[str, float]) -> float:
     return float(sum(UNIT_COST_MEUR[k] * float(v) for k, v in cost.items() if k in UNIT_COST_MEUR))
 
 
+# --- flags --------------------------------------------------------------------------------
+
+# A negative impact is flagged when it is below -max(NEGATIVE_ABS_TOLERANCE,
+# NEGATIVE_REL_TOLERANCE * the baseline's own total): a run may do slightly better than its
+# baseline in some step (load follows other dispatch), but not by more than 1 % of it.
+NEGATIVE_REL_TOLERANCE = 0.01
+NEGATIVE_ABS_TOLERANCE = 1e-6
+
+
+def negative_impacts(m: dict[str, float], baseline: Results | None) -> list[str]:
+    """The impact metrics of ``m`` below the tolerance (docs/metrics.md, "Flags")."""
+    out = []
+    for key, total in IMPACT_TOTALS.items():
+        base = abs(total(baseline)) if baseline is not None else 0.0
+        if key in m and m[key] < -max(NEGATIVE_ABS_TOLERANCE, NEGATIVE_REL_TOLERANCE * base):
+            out.append(key)
+    return out
+
+
 # --- all metrics -------------------------------------------------------------------------
 
 
 def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Every scalar metric of a run, and its performance curves (relative to the baseline)."""
 
-    def excess(fn) -> float:  # type: ignore[no-untyped-def]
-        return fn(run) - (fn(baseline) if baseline is not None else 0.0)
-
     m: dict[str, float] = {
-        "energy_not_served_mwh": excess(energy_not_served_mwh),
-        "water_not_served_m3": excess(water_not_served_m3),
-        "vehicle_delay_h": excess(vehicle_delay_h),
-        "customer_outage_h_power": excess(lambda r: customer_outage_h(r, "power")),
-        "customer_outage_h_water": excess(lambda r: customer_outage_h(r, "water") / PERSONS_PER_HOUSEHOLD),
+        key: total(run) - (total(baseline) if baseline is not None else 0.0)
+        for key, total in IMPACT_TOTALS.items()
     }
     m["customer_outage_h"] = m["customer_outage_h_power"] + m["customer_outage_h_water"]
+    m["negative_impacts"] = float(len(negative_impacts(m, baseline)))
+    for solver, n in solver_failure_counts(run.events).items():
+        m[f"solver_failure_steps_{solver}"] = float(n)
 
     customers = _customers(run)
     primary = [e for e in failure_events(run) if is_primary(e)]

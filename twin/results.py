@@ -1,8 +1,9 @@
 """One HDF5 file per run: written under a temporary name, renamed when complete.
 
 The layout is documented in results/README.md; everything here is readable with h5py alone.
-A file whose ``status`` attribute is not ``complete`` (or that still carries the
-``.partial.h5`` suffix) is never taken for a finished run.
+A file whose ``status`` attribute is not a finished status (``complete`` or ``degraded``,
+:data:`twin.events.FINISHED_STATUSES`), or that still carries the ``.partial.h5`` suffix, is
+never taken for a finished run.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from typing import Any
 import h5py
 import numpy as np
 
-from twin.events import FIELDS, Event
+from twin.events import FIELDS, FINISHED_STATUSES, STATUSES, Event
 
 FORMAT_VERSION = "1.0"
 PARTIAL_SUFFIX = ".partial.h5"
-STATUSES = ("running", "complete", "failed", "interrupted")
 _STR = h5py.string_dtype()
 _VERSIONED = ("twin", "mosaik", "pandapower", "wntr", "eclipse-sumo", "libsumo", "networkx", "numpy", "h5py")
 
@@ -53,12 +53,13 @@ def partial_path(out_dir: Path, run_id: str) -> Path:
 
 
 def is_complete(path: Path) -> bool:
-    """True only for a file that finished writing and says so."""
+    """True only for a finished run's file: it finished writing and its status is ``complete``
+    or ``degraded`` (both reached the horizon and carry metrics)."""
     if not Path(path).is_file() or str(path).endswith(PARTIAL_SUFFIX):
         return False
     try:
         with h5py.File(path, "r") as f:
-            return f.attrs.get("status") == "complete"
+            return f.attrs.get("status") in FINISHED_STATUSES
     except OSError:
         return False
 
@@ -145,6 +146,17 @@ def write_metrics(path: Path, metrics: dict[str, float], curves: dict[str, np.nd
         pg = g.create_group("performance")
         for k, v in sorted(curves.items()):
             pg.create_dataset(k, data=np.asarray(v, dtype=np.float64))
+
+
+def write_solver_failures(path: Path, counts: dict[str, int]) -> None:
+    """``/solver_failures``: one int attribute per solver, the steps it did not solve
+    (:func:`twin.events.solver_failure_counts`)."""
+    with h5py.File(path, "a") as f:
+        if "solver_failures" in f:
+            del f["solver_failures"]
+        g = f.create_group("solver_failures")
+        for solver, n in sorted(counts.items()):
+            g.attrs[solver] = np.int64(n)
 
 
 def set_status(path: Path, status: str, error: str = "", **attrs: Any) -> None:
