@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from twin.metrics import HEADLINE, SECTORS
+from twin.metrics import HEADLINE, SECTORS, is_applicable
 from twin.report.collect import Run, discover, load_run
 from twin.report.figures import FIGURES, by_configuration, mean_ci
 from twin.report.screening import (
@@ -21,7 +21,7 @@ from twin.report.screening import (
     screening_html,
     write_screening_csv,
 )
-from twin.report.tables import format_number, progress
+from twin.report.tables import format_number, metric_cell, progress
 from twin.screening.results import ScreeningResult
 from twin.sweep.stats import FlagShare, flag_banner, flag_shares
 
@@ -32,11 +32,14 @@ META_COLUMNS: tuple[str, ...] = ("run_id", "configuration", "seed", "status", "b
 # The metrics the report's summary shows, with labels; the CSV and the full table hold all.
 SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     *HEADLINE,
-    ("secondary_failures_customers", "secondary failures, customer-weighted"),
+    ("secondary_failures_customers", "secondary service failures, customer-weighted"),
+    ("customers_lost_service_secondary", "customers who lost a service (secondary)"),
     ("primary_failures", "primary failures"),
-    ("cascade_depth_max", "cascade depth (max)"),
-    ("cascade_amplification", "cascade amplification (secondary / primary)"),
-    ("cross_sector_hops", "cross-sector hops"),
+    ("primary_failures_with_service_loss", "primary failures with a service loss below"),
+    ("cascade_depth_max", "cascade depth (max, in service failures)"),
+    ("cascade_amplification", "cascade amplification (secondary service failures / primary with a service loss)"),
+    ("cross_sector_hops", "cross-sector hops (service failures)"),
+    ("secondary_failures_all", "secondary failures incl. state changes"),
     *((f"resilience_loss_{s}_h", f"resilience loss {s} (h)") for s in SECTORS),
     *((f"min_performance_{s}", f"minimum performance {s}") for s in SECTORS),
     *((f"time_to_recover_{s}_h", f"time to recover {s} (h)") for s in SECTORS),
@@ -114,7 +117,11 @@ def _summary_rows(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
             continue
         row = [html.escape(label)]
         for grp in groups.values():
-            mean, ci = mean_ci([r.metrics.get(key, math.nan) for r in grp])
+            values = [r.metrics[key] for r in grp if key in r.metrics and is_applicable(r.metrics, key)]
+            if not values and any(key in r.metrics for r in grp):
+                row.append("n/a")
+                continue
+            mean, ci = mean_ci(values or [math.nan])
             flag = key.replace("_h", "_censored") if key.startswith("time_to_recover_") else ""
             censored = bool(flag) and any(r.metrics.get(flag, 0.0) for r in grp)
             row.append(_cell(mean, ci, censored))
@@ -172,7 +179,7 @@ def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, pa
     if screenings:
         parts += screening_html(screenings, _table)
     all_cols = metric_columns(runs)
-    full = [[html.escape(k), *(html.escape(format_number(r.metrics.get(k))) for r in runs)] for k in all_cols]
+    full = [[html.escape(k), *(html.escape(metric_cell(r.metrics, k)) for r in runs)] for k in all_cols]
     parts += [
         "<details><summary>Every metric of every run</summary>",
         _table(["metric", *(html.escape(r.label) for r in runs)], full), "</details>",
