@@ -11,8 +11,10 @@ import sys
 import warnings
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 from twin.config import ScenarioError, load_scenario
+from twin.events import EXIT_DEGRADED, EXIT_FAILED, FINISHED_STATUSES
 from twin.region.importers import RegionImportError
 
 CORE_COMMANDS: tuple[str, ...] = ("run", "validate")  # defined here, need no plug-in
@@ -84,7 +86,33 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"{o.configuration}: {o.path}{note}")
         if o.error:
             print(f"{o.configuration}: FAILED: {o.error}", file=sys.stderr)
-    return EXIT_OK if all(o.status == "complete" for o in outcomes) else EXIT_RUN_FAILED
+        for warning in run_warnings(o):
+            print(f"{o.configuration}: WARNING: {warning}", file=sys.stderr)
+    return run_exit_code([o.status for o in outcomes], strict=args.strict)
+
+
+def run_warnings(outcome: Any) -> list[str]:
+    """Why a finished run's numbers need care: a degraded run (steps some solver did not
+    solve, or a degraded baseline) and impacts below the negative tolerance (docs/metrics.md)."""
+    out = []
+    m = outcome.metrics
+    if outcome.status == "degraded":
+        steps = {k.removeprefix("solver_failure_steps_"): int(v) for k, v in m.items()
+                 if k.startswith("solver_failure_steps_") and v}
+        why = ", ".join(f"{s} did not solve {n} step{'s' if n != 1 else ''}" for s, n in steps.items())
+        out.append(f"run degraded ({why or 'its baseline is degraded'}); its metrics are flagged")
+    if m.get("negative_impacts", 0) > 0:
+        out.append(f"{int(m['negative_impacts'])} impact metric(s) negative beyond the tolerance")
+    return out
+
+
+def run_exit_code(statuses: list[str], strict: bool = False) -> int:
+    """4 if a run failed, 3 if one degraded under ``--strict``, else 0 (docs/architecture.md)."""
+    if any(s not in FINISHED_STATUSES for s in statuses):
+        return EXIT_FAILED
+    if strict and any(s == "degraded" for s in statuses):
+        return EXIT_DEGRADED
+    return EXIT_OK
 
 
 def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
@@ -108,6 +136,8 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     r.add_argument("--mode", choices=["python", "cmd"], default="python",
                    help="simulators in-process (default) or as separate processes")
     r.add_argument("--verbose", action="store_true", help="show simulator logs and progress")
+    r.add_argument("--strict", action="store_true",
+                   help="exit with code 3 if a run is degraded (a solver did not solve a step)")
     r.set_defaults(func=_cmd_run)
 
     for module in PLUGGED_COMMANDS if plugins else ():

@@ -347,6 +347,17 @@ def write_metrics(path: Path, metrics: dict[str, float], curves: dict[str, np.nd
             _attach_time(ds, times)
 
 
+def write_solver_failures(path: Path, counts: dict[str, int]) -> None:
+    """``/solver_failures``: one int attribute per solver, the steps it did not solve
+    (:func:`twin.events.solver_failure_counts`)."""
+    with edit(path) as f:
+        if "solver_failures" in f:
+            del f["solver_failures"]
+        g = f.create_group("solver_failures")
+        for solver, n in sorted(counts.items()):
+            g.attrs[solver] = np.int64(n)
+
+
 def set_status(path: Path, status: str, error: str = "", **attrs: Any) -> None:
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")

@@ -1,8 +1,10 @@
 """Run one configuration of a scenario end to end: region, baseline, world, metrics, file.
 
 A run's file is written as ``<run_id>.partial.h5`` and renamed to ``<run_id>.h5`` when it
-is complete (or when it failed, with status ``failed`` and the error inside). A complete
-file with the same id is reused unless ``force`` is set.
+reached its horizon (status ``complete``, or ``degraded`` when some solver did not solve a
+step or the baseline is degraded: :func:`twin.events.run_status`) or when it failed (status
+``failed`` and the error inside). A finished file with the same id is reused unless
+``force`` is set.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Literal
 from twin import metrics as metrics_mod
 from twin import results
 from twin.config import Scenario, run_id
+from twin.events import run_status, solver_failure_counts
 from twin.recorder import ACTIVE
 from twin.region.assets import RegionInfo
 from twin.region.builder import build_region, region_key
@@ -102,8 +105,10 @@ def _execute(
 
 def _finish(partial: Path, final: Path, error: str, wall_s: float,
             baseline: results.Results | None, hazard_free: bool) -> results.Results:
-    """Metrics, status and the atomic rename. A hazard-free run is its own baseline; a run
-    whose scenario disabled baselines is measured against a perfect one (None)."""
+    """Metrics, solver failures, status and the atomic rename. A hazard-free run is its own
+    baseline; a run whose scenario disabled baselines is measured against a perfect one
+    (None). The status is ``degraded`` when a solver failed a step of this run or the
+    baseline is degraded, else ``complete``."""
     if error:
         results.set_status(partial, "failed", error, wall_time_s=wall_s)
         results.publish(partial, final)
@@ -111,7 +116,9 @@ def _finish(partial: Path, final: Path, error: str, wall_s: float,
     run = results.load(partial)
     m, curves = metrics_mod.compute(run, run if hazard_free else baseline)
     results.write_metrics(partial, m, curves)
-    results.set_status(partial, "complete", "", wall_time_s=wall_s)
+    results.write_solver_failures(partial, solver_failure_counts(run.events))
+    status = run_status(run.events, None if hazard_free or baseline is None else baseline.status)
+    results.set_status(partial, status, "", wall_time_s=wall_s)
     results.publish(partial, final)
     return results.load(final)
 
@@ -125,7 +132,7 @@ def baseline_for(
     rid = run_id(quiet, configuration)
     bdir = Path(out_dir) / BASELINE_DIR
     final = results.final_path(bdir, rid)
-    if results.is_complete(final):
+    if results.is_finished(final):
         return results.load(final)
     partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose)
     res = _finish(partial, final, error, wall, None, hazard_free=True)
@@ -142,9 +149,9 @@ def run_configuration(
     out_dir = Path(out_dir)
     rid = run_id(scenario, configuration)
     final = results.final_path(out_dir, rid)
-    if results.is_complete(final) and not force:
+    if results.is_finished(final) and not force:
         res = results.load(final)
-        return RunOutcome(configuration, rid, final, "complete", metrics=res.metrics, reused=True)
+        return RunOutcome(configuration, rid, final, res.status, metrics=res.metrics, reused=True)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     region = region_for(scenario, configuration, out_dir)

@@ -44,13 +44,21 @@ def test_impact_metrics_by_hand(pair: tuple[results.Results, results.Results]) -
     assert m["customer_outage_h_power"] == pytest.approx(50.0)
     assert m["customer_outage_h_water"] == pytest.approx(15.0 / 2.2)
     assert m["customer_outage_h"] == pytest.approx(50.0 + 15.0 / 2.2)
-    # one primary (line), three secondary (bus, pump, tank); pump has 40 customers.
+    # one primary (line, a state change); the bus serves nobody directly (a state change), so
+    # two secondary service failures: pump (40 customers) and tank (none).
     assert m["primary_failures"] == 1
-    assert m["secondary_failures"] == 3
+    assert m["secondary_failures"] == 2
+    # pump: its subtree lost the pump's 40 (water); tank: 0.
     assert m["secondary_failures_customers"] == 40
-    assert m["cascade_amplification"] == pytest.approx(3.0)
-    assert m["cascade_depth_max"] == 4  # storm 0 -> line 1 -> bus 2 -> pump 3 -> tank 4
-    assert m["cross_sector_hops"] == 1  # bus (power) -> pump (water)
+    assert m["cascade_amplification"] == pytest.approx(2.0)  # 2 service failures below 1 primary
+    assert m["cascade_depth_max"] == 2  # tank <- pump: two service failures on the chain
+    assert m["cross_sector_hops"] == 1  # pump (water) caused by the bus (power)
+    # every failure, state changes included: bus, pump, tank
+    assert m["secondary_failures_all"] == 3
+    assert m["secondary_failures_all_customers"] == 40
+    assert m["cascade_amplification_all"] == pytest.approx(3.0)
+    assert m["cascade_depth_max_all"] == 4  # storm 0 -> line 1 -> bus 2 -> pump 3 -> tank 4
+    assert m["cross_sector_hops_all"] == 1
     assert m["cost_line_km"] == 12.5
     # power curve 1, .6, .8, 1: loss (0.4 + 0.2) * 0.5 = 0.3 h, min 0.6,
     # below 0.95 from step 1 to 2, back at step 3: 2 steps = 1 h.
@@ -94,7 +102,8 @@ def test_no_primary_failure_single_district(tmp_path: Path, hand) -> None:  # ty
                      "customers_out": [{"city": 0.0}, {"city": 0.0}]}}
     run = results.load(hand.make_file(tmp_path / "r.h5", reg, one, []))
     m, _ = metrics.compute(run, run)
-    assert m["cascade_amplification"] == 0.0
+    # no primary failure with a service loss below it: not applicable, never 0 or inf
+    assert math.isnan(m["cascade_amplification"]) and m["cascade_amplification_applicable"] == 0.0
     assert m["primary_failures"] == 0 and m["secondary_failures"] == 0
     assert math.isnan(m["equity_rural_urban_ratio"])
     assert m["equity_gini"] == 0.0

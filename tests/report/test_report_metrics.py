@@ -39,7 +39,8 @@ def test_cascade_without_baseline_is_censored(tmp_path: Path, hand) -> None:  # 
     assert m["primary_failures"] == 1 and m["secondary_failures"] == 2
     assert m["secondary_failures_customers"] == 40
     assert m["cascade_amplification"] == pytest.approx(2.0)
-    assert m["cascade_depth_max"] == 3
+    assert m["cascade_depth_max"] == 2  # tank <- pump (the line is a state change)
+    assert m["cascade_depth_max_all"] == 3
     assert m["cross_sector_hops"] == 1
     # total resilience loss: power (.4 + .2) * .5, water .3, traffic (.5 + .2) * .5, ict .5 * .5
     assert resilience_loss_total_h(m) == pytest.approx(0.3 + 0.3 + 0.35 + 0.25)
@@ -56,8 +57,9 @@ def test_no_drop(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
         assert m[f"time_to_recover_{sector}_h"] == 0.0
         assert m[f"time_to_recover_{sector}_censored"] == 0.0
     for key in ("energy_not_served_mwh", "water_not_served_m3", "vehicle_delay_h", "customer_outage_h",
-                "secondary_failures", "cascade_depth_max", "cascade_amplification", "cross_sector_hops"):
+                "secondary_failures", "cascade_depth_max", "cross_sector_hops"):
         assert m[key] == 0.0, key
+    assert m["cascade_amplification_applicable"] == 0.0 and math.isnan(m["cascade_amplification"])
     assert m["equity_rural_urban_ratio"] == 1.0 and m["equity_gini"] == 0.0
 
 

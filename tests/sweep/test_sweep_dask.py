@@ -317,6 +317,6 @@ def test_existing_client_is_used_and_left_open(cluster: LocalCluster, sweep_file
         run_sweep(sweep_file, out, client=client, run_fn=toy_run, progress=False)
         assert client.status == "running"
     doc = json.loads((out / "manifest.json").read_text())
-    assert doc["counts"] == {"complete": 12, "failed": 0, "pending": 0}
+    assert doc["counts"] == {"complete": 12, "degraded": 0, "failed": 0, "pending": 0}
     assert doc["parameters"] == ["hazards[0].peak_wind_ms"]
     assert doc["configurations"] == ["centralised", "decentralised"]

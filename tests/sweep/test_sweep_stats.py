@@ -40,7 +40,11 @@ def test_paired_differences_over_same_seeds_and_points() -> None:
     rows += [row(p, s, "decentralised", energy_not_served_mwh=v) for (p, s), v in ens_b.items()]
     rows.append(row(0, 3, "centralised", energy_not_served_mwh=99.0))  # no partner: not paired
     rows.append(row(0, 3, "decentralised", status="failed"))
-    stats_rows = paired(rows, ["centralised", "decentralised"])
+    both = paired(rows, ["centralised", "decentralised"])
+    # no run is flagged: without flagged pairs gives the same numbers
+    excluded = [s for s in both if s.flagged_pairs == "excluded"]
+    stats_rows = [s for s in both if s.flagged_pairs == "included"]
+    assert [(s.n, s.mean_diff) for s in excluded] == [(s.n, s.mean_diff) for s in stats_rows]
     pooled = [s for s in stats_rows if s.scope == "all"]
     assert len(pooled) == 1
     s = pooled[0]
@@ -69,13 +73,13 @@ def test_manifest_is_written_atomically_and_summarised(tmp_path: Path, capsys) -
     mf.write_manifest(tmp_path, header, rows)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "manifest.json"]  # no temporaries
     doc = json.loads((tmp_path / "manifest.json").read_text())
-    assert doc["counts"] == {"complete": 1, "failed": 1, "pending": 1}
+    assert doc["counts"] == {"complete": 1, "degraded": 0, "failed": 1, "pending": 1}
     table = list(csv.DictReader((tmp_path / "manifest.csv").read_text().splitlines()))
     assert [t["status"] for t in table] == ["complete", "failed", "pending"]
     assert table[0]["a"] == "1.0" and table[1]["a"] == "" and table[1]["error"] == "ValueError: boom"
     assert main(["sweep", "status", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "3 runs: 1 complete, 1 failed, 1 pending" in out
+    assert "3 runs: 1 complete, 0 degraded, 1 failed, 1 pending" in out
     assert "0-1-decentralised decentralised seed 1: ValueError: boom" in out
     assert main(["sweep", "status", str(tmp_path / "nothing")]) == 2
     assert "no manifest.json" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from twin.metrics import HEADLINE, SECTORS
+from twin.metrics import HEADLINE, SECTORS, is_applicable
 from twin.report.collect import Run, discover, load_run
 from twin.report.figures import FIGURES, by_configuration, mean_ci
 from twin.report.screening import (
@@ -21,8 +21,9 @@ from twin.report.screening import (
     screening_html,
     write_screening_csv,
 )
-from twin.report.tables import format_number, progress
+from twin.report.tables import format_number, metric_cell, progress
 from twin.screening.results import ScreeningResult
+from twin.sweep.stats import FlagShare, flag_banner, flag_shares
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,14 @@ META_COLUMNS: tuple[str, ...] = ("run_id", "configuration", "seed", "status", "b
 # The metrics the report's summary shows, with labels; the CSV and the full table hold all.
 SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     *HEADLINE,
-    ("secondary_failures_customers", "secondary failures, customer-weighted"),
+    ("secondary_failures_customers", "secondary service failures, customer-weighted"),
+    ("customers_lost_service_secondary", "customers who lost a service (secondary)"),
     ("primary_failures", "primary failures"),
-    ("cascade_depth_max", "cascade depth (max)"),
-    ("cascade_amplification", "cascade amplification (secondary / primary)"),
-    ("cross_sector_hops", "cross-sector hops"),
+    ("primary_failures_with_service_loss", "primary failures with a service loss below"),
+    ("cascade_depth_max", "cascade depth (max, in service failures)"),
+    ("cascade_amplification", "cascade amplification (secondary service failures / primary with a service loss)"),
+    ("cross_sector_hops", "cross-sector hops (service failures)"),
+    ("secondary_failures_all", "secondary failures incl. state changes"),
     *((f"resilience_loss_{s}_h", f"resilience loss {s} (h)") for s in SECTORS),
     *((f"min_performance_{s}", f"minimum performance {s}") for s in SECTORS),
     *((f"time_to_recover_{s}_h", f"time to recover {s} (h)") for s in SECTORS),
@@ -54,6 +58,14 @@ class ReportFiles:
     csv: Path
     runs: list[Run]
     screenings: list[ScreeningResult] = field(default_factory=list)
+    banner: str = ""  # the warning shown atop the HTML when too many runs are flagged
+
+
+def run_shares(runs: Sequence[Run]) -> list[FlagShare]:
+    """Degraded and negative-impact counts per configuration (twin.sweep.stats.flag_shares)."""
+    rows = [{"configuration": r.configuration, "point": 0, "status": r.results.status,
+             "metrics": r.metrics} for r in runs]
+    return flag_shares(rows, list(by_configuration(runs)))
 
 
 def metric_columns(runs: Sequence[Run]) -> list[str]:
@@ -93,13 +105,23 @@ def _summary_rows(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
     """Configurations side by side: the mean (± 95 % interval when several seeds)."""
     groups = by_configuration(runs)
     header = ["metric", *(f"{c} (n={len(g)})" if len(g) > 1 else c for c, g in groups.items())]
-    rows = []
+    shares = {sh.configuration: sh for sh in run_shares(runs)}
+    rows = [
+        ["degraded runs (a solver did not solve a step)",
+         *(f"{shares[c].degraded}/{shares[c].n} ({shares[c].degraded_share:.0%})" for c in groups)],
+        ["runs with negative impacts beyond the tolerance",
+         *(f"{shares[c].negative}/{shares[c].n}" for c in groups)],
+    ]
     for key, label in SUMMARY_KEYS:
         if not any(key in r.metrics for r in runs):
             continue
         row = [html.escape(label)]
         for grp in groups.values():
-            mean, ci = mean_ci([r.metrics.get(key, math.nan) for r in grp])
+            values = [r.metrics[key] for r in grp if key in r.metrics and is_applicable(r.metrics, key)]
+            if not values and any(key in r.metrics for r in grp):
+                row.append("n/a")
+                continue
+            mean, ci = mean_ci(values or [math.nan])
             flag = key.replace("_h", "_censored") if key.startswith("time_to_recover_") else ""
             censored = bool(flag) and any(r.metrics.get(flag, 0.0) for r in grp)
             row.append(_cell(mean, ci, censored))
@@ -121,12 +143,14 @@ th:first-child,td:first-child{text-align:left}
 figure{margin:2em 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-weight:bold;margin-bottom:0.5em}
 details{margin:1em 0}
+.banner{background:#fde8e8;border:1px solid #c33;padding:0.6em 1em}
 """
 
 
 def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, path: Path,
-               screenings: Sequence[ScreeningResult] = ()) -> Path:
-    """A single HTML file with every figure embedded as a data URI (it can be mailed alone)."""
+               screenings: Sequence[ScreeningResult] = (), banner: str = "") -> Path:
+    """A single HTML file with every figure embedded as a data URI (it can be mailed alone);
+    ``banner`` (if any) is a warning above everything else."""
     run_rows = [[html.escape(r.configuration), str(r.seed), html.escape(r.run_id), html.escape(r.results.status),
                  "yes" if r.baseline is not None else "no (impact = the run's own totals)",
                  html.escape(str(r.results.path))] for r in runs]
@@ -138,6 +162,7 @@ def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, pa
         f"<p>{len(runs)} run{'s' if len(runs) != 1 else ''}. Impacts are the excess over the hazard-free "
         "baseline of the same configuration and seed; definitions in docs/metrics.md. "
         f'All metrics of every run: <a href="{html.escape(csv_path.name)}">{html.escape(csv_path.name)}</a>.</p>',
+        *([f'<p class="banner"><strong>Warning.</strong> {html.escape(banner)}</p>'] if banner else []),
         "<h2>Runs</h2>",
         _table(["configuration", "seed", "run id", "status", "baseline", "file"], run_rows),
         "<h2>Summary</h2>", _table(header, rows),
@@ -154,7 +179,7 @@ def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, pa
     if screenings:
         parts += screening_html(screenings, _table)
     all_cols = metric_columns(runs)
-    full = [[html.escape(k), *(html.escape(format_number(r.metrics.get(k))) for r in runs)] for k in all_cols]
+    full = [[html.escape(k), *(html.escape(metric_cell(r.metrics, k)) for r in runs)] for k in all_cols]
     parts += [
         "<details><summary>Every metric of every run</summary>",
         _table(["metric", *(html.escape(r.label) for r in runs)], full), "</details>",
@@ -184,5 +209,6 @@ def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress
         figures["screening.png"] = screening_figure(screenings, out / "screening.png")
         write_screening_csv(screenings, out / "screening.csv")
     csv_path = write_csv(runs, out / "metrics.csv")
-    html_path = write_html(runs, figures, csv_path, out / "report.html", screenings)
-    return ReportFiles(figures, html_path, csv_path, runs, screenings)
+    banner = flag_banner(run_shares(runs)) if runs else ""
+    html_path = write_html(runs, figures, csv_path, out / "report.html", screenings, banner)
+    return ReportFiles(figures, html_path, csv_path, runs, screenings, banner)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from twin.cli import EXIT_OK, InputError
@@ -32,7 +33,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     except (ReportInputError, ResultsError) as err:
         raise InputError(str(err)) from None
     if args.table:
-        print(metrics_table([(r.label, r.metrics) for r in files.runs]))
+        print(metrics_table([(r.label, r.metrics) for r in files.runs],
+                            status=[r.results.status for r in files.runs]))
+    if files.banner:
+        print(f"WARNING: {files.banner}", file=sys.stderr)
     n, k = len(files.runs), len(files.screenings)
     screens = f" and {k} screening{'s' if k != 1 else ''}" if k else ""
     print(f"{n} run{'s' if n != 1 else ''}{screens}: {files.html}, {files.csv}, "

@@ -21,7 +21,7 @@ import numpy as np
 
 from twin import metrics as metrics_mod
 from twin.metrics import cost_index_meur
-from twin.results import PARTIAL_SUFFIX, Results, ResultsError, is_complete, load
+from twin.results import PARTIAL_SUFFIX, Results, ResultsError, is_finished, load
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ FolderFinder = Callable[[Path], list[Path] | None]
 
 def _scan_folder(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.h5")
-                  if not p.name.endswith(PARTIAL_SUFFIX) and is_complete(p))
+                  if not p.name.endswith(PARTIAL_SUFFIX) and is_finished(p))
 
 
 SWEEP_MANIFEST = "manifest.json"  # as twin.sweep.manifest.MANIFEST_JSON
@@ -55,7 +55,7 @@ def sweep_runs(folder: Path) -> list[Path] | None:
     except (OSError, ValueError, AttributeError) as err:
         raise ReportInputError(f"{path}: unreadable sweep manifest ({err})") from None
     files = [folder / f"{r['run_id']}.h5" for r in rows if isinstance(r, dict) and "run_id" in r]
-    return [f for f in files if is_complete(f)]
+    return [f for f in files if is_finished(f)]
 
 
 FOLDER_FINDERS: list[FolderFinder] = [sweep_runs]
@@ -72,7 +72,7 @@ def discover(paths: list[str | Path]) -> list[Path]:
             if not files:
                 raise ReportInputError(f"{p}: no complete results file (*.h5) in this folder")
         elif p.is_file():
-            if not is_complete(p):
+            if not is_finished(p):
                 raise ReportInputError(f"{p}: not a complete twin results file")
             files = [p]
         else:
@@ -116,7 +116,7 @@ def _baseline_by_id(run: Results, folder: Path) -> Path | None:
         log.debug("cannot recompute the baseline id of %s: %s", run.path, err)
         return None
     p = folder / f"{rid}.h5"
-    return p if is_complete(p) else None
+    return p if is_finished(p) else None
 
 
 def find_baseline(run: Results) -> Results | None:

@@ -31,6 +31,7 @@ from twin.report.analysis import (
 )
 from twin.report.collect import Run, resilience_loss_total_h
 from twin.report.explain import format_time
+from twin.report.tables import metric_cell
 
 SECTOR_COLOURS: dict[str, str] = {
     "power": "#e6a700", "water": "#1f77b4", "traffic": "#7f3fbf", "ict": "#2ca02c",
@@ -234,7 +235,7 @@ def cascade_figure(runs: Sequence[Run], path: Path) -> Path:
         m = run.metrics
         ax.set_title(
             f"{name}, seed {run.seed}: {n_events} events; depth max {m.get('cascade_depth_max', 0):.0f}, "
-            f"amplification {m.get('cascade_amplification', 0):.2f}, "
+            f"amplification {metric_cell(m, 'cascade_amplification')}, "
             f"cross-sector hops {m.get('cross_sector_hops', 0):.0f}"
             + (" (grouped by depth, sector, asset class, kind)" if grouped else ""), fontsize=10, loc="left", pad=4)
         if g.number_of_nodes() == 0:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TypeVar
 
-from twin.metrics import HEADLINE
+from twin.metrics import HEADLINE, is_applicable
 
 T = TypeVar("T")
 
@@ -65,12 +65,20 @@ def format_table(rows: Sequence[Sequence[object]], header: Sequence[str] | None 
     return "\n".join(out)
 
 
+def metric_cell(m: dict[str, float], key: str) -> str:
+    """One metric as a cell: "n/a" when the run flags it not applicable (``<key>_applicable``
+    is 0: docs/metrics.md), "-" when absent."""
+    if key in m and not is_applicable(m, key):
+        return "n/a"
+    return format_number(m.get(key))
+
+
 def metrics_table(runs: Sequence[tuple[str, dict[str, float]]],
                   keys: Sequence[tuple[str, str]] = HEADLINE,
                   status: Sequence[str] | None = None) -> str:
     """Metrics side by side: one row per metric (``(key, label)``), one column per run."""
     header = ["", *(name for name, _ in runs)]
-    rows: list[list[object]] = [[label, *(m.get(key) for _, m in runs)] for key, label in keys]
+    rows: list[list[object]] = [[label, *(metric_cell(m, key) for _, m in runs)] for key, label in keys]
     if status is not None:
         rows.append(["status", *status])
     return format_table(rows, header)

@@ -76,7 +76,7 @@ def _dry_run(sweep: Any, out: Path) -> int:
 
     runs = expand(sweep)
     keys = sweep.parameter_keys()
-    done = [results.is_complete(results.final_path(out, r.run_id)) for r in runs]
+    done = [results.is_finished(results.final_path(out, r.run_id)) for r in runs]
     points = len({r.point for r in runs})
     print(f"{sweep.name}: {len(runs)} runs = {points} parameter points x {len(sweep.seeds())} seeds x "
           f"{len({r.configuration for r in runs})} configurations; {sum(done)} complete in {out}")

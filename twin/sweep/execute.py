@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol
 
 from twin import results
 from twin.config import Scenario, run_id
+from twin.events import FINISHED_STATUSES
 from twin.sweep import manifest as mf
 from twin.sweep import stats
 from twin.sweep.spec import Sweep, SweepRun, expand, load_sweep
@@ -138,8 +139,8 @@ def run_task(run_fn: RunFn, scenario: Scenario, configuration: str, out_dir: str
         log.debug("run of %s failed", configuration, exc_info=True)
         return {"status": "failed", "error": _error_text(err), "metrics": {},
                 "wall_s": time.perf_counter() - start, **where}
-    status = "complete" if outcome.status == "complete" else "failed"
-    error = outcome.error or ("" if status == "complete" else f"run ended with status {outcome.status}")
+    status = outcome.status if outcome.status in FINISHED_STATUSES else "failed"
+    error = outcome.error or ("" if status != "failed" else f"run ended with status {outcome.status}")
     return {"status": status, "error": error, "metrics": {k: float(v) for k, v in outcome.metrics.items()},
             "wall_s": time.perf_counter() - start, **where}
 
@@ -311,7 +312,7 @@ class SweepResult:
 
     @property
     def complete(self) -> list[dict[str, Any]]:
-        return [r for r in self.rows if r["status"] == "complete"]
+        return [r for r in self.rows if r["status"] in FINISHED_STATUSES]
 
 
 def _row(run: SweepRun, status: str, error: str, metrics: dict[str, float], reused: bool,
@@ -384,7 +385,7 @@ def run_sweep(
     pending: list[SweepRun] = []
     for run in runs:
         status, error, metrics = mf.file_state(results.final_path(out, run.run_id))
-        if status == "complete":
+        if status in FINISHED_STATUSES:
             rows[run.run_id] = _row(run, status, "", metrics, reused=True)
         else:
             rows[run.run_id] = _row(run, "pending", "", {}, reused=False)
@@ -399,7 +400,7 @@ def run_sweep(
         for run in pending:
             if needs_baseline(run.scenario):
                 bid = baseline_id(run.scenario, run.configuration)
-                if bid not in baselines and not results.is_complete(results.final_path(out / BASELINE_DIR, bid)):
+                if bid not in baselines and not results.is_finished(results.final_path(out / BASELINE_DIR, bid)):
                     baselines[bid] = (run.scenario, run.configuration)
 
     if pending:
@@ -429,13 +430,13 @@ def run_sweep(
                     except (Exception, asyncio.CancelledError) as err:  # KilledWorker, lost scheduler
                         res = {"status": "failed", "error": _error_text(err), "metrics": {}, "wall_s": None}
                         status, _, metrics = mf.file_state(results.final_path(out, run.run_id))
-                        if status == "complete":  # the run finished; only its report got lost
+                        if status in FINISHED_STATUSES:  # the run finished; only its report got lost
                             res = {"status": status, "error": "", "metrics": metrics, "wall_s": None}
                     row = _row(run, res["status"], res["error"], res["metrics"], False, res.get("wall_s"))
                     rows[run.run_id] = row
                     executed.append(run.run_id)
-                    bar.update(row["status"] != "complete")
-                    if row["status"] != "complete":
+                    bar.update(row["status"] == "failed")
+                    if row["status"] == "failed":
                         log.warning("run %s (%s, seed %d) failed: %s", run.run_id, run.configuration,
                                     run.seed, row["error"])
                     if time.monotonic() - last_write > MANIFEST_EVERY_S:

@@ -22,11 +22,12 @@ from typing import Any
 import h5py
 
 from twin import results
+from twin.events import FINISHED_STATUSES
 
 MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
 FORMAT = 1
-RUN_STATUSES = ("complete", "failed", "pending")
+RUN_STATUSES = ("complete", "degraded", "failed", "pending")
 BASE_COLUMNS = ("run_id", "configuration", "seed", "point")
 STATE_COLUMNS = ("status", "error", "reused", "wall_s")
 
@@ -59,9 +60,9 @@ def file_state(path: Path) -> tuple[str, str, dict[str, float]]:
                         metrics[k] = float(ds[()])
     except OSError as err:
         return "failed", f"unreadable results file: {err}", {}
-    if status != "complete" or not results.is_complete(path):
+    if status not in FINISHED_STATUSES or not results.is_finished(path):
         return ("failed" if status == "failed" else "pending"), error, {}
-    return "complete", "", metrics
+    return status, "", metrics
 
 
 def metric_names(rows: list[dict[str, Any]]) -> list[str]:
@@ -121,13 +122,14 @@ def refresh(out_dir: Path, doc: dict[str, Any]) -> dict[str, Any]:
     for r in doc["runs"]:
         if r["status"] == "pending":
             status, error, metrics = file_state(results.final_path(Path(out_dir), r["run_id"]))
-            if status == "complete":
+            if status in FINISHED_STATUSES:
                 r.update(status=status, error=error, metrics=metrics)
     return doc
 
 
 def summary(out_dir: Path, max_errors: int = 10) -> str:
-    """A text summary of a sweep folder: counts by status and configuration, the failures."""
+    """A text summary of a sweep folder: counts by status and configuration, the share of
+    flagged runs (degraded, negative impacts) per configuration and point, the failures."""
     doc = refresh(out_dir, read_manifest(out_dir))
     rows = doc["runs"]
     counts = Counter(r["status"] for r in rows)
@@ -141,6 +143,13 @@ def summary(out_dir: Path, max_errors: int = 10) -> str:
     for c in configs:
         by = Counter(r["status"] for r in rows if r["configuration"] == c)
         lines.append(c.ljust(width) + "".join(str(by.get(s, 0)).rjust(10) for s in RUN_STATUSES))
+    from twin.sweep.stats import flag_banner, flag_shares, shares_table
+
+    shares = flag_shares(rows, configs)
+    lines.append(shares_table(shares))
+    banner = flag_banner(shares)
+    if banner:
+        lines.append("WARNING: " + banner)
     failed = [r for r in rows if r["status"] == "failed"]
     if failed:
         lines.append(f"failed runs ({len(failed)}):")

@@ -1,0 +1,112 @@
+"""Resilience metrics: pure functions of a results file and its hazard-free baseline.
+
+The definitions, formulas and units are documented in docs/metrics.md; this package is their
+one implementation: :mod:`twin.metrics.core` (performance curves, impact totals, flags),
+:mod:`~twin.metrics.cascades`, :mod:`~twin.metrics.equity`, :mod:`~twin.metrics.cost`.
+:func:`compute` gathers them all; every name used elsewhere is importable from here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.events import solver_failure_counts
+from twin.metrics.cascades import (
+    cascade_depths,
+    cascade_metrics,
+    chain,
+    children_of,
+    cross_sector_hops,
+    customers_lost,
+    customers_of,
+    failure_events,
+    is_primary,
+    secondary_failures,
+    secondary_service_failures,
+    service_depths,
+    service_failures,
+    service_hops,
+    subtree,
+)
+from twin.metrics.core import (
+    APPLICABLE_SUFFIX,
+    IMPACT_TOTALS,
+    NEGATIVE_ABS_TOLERANCE,
+    NEGATIVE_REL_TOLERANCE,
+    RECOVERY_LEVEL,
+    SECTORS,
+    customer_outage_by_district,
+    customer_outage_h,
+    energy_not_served_mwh,
+    is_applicable,
+    minimum_performance,
+    negative_impacts,
+    performance,
+    raw_performance,
+    resilience_loss_h,
+    set_applicable,
+    time_to_recover_h,
+    vehicle_delay_h,
+    water_not_served_m3,
+)
+from twin.metrics.cost import UNIT_COST_MEUR, cost_index_meur
+from twin.metrics.equity import district_person_outage_h, equity, gini
+from twin.results import Results
+
+# --- all metrics -------------------------------------------------------------------------
+
+
+def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Every scalar metric of a run, and its performance curves (relative to the baseline)."""
+    m: dict[str, float] = {
+        key: total(run) - (total(baseline) if baseline is not None else 0.0)
+        for key, total in IMPACT_TOTALS.items()
+    }
+    m["customer_outage_h"] = m["customer_outage_h_power"] + m["customer_outage_h_water"]
+    m["negative_impacts"] = float(len(negative_impacts(m, baseline)))
+    for solver, n in solver_failure_counts(run.events).items():
+        m[f"solver_failure_steps_{solver}"] = float(n)
+
+    for key, value in cascade_metrics(run, baseline).items():
+        if key.startswith("cascade_amplification"):
+            set_applicable(m, key, value)
+        else:
+            m[key] = float(value)  # type: ignore[arg-type]
+    m.update(equity(run, baseline))
+
+    curves: dict[str, np.ndarray] = {}
+    step_h = run.step_s / 3600.0
+    for sector in SECTORS:
+        p = performance(run, baseline, sector)
+        if p is None:
+            continue
+        curves[sector] = p
+        m[f"resilience_loss_{sector}_h"] = resilience_loss_h(p, step_h)
+        m[f"min_performance_{sector}"] = minimum_performance(p)
+        ttr, censored = time_to_recover_h(p, step_h)
+        m[f"time_to_recover_{sector}_h"] = ttr
+        m[f"time_to_recover_{sector}_censored"] = float(censored)
+    for k, v in run.cost.items():
+        m[f"cost_{k}"] = float(v)
+    m["cost_index_meur"] = cost_index_meur(run.cost)
+    return m, curves
+
+
+HEADLINE: tuple[tuple[str, str], ...] = (
+    ("energy_not_served_mwh", "energy not served (MWh)"),
+    ("water_not_served_m3", "water not served (m³)"),
+    ("vehicle_delay_h", "extra vehicle delay (veh·h)"),
+    ("customer_outage_h", "customer-outage hours (households)"),
+    ("secondary_failures", "secondary service failures"),
+)
+
+__all__ = [
+    "APPLICABLE_SUFFIX", "HEADLINE", "IMPACT_TOTALS", "NEGATIVE_ABS_TOLERANCE", "NEGATIVE_REL_TOLERANCE",
+    "RECOVERY_LEVEL", "SECTORS", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
+    "children_of", "compute", "cost_index_meur", "cross_sector_hops", "customer_outage_by_district",
+    "customer_outage_h", "customers_lost", "customers_of", "district_person_outage_h", "energy_not_served_mwh",
+    "equity", "failure_events", "gini", "is_applicable", "is_primary", "minimum_performance",
+    "negative_impacts", "performance", "raw_performance", "resilience_loss_h", "secondary_failures",
+    "secondary_service_failures", "service_depths", "service_failures", "service_hops", "set_applicable",
+    "subtree", "time_to_recover_h", "vehicle_delay_h", "water_not_served_m3",
+]
