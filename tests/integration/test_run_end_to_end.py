@@ -12,7 +12,7 @@ import pytest
 
 from twin import results
 from twin.config import run_id
-from twin.events import FAILURE_KINDS, ROOT_COUPLINGS
+from twin.events import CUSTOMER_SERVICE_KINDS, ROOT_COUPLINGS, SERVICE_FAILURE_KINDS
 from twin.runner import run_configuration, run_scenario
 
 # Attributes allowed to differ between two identical runs.
@@ -71,10 +71,13 @@ def _recompute(path: Path, base: Path) -> dict[str, float]:
             cust = (np.sum(s["power/customers_out"][()]) + np.sum(s["water/customers_out"][()])) * step_h
             kinds = f["events/kind"].asstr()[()]
             coup = f["events/coupling"].asstr()[()]
-            # the definitions (what a failure is, what a root cause is) come from twin.events;
-            # the counting here is independent of twin.metrics
-            sec = sum(1 for k, c in zip(kinds, coup, strict=True)
-                      if k in FAILURE_KINDS and c not in ROOT_COUPLINGS)
+            assets = f["events/asset_id"].asstr()[()]
+            customers = dict(zip(f["assets/id"].asstr()[()], f["assets/customers"][()], strict=True))
+            # the definitions (which kinds are service failures, what a root cause is) come
+            # from twin.events; the counting here is independent of twin.metrics
+            sec = sum(1 for k, c, a in zip(kinds, coup, assets, strict=True)
+                      if c not in ROOT_COUPLINGS and (k in SERVICE_FAILURE_KINDS or (
+                          k in CUSTOMER_SERVICE_KINDS and customers.get(a, 0) > 0)))
         return {"energy_not_served_mwh": ens, "water_not_served_m3": wns, "vehicle_delay_h": delay,
                 "customer_outage_h": cust, "secondary_failures": sec}
 
