@@ -28,7 +28,7 @@ class InputError(Exception):
 # Subcommands that live with their feature: each module has ``register(subparsers)``, which
 # adds its parser(s) with ``set_defaults(func=...)``; a func returns the exit code.
 PLUGGED_COMMANDS: tuple[str, ...] = (
-    "twin.region.cli", "twin.report.cli", "twin.sweep.cli", "twin.screening.cli",
+    "twin.region.cli", "twin.report.cli", "twin.sweep.cli", "twin.screening.cli", "twin.scaffold",
 )
 
 
