@@ -77,8 +77,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides.append(f"run.seed={args.seed}")
     scenario = load_scenario(args.scenario, overrides)
+    from twin.runner import default_workers
+
+    workers = args.workers if args.workers else default_workers(len(scenario.run.configurations))
     outcomes = run_scenario(
-        scenario, args.out, force=args.force, mode=args.mode, verbose=args.verbose
+        scenario, args.out, force=args.force, mode=args.mode, verbose=args.verbose,
+        workers=1 if args.verbose else workers,
     )
     print(summary_table(outcomes))
     for o in outcomes:
@@ -135,7 +139,9 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="recompute runs whose complete results exist")
     r.add_argument("--mode", choices=["python", "cmd"], default="python",
                    help="simulators in-process (default) or as separate processes")
-    r.add_argument("--verbose", action="store_true", help="show simulator logs and progress")
+    r.add_argument("--verbose", action="store_true", help="show simulator logs and progress (runs serially)")
+    r.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="configurations run in N worker processes (default: one per configuration, up to the cores)")
     r.add_argument("--strict", action="store_true",
                    help="exit with code 3 if a run is degraded (a solver did not solve a step)")
     r.set_defaults(func=_cmd_run)

@@ -10,6 +10,7 @@ step or the baseline is degraded: :func:`twin.events.run_status`) or when it fai
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,15 +172,46 @@ def run_configuration(
     return RunOutcome(configuration, rid, final, res.status, error, res.metrics, timings=timings)
 
 
+def default_workers(n_configurations: int) -> int:
+    """One worker process per configuration, up to the cores this process may use."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, n_configurations))
+
+
+def _run_in_worker(args: tuple) -> RunOutcome:  # type: ignore[type-arg]
+    """One configuration in a worker process (top level, so it pickles)."""
+    scenario, configuration, out_dir, force, mode = args
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # the workers share the cores: no BLAS threads on top
+    return run_configuration(scenario, configuration, out_dir, force=force, mode=mode)
+
+
 def run_scenario(
     scenario: Scenario, out_dir: str | Path = "results", *, force: bool = False,
-    mode: Literal["python", "cmd"] = "python", verbose: bool = False,
+    mode: Literal["python", "cmd"] = "python", verbose: bool = False, workers: int = 1,
 ) -> list[RunOutcome]:
-    """Every configuration the scenario lists, one after the other."""
-    return [
-        run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose)
-        for c in scenario.run.configurations
-    ]
+    """Every configuration the scenario lists, each with its own baseline.
+
+    ``workers > 1`` runs configurations in that many worker processes (``spawn``: each has
+    its own SUMO and mosaik). Every configuration has its own region and baseline, so the
+    results equal the serial order's; outcomes come back in the scenario's order.
+    """
+    configurations = list(scenario.run.configurations)
+    workers = max(1, min(int(workers), len(configurations)))
+    if workers == 1:
+        return [
+            run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose)
+            for c in configurations
+        ]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [(scenario, c, Path(out_dir), force, mode) for c in configurations]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_run_in_worker, jobs))
 
 
 def summary_table(outcomes: list[RunOutcome]) -> str:
