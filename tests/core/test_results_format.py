@@ -80,6 +80,23 @@ def test_layout_with_scales_and_units(v2: Path) -> None:
         assert f["events/time_s"].dtype == np.int64
 
 
+def test_every_numeric_dataset_has_units_and_scales(v2: Path) -> None:
+    """What results/README.md promises, over the whole file."""
+    missing: list[str] = []
+
+    def visit(name: str, obj: object) -> None:
+        if not isinstance(obj, h5py.Dataset):
+            return
+        if obj.dtype.kind in "fiu" and "units" not in obj.attrs:
+            missing.append(name)
+        if obj.ndim and not obj.is_scale and not all(len(d) for d in obj.dims):
+            missing.append(f"{name} (unlabelled axis)")
+
+    with h5py.File(v2) as f:
+        f.visititems(visit)
+    assert sorted(missing) == ["assets/capacity", "dependencies/row", "events/value"]
+
+
 def test_xarray_opens_each_group_labelled(v2: Path) -> None:
     with xr.open_dataset(v2, group="series/power", engine="h5netcdf") as ds:
         assert ds["time"].values.tolist() == [0, 1800, 3600] and ds["time"].attrs["units"] == "s"
