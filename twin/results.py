@@ -101,6 +101,16 @@ def is_finished(path: Path) -> bool:
 
 # --- atomic writing --------------------------------------------------------------------------
 
+# errno values that mean the disk (or the user's quota) is full: the machine's fault, never
+# a failed run (docs/architecture.md, exit code 1).
+DISK_FULL_ERRNOS: frozenset[int] = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """True for an OSError that says the disk or quota is full."""
+    return isinstance(err, OSError) and err.errno in DISK_FULL_ERRNOS
+
+
 
 def _create(path: Path) -> int:
     """Open a new file for writing (mode 0666 less the umask)."""

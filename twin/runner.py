@@ -92,6 +92,8 @@ def _execute(
         results.set_status(partial, "interrupted", "interrupted by the user")
         raise
     except Exception as err:  # the run cannot continue: a failed run, recorded as such
+        if results.is_disk_full(err):
+            raise  # the machine's fault, not the run's: no failed file, exit 1
         log.debug("run %s failed", rid, exc_info=True)
         error = f"{type(err).__name__}: {err}"
         recording = ACTIVE.pop(str(partial), None)

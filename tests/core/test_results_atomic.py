@@ -186,3 +186,68 @@ def test_a_real_full_disk_is_an_oserror(tmp_path: Path) -> None:
     proc = subprocess.run(["unshare", "-rm", "sh", "-c", cmd], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ENOSPC" in proc.stdout and "No space left on device" in proc.stdout
+
+
+def _stub_run(monkeypatch: pytest.MonkeyPatch, hand: SimpleNamespace, tmp_path: Path) -> None:
+    """The runner with the hand-built region and a world that only feeds the real recorder
+    (twin.recorder.RecorderSim, without mosaik) the hand-built series and events."""
+    import twin.world
+    from twin import runner
+    from twin.recorder import RecorderSim
+
+    reg = hand.region(hand.DISTRICTS)
+    reg.root = tmp_path / "region-key"
+    monkeypatch.setattr(runner, "region_for", lambda scenario, configuration, out_dir: reg)
+
+    def world(scenario: object, region_dir: Path, out_path: Path, **_: object) -> None:
+        sim = RecorderSim()
+        sim.init("Recorder-0", step_s=hand.STEP)
+        sim.create(1, "Recorder", out_path=str(out_path))
+        events = hand.cascade_events()
+        for i in range(4):
+            series = {f"{s.title()}-0.{s}": {n: v[i] for n, v in hand.SERIES[s].items()} for s in hand.SERIES}
+            now = [e for e in events if i * hand.STEP <= e["time_s"] < (i + 1) * hand.STEP]
+            sim.step(i * hand.STEP, {"recorder": {"series": series, "events": {"Incidents-0.incidents": now}}})
+        sim.finalize()
+
+    monkeypatch.setattr(twin.world, "run_world", world)
+
+
+def _scenario():  # type: ignore[no-untyped-def]
+    from twin.config import validate_data
+
+    return validate_data({"run": {"hours": 2, "step_s": 1800, "seed": 3, "configurations": ["centralised"]},
+                          "region": {"size": "small"}}, "atomic")
+
+
+@pytest.mark.parametrize("stage", [1, 2])  # the recorder's write inside the world; the metrics
+@pytest.mark.parametrize("lasting", [True, False])  # the disk stays full, or frees up at once
+def test_runner_full_disk_is_an_oserror(stage: int, lasting: bool, tmp_path: Path, hand: SimpleNamespace,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`twin run --force` on a full disk: the OSError reaches the caller (the command line
+    makes it exit 1), no failed or complete file is published, the old complete file stays."""
+    from twin.runner import run_configuration
+
+    _stub_run(monkeypatch, hand, tmp_path)
+    out = tmp_path / "out"
+    first = run_configuration(_scenario(), "centralised", out)
+    assert first.status == "complete", first.error
+    assert results.load(first.path).events == sorted(hand.cascade_events(), key=lambda e: e["time_s"])
+    before = (first.path.read_bytes(), first.path.stat().st_mtime_ns)
+    calls = [0]
+    real = results.write_atomic
+
+    def failing(path: Path, data: bytes) -> None:
+        calls[0] += 1
+        if calls[0] == stage + 1 or (lasting and calls[0] > stage):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(path, data)
+
+    monkeypatch.setattr(results, "write_atomic", failing)
+    with pytest.raises(OSError) as err:
+        run_configuration(_scenario(), "centralised", out, force=True)
+    assert results.is_disk_full(err.value)
+    assert (first.path.read_bytes(), first.path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in out.glob("*.h5")) == sorted([first.path.name, f"{first.run_id}.partial.h5"])
+    with h5py.File(out / f"{first.run_id}.partial.h5") as f:
+        assert f.attrs["status"] == "running"
