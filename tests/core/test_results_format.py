@@ -260,3 +260,32 @@ def test_dataframe_matches_pandas_of_h5py(v2: Path) -> None:
         manual = pd.DataFrame(ds[()], index=pd.Index(ds.dims[0][0][()], name="time"),
                               columns=pd.Index(labels.asstr()[()], name=labels.name.rsplit("/", 1)[-1]))
     pd.testing.assert_frame_equal(manual, results.load(v2).to_dataframe("power", "customers_out"))
+
+
+@pytest.mark.slow
+def test_a_real_run_is_labelled_throughout(tmp_path: Path) -> None:
+    """A one-hour run of the small region: every series and metric has a known unit, every
+    group opens labelled in xarray, and twin's view equals xarray's."""
+    from twin.config import validate_data
+    from twin.runner import run_configuration
+
+    scenario = validate_data({
+        "run": {"hours": 1, "seed": 5, "configurations": ["centralised"], "baseline": False},
+        "region": {"size": "small"},
+        "hazards": [{"kind": "outage", "asset": "power/line/F4-1", "at_h": 0.25, "duration_h": 0.5}],
+    }, "labelled")
+    o = run_configuration(scenario, "centralised", tmp_path)
+    assert o.status == "complete", o.error
+    r = results.load(o.path)
+    unknown = [f"{s}/{n}" for s, u in r.units.items() for n, unit in u.items() if unit == UNKNOWN]
+    unknown += [k for k, unit in r.metric_units.items() if unit == UNKNOWN]
+    assert unknown == []
+    assert r.dims["power"]["bus_energised"] == "bus" and r.dims["water"]["junction_pressure_m"] == "junction"
+    for sector in r.series:
+        with xr.open_dataset(o.path, group=f"series/{sector}", engine="h5netcdf") as ds:
+            assert ds["time"].values.tolist() == r.time_s.tolist()
+            assert not [d for d in ds.dims if d.startswith("phony")]
+            xr.testing.assert_equal(ds, r.to_xarray(sector))
+    for group in ("assets", "districts", "dependencies", "events", "metrics/performance"):
+        with xr.open_dataset(o.path, group=group, engine="h5netcdf") as ds:
+            assert not [d for d in ds.dims if d.startswith("phony")], group
