@@ -3,6 +3,7 @@ see the same values; format 1 files (tests/data/results_v1.h5) still read."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -114,6 +115,9 @@ def test_xarray_opens_each_group_labelled(v2: Path) -> None:
         assert e.sizes["event_id"] == 6 and e["kind"].values[1] == "failed"
     with xr.open_dataset(v2, group="metrics/performance", engine="h5netcdf") as m:
         assert m["power"].sel(time=1800).item() == 0.6
+    with xr.open_datatree(v2, engine="h5netcdf") as tree:
+        assert tree["metrics"]["energy_not_served_mwh"].attrs["units"] == "MWh"
+        assert tree["series/power"]["customers_out"].sel(district="city").values.tolist() == [0.0, 50.0, 10.0]
 
 
 def test_to_xarray_and_to_dataframe(v2: Path) -> None:
@@ -289,3 +293,9 @@ def test_a_real_run_is_labelled_throughout(tmp_path: Path) -> None:
     for group in ("assets", "districts", "dependencies", "events", "metrics/performance"):
         with xr.open_dataset(o.path, group=group, engine="h5netcdf") as ds:
             assert not [d for d in ds.dims if d.startswith("phony")], group
+    # the reading examples of results/README.md run as written on this file
+    readme = (Path(__file__).parents[2] / "results" / "README.md").read_text()
+    examples = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert len(examples) >= 4
+    for code in examples:
+        exec(code.replace("results/<run_id>.h5", str(o.path)), {})  # noqa: S102
