@@ -15,6 +15,7 @@ from typing import Literal
 
 from twin import metrics as metrics_mod
 from twin import results
+from twin.atomic import is_disk_full
 from twin.config import Scenario, run_id
 from twin.recorder import ACTIVE
 from twin.region.assets import RegionInfo
@@ -92,7 +93,7 @@ def _execute(
         results.set_status(partial, "interrupted", "interrupted by the user")
         raise
     except Exception as err:  # the run cannot continue: a failed run, recorded as such
-        if results.is_disk_full(err):
+        if is_disk_full(err):
             raise  # the machine's fault, not the run's: no failed file, exit 1
         log.debug("run %s failed", rid, exc_info=True)
         error = f"{type(err).__name__}: {err}"
