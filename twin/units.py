@@ -16,7 +16,7 @@ product by its factors (``household h``).
 
 from __future__ import annotations
 
-from twin.events import SECTORS
+from twin.events import SECTORS, SOLVERS
 
 UNKNOWN = "unknown"
 
@@ -76,6 +76,8 @@ NAMED: dict[str, str] = {
     "equity_gini": "1", "equity_rural_urban_ratio": "1",
     **{f"min_performance_{s}": "1" for s in SECTORS},
     **{f"metrics/performance/{s}": "1" for s in SECTORS},
+    # steps a solver did not solve (/solver_failures/<solver>, docs/architecture.md)
+    **{f"solver_failures/{s}": "steps" for s in SOLVERS},
     # table columns
     "assets/customers": "customers",  # households for loads, people for water junctions
     "population": "people", "households": "households",

@@ -214,6 +214,7 @@ def test_every_name_twin_writes_has_a_unit() -> None:
     ("cost_wells", "metrics", "wells"),
     ("time_to_recover_power_censored", "metrics", "1"),
     ("site_state", "ict", "1"),
+    ("water", "solver_failures", "steps"),
     ("something", "power", UNKNOWN),
 ])
 def test_units_rule(name: str, scope: str, unit: str) -> None:
