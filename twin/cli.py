@@ -13,6 +13,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+import twin
 from twin.config import ScenarioError, load_scenario
 from twin.events import EXIT_DEGRADED, EXIT_FAILED, FINISHED_STATUSES
 from twin.region.importers import RegionImportError
@@ -123,15 +124,17 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     """The whole command line; ``plugins=False`` leaves out the plugged subcommands (their
     imports cost ~1 s, which ``twin run`` and ``twin validate`` do not need)."""
     p = argparse.ArgumentParser(prog="twin", description="Digital twin of a region's coupled infrastructure.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {twin.__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check a scenario or sweep file; list every problem")
-    v.add_argument("scenario", type=Path)
-    v.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    v.add_argument("scenario", type=Path, help="scenario or sweep file (TOML)")
+    v.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario value before checking, e.g. --set run.hours=6 (repeatable)")
     v.set_defaults(func=_cmd_validate)
 
     r = sub.add_parser("run", help="co-simulate every configuration of a scenario")
-    r.add_argument("scenario", type=Path)
+    r.add_argument("scenario", type=Path, help="scenario file (TOML)")
     r.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: results)")
     r.add_argument("--seed", type=int, help="override run.seed")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

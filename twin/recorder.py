@@ -1,7 +1,7 @@
 """The recorder simulator: collects every simulator's ``series`` and ``events`` each step.
 
 It keeps the run in memory and writes it into the run's partial results file when mosaik
-finalises the world, series and events in one atomic write (twin.results.edit); the runner
+finalises the world, series and events in one atomic write (twin.atomic.edit); the runner
 then adds metrics and publishes the file.
 """
 

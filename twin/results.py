@@ -6,8 +6,8 @@ scales (time, then their column labels) and every numeric dataset a ``units`` at
 (:mod:`twin.units`).
 
 Every write builds the whole file in memory (HDF5's core driver, nothing on disk) and puts
-its image on disk with :func:`write_atomic`: a temporary file, ``os.write``, ``fsync``,
-``rename``. A full disk is therefore a plain ``OSError`` from ``os.write`` and leaves the
+its image on disk with :func:`twin.atomic.write_atomic`: a temporary file, ``os.write``,
+``fsync``, ``rename`` (:func:`twin.atomic.edit`). A full disk is therefore a plain ``OSError`` from ``os.write`` and leaves the
 previous file as it was; HDF5 itself never writes to a disk. A file whose ``status`` is not
 finished (or that still carries the ``.partial.h5`` suffix) is never taken for a finished
 run. :func:`load` reads format 2 and format 1 files.
@@ -15,14 +15,10 @@ run. :func:`load` reads format 2 and format 1 files.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import platform
-import secrets
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -32,6 +28,7 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 import h5py
 import numpy as np
 
+from twin.atomic import edit, fsync_dir
 from twin.events import FIELDS, FINISHED_STATUSES, SECTORS, STATUSES, Event
 from twin.units import units_of
 
@@ -97,73 +94,6 @@ def is_complete(path: Path) -> bool:
 def is_finished(path: Path) -> bool:
     """True for a finished run: ``complete`` or ``degraded`` (twin.events.FINISHED_STATUSES)."""
     return _status(path) in FINISHED_STATUSES
-
-
-# --- atomic writing --------------------------------------------------------------------------
-
-
-def _create(path: Path) -> int:
-    """Open a new file for writing (mode 0666 less the umask)."""
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable; file systems that cannot sync a folder are let be."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as err:
-        if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes | memoryview) -> None:
-    """Replace ``path`` by ``data`` all at once: temporary file, write, fsync, rename.
-
-    Any failure (ENOSPC, EIO, EDQUOT, ...) raises the ``OSError`` and leaves ``path`` as it
-    was and no temporary file behind."""
-    path = Path(path)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    fd = _create(tmp)
-    done = False
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        done = True
-    finally:
-        if not done:
-            with suppress(OSError):
-                tmp.unlink()
-    _fsync_dir(path.parent)
-
-
-@contextmanager
-def edit(path: Path, *, new: bool = False) -> Iterator[h5py.File]:
-    """The results file ``path`` in memory (``new``: an empty one), written back atomically
-    when the block ends without an error. Every writer of this module goes through it."""
-    path = Path(path)
-    if new:
-        f = h5py.File(f"{path}.{secrets.token_hex(4)}.mem", "w", driver="core", backing_store=False)
-    else:
-        f = h5py.File(path, "r+", driver="core", backing_store=False)
-    try:
-        yield f
-        f.flush()
-        image = f.id.get_file_image()
-    finally:
-        f.close()
-    write_atomic(path, image)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -371,7 +301,7 @@ def set_status(path: Path, status: str, error: str = "", **attrs: Any) -> None:
 def publish(partial: Path, final: Path) -> Path:
     """Atomically give a finished file its final name."""
     os.replace(partial, final)
-    _fsync_dir(Path(final).parent)
+    fsync_dir(Path(final).parent)
     return final
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 from twin import metrics as metrics_mod
 from twin import results
+from twin.atomic import is_disk_full
 from twin.config import Scenario, run_id
 from twin.events import run_status, solver_failure_counts
 from twin.recorder import ACTIVE
@@ -96,6 +97,8 @@ def _execute(
         results.set_status(partial, "interrupted", "interrupted by the user")
         raise
     except Exception as err:  # the run cannot continue: a failed run, recorded as such
+        if is_disk_full(err):
+            raise  # the machine's fault, not the run's: no failed file, exit 1
         log.debug("run %s failed", rid, exc_info=True)
         error = f"{type(err).__name__}: {err}"
         recording = ACTIVE.pop(str(partial), None)

@@ -16,7 +16,7 @@ product by its factors (``household h``).
 
 from __future__ import annotations
 
-from twin.events import SECTORS
+from twin.events import SECTORS, SOLVERS
 
 UNKNOWN = "unknown"
 
@@ -38,6 +38,7 @@ SUFFIXES: dict[str, str] = {
     "frac": "1",
     "index": "1",
     "censored": "1",  # 1 if the quantity was cut off by the horizon
+    "applicable": "1",  # 1 if the metric it flags is meaningful for this run (docs/metrics.md)
 }
 
 NAMED: dict[str, str] = {
@@ -73,9 +74,16 @@ NAMED: dict[str, str] = {
     "primary_failures": "events", "secondary_failures": "events",
     "secondary_failures_customers": "customers",
     "cascade_depth_max": "steps", "cascade_amplification": "1", "cross_sector_hops": "events",
+    "cascade_depth_max_all": "steps", "cascade_amplification_all": "1", "cross_sector_hops_all": "events",
+    "secondary_failures_all": "events", "secondary_failures_all_customers": "customers",
+    "customers_lost_service_secondary": "customers", "primary_failures_with_service_loss": "events",
+    "negative_impacts": "metrics",  # how many impact metrics fell below the negative tolerance
+    **{f"solver_failure_steps_{s}": "steps" for s in SOLVERS},
     "equity_gini": "1", "equity_rural_urban_ratio": "1",
     **{f"min_performance_{s}": "1" for s in SECTORS},
     **{f"metrics/performance/{s}": "1" for s in SECTORS},
+    # steps a solver did not solve (/solver_failures/<solver>, docs/architecture.md)
+    **{f"solver_failures/{s}": "steps" for s in SOLVERS},
     # table columns
     "assets/customers": "customers",  # households for loads, people for water junctions
     "population": "people", "households": "households",

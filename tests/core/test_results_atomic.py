@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import pytest
 
-from twin import results
+from twin import atomic, results
 
 TESTS = Path(__file__).parents[1]
 
@@ -47,7 +47,7 @@ def test_write_atomic_full_disk_keeps_the_old_file(tmp_path: Path, monkeypatch: 
     target.write_bytes(b"old contents")
     written = _enospc_after(monkeypatch, 1000)
     with pytest.raises(OSError) as err:
-        results.write_atomic(target, b"x" * 5000)
+        atomic.write_atomic(target, b"x" * 5000)
     assert err.value.errno == errno.ENOSPC and written[0] == 1000  # it got part way
     assert target.read_bytes() == b"old contents"
     assert _leftovers(tmp_path) == []
@@ -58,9 +58,9 @@ def test_write_atomic_on_dev_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full on this system")
     target = tmp_path / "f.h5"
-    monkeypatch.setattr(results, "_create", lambda path: os.open("/dev/full", os.O_WRONLY))
+    monkeypatch.setattr(atomic, "_create", lambda path: os.open("/dev/full", os.O_WRONLY))
     with pytest.raises(OSError) as err:
-        results.write_atomic(target, b"x" * 5000)
+        atomic.write_atomic(target, b"x" * 5000)
     assert err.value.errno == errno.ENOSPC and not target.exists()
 
 
@@ -69,7 +69,7 @@ def test_write_atomic_replaces_and_follows_umask(tmp_path: Path) -> None:
     target.write_bytes(b"old")
     old = os.umask(0o022)
     try:
-        results.write_atomic(target, b"new")
+        atomic.write_atomic(target, b"new")
     finally:
         os.umask(old)
     assert target.read_bytes() == b"new" and (target.stat().st_mode & 0o777) == 0o644
@@ -98,7 +98,7 @@ def test_full_disk_at_every_stage(stage: int, previous: bool, tmp_path: Path, ha
         before = (final.read_bytes(), final.stat().st_mtime_ns)
         assert results.is_complete(final)
     done = [0]
-    real = results.write_atomic
+    real = atomic.write_atomic
 
     def failing(path: Path, data: bytes) -> None:
         if done[0] == stage:
@@ -106,7 +106,7 @@ def test_full_disk_at_every_stage(stage: int, previous: bool, tmp_path: Path, ha
         done[0] += 1
         real(path, data)
 
-    monkeypatch.setattr(results, "write_atomic", failing)
+    monkeypatch.setattr(atomic, "write_atomic", failing)
     with pytest.raises(OSError) as err:
         _flow(partial, final, hand)
     monkeypatch.undo()
@@ -129,7 +129,7 @@ def test_full_disk_at_every_stage(stage: int, previous: bool, tmp_path: Path, ha
 def test_error_inside_an_edit_writes_nothing(tmp_path: Path, hand: SimpleNamespace) -> None:
     path = hand.make_file(tmp_path / "a.h5", hand.region(hand.DISTRICTS), hand.SERIES, [])
     before = path.read_bytes()
-    with pytest.raises(KeyError), results.edit(path) as f:
+    with pytest.raises(KeyError), atomic.edit(path) as f:
         f.attrs["status"] = "failed"
         raise KeyError("boom")
     assert path.read_bytes() == before
@@ -147,7 +147,7 @@ import errno, os, sys
 from pathlib import Path
 sys.path.insert(0, {tests!r})
 from conftest import DISTRICTS, SERIES, cascade_events, make_file, region
-from twin import results
+from twin import atomic, results
 disk = Path(sys.argv[1])
 old = make_file(disk / "old.h5", region(DISTRICTS), SERIES, cascade_events())
 before = old.read_bytes()
@@ -186,3 +186,68 @@ def test_a_real_full_disk_is_an_oserror(tmp_path: Path) -> None:
     proc = subprocess.run(["unshare", "-rm", "sh", "-c", cmd], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ENOSPC" in proc.stdout and "No space left on device" in proc.stdout
+
+
+def _stub_run(monkeypatch: pytest.MonkeyPatch, hand: SimpleNamespace, tmp_path: Path) -> None:
+    """The runner with the hand-built region and a world that only feeds the real recorder
+    (twin.recorder.RecorderSim, without mosaik) the hand-built series and events."""
+    import twin.world
+    from twin import runner
+    from twin.recorder import RecorderSim
+
+    reg = hand.region(hand.DISTRICTS)
+    reg.root = tmp_path / "region-key"
+    monkeypatch.setattr(runner, "region_for", lambda scenario, configuration, out_dir: reg)
+
+    def world(scenario: object, region_dir: Path, out_path: Path, **_: object) -> None:
+        sim = RecorderSim()
+        sim.init("Recorder-0", step_s=hand.STEP)
+        sim.create(1, "Recorder", out_path=str(out_path))
+        events = hand.cascade_events()
+        for i in range(4):
+            series = {f"{s.title()}-0.{s}": {n: v[i] for n, v in hand.SERIES[s].items()} for s in hand.SERIES}
+            now = [e for e in events if i * hand.STEP <= e["time_s"] < (i + 1) * hand.STEP]
+            sim.step(i * hand.STEP, {"recorder": {"series": series, "events": {"Incidents-0.incidents": now}}})
+        sim.finalize()
+
+    monkeypatch.setattr(twin.world, "run_world", world)
+
+
+def _scenario():  # type: ignore[no-untyped-def]
+    from twin.config import validate_data
+
+    return validate_data({"run": {"hours": 2, "step_s": 1800, "seed": 3, "configurations": ["centralised"]},
+                          "region": {"size": "small"}}, "atomic")
+
+
+@pytest.mark.parametrize("stage", [1, 2])  # the recorder's write inside the world; the metrics
+@pytest.mark.parametrize("lasting", [True, False])  # the disk stays full, or frees up at once
+def test_runner_full_disk_is_an_oserror(stage: int, lasting: bool, tmp_path: Path, hand: SimpleNamespace,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`twin run --force` on a full disk: the OSError reaches the caller (the command line
+    makes it exit 1), no failed or complete file is published, the old complete file stays."""
+    from twin.runner import run_configuration
+
+    _stub_run(monkeypatch, hand, tmp_path)
+    out = tmp_path / "out"
+    first = run_configuration(_scenario(), "centralised", out)
+    assert first.status == "complete", first.error
+    assert results.load(first.path).events == sorted(hand.cascade_events(), key=lambda e: e["time_s"])
+    before = (first.path.read_bytes(), first.path.stat().st_mtime_ns)
+    calls = [0]
+    real = atomic.write_atomic
+
+    def failing(path: Path, data: bytes) -> None:
+        calls[0] += 1
+        if calls[0] == stage + 1 or (lasting and calls[0] > stage):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(path, data)
+
+    monkeypatch.setattr(atomic, "write_atomic", failing)
+    with pytest.raises(OSError) as err:
+        run_configuration(_scenario(), "centralised", out, force=True)
+    assert atomic.is_disk_full(err.value)
+    assert (first.path.read_bytes(), first.path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in out.glob("*.h5")) == sorted([first.path.name, f"{first.run_id}.partial.h5"])
+    with h5py.File(out / f"{first.run_id}.partial.h5") as f:
+        assert f.attrs["status"] == "running"

@@ -3,6 +3,7 @@ see the same values; format 1 files (tests/data/results_v1.h5) still read."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -80,6 +81,23 @@ def test_layout_with_scales_and_units(v2: Path) -> None:
         assert f["events/time_s"].dtype == np.int64
 
 
+def test_every_numeric_dataset_has_units_and_scales(v2: Path) -> None:
+    """What results/README.md promises, over the whole file."""
+    missing: list[str] = []
+
+    def visit(name: str, obj: object) -> None:
+        if not isinstance(obj, h5py.Dataset):
+            return
+        if obj.dtype.kind in "fiu" and "units" not in obj.attrs:
+            missing.append(name)
+        if obj.ndim and not obj.is_scale and not all(len(d) for d in obj.dims):
+            missing.append(f"{name} (unlabelled axis)")
+
+    with h5py.File(v2) as f:
+        f.visititems(visit)
+    assert sorted(missing) == ["assets/capacity", "dependencies/row", "events/value"]
+
+
 def test_xarray_opens_each_group_labelled(v2: Path) -> None:
     with xr.open_dataset(v2, group="series/power", engine="h5netcdf") as ds:
         assert ds["time"].values.tolist() == [0, 1800, 3600] and ds["time"].attrs["units"] == "s"
@@ -97,6 +115,9 @@ def test_xarray_opens_each_group_labelled(v2: Path) -> None:
         assert e.sizes["event_id"] == 6 and e["kind"].values[1] == "failed"
     with xr.open_dataset(v2, group="metrics/performance", engine="h5netcdf") as m:
         assert m["power"].sel(time=1800).item() == 0.6
+    with xr.open_datatree(v2, engine="h5netcdf") as tree:
+        assert tree["metrics"]["energy_not_served_mwh"].attrs["units"] == "MWh"
+        assert tree["series/power"]["customers_out"].sel(district="city").values.tolist() == [0.0, 50.0, 10.0]
 
 
 def test_to_xarray_and_to_dataframe(v2: Path) -> None:
@@ -193,6 +214,7 @@ def test_every_name_twin_writes_has_a_unit() -> None:
     ("cost_wells", "metrics", "wells"),
     ("time_to_recover_power_censored", "metrics", "1"),
     ("site_state", "ict", "1"),
+    ("water", "solver_failures", "steps"),
     ("something", "power", UNKNOWN),
 ])
 def test_units_rule(name: str, scope: str, unit: str) -> None:
@@ -243,3 +265,38 @@ def test_dataframe_matches_pandas_of_h5py(v2: Path) -> None:
         manual = pd.DataFrame(ds[()], index=pd.Index(ds.dims[0][0][()], name="time"),
                               columns=pd.Index(labels.asstr()[()], name=labels.name.rsplit("/", 1)[-1]))
     pd.testing.assert_frame_equal(manual, results.load(v2).to_dataframe("power", "customers_out"))
+
+
+@pytest.mark.slow
+def test_a_real_run_is_labelled_throughout(tmp_path: Path) -> None:
+    """A one-hour run of the small region: every series and metric has a known unit, every
+    group opens labelled in xarray, and twin's view equals xarray's."""
+    from twin.config import validate_data
+    from twin.runner import run_configuration
+
+    scenario = validate_data({
+        "run": {"hours": 1, "seed": 5, "configurations": ["centralised"], "baseline": False},
+        "region": {"size": "small"},
+        "hazards": [{"kind": "outage", "asset": "power/line/F4-1", "at_h": 0.25, "duration_h": 0.5}],
+    }, "labelled")
+    o = run_configuration(scenario, "centralised", tmp_path)
+    assert o.status == "complete", o.error
+    r = results.load(o.path)
+    unknown = [f"{s}/{n}" for s, u in r.units.items() for n, unit in u.items() if unit == UNKNOWN]
+    unknown += [k for k, unit in r.metric_units.items() if unit == UNKNOWN]
+    assert unknown == []
+    assert r.dims["power"]["bus_energised"] == "bus" and r.dims["water"]["junction_pressure_m"] == "junction"
+    for sector in r.series:
+        with xr.open_dataset(o.path, group=f"series/{sector}", engine="h5netcdf") as ds:
+            assert ds["time"].values.tolist() == r.time_s.tolist()
+            assert not [d for d in ds.dims if d.startswith("phony")]
+            xr.testing.assert_equal(ds, r.to_xarray(sector))
+    for group in ("assets", "districts", "dependencies", "events", "metrics/performance"):
+        with xr.open_dataset(o.path, group=group, engine="h5netcdf") as ds:
+            assert not [d for d in ds.dims if d.startswith("phony")], group
+    # the reading examples of results/README.md run as written on this file
+    readme = (Path(__file__).parents[2] / "results" / "README.md").read_text()
+    examples = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert len(examples) >= 4
+    for code in examples:
+        exec(code.replace("results/<run_id>.h5", str(o.path)), {})  # noqa: S102
