@@ -137,3 +137,17 @@ def test_docs_list_every_exempt_class_and_the_k1_table() -> None:
     assert exempt == {(h, c): why for h, d in NOT_DAMAGED.items() for c, why in d.items()}
     k1 = {r[0].strip("`"): float(r[2]) for r in rows if len(r) == 3 and r[0].strip("`") in PIPE_K1}
     assert k1 == PIPE_K1
+
+
+def test_the_treatment_plant_floods_and_shakes_as_water_plant_groundwater_does_not() -> None:
+    """The plant's clear well is class water/plant; a groundwater reservoir has no curve. At
+    4 m of water P(plant) = Phi(ln(4 / 1.0) / 0.4) > 0.9997; at 3 g Phi(ln(3 / 0.95) / 0.6) > 0.97."""
+    plant = make_asset("water/reservoir/R-plant", "water", "reservoir", 0.0, 0.0, "c")
+    gw = make_asset("water/reservoir/GW-town1-1", "water", "reservoir", 0.0, 0.0, "c")
+    assert asset_class(plant) == "water/plant" and asset_class(gw) == "water/reservoir"
+    assert FLOOD_FRAGILITY["water/plant"].probability(4.0) > 0.9997
+    assert EARTHQUAKE_FRAGILITY["water/plant"].probability(3.0) > 0.97
+    sq = [[-100.0, -100.0], [100.0, -100.0], [100.0, 100.0], [-100.0, 100.0]]
+    flood = Scenario.model_validate({"run": {"hours": 2, "seed": 1}, "hazards": [
+        {"kind": "flood", "polygons_m": [sq], "depth_m": 4.0, "start_h": 0.0}]})
+    assert [d.asset_id for d in damage_schedule(flood, [plant, gw])] == ["water/reservoir/R-plant"]
