@@ -350,11 +350,40 @@ class CyberHazard(_Strict):
     duration_h: float | None = Field(None, gt=0, description="Hours until the attack is cleaned up; default: to the end of the run.")
 
 
+class EarthquakeHazard(_Strict):
+    """A crustal earthquake at a point source: ground motion from Boore & Atkinson (2008),
+    pipe repairs from ALA (2001), HAZUS fragilities elsewhere (docs/hazards.md)."""
+
+    kind: Literal["earthquake"]
+    epicentre_m: tuple[float, float] = Field(description="Epicentre (x, y) in the region's frame, metres.")
+    magnitude: float = Field(ge=5.0, le=8.0, description="Moment magnitude Mw (the range Boore & Atkinson 2008 is fitted for).")
+    depth_km: float = Field(10.0, gt=0, le=30.0, description="Hypocentre depth, km (shallow crustal events). The point source's Joyner-Boore distance is the epicentral distance, so depth does not change BA08's ground motion; it is kept for the record and for other relations.")
+    start_h: float = Field(ge=0, description="Time of the shock, hours from the run start; every damaged asset fails then.")
+    mechanism: Literal["strike_slip", "normal", "reverse"] = Field("strike_slip", description="Fault mechanism (BA08 magnitude term).")
+    vs30_m_s: float = Field(400.0, ge=180.0, le=1300.0, description="Average shear-wave velocity of the top 30 m, m/s (BA08 site term; 400 = stiff soil).")
+    correlation_km: float = Field(8.5, ge=0, description="Range of the spatial correlation of intra-event residuals, km (Jayaram & Baker 2009, PGA, case 1); 0: independent per asset.")
+    residuals: bool = Field(True, description="Draw the inter- and intra-event residuals; false: median ground motion everywhere.")
+    pipe_material: str = Field("cast_iron", description="Material and joint of every pipe (the asset table carries none): a key of twin.earthquake.PIPE_K1 (ALA 2001 K1, docs/hazards.md).")
+    duration_h: float | None = Field(None, gt=0, description="Hours until damaged assets are repaired; default: the sector's repair time.")
+
+    @field_validator("pipe_material")
+    @classmethod
+    def _known_material(cls, v: str) -> str:
+        from twin.earthquake import PIPE_K1  # the table's one home; imported late (it imports this module)
+
+        if v not in PIPE_K1:
+            raise ValueError(f"unknown pipe material {v!r}; choose one of {', '.join(PIPE_K1)}")
+        return v
+
+
 # Every hazard kind's model; twin.hazards.HAZARD_KINDS registers its damage function under
 # the same ``kind`` (a test keeps the two in step). Add new kinds to both.
-HAZARD_MODELS: tuple[type[BaseModel], ...] = (OutageHazard, StormHazard, FloodHazard, RandomHazard, CyberHazard)
+HAZARD_MODELS: tuple[type[BaseModel], ...] = (
+    OutageHazard, StormHazard, FloodHazard, RandomHazard, CyberHazard, EarthquakeHazard,
+)
 Hazard = Annotated[
-    OutageHazard | StormHazard | FloodHazard | RandomHazard | CyberHazard, Field(discriminator="kind")
+    OutageHazard | StormHazard | FloodHazard | RandomHazard | CyberHazard | EarthquakeHazard,
+    Field(discriminator="kind"),
 ]
 
 

@@ -33,25 +33,134 @@ class Fragility:
         return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
 
 
-# Wind fragility per asset class ("sector/type"), intensity = 3-s gust in m/s. A line
-# section stands for its poles or towers and the trees along it (our grids have no separate
-# pole or tower assets); an ICT site for its mast; a road for the trees that fall across it.
+# Fragility tables: one lognormal curve per asset class ("sector/type") and hazard, the
+# intensity measure fixed per table (FRAGILITY_MEASURE). Classes a hazard cannot plausibly
+# damage are listed in NOT_DAMAGED with the reason, so every class of a built region is
+# accounted for per hazard (a test checks it); docs/hazards.md prints them all.
+
+# Wind, intensity = 3-s gust in m/s. An ICT site stands for its mast; a road for the trees
+# that fall across it. Overhead lines are per km (WIND_LINE_PER_KM), not per section.
 WIND_FRAGILITY: dict[str, Fragility] = {
-    "power/line": Fragility(40.0, 0.30, "assumption: overhead MV line section incl. poles and trees"),
     "ict/site": Fragility(48.0, 0.30, "assumption: lattice/monopole telecom mast"),
     "traffic/road": Fragility(36.0, 0.35, "assumption: road closed by fallen roadside trees"),
+    "power/pv": Fragility(50.0, 0.30, "assumption: rooftop PV array torn off (uplift), panels rated for ~2.4 kPa wind load; the district's array fails as one asset"),
+    "traffic/signal": Fragility(50.0, 0.30, "assumption: signal mast arm and heads"),
 }
+
+# Overhead MV line, per km of line: a section of length L km fails with
+# P = 1 - (1 - p_km(gust))^L, the series-system rule for a line's independent towers/spans
+# (Panteli et al. 2017, IEEE Trans. Power Syst. 32(5)). The per-km median is calibrated so
+# that a section of LINE_REFERENCE_KM (the mean overhead section of the default region,
+# 6.0 km) keeps the former per-section median of 40 m/s: p_km(40) = 1 - 0.5^(1/6).
+LINE_REFERENCE_KM = 6.0
+WIND_LINE_PER_KM = Fragility(57.9, 0.30, "assumption: 1 km of overhead MV line incl. poles and trees along it, calibrated so that a 6 km section has its median at 40 m/s; combined per km as in Panteli et al. (2017)")
 
 # Depth-damage fragility per asset class, intensity = water depth above ground in m.
 FLOOD_FRAGILITY: dict[str, Fragility] = {
     "power/trafo": Fragility(1.0, 0.40, "assumption: substation transformer, control cabinets and bushings ~0.5-1.5 m above grade"),
     "power/bus": Fragility(1.2, 0.40, "assumption: MV switchgear / ground-mounted substation of the bus"),
+    "power/pv": Fragility(0.5, 0.50, "assumption: the array's inverters, in basements and garages of the homes"),
+    "power/battery": Fragility(0.4, 0.50, "assumption: home batteries in basements and utility rooms"),
+    "power/microgrid": Fragility(0.8, 0.40, "assumption: community battery container on a pad, racks and converter ~0.3-1 m above grade"),
+    "power/plant": Fragility(1.2, 0.40, "assumption: central plant's generator, switchgear and auxiliaries at grade"),
     "water/pump": Fragility(1.0, 0.40, "assumption: pump station motors and controls at floor level"),
     "water/well": Fragility(1.5, 0.40, "assumption: wellhead and its pump controls"),
-    "ict/site": Fragility(0.8, 0.50, "assumption: ground-level equipment cabinet and power supply of the site"),
+    "water/plant": Fragility(1.0, 0.40, "assumption: treatment plant's filters, dosing and controls at grade (the plant is its clear well water/reservoir/R-plant)"),
+    "ict/site": Fragility(0.8, 0.50, "assumption: ground-level equipment cabinet and power supply of the site (also edge controllers)"),
     "traffic/road": Fragility(0.3, 0.30, "assumption: median at 0.3 m, the depth at which Pregnolato et al. (2017, Transp. Res. D 55) find roads impassable to cars"),
     "traffic/signal": Fragility(0.6, 0.40, "assumption: signal controller cabinet at grade"),
 }
+
+# Earthquake, intensity = PGA in g, at the HAZUS "extensive" damage state (the state HAZUS
+# restores in days to weeks; we take it as out of service until repaired). Medians and
+# betas: HAZUS-MH MR4 Earthquake Technical Manual (FEMA 2003), ch. 8. Buried pipes follow
+# ALA (2001) repair rates on PGV instead (twin/earthquake.py).
+EARTHQUAKE_FRAGILITY: dict[str, Fragility] = {
+    "power/trafo": Fragility(0.45, 0.45, "HAZUS-MH MR4 (FEMA 2003) sec. 8.6: low-voltage substation, anchored components, extensive"),
+    "power/bus": Fragility(0.45, 0.45, "HAZUS-MH MR4 (FEMA 2003) sec. 8.6: low-voltage substation, anchored components, extensive (busbars and the MV/LV substations of load buses)"),
+    "power/line": Fragility(0.72, 0.15, "HAZUS-MH MR4 (FEMA 2003) sec. 8.6: distribution circuit, seismically designed components, extensive (overhead only)"),
+    "power/switch": Fragility(0.72, 0.15, "HAZUS-MH MR4 (FEMA 2003) sec. 8.6: distribution circuit, seismically designed components, extensive (pole-mounted switch)"),
+    "power/plant": Fragility(0.48, 0.50, "HAZUS-MH MR4 (FEMA 2003) sec. 8.6: small generation plant, anchored components, extensive"),
+    "power/microgrid": Fragility(0.45, 0.45, "assumption by analogy: HAZUS low-voltage substation, anchored (battery racks and converter on a pad)"),
+    "power/pv": Fragility(0.80, 0.60, "assumption: rooftop arrays and inverters fail with their buildings' extensive damage (order of HAZUS low-code buildings)"),
+    "power/battery": Fragility(0.90, 0.60, "assumption: wall-mounted home batteries, unanchored equipment"),
+    "water/pump": Fragility(0.66, 0.65, "HAZUS-MH MR4 (FEMA 2003) sec. 8.1: small pumping plant, extensive"),
+    "water/well": Fragility(0.72, 0.65, "HAZUS-MH MR4 (FEMA 2003) sec. 8.1: well, extensive"),
+    "water/tank": Fragility(1.15, 0.50, "HAZUS-MH MR4 (FEMA 2003) sec. 8.1: elevated steel tank, extensive"),
+    "water/plant": Fragility(0.95, 0.60, "HAZUS-MH MR4 (FEMA 2003) sec. 8.1: small water treatment plant, anchored components, extensive"),
+    "ict/site": Fragility(0.62, 0.70, "HAZUS-MH MR4 (FEMA 2003) sec. 8.7: communication central office, anchored components, extensive (masts, routers, data centre, edge controllers)"),
+}
+
+# Intensity measure of each table (docs/hazards.md column).
+FRAGILITY_MEASURE: dict[str, str] = {
+    "wind": "3-s gust, m/s", "flood": "depth above ground, m", "earthquake": "PGA, g",
+}
+
+# Asset classes a hazard does not damage directly, and why (they can still fail through
+# their suppliers: a pipe without power, a road whose signal is dark).
+NOT_DAMAGED: dict[str, dict[str, str]] = {
+    "wind": {
+        "water/pipe": "buried", "water/junction": "buried node", "water/reservoir": "ground-level basin or aquifer",
+        "water/tank": "elevated tanks are designed for wind (EN 1991-1-4); no failure in storms",
+        "water/pump": "pump house", "water/well": "well house", "water/valve": "buried",
+        "power/bus": "indoor switchgear; fails through its lines", "power/trafo": "substation; fails through its lines",
+        "power/switch": "counted in its line's per-km fragility", "power/load": "a demand, not equipment",
+        "power/ext_grid": "transmission connection outside the region",
+        "power/battery": "indoor", "power/microgrid": "enclosed container on a pad",
+        "power/plant": "building", "water/plant": "buildings and basins", "power/line (underground)": "cable",
+        "ict/link": "buried fibre or radio; its end sites carry the wind fragility",
+    },
+    "flood": {
+        "water/pipe": "buried; scour needs flow velocity, which the flood model does not have",
+        "water/junction": "buried node", "water/reservoir": "groundwater or open basin (the plant's clear well is water/plant)",
+        "water/tank": "elevated", "water/valve": "buried",
+        "power/line": "poles and watertight cables stand in water", "power/switch": "pole-mounted",
+        "power/load": "a demand, not equipment", "power/ext_grid": "transmission connection outside the region",
+        "ict/link": "watertight fibre",
+    },
+    "earthquake": {
+        "water/junction": "a node of buried pipes (the pipes carry the ALA repair rate)",
+        "water/reservoir": "groundwater or open basin (the plant's clear well is water/plant)",
+        "water/valve": "buried; counted in its pipe's repairs",
+        "power/line (underground)": "MV cables: damage concentrates in ground failure (PGD), which is not modelled",
+        "power/load": "a demand, not equipment", "power/ext_grid": "transmission connection outside the region",
+        "ict/link": "buried fibre: damage concentrates in ground failure (PGD), not modelled",
+        "traffic/road": "HAZUS roads fail from ground failure (PGD) only, not modelled",
+        "traffic/signal": "no shaking fragility; fails through its power supply",
+    },
+}
+
+# The treatment plant is not an asset of its own: its clear well stands for it.
+PLANT_ASSETS: frozenset[str] = frozenset({"water/reservoir/R-plant"})
+
+
+def asset_class(asset: Asset) -> str:
+    """The fragility class of an asset: ``sector/type``; the treatment plant's clear well is
+    ``water/plant``."""
+    return "water/plant" if asset["id"] in PLANT_ASSETS else f"{asset['sector']}/{asset['type']}"
+
+
+def line_length_km(asset: Asset) -> float:
+    """Length of a power line (km): ``length_km`` of the generated grid, or the imported
+    grid's ``capacity`` in km."""
+    if "length_km" in asset:
+        return float(asset["length_km"])  # type: ignore[typeddict-item]
+    if asset.get("capacity_unit") == "km":
+        return float(asset["capacity"])
+    raise KeyError(f"asset {asset['id']!r} carries no line length (length_km); rebuild the region")
+
+
+def wind_failure_probability(asset: Asset, gust_ms: float) -> float:
+    """P(fail) of an asset in a gust (m/s): per km for overhead lines, per asset otherwise;
+    0 for classes wind does not damage and for anything ``underground``."""
+    if asset.get("underground", False):  # wind does not reach cables
+        return 0.0
+    cls = asset_class(asset)
+    if cls == "power/line":
+        p_km = WIND_LINE_PER_KM.probability(gust_ms)
+        return 1.0 - (1.0 - p_km) ** line_length_km(asset)
+    frag = WIND_FRAGILITY.get(cls)
+    return 0.0 if frag is None else frag.probability(gust_ms)
 
 
 @dataclass(frozen=True)
@@ -154,7 +263,8 @@ def flood_depth_m(flood: FloodHazard, x_m: float, y_m: float) -> float:
 
 
 def fragility_for(asset: Asset, table: dict[str, Fragility]) -> Fragility | None:
-    return table.get(f"{asset['sector']}/{asset['type']}")
+    """The asset's curve in ``table`` (by :func:`asset_class`), None if it has none."""
+    return table.get(asset_class(asset))
 
 
 def _aligned(time_s: float, step_s: int, horizon_s: int) -> int:
@@ -212,11 +322,9 @@ def _storm_damage(hz: StormHazard, i: int, scenario: Scenario, assets: list[Asse
     t0 = _aligned(hz.start_h * 3600, step, horizon)
     out = []
     for a in assets:
-        frag = fragility_for(a, WIND_FRAGILITY)
-        if frag is None or a.get("underground", False):  # wind does not reach cables
-            continue
         wind, hour = storm_wind_ms(hz, a["x_m"], a["y_m"])
-        if uniform(seed, f"storm-{i}", a["id"]) < frag.probability(wind):
+        p = wind_failure_probability(a, wind)
+        if p > 0 and uniform(seed, f"storm-{i}", a["id"]) < p:
             out.append(Damage(_aligned(hour * 3600, step, horizon), a["id"], hazard_id(hz, i), t0, None))
     return out
 
@@ -266,3 +374,7 @@ def damage_schedule(scenario: Scenario, assets: list[Asset]) -> list[Damage]:
         out.extend(HAZARD_KINDS[hz.kind].damage(hz, i, scenario, assets))
     out.sort(key=lambda d: (d.time_s, d.asset_id))
     return out
+
+
+# The earthquake kind registers itself (twin/earthquake.py imports this module's names).
+from twin import earthquake as _earthquake  # noqa: E402,F401

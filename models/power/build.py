@@ -118,6 +118,7 @@ class _Builder:
             capacity=round(math.sqrt(3) * VN_MV_KV * max_i_ka, 3), capacity_unit="MVA",
             underground=self.net.line.at[idx, "type"] == "cs",  # pandapower: cs cable, ol overhead
         ))
+        self.assets[-1]["length_km"] = round(length_km, 3)  # per-km wind fragility
         if switch is not None:
             pp.create_switch(
                 self.net, self.bus_index[a], idx, et="l", closed=closed, type="LBS",

@@ -22,6 +22,12 @@ def test_fragility_is_the_lognormal_cdf() -> None:
     assert f.probability(0.0) == 0.0
 
 
+def _line(name: str, x_m: float = 0.0, underground: bool = False, length_km: float = 6.0) -> dict:
+    a = make_asset(f"power/line/{name}", "power", "line", x_m, 0.0, "city", underground=underground)
+    a["length_km"] = length_km
+    return a
+
+
 def _storm_at(wind_ms: float) -> Scenario:
     # A track through the origin: assets at the origin see exactly the peak wind.
     return Scenario.model_validate(
@@ -37,15 +43,15 @@ def test_failure_frequency_matches_fragility(wind_ms: float) -> None:
     4 standard deviations, sqrt(p (1-p) / n) <= 0.0079, fails a correct model with
     probability below 1e-4, and catches a wrong median or beta (shifts of >= 0.05)."""
     n = 4000
-    assets = [make_asset(f"power/line/L{i}", "power", "line", 0.0, 0.0, "city") for i in range(n)]
+    assets = [make_asset(f"ict/site/S{i}", "ict", "site", 0.0, 0.0, "city") for i in range(n)]
     failed = len(damage_schedule(_storm_at(wind_ms), assets))
-    p = WIND_FRAGILITY["power/line"].probability(wind_ms)
+    p = WIND_FRAGILITY["ict/site"].probability(wind_ms)
     assert abs(failed / n - p) <= 4 * math.sqrt(p * (1 - p) / n)
 
 
 def test_same_damage_for_shared_assets_whatever_else_exists() -> None:
     scenario = _storm_at(40.0)
-    shared = [make_asset(f"power/line/L{i}", "power", "line", 10.0 * i, 0.0, "city") for i in range(200)]
+    shared = [_line(f"L{i}", 10.0 * i) for i in range(200)]
     extra = [make_asset(f"ict/site/S{i}", "ict", "site", 5.0 * i, 3.0, "city") for i in range(50)]
     a = {d.asset_id for d in damage_schedule(scenario, shared)}
     b = {d.asset_id for d in damage_schedule(scenario, list(reversed(shared)) + extra)}
@@ -88,9 +94,8 @@ def test_random_failures_are_seeded() -> None:
 
 def test_storm_spares_underground_cables() -> None:
     scenario = _storm_at(60.0)  # far above the median: nearly every exposed line fails
-    overhead = [make_asset(f"power/line/O{i}", "power", "line", 0.0, 0.0, "city") for i in range(50)]
-    cables = [make_asset(f"power/line/C{i}", "power", "line", 0.0, 0.0, "city", underground=True)
-              for i in range(50)]
+    overhead = [_line(f"O{i}") for i in range(50)]
+    cables = [_line(f"C{i}", underground=True) for i in range(50)]
     failed = {d.asset_id for d in damage_schedule(scenario, overhead + cables)}
     assert len(failed) > 40 and all(a.startswith("power/line/O") for a in failed)
 

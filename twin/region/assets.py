@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class Asset(TypedDict):
@@ -23,7 +23,8 @@ class Asset(TypedDict):
     nominal electrical demand of an asset that ``needs_power`` (pumps, ICT sites, signals).
     ``needs_ict`` marks a remotely controlled endpoint (switch RTU, pump PLC, signal
     controller, prosumer gateway). ``underground`` marks an asset wind cannot reach
-    (a cable rather than an overhead line); floods still can.
+    (a cable rather than an overhead line); floods still can. ``length_km`` (generated
+    power lines only) is the line's length, for per-km fragilities.
     """
 
     id: str
@@ -40,6 +41,7 @@ class Asset(TypedDict):
     p_mw: float
     needs_ict: bool
     underground: bool
+    length_km: NotRequired[float]
 
 
 class Dependency(TypedDict):

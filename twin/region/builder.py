@@ -23,7 +23,7 @@ from twin.region.params import ConfigurationParams
 
 SECTOR_ORDER: tuple[str, ...] = ("power", "water", "traffic", "ict")
 # Bump when a builder changes what it writes, so cached regions are rebuilt.
-BUILDER_VERSION = "3"  # 2: assets carry `underground`; 3: buses count their customers
+BUILDER_VERSION = "4"  # 2: assets carry `underground`; 3: buses count their customers; 4: lines carry `length_km`
 
 
 class RegionBuildError(RuntimeError):
