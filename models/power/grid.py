@@ -907,6 +907,8 @@ class PowerGrid:
                     cause, coupling = self._nc_cause[b], "simulator"
                 elif b in exhausted_cause:
                     cause, coupling = exhausted_cause[b], "power"
+                elif b in self.protection.protection.dark_cause:  # protection hook: a trip this step
+                    cause, coupling = self.protection.protection.dark_cause[b], "power"
                 else:
                     cause, coupling = self._path_cause(b), "power"
                 ev = make_event(t, "power", name, "de-energised", 0.0, cause, coupling)

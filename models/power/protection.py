@@ -120,6 +120,7 @@ class Protection:
         self.tripped_at: dict[int, int] = {}
         self.overload_cause: dict[int, str] = {}  # relay position -> cause while x > 1
         self.rounds: list[dict[str, float]] = []  # per power flow of the last step: branch -> p_from_mw
+        self.dark_cause: dict[int, str] = {}  # bus -> the trip of this step that de-energised it
 
     def ratios(self) -> np.ndarray:
         """Current over rating of every relay's branch from the net's results (0 if dead)."""
@@ -132,6 +133,10 @@ class Protection:
             v = float(res.at[r.element, "loading_percent"])
             out[k] = 0.0 if math.isnan(v) else v / 100.0
         return out
+
+    def _live_buses(self) -> set[int]:
+        vm = self.net.res_bus["vm_pu"]
+        return {int(b) for b, v in vm.items() if not math.isnan(float(v))}
 
     def _record_round(self) -> None:
         net = self.net
@@ -152,6 +157,7 @@ class Protection:
         ``cause_of(relay)`` names the event behind a first-round overload.
         """
         self.rounds = []
+        self.dark_cause = {}
         if not self.relays:
             return True, {}
         x = self.ratios()
@@ -188,11 +194,14 @@ class Protection:
                 self.tripped[r.switch] = ev["event_id"]
                 self.tripped_at[r.switch] = t
                 previous.append(ev["event_id"])
+            live = self._live_buses()
             if not run_pf():
                 converged = False
                 x = np.zeros(len(self.relays))
                 theta = thermal_state(theta0, x, self.step_s, self.tau)
                 break
+            for b in live - self._live_buses():
+                self.dark_cause.setdefault(b, previous[0])
         self.theta = theta
         return converged, opened
 
@@ -317,12 +326,14 @@ class GridProtection:
         self.protection = Protection(grid.net, grid.step_s, opts)
         self.cold = ColdLoad(len(grid.net.load), opts)
         self._events: list[Event] = []
+        self._fallback: dict[str, str] = {}  # pickup event -> what re-energised the load
 
     # hook 1: after control commands, before damage and switch positions are applied
     def start_step(self, grid: Any, t: int, events: list[Event]) -> None:
         """Tripped breakers come back: remotely closed by control, or by a crew after
         ``crew_reclose_s``; either is a ``reclosed`` event of the breaker."""
         prot = self.protection
+        prot.dark_cause = {}
         for sw in sorted(prot.tripped):
             trip = prot.tripped[sw]
             name = str(grid.net.switch.at[sw, "name"])
@@ -361,13 +372,27 @@ class GridProtection:
             served_frac[p] > 0 and vm is not None and not math.isnan(vm[pos_of[b]])
             for p, b in enumerate(grid.load_bus)
         ], dtype=bool)
-        causes = {}
-        for p in self.cold.pending():
-            b = grid.load_bus[p]
-            causes[p] = (event_id(t, grid.bus_names[b], "energised") if b not in grid.energised
-                         else event_id(t, grid.load_names[p], "restored"))
+        causes = {p: self._pickup_event(grid, t, p) for p in self.cold.pending()}
+        # a pickup whose trip kept it dark has no energised event: name what re-energised it
+        picked = {causes[p] for p in causes if live[p]}
+        fix = {e: f for e, f in self._fallback.items() if e not in picked and f}
+        for ev in events:
+            if ev["kind"] == "tripped" and ev["cause_id"] in fix:
+                ev["cause_id"] = fix[ev["cause_id"]]
+        prot = self.protection
+        prot.overload_cause = {k: fix.get(c, c) for k, c in prot.overload_cause.items()}
+        self._fallback = {}
         self.cold.commit(t, live, causes)
         return converged
+
+    @staticmethod
+    def _pickup_event(grid: Any, t: int, p: int) -> str:
+        """The event a cold-load pickup of load ``p`` at ``t`` shows as: its bus energised, or
+        (a load shed on a live bus) the load restored."""
+        b = grid.load_bus[p]
+        if b not in grid.energised:
+            return event_id(t, grid.bus_names[b], "energised")
+        return event_id(t, grid.load_names[p], "restored")
 
     # hook 4: what control sees
     def annotate(self, grid: Any, t: int, demand: np.ndarray, telemetry: dict) -> None:
@@ -412,10 +437,13 @@ class GridProtection:
                     continue
                 if p in self.cold.cause:  # picked up in an earlier step: its energised event
                     return self.cold.cause[p]
-                # picked up this step: what re-energised it (a repair, a switching)
+                # picked up this step: its energised (or restored) event, or, should the trip
+                # keep it dark, what re-energised it (a repair, a switching): see after_flow
+                pickup = self._pickup_event(grid, t, p)
                 now = [event_id(t, a, "repaired") for a in grid._repaired_now]
                 now += [e["event_id"] for e in self._events if e["kind"] in ("switched", "reclosed")]
-                return now[0] if now else event_id(t, grid.bus_names[grid.load_bus[p]], "energised")
+                self._fallback[pickup] = now[0] if now else ""
+                return pickup
             failed = sorted(grid._failed.items(), key=lambda kv: (-_time_of(kv[1]), kv[1]))
             return failed[0][1] if failed else ""
 
