@@ -285,10 +285,15 @@ def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mva
     hidden = base.ext_grid["name"].astype(str).str.endswith(slack_suffix).to_numpy()
     base.ext_grid["in_service"] = base.ext_grid["in_service"].to_numpy(dtype=bool) & ~hidden
     mv = base.bus.index[(base.bus["vn_kv"] >= MV_KV[0]) & (base.bus["vn_kv"] <= MV_KV[1])]
+    trial = base
+    names = trial.switch["name"].astype(str)
     for br in sorted(candidates, key=lambda b: b["id"]):
-        trial = copy.deepcopy(base)
-        trial.switch.loc[trial.switch["name"].astype(str).isin(br["switches"]), "closed"] = True
-        if not _run_pf(trial):
+        rows = names.isin(br["switches"]).to_numpy()
+        before = trial.switch["closed"].to_numpy(dtype=bool).copy()
+        trial.switch["closed"] = before | rows
+        ok = _run_pf(trial)
+        trial.switch["closed"] = before
+        if not ok:
             out[br["id"]] = {"converged": False}
             continue
         worst, where = -1.0, ""
