@@ -246,3 +246,40 @@ def test_unknown_or_negative_protection_options_are_refused() -> None:
         ProtectionSection.model_validate({"pickupp": 1.5})
     with pytest.raises(ValidationError):
         ProtectionSection(pickup=0.9)
+
+
+def test_cascade_inside_one_step_and_the_iteration_bound() -> None:
+    # pickup 1.2: after L3 trips (x = 1.80), L5 at x = 1.30 > 1.2 (8 % margin) trips in the
+    # next round of the same step, caused by L3's trip; then B and C are dark
+    failed = {"power/line/L1": "300|power/line/L1|failed", "power/line/L2": "300|power/line/L2|failed"}
+    grid = PowerGrid(meshed_grid(), step_s=300, household_profile=False, protection={"pickup": 1.2})
+    grid.step(0)
+    res = grid.step(300, failed=failed)
+    trips = [e for e in res.events if e["kind"] == "tripped"]
+    assert [e["asset_id"] for e in trips] == ["power/switch/L3", "power/switch/L5"]
+    assert trips[1]["cause_id"] == trips[0]["event_id"]
+    assert set(res.dead_buses) == {"power/bus/B", "power/bus/C"}
+    assert len(grid.protection.protection.rounds) == 3
+    assert not [e for e in res.events if e["kind"] == "protection_limit"]
+    # one round allowed: L3 trips, L5 would trip next: the bound is hit
+    grid = PowerGrid(meshed_grid(), step_s=300, household_profile=False,
+                     protection={"pickup": 1.2, "max_iterations": 1})
+    grid.step(0)
+    res = grid.step(300, failed=failed)
+    assert [e["asset_id"] for e in res.events if e["kind"] == "tripped"] == ["power/switch/L3"]
+    limit = [e for e in res.events if e["kind"] == "protection_limit"]
+    assert len(limit) == 1 and limit[0]["cause_id"] == trips[0]["event_id"]
+
+
+def test_remote_reclose_by_control() -> None:
+    grid = PowerGrid(meshed_grid(), step_s=300, household_profile=False)
+    grid.step(0)
+    failed = {"power/line/L1": "300|power/line/L1|failed", "power/line/L2": "300|power/line/L2|failed"}
+    trip = next(e for e in grid.step(300, failed=failed).events if e["kind"] == "tripped")
+    res = grid.step(600, commands={"power/switch/L3": {"value": 1.0, "cause_id": "op"}})
+    switched = next(e for e in res.events if e["kind"] == "switched")
+    back = next(e for e in res.events if e["kind"] == "reclosed")
+    assert switched["cause_id"] == "op" and back["asset_id"] == trip["asset_id"]
+    assert back["cause_id"] == switched["event_id"] and back["coupling"] == "control"
+    assert res.switch_closed["power/switch/L3"] and res.telemetry["tripped"] == {}
+    assert not [e for e in res.events if e["kind"] == "tripped"]  # repaired: 2.25 MW, x = 0.81
