@@ -415,7 +415,7 @@ class GridProtection:
     def _cause_of(self, grid: Any, t: int) -> Callable[[Relay], str]:
         """The event behind a first-round overload of a relay's branch, in this order:
         a tie closed this step in the branch's island, a cold-load pickup there, the most
-        recent failure in the down-set."""
+        recent failure of an asset touching the island ("" if none: load alone grew)."""
         net = grid.net
         cache: dict[str, Any] = {}
 
@@ -449,10 +449,20 @@ class GridProtection:
                 now += [e["event_id"] for e in self._events if e["kind"] in ("switched", "reclosed")]
                 self._fallback[pickup] = now[0] if now else ""
                 return pickup
-            failed = sorted(grid._failed.items(), key=lambda kv: (-_time_of(kv[1]), kv[1]))
-            return failed[0][1] if failed else ""
+            near = [(a, e) for a, e in grid._failed.items() if _ends(net, a) & comp]
+            near.sort(key=lambda kv: (-_time_of(kv[1]), kv[1]))
+            return near[0][1] if near else ""
 
         return cause_of
+
+
+def _ends(net: Any, asset: str) -> set[int]:
+    """The buses a failed asset touches (a bus itself, a line's or transformer's ends)."""
+    out: set[int] = set()
+    for table, cols in (("bus", ()), ("line", ("from_bus", "to_bus")), ("trafo", ("hv_bus", "lv_bus"))):
+        for i in net[table].index[net[table]["name"].astype(str) == asset]:
+            out |= {int(net[table].at[i, c]) for c in cols} if cols else {int(i)}
+    return out
 
 
 def _time_of(ev_id: str) -> int:
