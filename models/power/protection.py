@@ -317,7 +317,8 @@ class GridProtection:
 
     Reads and writes these PowerGrid attributes: ``net``, ``step_s``, ``switch_pos``,
     ``switch_event``, ``energised``, ``bus_names``, ``load_bus``, ``load_names``, ``base_p``,
-    ``base_q``, ``_repaired_now``, ``_failed``, ``topology_key``, ``_island_sig``.
+    ``base_q``, ``_repaired_now``, ``_failed``, ``_switch_branch``, ``topology_key``,
+    ``_island_sig``.
     """
 
     def __init__(self, grid: Any, options: ProtectionSection | dict | None = None) -> None:
@@ -336,7 +337,8 @@ class GridProtection:
     # hook 1: after control commands, before damage and switch positions are applied
     def start_step(self, grid: Any, t: int, events: list[Event]) -> None:
         """Tripped breakers come back: remotely closed by control, or by a crew after
-        ``crew_reclose_s``; either is a ``reclosed`` event of the breaker."""
+        ``crew_reclose_s`` (not while the breaker's own branch is failed); either is a
+        ``reclosed`` event of the breaker."""
         prot = self.protection
         prot.dark_cause = {}
         for sw in sorted(prot.tripped):
@@ -344,7 +346,8 @@ class GridProtection:
             name = str(grid.net.switch.at[sw, "name"])
             if bool(grid.switch_pos.at[sw]):
                 cause, coupling = grid.switch_event.get(sw, trip), "control"
-            elif t - prot.tripped_at[sw] >= self.opts.crew_reclose_s:
+            elif (t - prot.tripped_at[sw] >= self.opts.crew_reclose_s
+                  and grid._switch_branch.get(sw, "") not in grid._failed):  # not onto a fault
                 grid.switch_pos.at[sw] = True
                 cause, coupling = trip, "repair"
             else:
