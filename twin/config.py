@@ -179,6 +179,24 @@ class RegionSection(_Strict):
         return v
 
 
+class ProtectionSection(_Strict):
+    """`[power.protection]`: breakers, thermal relays, reclosers and cold-load pickup
+    (models/power/protection.py; sources in docs/power.md)."""
+
+    enabled: bool = Field(True, description="Breakers trip on overload (thermal and instantaneous relays).")
+    pickup: float = Field(1.5, gt=1, description="Instantaneous trip above this multiple of a branch's rating.")
+    theta_trip: float = Field(1.0, gt=0, description="Thermal trip when the state theta (1 = steady state at rated current) exceeds this.")
+    tau_cable_s: float = Field(3600.0, gt=0, description="Thermal time constant of MV cables, s (IEC 60853-2).")
+    tau_overhead_s: float = Field(600.0, gt=0, description="Thermal time constant of overhead conductors, s (CIGRE TB 601).")
+    tau_trafo_s: float = Field(9000.0, gt=0, description="Thermal time constant of transformers (top oil), s (IEC 60076-7, ONAF).")
+    max_iterations: int = Field(10, gt=0, description="Power flow -> trips rounds per step before the event protection_limit.")
+    crew_reclose_s: float = Field(3600.0, gt=0, description="A crew recloses a breaker tripped on overload after this many seconds (unless control recloses it remotely first).")
+    transient_share: float = Field(0.75, ge=0, le=1, description="Share of storm faults on overhead lines that are transient and cleared by the feeder's recloser.")
+    cold_load_factor: float = Field(1.5, ge=1, description="Cold-load pickup: restored load over pre-outage load at re-energisation.")
+    cold_load_tau_s: float = Field(1800.0, gt=0, description="Cold-load pickup decays to 1 with this time constant, s.")
+    cold_load_min_outage_s: float = Field(900.0, gt=0, description="Cold-load pickup applies after outages at least this long, s.")
+
+
 class PowerSection(_Strict):
     """Power-sector options (pandapower)."""
 
@@ -200,10 +218,15 @@ class PowerSection(_Strict):
         None, gt=0, description="Process-water pressure below which the central plant is derated (water -> power); default 20 m."
     )
 
+    protection: ProtectionSection = Field(
+        default_factory=ProtectionSection, description="Protection options, the `[power.protection]` table below."
+    )
+
     def grid_options(self) -> dict[str, Any]:
         """The options the power simulator takes, where the scenario sets them."""
         keys = ("shed_order", "battery_mode", "battery_efficiency", "pressure_threshold_m")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        opts = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        return {**opts, "protection": self.protection.model_dump()}
 
 
 class WaterSection(_Strict):
@@ -582,7 +605,8 @@ def scenario_reference() -> str:
             if f.is_required():
                 default = "required"
             elif f.default_factory is not None:
-                default = f"`{json.dumps(f.default_factory())}`"  # type: ignore[call-arg]
+                made = f.default_factory()  # type: ignore[call-arg]
+                default = "table" if isinstance(made, BaseModel) else f"`{json.dumps(made)}`"
             else:
                 default = f"`{json.dumps(f.default)}`"
             lines.append(f"| `{name}` | {_type_name(f.annotation)} | {default} | {f.description or ''} |")
@@ -601,7 +625,8 @@ def scenario_reference() -> str:
     table("[region.configurations.<name>]", ConfigurationParams,
           "Defaults differ per configuration; the table shows the base values. Overrides per "
           f"configuration: {defaults}.")
-    for title, model in (("[power]", PowerSection), ("[water]", WaterSection),
+    for title, model in (("[power]", PowerSection), ("[power.protection]", ProtectionSection),
+                         ("[water]", WaterSection),
                          ("[traffic]", TrafficSection), ("[control]", ControlSection),
                          ("[repair]", RepairSection), ("[restoration]", RestorationSection)):
         table(title, model)

@@ -205,7 +205,7 @@ def repair_time_h(seed: int, asset: Asset, median_h: dict[str, float] | None = N
     return rt.draw_h(seed, asset["id"], occurrence)
 
 
-DAMAGE_MODES: tuple[str, ...] = ("failed", "leak", "break")
+DAMAGE_MODES: tuple[str, ...] = ("failed", "leak", "break", "transient")
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,8 @@ class Damage:
 
     ``mode`` says how it fails: ``failed`` (out of service; a pipe then follows the water
     model's ``pipe_break`` rule), ``leak`` or ``break`` (pipes: a small or a large emitter on
-    a node inside the pipe, docs/water.md). ``fraction`` in (0, 1] is partial damage where the
+    a node inside the pipe, docs/water.md), ``transient`` (an overhead line fault its
+    feeder's recloser clears within the step: no outage, docs/power.md). ``fraction`` in (0, 1] is partial damage where the
     sector models it (a leak's size relative to a break); 1 elsewhere.
     """
 
@@ -325,7 +326,11 @@ def _storm_damage(hz: StormHazard, i: int, scenario: Scenario, assets: list[Asse
         wind, hour = storm_wind_ms(hz, a["x_m"], a["y_m"])
         p = wind_failure_probability(a, wind)
         if p > 0 and uniform(seed, f"storm-{i}", a["id"]) < p:
-            out.append(Damage(_aligned(hour * 3600, step, horizon), a["id"], hazard_id(hz, i), t0, None))
+            # most overhead-line faults are transient and cleared by reclosing (docs/power.md)
+            transient = (a["sector"], a["type"]) == ("power", "line") and uniform(
+                seed, f"storm-{i}-transient", a["id"]) < scenario.power.protection.transient_share
+            out.append(Damage(_aligned(hour * 3600, step, horizon), a["id"], hazard_id(hz, i), t0,
+                              0 if transient else None, "transient" if transient else "failed"))
     return out
 
 

@@ -84,6 +84,11 @@ class IncidentLog:
             if d.asset_id in self.failed:
                 continue
             root = make_event(d.hazard_time_s, "incidents", d.hazard_id, "hazard")["event_id"]
+            if d.mode == "transient":  # cleared by the recloser within the step: no outage
+                fault = make_event(t, self._sector[d.asset_id], d.asset_id, "transient_fault", 1.0, root, "hazard")
+                events += [fault, make_event(t, self._sector[d.asset_id], d.asset_id, "reclosed", 1.0,
+                                             fault["event_id"], "protection")]
+                continue
             ev = make_event(t, self._sector[d.asset_id], d.asset_id, "failed", d.fraction, root, "hazard")
             events.append(ev)
             self.failed[d.asset_id] = ev["event_id"]

@@ -7,10 +7,14 @@ The grid is a realistic radial 20 kV system on the layout's map:
 - a few underground cable feeders through the city (``F1 .. Fc``), several load buses each;
 - one overhead feeder per anchor town (``F<c+1> ..``): a line to the town, cables between
   the town's buses, and an overhead branch to each of its villages;
-- a normally closed sectionalising switch at the sending end of every feeder line
+- a normally closed switch at the sending end of every feeder line
   (``power/switch/F<f>-<k>``, same suffix as its line ``power/line/F<f>-<k>``) and normally
   open tie lines with a switch (``power/line/T<k>``, ``power/switch/T<k>``) between the
   ends of neighbouring feeders, so faults can be isolated and load restored by switching;
+- protection (models/power/protection.py): the switch of each feeder bay (``F<f>-1``, at the
+  MV busbar) is a circuit breaker (``type="CB"``), on overhead feeders with reclosing
+  (column ``recloser``); each transformer bay has a breaker ``power/switch/TR<k>`` at its
+  110 kV side; all other switches are load-break sectionalisers (``LBS``), which never trip;
 - each district's aggregate household load split over the district's load buses
   (``power/load/<district>-<k>``), and the critical facilities (hospital, control centre,
   water plant) as critical loads;
@@ -103,7 +107,9 @@ class _Builder:
         return bid
 
     def line(self, lid: str, a: str, b: str, std_type: str, district: str,
-             switch: str | None, closed: bool = True, parallel: int = 1) -> None:
+             switch: str | None, closed: bool = True, parallel: int = 1, breaker: bool = False) -> None:
+        """A line with an optional switch at its sending end; ``breaker``: a circuit breaker
+        (a recloser on an overhead line) instead of a load-break switch."""
         import pandapower as pp
 
         (xa, ya), (xb, yb) = self.bus_xy[a], self.bus_xy[b]
@@ -120,9 +126,10 @@ class _Builder:
         ))
         self.assets[-1]["length_km"] = round(length_km, 3)  # per-km wind fragility
         if switch is not None:
+            overhead = str(self.net.line.at[idx, "type"]) == "ol"
             pp.create_switch(
-                self.net, self.bus_index[a], idx, et="l", closed=closed, type="LBS",
-                name=f"power/switch/{switch}",
+                self.net, self.bus_index[a], idx, et="l", closed=closed, type="CB" if breaker else "LBS",
+                name=f"power/switch/{switch}", recloser=bool(breaker and overhead),
             )
             self.assets.append(make_asset(
                 f"power/switch/{switch}", "power", "switch", xa, ya, district,
@@ -153,7 +160,7 @@ def _city_feeders(b: _Builder, first_feeder: int, mv: str) -> int:
             k += 1
             dist = reach * j / n_buses
             bid = b.bus(f"city-{k}", sub.x_m + dist * math.cos(angle), sub.y_m + dist * math.sin(angle), "city")
-            b.line(f"F{f}-{j}", prev, bid, CITY_CABLE, "city", switch=f"F{f}-{j}")
+            b.line(f"F{f}-{j}", prev, bid, CITY_CABLE, "city", switch=f"F{f}-{j}", breaker=j == 1)
             b.feeder_ends.setdefault(f, []).append(bid)
             prev = bid
     return n_feeders
@@ -177,7 +184,7 @@ def _town_feeder(b: _Builder, f: int, town: District, mv: str) -> None:
         j += 1
         bid = b.bus(f"{town.id}-{k}", x, y, town.id)
         b.line(f"F{f}-{j}", prev, bid, MAIN_OVERHEAD if k == 1 else TOWN_CABLE, town.id,
-               switch=f"F{f}-{j}", parallel=circuits if k == 1 else 1)
+               switch=f"F{f}-{j}", parallel=circuits if k == 1 else 1, breaker=k == 1)
         b.feeder_ends.setdefault(f, []).append(bid)
         prev = bid
     hub = prev
@@ -371,7 +378,14 @@ def build_net(layout: Layout, params: ConfigurationParams, configuration: str) -
     peak = sum(_district_peak_mw(d) for d in layout.districts) + sum(FACILITY_LOADS_MW.values())
     n_trafos = max(1, math.ceil(peak / (TRAFO_SN_MVA * TRAFO_MAX_LOADING)))
     for k in range(1, n_trafos + 1):
-        pp.create_transformer(net, b.bus_index[hv], b.bus_index[mv], std_type=TRAFO_TYPE, name=f"power/trafo/TR{k}")
+        tr = pp.create_transformer(net, b.bus_index[hv], b.bus_index[mv], std_type=TRAFO_TYPE,
+                                   name=f"power/trafo/TR{k}")
+        pp.create_switch(net, b.bus_index[hv], tr, et="t", closed=True, type="CB", name=f"power/switch/TR{k}",
+                         recloser=False)
+        b.assets.append(make_asset(
+            f"power/switch/TR{k}", "power", "switch", sub.x_m, sub.y_m, "city",
+            capacity=1.0, capacity_unit="closed", needs_ict=True,
+        ))
         b.assets.append(make_asset(
             f"power/trafo/TR{k}", "power", "trafo", sub.x_m, sub.y_m, "city",
             capacity=TRAFO_SN_MVA, capacity_unit="MVA", critical=True,
@@ -381,7 +395,7 @@ def build_net(layout: Layout, params: ConfigurationParams, configuration: str) -
     plant = layout.facility("water_plant")
     wp = b.bus("water_plant", plant.x_m, plant.y_m, plant.district)
     f_plant = n_city + 1
-    b.line(f"F{f_plant}-1", mv, wp, CITY_CABLE, plant.district, switch=f"F{f_plant}-1")
+    b.line(f"F{f_plant}-1", mv, wp, CITY_CABLE, plant.district, switch=f"F{f_plant}-1", breaker=True)
     b.feeder_ends[f_plant] = [wp]
     town_feeders = []
     for i, town in enumerate(layout.towns):
@@ -394,8 +408,24 @@ def build_net(layout: Layout, params: ConfigurationParams, configuration: str) -
     _microgrids(b, params)
     if configuration == "centralised":
         _central_plant(b)
+        _plant_voltage(net)
     _bus_customers(b)
     return net, b.assets
+
+
+def _plant_voltage(net: object) -> None:
+    """Set the central plant's voltage setpoint to its bus voltage at mean load when it injects
+    its power at unity power factor: a fixed 1.0 pu made it absorb up to 14 Mvar (beyond its
+    reactive limits, which the power flow does not enforce) and overload its own feeder."""
+    import pandapower as pp
+
+    trial = _copy(net)
+    trial.gen["in_service"] = False
+    for g in net.gen.index:
+        pp.create_sgen(trial, int(net.gen.at[g, "bus"]), p_mw=float(net.gen.at[g, "p_mw"]), q_mvar=0.0)
+    pp.runpp(trial, init="dc", numba=False)
+    for g in net.gen.index:
+        net.gen.at[g, "vm_pu"] = round(float(trial.res_bus.at[int(net.gen.at[g, "bus"]), "vm_pu"]), 4)
 
 
 def _bus_customers(b: _Builder) -> None:

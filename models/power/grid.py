@@ -107,6 +107,7 @@ class PowerGrid:
         shed_order: tuple[str, ...] | list[str] = DEFAULT_SHED_ORDER,
         pressure_threshold_m: float = 20.0,
         household_profile: bool = True,
+        protection: dict | None = None,
     ) -> None:
         if battery_mode not in BATTERY_MODES:
             raise PowerGridError(f"unknown battery mode {battery_mode!r}; choose one of {BATTERY_MODES}")
@@ -122,6 +123,9 @@ class PowerGrid:
         self.pressure_threshold_m = float(pressure_threshold_m)
         self.household_profile = bool(household_profile)
         self._prepare()
+        from twin.models.power.protection import GridProtection  # protection hook: relays, cold load
+
+        self.protection = GridProtection(self, protection)
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs) -> PowerGrid:
@@ -307,6 +311,7 @@ class PowerGrid:
         self._apply_pressure(t, process_pressure_m, events)
         self._apply_load_inputs(load_p_mw or {})
         self._crew_recloses(t, failed, events)
+        self.protection.start_step(self, t, events)  # protection hook: tripped breakers reclosed
         self._apply_damage(failed)
         sig = self._topology_signature()
         if sig != self._island_sig:
@@ -385,13 +390,16 @@ class PowerGrid:
         self._share_island_load(islands, demand * served_frac, pv_grid, st_p)
         # ---- write injections and run
         live_slack = self._set_slacks(islands)
-        net.load["p_mw"] = demand * served_frac
-        net.load["q_mvar"] = demand * served_frac * qratio
+        clp = self.protection.pickup_factor(self, t, served_frac)  # protection hook: cold-load pickup
+        net.load["p_mw"] = demand * served_frac * clp
+        net.load["q_mvar"] = demand * served_frac * clp * qratio
         net.sgen["p_mw"] = pv_grid
         net.storage["p_mw"] = st_p
         for pos, g in enumerate(self.plants):
             net.gen.at[g, "p_mw"] = self.plant_p[pos] if self.plant_ok[pos] else 0.0
         converged, bad = self._run(islands, live_slack, t, events)
+        if converged:  # protection hook: trips after a converged power flow (models/power/protection.py)
+            converged = self.protection.after_flow(self, t, events, served_frac)
         for isl in bad:
             isl.kind = "dead"
         if bad:
@@ -410,7 +418,9 @@ class PowerGrid:
         live_mask = np.array([b in live_buses for b in load_bus], dtype=bool)
         served = np.where(live_mask, demand * served_frac, 0.0) + self_served
         self._shed_events(t, served_frac, live_mask, shed_cause, set(load_cause), events)
-        return self._result(t, demand, served, covered_customers, islands, events, converged)
+        result = self._result(t, demand, served, covered_customers, islands, events, converged)
+        self.protection.annotate(self, t, demand, result.telemetry)  # protection hook: trips, trials
+        return result
 
     # ------------------------------------------------------------------ pieces
     def _apply_commands(self, t: int, commands: dict[str, dict], events: list[Event]):
@@ -897,6 +907,8 @@ class PowerGrid:
                     cause, coupling = self._nc_cause[b], "simulator"
                 elif b in exhausted_cause:
                     cause, coupling = exhausted_cause[b], "power"
+                elif b in self.protection.protection.dark_cause:  # protection hook: a trip this step
+                    cause, coupling = self.protection.protection.dark_cause[b], "power"
                 else:
                     cause, coupling = self._path_cause(b), "power"
                 ev = make_event(t, "power", name, "de-energised", 0.0, cause, coupling)
@@ -934,7 +946,7 @@ class PowerGrid:
                     touched |= {int(net[table].at[i, c]) for c in cols} if cols else {int(i)}
             if touched & island:
                 return event_id(t, asset, "repaired")
-        switched = [e for e in events if e["kind"] == "switched"]
+        switched = [e for e in events if e["kind"] in ("switched", "reclosed")]
         return switched[0]["event_id"] if switched else self.dead_cause.get(b, "")
 
     def _shed_events(self, t: int, served_frac, load_live, shed_cause: dict[int, str],

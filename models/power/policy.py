@@ -68,14 +68,28 @@ def shed_plan(loads: dict[str, dict], excess_mw: float, order: tuple[str, ...],
     return plan
 
 
-def restoration_commands(telemetry: dict) -> Commands:
+def transfer_ok(trial: dict | None, max_loading_pct: float = 100.0, min_vm_pu: float = 0.95) -> bool:
+    """Whether a tie transfer's trial power flow (telemetry ``transfer_trials``) has headroom:
+    it converged, no branch above ``max_loading_pct`` and no MV bus below ``min_vm_pu``.
+    Without a trial (telemetry from an older grid) the transfer is allowed."""
+    if trial is None:
+        return True
+    return bool(trial.get("converged")) and float(trial["max_loading_pct"]) <= max_loading_pct \
+        and float(trial["min_vm_pu"]) >= min_vm_pu
+
+
+def restoration_commands(telemetry: dict, check_transfers: bool = False, max_loading_pct: float = 100.0,
+                         min_vm_pu: float = 0.95) -> Commands:
     """Fault isolation and service restoration (FISR) on a radial grid with tie switches.
 
     - Isolate: open the closed switches of every failed line or transformer.
     - Restore: for each connected group of buses not supplied by the main grid (dead, or
       running on a microgrid or the plant), close one normally open tie (the first by id)
-      whose other end is on the main grid; one tie per group keeps the grid radial.
-    - Return to normal: once nothing is failed, put every switch back in its normal position.
+      whose other end is on the main grid; one tie per group keeps the grid radial. With
+      ``check_transfers``, a tie whose trial power flow (:func:`transfer_ok`) would overload
+      a branch or take an MV bus below ``min_vm_pu`` is refused and the next one tried.
+    - Return to normal: once nothing is failed, put every switch back in its normal position,
+      except breakers that protection tripped (telemetry ``tripped``): a crew recloses them.
 
     Commands name the failure event as cause where there is one.
     """
@@ -86,10 +100,12 @@ def restoration_commands(telemetry: dict) -> Commands:
     buses = telemetry.get("buses", {})
     branches = telemetry.get("branches", [])
     commands: Commands = {}
+    tripped = telemetry.get("tripped", {})
+    trials = telemetry.get("transfer_trials", {})
     failed = [br for br in branches if br["failed"]]
     if not failed:
         for sw in sorted(normal):
-            if sw in closed and closed[sw] != normal[sw]:
+            if sw in closed and closed[sw] != normal[sw] and sw not in tripped:
                 commands[sw] = {"value": 1.0 if normal[sw] else 0.0, "cause_id": ""}
         return commands
     for br in failed:
@@ -111,6 +127,7 @@ def restoration_commands(telemetry: dict) -> Commands:
         ties = sorted(
             br["id"] for br in branches
             if not br["failed"] and br["switches"]
+            and (not check_transfers or transfer_ok(trials.get(br["id"]), max_loading_pct, min_vm_pu))
             and any(not closed.get(sw, True) for sw in br["switches"])
             and ((br["from"] in members and buses.get(br["to"]) == "grid")
                  or (br["to"] in members and buses.get(br["from"]) == "grid"))
@@ -138,7 +155,8 @@ class DefaultPowerPolicy:
 
     Home batteries are put in ``battery_mode`` (default backup reserve). With ``restore``
     (default on) it also isolates faults and restores supply over tie switches
-    (:func:`restoration_commands`).
+    (:func:`restoration_commands`), refusing transfers without headroom unless
+    ``check_transfers`` is off (``max_loading_pct``, ``min_vm_pu``: the limits of the check).
     """
 
     def __init__(
@@ -148,6 +166,9 @@ class DefaultPowerPolicy:
         protected: tuple[str, ...] | list[str] = ("water", "hospital", "ict"),
         battery_mode: str = "backup",
         restore: bool = True,
+        check_transfers: bool = True,
+        max_loading_pct: float = 100.0,
+        min_vm_pu: float = 0.95,
     ) -> None:
         if battery_mode not in BATTERY_MODES:
             raise PolicyError(f"unknown battery mode {battery_mode!r}; choose one of {BATTERY_MODES}")
@@ -156,6 +177,9 @@ class DefaultPowerPolicy:
         self.protected = tuple(protected)
         self.battery_mode = battery_mode
         self.restore = bool(restore)
+        self.check_transfers = bool(check_transfers)
+        self.max_loading_pct = float(max_loading_pct)
+        self.min_vm_pu = float(min_vm_pu)
 
     def decide(self, telemetry: dict) -> Commands:
         commands: Commands = {}
@@ -178,7 +202,8 @@ class DefaultPowerPolicy:
             for lid in shed:
                 commands[lid] = {"value": 0.0, "cause_id": cause}
         if self.restore:
-            commands.update(restoration_commands(telemetry))
+            commands.update(restoration_commands(telemetry, self.check_transfers, self.max_loading_pct,
+                                                 self.min_vm_pu))
         mode = float(BATTERY_MODES.index(self.battery_mode))
         for asset in sorted(telemetry.get("battery_soc", {})):
             if asset.startswith("power/battery/"):
