@@ -51,6 +51,15 @@ from twin.metrics.core import (
 )
 from twin.metrics.cost import UNIT_COST_MEUR, cost_index_meur
 from twin.metrics.equity import district_person_outage_h, equity, gini
+from twin.metrics.indices import (
+    SUSTAINED_S,
+    VOLL_EUR_PER_MWH,
+    customers_served,
+    energy_not_served_by_class,
+    interruptions,
+    lost_load_metrics,
+    utility_indices,
+)
 from twin.results import Results
 
 # --- all metrics -------------------------------------------------------------------------
@@ -73,6 +82,8 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
         else:
             m[key] = float(value)  # type: ignore[arg-type]
     m.update(equity(run, baseline))
+    for key, value in {**utility_indices(run, baseline), **lost_load_metrics(run, baseline)}.items():
+        set_applicable(m, key, value)
 
     curves: dict[str, np.ndarray] = {}
     step_h = run.step_s / 3600.0
@@ -102,7 +113,8 @@ HEADLINE: tuple[tuple[str, str], ...] = (
 
 __all__ = [
     "APPLICABLE_SUFFIX", "HEADLINE", "IMPACT_TOTALS", "NEGATIVE_ABS_TOLERANCE", "NEGATIVE_REL_TOLERANCE",
-    "RECOVERY_LEVEL", "SECTORS", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
+    "RECOVERY_LEVEL", "SECTORS", "SUSTAINED_S", "VOLL_EUR_PER_MWH", "customers_served",
+    "energy_not_served_by_class", "interruptions", "lost_load_metrics", "utility_indices", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
     "children_of", "compute", "cost_index_meur", "cross_sector_hops", "customer_outage_by_district",
     "customer_outage_h", "customers_lost", "customers_of", "district_person_outage_h", "energy_not_served_mwh",
     "equity", "failure_events", "gini", "is_applicable", "is_primary", "minimum_performance",
