@@ -50,7 +50,15 @@ from twin.metrics.core import (
     water_not_served_m3,
 )
 from twin.metrics.cost import UNIT_COST_MEUR, cost_index_meur
-from twin.metrics.equity import district_person_outage_h, equity, gini
+from twin.metrics.equity import (
+    RATIO_FLOOR_H,
+    URBANISATION_CLASSES,
+    district_classes,
+    district_person_outage_h,
+    equity,
+    gini,
+    urbanisation,
+)
 from twin.metrics.indices import (
     SUSTAINED_S,
     VOLL_EUR_PER_MWH,
@@ -81,7 +89,11 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
             set_applicable(m, key, value)
         else:
             m[key] = float(value)  # type: ignore[arg-type]
-    m.update(equity(run, baseline))
+    for key, value in equity(run, baseline).items():
+        if key.startswith("equity_districts_"):
+            m[key] = float(value)  # type: ignore[arg-type]
+        else:
+            set_applicable(m, key, value)
     for key, value in {**utility_indices(run, baseline), **lost_load_metrics(run, baseline)}.items():
         set_applicable(m, key, value)
 
@@ -113,6 +125,7 @@ HEADLINE: tuple[tuple[str, str], ...] = (
 
 __all__ = [
     "APPLICABLE_SUFFIX", "HEADLINE", "IMPACT_TOTALS", "NEGATIVE_ABS_TOLERANCE", "NEGATIVE_REL_TOLERANCE",
+    "RATIO_FLOOR_H", "URBANISATION_CLASSES", "district_classes", "urbanisation",
     "RECOVERY_LEVEL", "SECTORS", "SUSTAINED_S", "VOLL_EUR_PER_MWH", "customers_served",
     "energy_not_served_by_class", "interruptions", "lost_load_metrics", "utility_indices", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
     "children_of", "compute", "cost_index_meur", "cross_sector_hops", "customer_outage_by_district",

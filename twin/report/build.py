@@ -49,8 +49,12 @@ SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     *((f"resilience_loss_{s}_h", f"resilience loss {s} (h)") for s in SECTORS),
     *((f"min_performance_{s}", f"minimum performance {s}") for s in SECTORS),
     *((f"time_to_recover_{s}_h", f"time to recover {s} (h)") for s in SECTORS),
-    ("equity_rural_urban_ratio", "rural / urban outage per household"),
-    ("equity_gini", "Gini of outage per household"),
+    ("equity_rural_minus_urban_h", "rural − urban outage hours per person"),
+    ("equity_outage_h_per_person_city", "outage hours per person, cities"),
+    ("equity_outage_h_per_person_town", "outage hours per person, towns"),
+    ("equity_outage_h_per_person_rural", "outage hours per person, rural"),
+    ("equity_rural_urban_ratio", "rural / urban outage per person (urban floored at 0.01 h)"),
+    ("equity_gini", "Gini of outage hours per person over districts"),
     ("cost_index_meur", "cost proxy (indicative M EUR)"),
 )
 
