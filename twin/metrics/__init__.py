@@ -68,6 +68,7 @@ from twin.metrics.indices import (
     lost_load_metrics,
     utility_indices,
 )
+from twin.metrics.trips import BASE_TRIP_H, LOST_TRIP_PENALTY_H, demand_scale, trip_metrics
 from twin.results import Results
 
 # --- all metrics -------------------------------------------------------------------------
@@ -94,6 +95,7 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
             m[key] = float(value)  # type: ignore[arg-type]
         else:
             set_applicable(m, key, value)
+    m.update(trip_metrics(run, baseline, m["vehicle_delay_h"]))
     for key, value in {**utility_indices(run, baseline), **lost_load_metrics(run, baseline)}.items():
         set_applicable(m, key, value)
 
@@ -118,7 +120,9 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
 HEADLINE: tuple[tuple[str, str], ...] = (
     ("energy_not_served_mwh", "energy not served (MWh)"),
     ("water_not_served_m3", "water not served (m³)"),
-    ("vehicle_delay_h", "extra vehicle delay (veh·h)"),
+    ("vehicle_delay_h", "extra vehicle delay (simulated veh·h)"),
+    ("vehicle_delay_h_scaled", "extra vehicle delay, all vehicles (veh·h, × 1/demand_scale)"),
+    ("trips_lost_scaled", "trips cancelled or unfinished, all vehicles (× 1/demand_scale)"),
     ("customer_outage_h", "customer-outage hours (households)"),
     ("secondary_failures", "secondary service failures"),
 )
@@ -126,6 +130,7 @@ HEADLINE: tuple[tuple[str, str], ...] = (
 __all__ = [
     "APPLICABLE_SUFFIX", "HEADLINE", "IMPACT_TOTALS", "NEGATIVE_ABS_TOLERANCE", "NEGATIVE_REL_TOLERANCE",
     "RATIO_FLOOR_H", "URBANISATION_CLASSES", "district_classes", "urbanisation",
+    "BASE_TRIP_H", "LOST_TRIP_PENALTY_H", "demand_scale", "trip_metrics",
     "RECOVERY_LEVEL", "SECTORS", "SUSTAINED_S", "VOLL_EUR_PER_MWH", "customers_served",
     "energy_not_served_by_class", "interruptions", "lost_load_metrics", "utility_indices", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
     "children_of", "compute", "cost_index_meur", "cross_sector_hops", "customer_outage_by_district",
