@@ -14,6 +14,14 @@ from pathlib import Path
 from twin.metrics import HEADLINE, SECTORS, is_applicable
 from twin.report.collect import Run, discover, load_run
 from twin.report.figures import FIGURES, by_configuration, mean_ci
+from twin.report.points import (
+    by_point_and_configuration,
+    group_name,
+    point_key,
+    point_labels,
+    variation_figure,
+    variation_rows,
+)
 from twin.report.screening import (
     is_screening,
     load_screenings,
@@ -27,7 +35,10 @@ from twin.sweep.stats import FlagShare, flag_banner, flag_shares
 
 log = logging.getLogger(__name__)
 
-META_COLUMNS: tuple[str, ...] = ("run_id", "configuration", "seed", "status", "baseline", "path")
+POINTS_FIGURE = "points.png"
+CAPTIONS = {POINTS_FIGURE: "Headline metrics per parameter point and configuration (mean, 95 % interval over seeds)"}
+
+META_COLUMNS: tuple[str, ...] = ("run_id", "configuration", "seed", "status", "baseline", "path", "point")
 
 # The metrics the report's summary shows, with labels; the CSV and the full table hold all.
 SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
@@ -75,8 +86,11 @@ class ReportFiles:
 
 
 def run_shares(runs: Sequence[Run]) -> list[FlagShare]:
-    """Degraded and negative-impact counts per configuration (twin.sweep.stats.flag_shares)."""
-    rows = [{"configuration": r.configuration, "point": 0, "status": r.results.status,
+    """Degraded and negative-impact counts per configuration, pooled and per parameter point
+    (twin.sweep.stats.flag_shares; points numbered in :func:`by_point_and_configuration` order)."""
+    labels = point_labels(runs)
+    number = {label: i for i, label in enumerate(dict.fromkeys(labels[point_key(r)] for r in runs))}
+    rows = [{"configuration": r.configuration, "point": number[labels[point_key(r)]], "status": r.results.status,
              "metrics": r.metrics} for r in runs]
     return flag_shares(rows, list(by_configuration(runs)))
 
@@ -95,12 +109,14 @@ def _csv_value(v: float | None) -> str:
 def write_csv(runs: Sequence[Run], path: Path) -> Path:
     """One row per run: what ran, then every metric (empty where a run lacks one)."""
     cols = metric_columns(runs)
+    labels = point_labels(runs)
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow([*META_COLUMNS, *cols])
         for r in runs:
             meta = [r.run_id, r.configuration, r.seed, r.results.status,
-                    "" if r.baseline is None else str(r.baseline.path), str(r.results.path)]
+                    "" if r.baseline is None else str(r.baseline.path), str(r.results.path),
+                    labels[point_key(r)]]
             w.writerow([*meta, *(_csv_value(r.metrics.get(k)) for k in cols)])
     return path
 
@@ -115,15 +131,19 @@ def _cell(v: float, ci: float = 0.0, censored: bool = False) -> str:
 
 
 def _summary_rows(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
-    """Configurations side by side: the mean (± 95 % interval when several seeds)."""
-    groups = by_configuration(runs)
-    header = ["metric", *(f"{c} (n={len(g)})" if len(g) > 1 else c for c, g in groups.items())]
-    shares = {sh.configuration: sh for sh in run_shares(runs)}
+    """One column per parameter point × configuration (runs of different hazards are never
+    pooled): the mean over seeds (± 95 % interval when several)."""
+    groups = by_point_and_configuration(runs)
+    header = ["metric", *(html.escape(group_name(p, c, len(g))) for (p, c), g in groups.items())]
+    labels = point_labels(runs)
+    number = {label: i for i, label in enumerate(dict.fromkeys(labels[point_key(r)] for r in runs))}
+    several = len(number) > 1
+    shares = {(sh.configuration, sh.point): sh for sh in run_shares(runs)}
+    share = [shares[(c, number[p] if several else None)] for p, c in groups]
     rows = [
         ["degraded runs (a solver did not solve a step)",
-         *(f"{shares[c].degraded}/{shares[c].n} ({shares[c].degraded_share:.0%})" for c in groups)],
-        ["runs with negative impacts beyond the tolerance",
-         *(f"{shares[c].negative}/{shares[c].n}" for c in groups)],
+         *(f"{sh.degraded}/{sh.n} ({sh.degraded_share:.0%})" for sh in share)],
+        ["runs with negative impacts beyond the tolerance", *(f"{sh.negative}/{sh.n}" for sh in share)],
     ]
     for key, label in SUMMARY_KEYS:
         if not any(key in r.metrics for r in runs):
@@ -180,8 +200,14 @@ def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, pa
         _table(["configuration", "seed", "run id", "status", "baseline", "file"], run_rows),
         "<h2>Summary</h2>", _table(header, rows),
     ]
+    if len(point_labels(runs)) > 1:
+        vh, vr = variation_rows(runs, HEADLINE)
+        parts += ["<h2>Variation across parameter points</h2>",
+                  "<p>Each parameter point is a different world (hazard, parameters): its runs are "
+                  "paired on the seed, never pooled with another point's.</p>",
+                  _table([html.escape(h) for h in vh], [[html.escape(c) for c in row] for row in vr])]
     for name, fig_path in figures.items():
-        caption = FIGURES[name][0] if name in FIGURES else name
+        caption = FIGURES[name][0] if name in FIGURES else CAPTIONS.get(name, name)
         data = base64.b64encode(Path(fig_path).read_bytes()).decode("ascii")
         anchor = Path(name).stem
         parts.append(
@@ -217,6 +243,8 @@ def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress
                                         enabled=show_progress):
             figures[name] = draw(runs, out / name)
             log.info("wrote %s", figures[name])
+    if len(point_labels(runs)) > 1:
+        figures[POINTS_FIGURE] = variation_figure(runs, out / POINTS_FIGURE, HEADLINE)
     screenings = load_screenings(screen_files)
     if screenings:
         figures["screening.png"] = screening_figure(screenings, out / "screening.png")
