@@ -49,7 +49,16 @@ from twin.metrics.core import (
     vehicle_delay_h,
     water_not_served_m3,
 )
-from twin.metrics.cost import UNIT_COST_MEUR, cost_index_meur
+from twin.metrics.cost import (
+    DISCOUNT_RATE,
+    UNIT_COST_MEUR,
+    UNIT_COSTS,
+    UnitCost,
+    annualised_cost,
+    annuity_factor,
+    cost_index_meur,
+    cost_quantities,
+)
 from twin.metrics.equity import (
     RATIO_FLOOR_H,
     URBANISATION_CLASSES,
@@ -114,6 +123,8 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
     for k, v in run.cost.items():
         m[f"cost_{k}"] = float(v)
     m["cost_index_meur"] = cost_index_meur(run.cost)
+    for key, value in annualised_cost(run).items():
+        set_applicable(m, key, value)
     return m, curves
 
 
@@ -131,6 +142,7 @@ __all__ = [
     "APPLICABLE_SUFFIX", "HEADLINE", "IMPACT_TOTALS", "NEGATIVE_ABS_TOLERANCE", "NEGATIVE_REL_TOLERANCE",
     "RATIO_FLOOR_H", "URBANISATION_CLASSES", "district_classes", "urbanisation",
     "BASE_TRIP_H", "LOST_TRIP_PENALTY_H", "demand_scale", "trip_metrics",
+    "DISCOUNT_RATE", "UNIT_COSTS", "UnitCost", "annualised_cost", "annuity_factor", "cost_quantities",
     "RECOVERY_LEVEL", "SECTORS", "SUSTAINED_S", "VOLL_EUR_PER_MWH", "customers_served",
     "energy_not_served_by_class", "interruptions", "lost_load_metrics", "utility_indices", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
     "children_of", "compute", "cost_index_meur", "cross_sector_hops", "customer_outage_by_district",

@@ -69,6 +69,7 @@ SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     ("equity_outage_h_per_person_rural", "outage hours per person, rural"),
     ("equity_rural_urban_ratio", "rural / urban outage per person (urban floored at 0.01 h)"),
     ("equity_gini", "Gini of outage hours per person over districts"),
+    ("annual_cost_meur", "annualised cost (M EUR per year, docs/metrics.md)"),
     ("cost_index_meur", "cost proxy (indicative M EUR)"),
 )
 
