@@ -21,12 +21,14 @@ from twin.metrics.cascades import (
     customers_of,
     failure_events,
     is_primary,
+    lost_below,
     secondary_failures,
     secondary_service_failures,
     service_depths,
     service_failures,
     service_hops,
     subtree,
+    weighted_service_failures,
 )
 from twin.metrics.core import (
     APPLICABLE_SUFFIX,
@@ -142,7 +144,7 @@ __all__ = [
     "APPLICABLE_SUFFIX", "HEADLINE", "IMPACT_TOTALS", "NEGATIVE_ABS_TOLERANCE", "NEGATIVE_REL_TOLERANCE",
     "RATIO_FLOOR_H", "URBANISATION_CLASSES", "district_classes", "urbanisation",
     "BASE_TRIP_H", "LOST_TRIP_PENALTY_H", "demand_scale", "trip_metrics",
-    "DISCOUNT_RATE", "UNIT_COSTS", "UnitCost", "annualised_cost", "annuity_factor", "cost_quantities",
+    "lost_below", "weighted_service_failures", "DISCOUNT_RATE", "UNIT_COSTS", "UnitCost", "annualised_cost", "annuity_factor", "cost_quantities",
     "RECOVERY_LEVEL", "SECTORS", "SUSTAINED_S", "VOLL_EUR_PER_MWH", "customers_served",
     "energy_not_served_by_class", "interruptions", "lost_load_metrics", "utility_indices", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
     "children_of", "compute", "cost_index_meur", "cross_sector_hops", "customer_outage_by_district",
