@@ -51,3 +51,33 @@ def test_two_storm_strengths_are_two_groups(tmp_path: Path, hand) -> None:  # ty
     assert f"{(4.1 + 4.2) / 2 * 0.5:.3f}" in page
     rows = list(csv.DictReader(rep.csv.read_text().splitlines()))
     assert {r["point"] for r in rows} == labels
+
+
+def test_sweep_folder_report_from_the_manifest(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    rows = []
+    for point, wind in enumerate((30.0, 45.0)):
+        for seed in (1, 2):
+            for config in ("centralised", "decentralised"):
+                name = f"{config}-{wind:.0f}-{seed}"
+                path = _run(hand, folder, name, config, wind, seed, 1.0 + point + 0.1 * seed)
+                m = results.load(path).metrics
+                status = "degraded" if (point, seed, config) == (1, 2, "decentralised") else "complete"
+                rows.append({"run_id": name, "configuration": config, "seed": seed, "point": point,
+                             "params": {"hazards[0].peak_wind_ms": wind}, "status": status, "error": "",
+                             "metrics": m})
+    (folder / "manifest.json").write_text(json.dumps(
+        {"format": 1, "name": "two-storms", "configurations": ["centralised", "decentralised"], "runs": rows}))
+    rep = write_report([folder], tmp_path / "rep")
+    page = rep.html.read_text()
+    assert "centralised @ hazards[0].peak_wind_ms=45.0 (n=2)" in page and "(n=4)" not in page
+    # one representative file per point x configuration drawn, not every file
+    assert len(rep.runs) == 4 and "performance.png" in rep.figures and "points.png" in rep.figures
+    # the degraded run: 1 of 2 at its point, a banner, and the paired table without it
+    assert "1/2 (50%)" in page and 'class="banner"' in page
+    assert "without flagged pairs" in page
+    table = list(csv.DictReader(rep.csv.read_text().splitlines()))
+    assert len(table) == 8 and {t["status"] for t in table} == {"complete", "degraded"}

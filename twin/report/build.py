@@ -17,6 +17,7 @@ from twin.report.figures import FIGURES, by_configuration, mean_ci
 from twin.report.points import (
     by_point_and_configuration,
     group_name,
+    metric_groups,
     point_key,
     point_labels,
     variation_figure,
@@ -131,36 +132,44 @@ def _cell(v: float, ci: float = 0.0, censored: bool = False) -> str:
     return html.escape(text)
 
 
+def summary_table(groups: dict[tuple[str, str], list[dict[str, float]]],
+                  shares: Sequence[FlagShare]) -> tuple[list[str], list[list[str]]]:
+    """The summary from the metrics of each (point label, configuration) group, in order, and
+    the flag shares of each group (same order): the mean over seeds (± 95 % interval)."""
+    header = ["metric", *(html.escape(group_name(p, c, len(g))) for (p, c), g in groups.items())]
+    rows = [
+        ["degraded runs (a solver did not solve a step)",
+         *(f"{sh.degraded}/{sh.n} ({sh.degraded_share:.0%})" for sh in shares)],
+        ["runs with negative impacts beyond the tolerance", *(f"{sh.negative}/{sh.n}" for sh in shares)],
+    ]
+    every = [m for grp in groups.values() for m in grp]
+    for key, label in SUMMARY_KEYS:
+        if not any(key in m for m in every):
+            continue
+        row = [html.escape(label)]
+        for grp in groups.values():
+            values = [m[key] for m in grp if key in m and is_applicable(m, key)]
+            if not values and any(key in m for m in grp):
+                row.append("n/a")
+                continue
+            mean, ci = mean_ci(values or [math.nan])
+            flag = key.replace("_h", "_censored") if key.startswith("time_to_recover_") else ""
+            censored = bool(flag) and any(m.get(flag, 0.0) for m in grp)
+            row.append(_cell(mean, ci, censored))
+        rows.append(row)
+    return header, rows
+
+
 def _summary_rows(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
     """One column per parameter point × configuration (runs of different hazards are never
     pooled): the mean over seeds (± 95 % interval when several)."""
     groups = by_point_and_configuration(runs)
-    header = ["metric", *(html.escape(group_name(p, c, len(g))) for (p, c), g in groups.items())]
     labels = point_labels(runs)
     number = {label: i for i, label in enumerate(dict.fromkeys(labels[point_key(r)] for r in runs))}
     several = len(number) > 1
     shares = {(sh.configuration, sh.point): sh for sh in run_shares(runs)}
     share = [shares[(c, number[p] if several else None)] for p, c in groups]
-    rows = [
-        ["degraded runs (a solver did not solve a step)",
-         *(f"{sh.degraded}/{sh.n} ({sh.degraded_share:.0%})" for sh in share)],
-        ["runs with negative impacts beyond the tolerance", *(f"{sh.negative}/{sh.n}" for sh in share)],
-    ]
-    for key, label in SUMMARY_KEYS:
-        if not any(key in r.metrics for r in runs):
-            continue
-        row = [html.escape(label)]
-        for grp in groups.values():
-            values = [r.metrics[key] for r in grp if key in r.metrics and is_applicable(r.metrics, key)]
-            if not values and any(key in r.metrics for r in grp):
-                row.append("n/a")
-                continue
-            mean, ci = mean_ci(values or [math.nan])
-            flag = key.replace("_h", "_censored") if key.startswith("time_to_recover_") else ""
-            censored = bool(flag) and any(r.metrics.get(flag, 0.0) for r in grp)
-            row.append(_cell(mean, ci, censored))
-        rows.append(row)
-    return header, rows
+    return summary_table({k: [r.metrics for r in g] for k, g in groups.items()}, share)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -179,6 +188,22 @@ figcaption{font-weight:bold;margin-bottom:0.5em}
 details{margin:1em 0}
 .banner{background:#fde8e8;border:1px solid #c33;padding:0.6em 1em}
 """
+
+
+def _figure_html(name: str, fig_path: Path, caption: str) -> str:
+    data = base64.b64encode(Path(fig_path).read_bytes()).decode("ascii")
+    return (f'<figure id="fig-{Path(name).stem}"><figcaption>{html.escape(caption)}</figcaption>'
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(caption)}" data-file="{html.escape(name)}">'
+            "</figure>")
+
+
+def page(path: Path, body: Sequence[str], figures: dict[str, Path], captions: dict[str, str]) -> Path:
+    """A self-contained HTML page: ``body`` then every figure embedded as a data URI."""
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>twin report</title>", f"<style>{_CSS}</style></head><body>", "<h1>twin report</h1>",
+             *body, *(_figure_html(n, f, captions.get(n, n)) for n, f in figures.items()), "</body></html>"]
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
 
 
 def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, path: Path,
@@ -202,7 +227,7 @@ def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, pa
         "<h2>Summary</h2>", _table(header, rows),
     ]
     if len(point_labels(runs)) > 1:
-        vh, vr = variation_rows(runs, HEADLINE)
+        vh, vr = variation_rows(metric_groups(runs), HEADLINE)
         parts += ["<h2>Variation across parameter points</h2>",
                   "<p>Each parameter point is a different world (hazard, parameters): its runs are "
                   "paired on the seed, never pooled with another point's.</p>",
@@ -230,7 +255,13 @@ def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, pa
 
 
 def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress: bool | None = None) -> ReportFiles:
-    """Load the runs named by ``paths``, then write the figures, ``report.html`` and ``metrics.csv``."""
+    """Load the runs named by ``paths``, then write the figures, ``report.html`` and ``metrics.csv``.
+    A single sweep folder is reported from its manifest (twin.report.sweep)."""
+    from twin.report.sweep import is_sweep_folder, write_sweep_report
+
+    folder = is_sweep_folder(paths)
+    if folder is not None:
+        return write_sweep_report(folder, Path(out_dir), show_progress)  # type: ignore[no-any-return]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     found = discover(list(paths))
@@ -245,7 +276,7 @@ def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress
             figures[name] = draw(runs, out / name)
             log.info("wrote %s", figures[name])
     if len(point_labels(runs)) > 1:
-        figures[POINTS_FIGURE] = variation_figure(runs, out / POINTS_FIGURE, HEADLINE)
+        figures[POINTS_FIGURE] = variation_figure(metric_groups(runs), out / POINTS_FIGURE, HEADLINE)
     screenings = load_screenings(screen_files)
     if screenings:
         figures["screening.png"] = screening_figure(screenings, out / "screening.png")

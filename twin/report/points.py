@@ -89,46 +89,50 @@ def group_name(point: str, configuration: str, n: int) -> str:
     return f"{text} (n={n})" if n > 1 else text
 
 
-def variation_rows(runs: Sequence[Run], keys: Sequence[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
+MetricGroups = dict[tuple[str, str], list[dict[str, float]]]  # (point label, configuration) -> metrics
+
+
+def metric_groups(runs: Sequence[Run]) -> MetricGroups:
+    return {k: [r.metrics for r in g] for k, g in by_point_and_configuration(runs).items()}
+
+
+def variation_rows(groups: MetricGroups, keys: Sequence[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
     """The variation across points: one row per (metric, point), one column per
     configuration, each cell the mean over the point's seeds (± the 95 % half-width)."""
     from twin.report.figures import mean_ci
     from twin.report.tables import format_number
 
-    groups = by_point_and_configuration(runs)
     points = list(dict.fromkeys(p for p, _ in groups))
     configs = list(dict.fromkeys(c for _, c in groups))
     header = ["metric", "point", *configs]
     rows = []
     for key, label in keys:
-        if not any(key in r.metrics for r in runs):
+        if not any(key in m for g in groups.values() for m in g):
             continue
         for p in points:
             row = [label, p]
             for c in configs:
-                vals = [r.metrics.get(key, math.nan) for r in groups.get((p, c), [])]
-                mean, ci = mean_ci(vals)
+                mean, ci = mean_ci([m.get(key, math.nan) for m in groups.get((p, c), [])])
                 row.append("-" if math.isnan(mean) else format_number(mean) + (f" ± {format_number(ci)}" if ci else ""))
             rows.append(row)
     return header, rows
 
 
-def variation_figure(runs: Sequence[Run], path: Path, keys: Sequence[tuple[str, str]]) -> Path:
+def variation_figure(groups: MetricGroups, path: Path, keys: Sequence[tuple[str, str]]) -> Path:
     """One panel per metric: its mean per point (x) and configuration (line), 95 % bars."""
     from matplotlib.figure import Figure
 
     from twin.report.figures import _save, configuration_colour, mean_ci
 
-    groups = by_point_and_configuration(runs)
     points = list(dict.fromkeys(p for p, _ in groups))
     configs = list(dict.fromkeys(c for _, c in groups))
-    keys = [(k, label) for k, label in keys if any(k in r.metrics for r in runs)]
+    keys = [(k, label) for k, label in keys if any(k in m for g in groups.values() for m in g)]
     fig = Figure(figsize=(4.2 * max(1, len(keys)), 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, max(1, len(keys)), squeeze=False).ravel())
     x = np.arange(len(points))
     for ax, (key, label) in zip(axes, keys, strict=False):
         for c in configs:
-            stats = [mean_ci([r.metrics.get(key, math.nan) for r in groups.get((p, c), [])]) for p in points]
+            stats = [mean_ci([m.get(key, math.nan) for m in groups.get((p, c), [])]) for p in points]
             ax.errorbar(x, [s[0] for s in stats], yerr=[s[1] for s in stats], marker="o", capsize=3,
                         color=configuration_colour(c, configs), label=c)
         ax.set_title(label, fontsize=9)
