@@ -79,6 +79,15 @@ NAMED: dict[str, str] = {
     "customers_lost_service_secondary": "customers", "primary_failures_with_service_loss": "events",
     "negative_impacts": "metrics",  # how many impact metrics fell below the negative tolerance
     **{f"solver_failure_steps_{s}": "steps" for s in SOLVERS},
+    "demand_scale": "1",  # share of the region's trips simulated
+    **{f"equity_districts_{c}": "districts" for c in ("city", "town", "rural", "urban")},
+    **{f"equity_outage_h_per_person_{c}": "h" for c in ("city", "town", "rural", "urban")},
+    # IEEE 1366 frequency indices: interruptions per customer served
+    **{f"{i}_{s}": "interruptions/customer" for i in ("saifi", "maifi") for s in ("power", "water")},
+    "trips_lost": "trips", "trips_lost_scaled": "trips", "trips_unfinished": "trips",
+    "trips_unfinished_scaled": "trips", "trips_cancelled_scaled": "trips",
+    "trips_lost_person_h": "person h", "trips_lost_person_h_scaled": "person h",
+    "vehicle_delay_h_scaled": "vehicle h",
     "equity_gini": "1", "equity_rural_urban_ratio": "1",
     **{f"min_performance_{s}": "1" for s in SECTORS},
     **{f"metrics/performance/{s}": "1" for s in SECTORS},

@@ -74,12 +74,21 @@ def test_impact_metrics_by_hand(pair: tuple[results.Results, results.Results]) -
     np.testing.assert_allclose(curves["ict"], [1.0, 0.5, 1.0, 1.0])
 
 
-def test_equity_by_hand(pair: tuple[results.Results, results.Results]) -> None:
-    run, base = pair
+def test_equity_by_hand(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
+    # the urban district is an anchor town (a town by definition); v1 a village (rural)
+    reg = hand.region([("city", "town", 200), ("v1", "village", 50)])
+    run = results.load(hand.make_file(tmp_path / "run.h5", reg, hand.SERIES, cascade_events()))
+    base = results.load(hand.make_file(tmp_path / "base.h5", reg, hand.BASE, []))
     m, _ = metrics.compute(run, base)
     # Person-hours (2 persons per household here): city 30 household-hours = 60 over
     # 400 people = 0.15; v1 20 household-hours = 40 plus 15 water person-hours = 55 over 100.
+    assert m["equity_outage_h_per_person_town"] == pytest.approx(0.15)
+    assert m["equity_outage_h_per_person_urban"] == pytest.approx(0.15)
+    assert m["equity_outage_h_per_person_rural"] == pytest.approx(0.55)
+    assert m["equity_rural_minus_urban_h"] == pytest.approx(0.40)
     assert m["equity_rural_urban_ratio"] == pytest.approx(0.55 / 0.15)
+    # no DEGURBA city in the region: not applicable, never nan without a flag
+    assert m["equity_outage_h_per_person_city_applicable"] == 0.0
     # Population-weighted Gini of x = (0.15, 0.55), w = (400, 100):
     mean = (400 * 0.15 + 100 * 0.55) / 500
     g = 2 * 400 * 100 * abs(0.15 - 0.55) / (2 * 500**2 * mean)
@@ -105,7 +114,8 @@ def test_no_primary_failure_single_district(tmp_path: Path, hand) -> None:  # ty
     # no primary failure with a service loss below it: not applicable, never 0 or inf
     assert math.isnan(m["cascade_amplification"]) and m["cascade_amplification_applicable"] == 0.0
     assert m["primary_failures"] == 0 and m["secondary_failures"] == 0
-    assert math.isnan(m["equity_rural_urban_ratio"])
+    # a "city" of 200 people is rural by the degree of urbanisation: no urban class, no ratio
+    assert math.isnan(m["equity_rural_urban_ratio"]) and m["equity_rural_urban_ratio_applicable"] == 0.0
     assert m["equity_gini"] == 0.0
     assert m["energy_not_served_mwh"] == 0.0
 

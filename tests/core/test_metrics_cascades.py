@@ -93,6 +93,11 @@ def test_subtree_and_depths(run: results.Results) -> None:
     below = {e["asset_id"] for e in metrics.subtree(bus, kids)}
     assert below == {"power/bus/B1", "water/pump/P1", "water/pump/P2", "water/junction/J1", "water/tank/T1"}
     assert metrics.customers_lost(metrics.subtree(bus, kids), customers) == 170
+    # the chain walk the metric uses gives the same as the subtree, for every event
+    lost = metrics.lost_below(run.events, customers)
+    for e in run.events:
+        by_walk = sum(customers[a] for a, _ in lost.get(e["event_id"], ()))
+        assert by_walk == metrics.customers_lost(metrics.subtree(e, kids), customers), e["event_id"]
     # without customers a de-energised bus is a state change; pumps and junctions stay service failures
     assert [e["asset_id"] for e in metrics.service_failures(run, {})] == [
         "water/pump/P1", "water/junction/J1", "water/junction/J1", "water/tank/T1"]

@@ -60,7 +60,9 @@ def test_no_drop(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
                 "secondary_failures", "cascade_depth_max", "cross_sector_hops"):
         assert m[key] == 0.0, key
     assert m["cascade_amplification_applicable"] == 0.0 and math.isnan(m["cascade_amplification"])
-    assert m["equity_rural_urban_ratio"] == 1.0 and m["equity_gini"] == 0.0
+    # both districts of 200 and 100 people are rural by the degree of urbanisation
+    assert m["equity_outage_h_per_person_rural"] == 0.0 and m["equity_gini"] == 0.0
+    assert m["equity_rural_urban_ratio_applicable"] == 0.0
 
 
 def test_secondary_failures_are_excess_over_the_baseline(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +83,7 @@ def _outage_series(city: float, town: float, village: float) -> dict:
     return {"power": {"served_mw": [1.0, 1.0], "demand_mw": [1.0, 1.0], "customers_out": [row, zero]}}
 
 
-THREE = [("city", "city", 100), ("t1", "town", 50), ("v1", "village", 50)]
+THREE = [("city", "town", 100), ("t1", "town", 50), ("v1", "village", 50)]  # two anchor towns, a village
 
 
 def test_gini_and_ratio_over_three_districts(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
@@ -92,8 +94,9 @@ def test_gini_and_ratio_over_three_districts(tmp_path: Path, hand) -> None:  # t
     # per household x = (.1, 0, .5), w = (100, 50, 50); mean_w = 35 / 200 = .175
     # sum_ij w_i w_j |x_i - x_j| = 2 (100*50*.1 + 100*50*.4 + 50*50*.5) = 7500
     assert m["equity_gini"] == pytest.approx(7500 / (2 * 200**2 * 0.175))
-    # rural .5 per household, urban (city + town) 10 / 150
-    assert m["equity_rural_urban_ratio"] == pytest.approx(0.5 / (10 / 150))
+    # per person (2 per household): rural 50 / 100 = .5, urban (both towns) 20 / 300
+    assert m["equity_rural_urban_ratio"] == pytest.approx(0.5 / (20 / 300))
+    assert m["equity_rural_minus_urban_h"] == pytest.approx(0.5 - 20 / 300)
     per_capita = {d.district: d.per_capita_h for d in district_outage(run, None)}
     assert per_capita == pytest.approx({"city": 0.1, "t1": 0.0, "v1": 0.5})
 
@@ -101,12 +104,15 @@ def test_gini_and_ratio_over_three_districts(tmp_path: Path, hand) -> None:  # t
 def test_only_rural_or_only_urban_suffers(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
     rural = _load(hand, tmp_path, "r.h5", _outage_series(0, 0, 10), [], THREE)
     m, _ = metrics.compute(rural, None)
-    assert math.isinf(m["equity_rural_urban_ratio"])
+    # urban 0 h per person: the ratio divides by the floor, 0.01 h; rural 10 person-h / 100
+    assert m["equity_rural_urban_ratio"] == pytest.approx(0.1 / 0.01)
+    assert m["equity_rural_minus_urban_h"] == pytest.approx(0.1)
     # all the outage sits on v1's 50 of 200 households: Gini = 1 - 50/200
     assert m["equity_gini"] == pytest.approx(0.75)
     urban = _load(hand, tmp_path, "u.h5", _outage_series(10, 0, 0), [], THREE)
     m, _ = metrics.compute(urban, None)
     assert m["equity_rural_urban_ratio"] == 0.0
+    assert m["equity_rural_minus_urban_h"] == pytest.approx(-10 / 300)
 
 
 def test_single_district_with_outage(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
@@ -116,7 +122,9 @@ def test_single_district_with_outage(tmp_path: Path, hand) -> None:  # type: ign
     m, _ = metrics.compute(run, None)
     assert m["customer_outage_h"] == pytest.approx(15.0)
     assert m["energy_not_served_mwh"] == pytest.approx(0.5)
-    assert math.isnan(m["equity_rural_urban_ratio"])  # no rural district to compare
+    # 200 people: a rural district by the degree of urbanisation, and no urban one to compare
+    assert math.isnan(m["equity_rural_urban_ratio"]) and m["equity_rural_urban_ratio_applicable"] == 0.0
+    assert m["equity_outage_h_per_person_rural"] == pytest.approx(0.15)
     assert m["equity_gini"] == 0.0  # one district: perfectly even
     assert m["time_to_recover_power_censored"] == 1.0 and m["time_to_recover_power_h"] == pytest.approx(0.5)
 

@@ -21,12 +21,14 @@ from twin.metrics.cascades import (
     customers_of,
     failure_events,
     is_primary,
+    lost_below,
     secondary_failures,
     secondary_service_failures,
     service_depths,
     service_failures,
     service_hops,
     subtree,
+    weighted_service_failures,
 )
 from twin.metrics.core import (
     APPLICABLE_SUFFIX,
@@ -49,8 +51,35 @@ from twin.metrics.core import (
     vehicle_delay_h,
     water_not_served_m3,
 )
-from twin.metrics.cost import UNIT_COST_MEUR, cost_index_meur
-from twin.metrics.equity import district_person_outage_h, equity, gini
+from twin.metrics.cost import (
+    DISCOUNT_RATE,
+    UNIT_COST_MEUR,
+    UNIT_COSTS,
+    UnitCost,
+    annualised_cost,
+    annuity_factor,
+    cost_index_meur,
+    cost_quantities,
+)
+from twin.metrics.equity import (
+    RATIO_FLOOR_H,
+    URBANISATION_CLASSES,
+    district_classes,
+    district_person_outage_h,
+    equity,
+    gini,
+    urbanisation,
+)
+from twin.metrics.indices import (
+    SUSTAINED_S,
+    VOLL_EUR_PER_MWH,
+    customers_served,
+    energy_not_served_by_class,
+    interruptions,
+    lost_load_metrics,
+    utility_indices,
+)
+from twin.metrics.trips import BASE_TRIP_H, LOST_TRIP_PENALTY_H, demand_scale, trip_metrics
 from twin.results import Results
 
 # --- all metrics -------------------------------------------------------------------------
@@ -72,7 +101,14 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
             set_applicable(m, key, value)
         else:
             m[key] = float(value)  # type: ignore[arg-type]
-    m.update(equity(run, baseline))
+    for key, value in equity(run, baseline).items():
+        if key.startswith("equity_districts_"):
+            m[key] = float(value)  # type: ignore[arg-type]
+        else:
+            set_applicable(m, key, value)
+    m.update(trip_metrics(run, baseline, m["vehicle_delay_h"]))
+    for key, value in {**utility_indices(run, baseline), **lost_load_metrics(run, baseline)}.items():
+        set_applicable(m, key, value)
 
     curves: dict[str, np.ndarray] = {}
     step_h = run.step_s / 3600.0
@@ -89,20 +125,28 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
     for k, v in run.cost.items():
         m[f"cost_{k}"] = float(v)
     m["cost_index_meur"] = cost_index_meur(run.cost)
+    for key, value in annualised_cost(run).items():
+        set_applicable(m, key, value)
     return m, curves
 
 
 HEADLINE: tuple[tuple[str, str], ...] = (
     ("energy_not_served_mwh", "energy not served (MWh)"),
     ("water_not_served_m3", "water not served (m³)"),
-    ("vehicle_delay_h", "extra vehicle delay (veh·h)"),
+    ("vehicle_delay_h", "extra vehicle delay (simulated veh·h)"),
+    ("vehicle_delay_h_scaled", "extra vehicle delay, all vehicles (veh·h, × 1/demand_scale)"),
+    ("trips_lost_scaled", "trips cancelled or unfinished, all vehicles (× 1/demand_scale)"),
     ("customer_outage_h", "customer-outage hours (households)"),
     ("secondary_failures", "secondary service failures"),
 )
 
 __all__ = [
     "APPLICABLE_SUFFIX", "HEADLINE", "IMPACT_TOTALS", "NEGATIVE_ABS_TOLERANCE", "NEGATIVE_REL_TOLERANCE",
-    "RECOVERY_LEVEL", "SECTORS", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
+    "RATIO_FLOOR_H", "URBANISATION_CLASSES", "district_classes", "urbanisation",
+    "BASE_TRIP_H", "LOST_TRIP_PENALTY_H", "demand_scale", "trip_metrics",
+    "lost_below", "weighted_service_failures", "DISCOUNT_RATE", "UNIT_COSTS", "UnitCost", "annualised_cost", "annuity_factor", "cost_quantities",
+    "RECOVERY_LEVEL", "SECTORS", "SUSTAINED_S", "VOLL_EUR_PER_MWH", "customers_served",
+    "energy_not_served_by_class", "interruptions", "lost_load_metrics", "utility_indices", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
     "children_of", "compute", "cost_index_meur", "cross_sector_hops", "customer_outage_by_district",
     "customer_outage_h", "customers_lost", "customers_of", "district_person_outage_h", "energy_not_served_mwh",
     "equity", "failure_events", "gini", "is_applicable", "is_primary", "minimum_performance",

@@ -16,7 +16,8 @@ from twin.results import Results
 __all__ = [
     "failure_events", "is_primary", "secondary_failures", "cascade_depths", "cross_sector_hops",
     "chain", "customers_of", "service_failures", "secondary_service_failures", "children_of",
-    "subtree", "customers_lost", "service_depths", "service_hops", "cascade_metrics",
+    "subtree", "customers_lost", "service_depths", "service_hops", "cascade_metrics", "lost_below",
+    "weighted_service_failures",
 ]
 
 
@@ -151,27 +152,56 @@ def _ratio_or_none(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
 
 
+def _ancestors(e: Event, by_id: Mapping[str, Event]) -> list[Event]:
+    """The event and its causes up to the root (each once, so a cycle ends)."""
+    out, seen, cur = [], set(), e
+    while cur is not None and cur["event_id"] not in seen:
+        seen.add(cur["event_id"])
+        out.append(cur)
+        cur = by_id.get(cur["cause_id"])
+    return out
+
+
+def lost_below(events: Iterable[Event], customers: Mapping[str, float]) -> dict[str, set[tuple[str, str]]]:
+    """Event id -> the (asset, service) pairs with customers that lost a service in its
+    subtree, itself included. Each service failure is pushed up its causal chain, so this
+    costs events × depth rather than events × subtree size."""
+    evs = list(events)
+    by_id = {e["event_id"]: e for e in evs}
+    out: dict[str, set[tuple[str, str]]] = {}
+    for e in evs:
+        if is_service_failure(e, customers) and customers.get(e["asset_id"], 0) > 0:
+            key = (e["asset_id"], e["asset_id"].split("/", 1)[0])
+            for a in _ancestors(e, by_id):
+                out.setdefault(a["event_id"], set()).add(key)
+    return out
+
+
+def weighted_service_failures(r: Results, customers: Mapping[str, float]) -> float:
+    """Σ over the secondary service failures of the customers lost in each one's subtree
+    (each (asset, service) once per subtree)."""
+    lost = lost_below(r.events, customers)
+    return float(sum(customers.get(a, 0) for e in secondary_service_failures(r, customers)
+                     for a, _ in lost.get(e["event_id"], ())))
+
+
 def cascade_metrics(run: Results, baseline: Results | None) -> dict[str, float | None]:
     """The cascade metrics of docs/metrics.md; None marks a value that is not applicable."""
     customers = customers_of(run)
-    children = children_of(run.events)
+    by_id = {e["event_id"]: e for e in run.events}
     primary = [e for e in failure_events(run) if is_primary(e)]
     sec_service = secondary_service_failures(run, customers)
     base_service = secondary_service_failures(baseline, customers_of(baseline)) if baseline is not None else []
-
-    def weighted(evs: list[Event], kids: Mapping[str, list[Event]], cust: Mapping[str, float]) -> float:
-        return sum(customers_lost(subtree(e, kids), cust) for e in evs)
-
-    base_weight = (weighted(base_service, children_of(baseline.events), customers_of(baseline))
-                   if baseline is not None else 0.0)
-    # primaries with at least one secondary service failure below them, and those failures
-    consequential = 0
-    below = 0
-    for p in primary:
-        n = sum(1 for e in subtree(p, children)[1:] if is_service_failure(e, customers))
-        if n:
-            consequential += 1
-            below += n
+    base_weight = weighted_service_failures(baseline, customers_of(baseline)) if baseline is not None else 0.0
+    # service failures below each primary failure (itself excluded)
+    below_primary: dict[str, int] = {}
+    for e in run.events:
+        if is_service_failure(e, customers):
+            for a in _ancestors(e, by_id)[1:]:
+                if is_failure(a["kind"]) and is_primary(a):
+                    below_primary[a["event_id"]] = below_primary.get(a["event_id"], 0) + 1
+    consequential = sum(1 for p in primary if below_primary.get(p["event_id"], 0))
+    below = sum(below_primary.get(p["event_id"], 0) for p in primary)
     depths = service_depths(run.events, customers)
 
     sec_all = secondary_failures(run)
@@ -181,7 +211,7 @@ def cascade_metrics(run: Results, baseline: Results | None) -> dict[str, float |
         "primary_failures": float(len(primary)),
         "primary_failures_with_service_loss": float(consequential),
         "secondary_failures": float(len(sec_service) - len(base_service)),
-        "secondary_failures_customers": weighted(sec_service, children, customers) - base_weight,
+        "secondary_failures_customers": weighted_service_failures(run, customers) - base_weight,
         "customers_lost_service_secondary": customers_lost(sec_service, customers)
         - (customers_lost(base_service, customers_of(baseline)) if baseline is not None else 0.0),
         "cascade_depth_max": float(max(depths.values(), default=0)),

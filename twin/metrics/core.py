@@ -180,7 +180,7 @@ NEGATIVE_ABS_TOLERANCE = 1e-6
 
 
 def negative_impacts(m: dict[str, float], baseline: Results | None) -> list[str]:
-    """The impact metrics of ``m`` below the tolerance (docs/metrics.md, "Flags")."""
+    """The impact metrics of ``m`` below the tolerance (docs/metrics.md, "Run status and flags")."""
     out = []
     for key, total in IMPACT_TOTALS.items():
         base = abs(total(baseline)) if baseline is not None else 0.0

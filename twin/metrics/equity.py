@@ -39,26 +39,63 @@ def district_person_outage_h(run: Results, baseline: Results | None) -> dict[str
     return dict(zip(ids, np.maximum(out, 0.0).tolist(), strict=True))
 
 
-def equity(run: Results, baseline: Results | None) -> dict[str, float]:
-    """Rural-to-urban ratio of outage hours per capita, and the population-weighted Gini of
-    per-capita outage hours over districts (see :func:`district_person_outage_h`).
+# Eurostat's degree of urbanisation (DEGURBA; Eurostat 2021, "Applying the degree of
+# urbanisation", methodological manual, ch. 2): urban centres (cities) have >= 1,500
+# inhabitants per km2 and >= 50,000 inhabitants; urban clusters (towns and semi-dense areas)
+# >= 300 per km2 and >= 5,000; the rest is rural. Applied to a district's mean density over
+# its disc (population / (pi radius^2)); anchor towns (kind "town") are towns.
+CITY_DENSITY_PER_KM2 = 1_500.0
+CITY_MIN_POPULATION = 50_000
+TOWN_DENSITY_PER_KM2 = 300.0
+TOWN_MIN_POPULATION = 5_000
+URBANISATION_CLASSES: tuple[str, ...] = ("city", "town", "rural")
+# Floor of the urban outage hours per person in the rural/urban ratio: below 0.01 h (36 s)
+# per person the urban districts count as barely touched, and the ratio stays finite.
+RATIO_FLOOR_H = 0.01
 
-    The ratio is 1 when neither suffered, inf when only rural districts did, nan without a
-    rural or without an urban district.
-    """
-    hours = np.array(list(district_person_outage_h(run, baseline).values()))
-    population = np.array(run.districts["population"], float)
-    rural = np.array(run.districts["rural"], bool)
-    if rural.any() and (~rural).any():
-        rural_rate = hours[rural].sum() / max(population[rural].sum(), 1.0)
-        urban_rate = hours[~rural].sum() / max(population[~rural].sum(), 1.0)
-        if urban_rate == 0:
-            ratio = 1.0 if rural_rate == 0 else math.inf
-        else:
-            ratio = rural_rate / urban_rate
-    else:
-        ratio = math.nan
-    return {
-        "equity_rural_urban_ratio": float(ratio),
-        "equity_gini": gini(hours / np.maximum(population, 1.0), population),
-    }
+
+def urbanisation(kind: str, population: float, radius_m: float) -> str:
+    """``city``, ``town`` or ``rural`` by the DEGURBA thresholds above."""
+    area_km2 = math.pi * (max(float(radius_m), 1.0) / 1000.0) ** 2
+    density = float(population) / area_km2
+    if density >= CITY_DENSITY_PER_KM2 and population >= CITY_MIN_POPULATION:
+        return "city"
+    if (density >= TOWN_DENSITY_PER_KM2 and population >= TOWN_MIN_POPULATION) or kind == "town":
+        return "town"
+    return "rural"
+
+
+def district_classes(r: Results) -> dict[str, str]:
+    """District id -> its degree of urbanisation."""
+    d = r.districts
+    return {str(i): urbanisation(str(k), float(p), float(rad))
+            for i, k, p, rad in zip(d["id"], d["kind"], d["population"], d["radius_m"], strict=True)}
+
+
+def equity(run: Results, baseline: Results | None) -> dict[str, float | None]:
+    """Outage hours per person by degree of urbanisation, rural minus urban (the headline),
+    the floored rural/urban ratio and the population-weighted Gini over districts; None
+    where a class the metric needs is absent (docs/metrics.md, "Equity")."""
+    hours = district_person_outage_h(run, baseline)
+    classes = district_classes(run)
+    population = {str(i): float(p) for i, p in zip(run.districts["id"], run.districts["population"], strict=True)}
+
+    def rate(members: list[str]) -> float | None:
+        pop = sum(population[d] for d in members)
+        return sum(hours[d] for d in members) / pop if members and pop > 0 else None
+
+    by_class = {c: [d for d, k in classes.items() if k == c] for c in URBANISATION_CLASSES}
+    out: dict[str, float | None] = {}
+    for c in URBANISATION_CLASSES:
+        out[f"equity_districts_{c}"] = float(len(by_class[c]))
+        out[f"equity_outage_h_per_person_{c}"] = rate(by_class[c])
+    urban, rural = rate(by_class["city"] + by_class["town"]), rate(by_class["rural"])
+    out["equity_outage_h_per_person_urban"] = urban
+    both = urban is not None and rural is not None
+    out["equity_rural_minus_urban_h"] = rural - urban if both else None  # type: ignore[operator]
+    out["equity_rural_urban_ratio"] = rural / max(urban, RATIO_FLOOR_H) if both else None  # type: ignore[operator,type-var]
+    ids = list(hours)
+    x = np.array([hours[d] / max(population[d], 1.0) for d in ids])
+    w = np.array([population[d] for d in ids])
+    out["equity_gini"] = gini(x, w) if ids and w.sum() > 0 else None
+    return out

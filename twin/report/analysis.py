@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 
 from twin.events import RECOVERY_KINDS, Event, is_failure
-from twin.metrics import cascade_depths, district_person_outage_h
+from twin.metrics import cascade_depths, district_classes, district_person_outage_h
 from twin.results import Results
 
 # Which recovery kinds undo which failure kind (an asset can be dark and unreachable at once:
@@ -79,6 +79,7 @@ class DistrictOutage:
     rural: bool
     population: float
     outage_h: float
+    urbanisation: str = ""  # city, town or rural (twin.metrics.urbanisation)
 
     @property
     def per_capita_h(self) -> float:
@@ -86,12 +87,13 @@ class DistrictOutage:
 
 
 def district_outage(run: Results, baseline: Results | None) -> list[DistrictOutage]:
-    """Per district, the person-hours that :func:`twin.metrics.equity` counts."""
+    """Per district, the person-hours that :func:`twin.metrics.equity` counts, and its
+    degree of urbanisation (``rural`` is the class, not the layout's kind)."""
     hours = district_person_outage_h(run, baseline)
+    classes = district_classes(run)
     return [
-        DistrictOutage(str(d), bool(rural), float(pop), hours[str(d)])
-        for d, rural, pop in zip(run.districts["id"], run.districts["rural"],
-                                 run.districts["population"], strict=True)
+        DistrictOutage(str(d), classes[str(d)] == "rural", float(pop), hours[str(d)], classes[str(d)])
+        for d, pop in zip(run.districts["id"], run.districts["population"], strict=True)
     ]
 
 

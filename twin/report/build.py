@@ -14,6 +14,15 @@ from pathlib import Path
 from twin.metrics import HEADLINE, SECTORS, is_applicable
 from twin.report.collect import Run, discover, load_run
 from twin.report.figures import FIGURES, by_configuration, mean_ci
+from twin.report.points import (
+    by_point_and_configuration,
+    group_name,
+    metric_groups,
+    point_key,
+    point_labels,
+    variation_figure,
+    variation_rows,
+)
 from twin.report.screening import (
     is_screening,
     load_screenings,
@@ -27,7 +36,10 @@ from twin.sweep.stats import FlagShare, flag_banner, flag_shares
 
 log = logging.getLogger(__name__)
 
-META_COLUMNS: tuple[str, ...] = ("run_id", "configuration", "seed", "status", "baseline", "path")
+POINTS_FIGURE = "points.png"
+CAPTIONS = {POINTS_FIGURE: "Headline metrics per parameter point and configuration (mean, 95 % interval over seeds)"}
+
+META_COLUMNS: tuple[str, ...] = ("run_id", "configuration", "seed", "status", "baseline", "path", "point")
 
 # The metrics the report's summary shows, with labels; the CSV and the full table hold all.
 SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
@@ -40,11 +52,25 @@ SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     ("cascade_amplification", "cascade amplification (secondary service failures / primary with a service loss)"),
     ("cross_sector_hops", "cross-sector hops (service failures)"),
     ("secondary_failures_all", "secondary failures incl. state changes"),
+    ("trips_cancelled", "trips cancelled (simulated)"),
+    ("trips_unfinished", "trips unfinished at the horizon (simulated)"),
+    ("trips_lost_person_h_scaled", "person-hours of trips lost, all vehicles (× 1/demand_scale)"),
+    ("saidi_power_h", "SAIDI power (h per household)"),
+    ("saifi_power", "SAIFI power (interruptions per household)"),
+    ("caidi_power_h", "CAIDI power (h)"),
+    ("saidi_water_h", "SAIDI water (h per person)"),
+    ("saifi_water", "SAIFI water"),
+    ("lost_load_cost_meur", "energy not served at VoLL (M EUR)"),
     *((f"resilience_loss_{s}_h", f"resilience loss {s} (h)") for s in SECTORS),
     *((f"min_performance_{s}", f"minimum performance {s}") for s in SECTORS),
     *((f"time_to_recover_{s}_h", f"time to recover {s} (h)") for s in SECTORS),
-    ("equity_rural_urban_ratio", "rural / urban outage per household"),
-    ("equity_gini", "Gini of outage per household"),
+    ("equity_rural_minus_urban_h", "rural − urban outage hours per person"),
+    ("equity_outage_h_per_person_city", "outage hours per person, cities"),
+    ("equity_outage_h_per_person_town", "outage hours per person, towns"),
+    ("equity_outage_h_per_person_rural", "outage hours per person, rural"),
+    ("equity_rural_urban_ratio", "rural / urban outage per person (urban floored at 0.01 h)"),
+    ("equity_gini", "Gini of outage hours per person over districts"),
+    ("annual_cost_meur", "annualised cost (M EUR per year, docs/metrics.md)"),
     ("cost_index_meur", "cost proxy (indicative M EUR)"),
 )
 
@@ -62,8 +88,11 @@ class ReportFiles:
 
 
 def run_shares(runs: Sequence[Run]) -> list[FlagShare]:
-    """Degraded and negative-impact counts per configuration (twin.sweep.stats.flag_shares)."""
-    rows = [{"configuration": r.configuration, "point": 0, "status": r.results.status,
+    """Degraded and negative-impact counts per configuration, pooled and per parameter point
+    (twin.sweep.stats.flag_shares; points numbered in :func:`by_point_and_configuration` order)."""
+    labels = point_labels(runs)
+    number = {label: i for i, label in enumerate(dict.fromkeys(labels[point_key(r)] for r in runs))}
+    rows = [{"configuration": r.configuration, "point": number[labels[point_key(r)]], "status": r.results.status,
              "metrics": r.metrics} for r in runs]
     return flag_shares(rows, list(by_configuration(runs)))
 
@@ -82,12 +111,14 @@ def _csv_value(v: float | None) -> str:
 def write_csv(runs: Sequence[Run], path: Path) -> Path:
     """One row per run: what ran, then every metric (empty where a run lacks one)."""
     cols = metric_columns(runs)
+    labels = point_labels(runs)
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow([*META_COLUMNS, *cols])
         for r in runs:
             meta = [r.run_id, r.configuration, r.seed, r.results.status,
-                    "" if r.baseline is None else str(r.baseline.path), str(r.results.path)]
+                    "" if r.baseline is None else str(r.baseline.path), str(r.results.path),
+                    labels[point_key(r)]]
             w.writerow([*meta, *(_csv_value(r.metrics.get(k)) for k in cols)])
     return path
 
@@ -101,32 +132,44 @@ def _cell(v: float, ci: float = 0.0, censored: bool = False) -> str:
     return html.escape(text)
 
 
-def _summary_rows(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
-    """Configurations side by side: the mean (± 95 % interval when several seeds)."""
-    groups = by_configuration(runs)
-    header = ["metric", *(f"{c} (n={len(g)})" if len(g) > 1 else c for c, g in groups.items())]
-    shares = {sh.configuration: sh for sh in run_shares(runs)}
+def summary_table(groups: dict[tuple[str, str], list[dict[str, float]]],
+                  shares: Sequence[FlagShare]) -> tuple[list[str], list[list[str]]]:
+    """The summary from the metrics of each (point label, configuration) group, in order, and
+    the flag shares of each group (same order): the mean over seeds (± 95 % interval)."""
+    header = ["metric", *(html.escape(group_name(p, c, len(g))) for (p, c), g in groups.items())]
     rows = [
         ["degraded runs (a solver did not solve a step)",
-         *(f"{shares[c].degraded}/{shares[c].n} ({shares[c].degraded_share:.0%})" for c in groups)],
-        ["runs with negative impacts beyond the tolerance",
-         *(f"{shares[c].negative}/{shares[c].n}" for c in groups)],
+         *(f"{sh.degraded}/{sh.n} ({sh.degraded_share:.0%})" for sh in shares)],
+        ["runs with negative impacts beyond the tolerance", *(f"{sh.negative}/{sh.n}" for sh in shares)],
     ]
+    every = [m for grp in groups.values() for m in grp]
     for key, label in SUMMARY_KEYS:
-        if not any(key in r.metrics for r in runs):
+        if not any(key in m for m in every):
             continue
         row = [html.escape(label)]
         for grp in groups.values():
-            values = [r.metrics[key] for r in grp if key in r.metrics and is_applicable(r.metrics, key)]
-            if not values and any(key in r.metrics for r in grp):
+            values = [m[key] for m in grp if key in m and is_applicable(m, key)]
+            if not values and any(key in m for m in grp):
                 row.append("n/a")
                 continue
             mean, ci = mean_ci(values or [math.nan])
             flag = key.replace("_h", "_censored") if key.startswith("time_to_recover_") else ""
-            censored = bool(flag) and any(r.metrics.get(flag, 0.0) for r in grp)
+            censored = bool(flag) and any(m.get(flag, 0.0) for m in grp)
             row.append(_cell(mean, ci, censored))
         rows.append(row)
     return header, rows
+
+
+def _summary_rows(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
+    """One column per parameter point × configuration (runs of different hazards are never
+    pooled): the mean over seeds (± 95 % interval when several)."""
+    groups = by_point_and_configuration(runs)
+    labels = point_labels(runs)
+    number = {label: i for i, label in enumerate(dict.fromkeys(labels[point_key(r)] for r in runs))}
+    several = len(number) > 1
+    shares = {(sh.configuration, sh.point): sh for sh in run_shares(runs)}
+    share = [shares[(c, number[p] if several else None)] for p, c in groups]
+    return summary_table({k: [r.metrics for r in g] for k, g in groups.items()}, share)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -145,6 +188,22 @@ figcaption{font-weight:bold;margin-bottom:0.5em}
 details{margin:1em 0}
 .banner{background:#fde8e8;border:1px solid #c33;padding:0.6em 1em}
 """
+
+
+def _figure_html(name: str, fig_path: Path, caption: str) -> str:
+    data = base64.b64encode(Path(fig_path).read_bytes()).decode("ascii")
+    return (f'<figure id="fig-{Path(name).stem}"><figcaption>{html.escape(caption)}</figcaption>'
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(caption)}" data-file="{html.escape(name)}">'
+            "</figure>")
+
+
+def page(path: Path, body: Sequence[str], figures: dict[str, Path], captions: dict[str, str]) -> Path:
+    """A self-contained HTML page: ``body`` then every figure embedded as a data URI."""
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>twin report</title>", f"<style>{_CSS}</style></head><body>", "<h1>twin report</h1>",
+             *body, *(_figure_html(n, f, captions.get(n, n)) for n, f in figures.items()), "</body></html>"]
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
 
 
 def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, path: Path,
@@ -167,8 +226,14 @@ def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, pa
         _table(["configuration", "seed", "run id", "status", "baseline", "file"], run_rows),
         "<h2>Summary</h2>", _table(header, rows),
     ]
+    if len(point_labels(runs)) > 1:
+        vh, vr = variation_rows(metric_groups(runs), HEADLINE)
+        parts += ["<h2>Variation across parameter points</h2>",
+                  "<p>Each parameter point is a different world (hazard, parameters): its runs are "
+                  "paired on the seed, never pooled with another point's.</p>",
+                  _table([html.escape(h) for h in vh], [[html.escape(c) for c in row] for row in vr])]
     for name, fig_path in figures.items():
-        caption = FIGURES[name][0] if name in FIGURES else name
+        caption = FIGURES[name][0] if name in FIGURES else CAPTIONS.get(name, name)
         data = base64.b64encode(Path(fig_path).read_bytes()).decode("ascii")
         anchor = Path(name).stem
         parts.append(
@@ -190,7 +255,13 @@ def write_html(runs: Sequence[Run], figures: dict[str, Path], csv_path: Path, pa
 
 
 def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress: bool | None = None) -> ReportFiles:
-    """Load the runs named by ``paths``, then write the figures, ``report.html`` and ``metrics.csv``."""
+    """Load the runs named by ``paths``, then write the figures, ``report.html`` and ``metrics.csv``.
+    A single sweep folder is reported from its manifest (twin.report.sweep)."""
+    from twin.report.sweep import is_sweep_folder, write_sweep_report
+
+    folder = is_sweep_folder(paths)
+    if folder is not None:
+        return write_sweep_report(folder, Path(out_dir), show_progress)  # type: ignore[no-any-return]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     found = discover(list(paths))
@@ -204,6 +275,8 @@ def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress
                                         enabled=show_progress):
             figures[name] = draw(runs, out / name)
             log.info("wrote %s", figures[name])
+    if len(point_labels(runs)) > 1:
+        figures[POINTS_FIGURE] = variation_figure(metric_groups(runs), out / POINTS_FIGURE, HEADLINE)
     screenings = load_screenings(screen_files)
     if screenings:
         figures["screening.png"] = screening_figure(screenings, out / "screening.png")

@@ -20,7 +20,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
-from twin.metrics import RECOVERY_LEVEL, SECTORS, UNIT_COST_MEUR, cost_index_meur
+from twin.metrics import (
+    RECOVERY_LEVEL,
+    SECTORS,
+    UNIT_COST_MEUR,
+    cost_index_meur,
+    district_classes,
+    is_applicable,
+)
 from twin.region.params import CONFIGURATIONS
 from twin.report.analysis import (
     cascade_forest,
@@ -142,7 +149,9 @@ def map_figure(runs: Sequence[Run], path: Path) -> Path:
         t = int(res.time_s[i]) if len(res.time_s) > i else i * res.step_s
         mean_p = np.mean([c[i] for c in run.curves.values() if len(c) > i]) if run.curves else 1.0
         d = res.districts
-        for x, y, rad, did, rural in zip(d["x_m"], d["y_m"], d["radius_m"], d["id"], d["rural"], strict=True):
+        classes = district_classes(res)
+        for x, y, rad, did in zip(d["x_m"], d["y_m"], d["radius_m"], d["id"], strict=True):
+            rural = classes[str(did)] == "rural"
             ax.add_patch(Circle((x / 1000, y / 1000), rad / 1000, fc="#a6d96a" if rural else "#fdae61",
                                 alpha=0.25, ec="#555555", lw=0.8))
             ax.annotate(str(did), (x / 1000, (y + rad) / 1000), ha="center", va="bottom", fontsize=7,
@@ -279,12 +288,11 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float]:
 def equity_figure(runs: Sequence[Run], path: Path) -> Path:
     """Customer-outage hours per household by district (excess over baseline), urban then rural."""
     groups = by_configuration(runs)
-    kind_rank = {"city": 0, "town": 1, "village": 2}
-    rows: dict[str, tuple[bool, int, str]] = {}  # every district of any run: urban first, then by kind
+    kind_rank = {"city": 0, "town": 1, "rural": 2}
+    rows: dict[str, tuple[bool, int, str]] = {}  # every district of any run: cities, towns, rural
     for r in runs:
-        d = r.results.districts
-        for did, rural, kind in zip(d["id"], d["rural"], d["kind"], strict=True):
-            rows.setdefault(str(did), (bool(rural), kind_rank.get(str(kind), 3), str(did)))
+        for did, cls in district_classes(r.results).items():
+            rows.setdefault(did, (cls == "rural", kind_rank[cls], did))
     districts = sorted(rows, key=lambda k: rows[k])
     rural = [rows[k][0] for k in districts]
     fig = Figure(figsize=(max(7.0, 0.9 * len(districts) * max(1, len(groups)) / 2 + 3), 4.6), layout="constrained")
@@ -299,9 +307,11 @@ def equity_figure(runs: Sequence[Run], path: Path) -> Path:
         arr = np.array(per_run, float)
         seen = np.maximum((~np.isnan(arr)).sum(axis=0), 1)  # a district missing from a run is left out
         mean = np.nansum(arr, axis=0) / seen
-        ratio, _ = mean_ci([r.metrics.get("equity_rural_urban_ratio", math.nan) for r in grp])
+        key = "equity_rural_minus_urban_h"
+        diffs = [r.metrics[key] for r in grp if key in r.metrics and is_applicable(r.metrics, key)]
+        diff = f"{mean_ci(diffs)[0]:+.2f} h" if diffs else "n/a"
         gini, _ = mean_ci([r.metrics.get("equity_gini", math.nan) for r in grp])
-        label = f"{name}: rural/urban {ratio:.2f}, Gini {gini:.2f}"
+        label = f"{name}: rural − urban {diff} per person, Gini {gini:.2f}"
         ax.bar(x - 0.4 + width * (j + 0.5), mean, width, color=configuration_colour(name, list(groups)),
                label=label, edgecolor="k", linewidth=0.3)
     if any(rural) and not all(rural):

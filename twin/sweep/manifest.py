@@ -143,6 +143,16 @@ def summary(out_dir: Path, max_errors: int = 10) -> str:
     for c in configs:
         by = Counter(r["status"] for r in rows if r["configuration"] == c)
         lines.append(c.ljust(width) + "".join(str(by.get(s, 0)).rjust(10) for s in RUN_STATUSES))
+    points = sorted({r["point"] for r in rows})
+    if len(points) > 1:  # different hazards or parameters: never one group
+        params = {r["point"]: r.get("params", {}) for r in rows}
+        cells = [(f"{p}: " + (", ".join(f"{k}={v!r}" for k, v in params[p].items()) or "-") + f" / {c}",
+                  Counter(r["status"] for r in rows if r["configuration"] == c and r["point"] == p))
+                 for p in points for c in configs]
+        w = max(len(label) for label, _ in cells) + 2
+        lines.append("point / configuration".ljust(w) + "".join(s.rjust(10) for s in RUN_STATUSES))
+        lines += [label.ljust(w) + "".join(str(by.get(s, 0)).rjust(10) for s in RUN_STATUSES)
+                  for label, by in cells if by]
     from twin.sweep.stats import flag_banner, flag_shares, shares_table
 
     shares = flag_shares(rows, configs)

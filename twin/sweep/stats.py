@@ -136,37 +136,41 @@ def shares_table(shares: list[FlagShare]) -> str:
 
 def paired(rows: list[dict[str, Any]], configurations: list[str]) -> list[PairedStat]:
     """Paired differences from manifest rows (finished runs only), each with and without the
-    pairs in which either run is flagged (:func:`is_flagged`)."""
+    pairs in which either run is flagged (:func:`is_flagged`). Vectorised over units: one
+    (units × metrics) array per configuration, so 10,000-run sweeps take seconds."""
     units: dict[tuple[int, int], dict[str, dict[str, Any]]] = {}
     for r in rows:
         if r["status"] in FINISHED_STATUSES:
             units.setdefault((r["point"], r["seed"]), {})[r["configuration"]] = r
     metric_keys = sorted({k for u in units.values() for r in u.values() for k in r.get("metrics", {})})
+    col = {k: i for i, k in enumerate(metric_keys)}
     points = sorted({p for p, _ in units})
+    scopes: list[tuple[str, int | None]] = [("all", None)] + ([("point", p) for p in points] if len(points) > 1 else [])
     out: list[PairedStat] = []
     for a, b in combinations(configurations, 2):
-        for metric in metric_keys:
-            for scope, point in [("all", None)] + ([("point", p) for p in points] if len(points) > 1 else []):
-                for flagged in ("included", "excluded"):
-                    va, vb = [], []
-                    for (p, _seed), by_config in sorted(units.items()):
-                        if point is not None and p != point:
-                            continue
-                        ra, rb = by_config.get(a), by_config.get(b)
-                        if ra is None or rb is None:
-                            continue
-                        if flagged == "excluded" and (is_flagged(ra) or is_flagged(rb)):
-                            continue
-                        x, y = ra.get("metrics", {}).get(metric), rb.get("metrics", {}).get(metric)
-                        if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
-                            continue
-                        va.append(x)
-                        vb.append(y)
-                    if not va:
+        keys = [k for k in sorted(units) if a in units[k] and b in units[k]]
+        if not keys:
+            continue
+        unit_point = np.array([p for p, _ in keys])
+        flagged = np.array([is_flagged(units[k][a]) or is_flagged(units[k][b]) for k in keys])
+        va = np.full((len(keys), len(metric_keys)), np.nan)
+        vb = np.full_like(va, np.nan)
+        for i, k in enumerate(keys):
+            for arr, config in ((va, a), (vb, b)):
+                for name, v in units[k][config].get("metrics", {}).items():
+                    arr[i, col[name]] = np.nan if v is None else v
+        both = np.isfinite(va) & np.isfinite(vb)
+        for j, metric in enumerate(metric_keys):
+            for scope, point in scopes:
+                in_scope = both[:, j] if point is None else both[:, j] & (unit_point == point)
+                for which in ("included", "excluded"):
+                    mask = in_scope if which == "included" else in_scope & ~flagged
+                    if not mask.any():
                         continue
-                    mean, sd, lo, hi = mean_ci(np.array(vb) - np.array(va))
-                    out.append(PairedStat(metric, a, b, scope, point, flagged, len(va), float(np.mean(va)),
-                                          float(np.mean(vb)), mean, sd, lo, hi))
+                    xa, xb = va[mask, j], vb[mask, j]
+                    mean, sd, lo, hi = mean_ci(xb - xa)
+                    out.append(PairedStat(metric, a, b, scope, point, which, int(mask.sum()), float(xa.mean()),
+                                          float(xb.mean()), mean, sd, lo, hi))
     return out
 
 
