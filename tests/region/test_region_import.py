@@ -1,4 +1,4 @@
-"""Regions from the user's own files (twin/region/importers.py): real shipped networks run
+"""Regions from the user's own files (twin/region/importers/): real shipped networks run
 coupled, TNTP converts faithfully, bad files are named, proximity picks the nearest bus."""
 
 from __future__ import annotations
