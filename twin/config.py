@@ -108,6 +108,8 @@ class RegionFiles(_Strict):
     water: str = Field(description="EPANET .inp, or `wntr:<name>` (Net1, Net2, Net3, Net6, ky4, ky10 ship with wntr).")
     traffic: str = Field(description="SUMO .net.xml, or a TNTP link file (*.tntp) converted with netconvert.")
     traffic_nodes: str | None = Field(None, description="TNTP node file (node, x, y) for a TNTP link file; without it the nodes get a layout.")
+    traffic_trips: str | None = Field(None, description="TNTP trip table (`Origin` blocks of `zone : trips;`) for a TNTP link file: SUMO demand between its zones instead of the generated demand (docs/regions.md).")
+    traffic_trips_period: Literal["day", "peak_hour"] = Field("day", description="What the trip table counts: the trips of a day, or of its busiest hour (spread over the day by the daily profile).")
     ict: str | None = Field(None, description="networkx node-link JSON of the ICT network; without it twin generates one over the region.")
     dependencies: str | None = Field(None, description="CSV `consumer,supplier[,coupling]` of asset ids; consumers it does not name couple by proximity.")
     tntp_length_m: float | None = Field(None, gt=0, description="Metres per unit of a TNTP link file's length column; default: the traffic transform's scale.")
@@ -121,7 +123,8 @@ class RegionFiles(_Strict):
         problems = []
         suffixes = {
             "power": (".json", ".m"), "water": (".inp",), "traffic": (".net.xml", ".tntp"),
-            "traffic_nodes": (".tntp",), "ict": (".json",), "dependencies": (".csv",),
+            "traffic_nodes": (".tntp",), "traffic_trips": (".tntp",), "ict": (".json",),
+            "dependencies": (".csv",),
         }
         for key, allowed in suffixes.items():
             value = getattr(self, key)
@@ -139,6 +142,8 @@ class RegionFiles(_Strict):
                 problems.append(f"{key}: no such file {value}")
         if self.traffic_nodes and not self.traffic.lower().endswith(".tntp"):
             problems.append("traffic_nodes: only used with a TNTP link file as traffic")
+        if self.traffic_trips and not self.traffic.lower().endswith(".tntp"):
+            problems.append("traffic_trips: only used with a TNTP link file as traffic")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -150,7 +155,7 @@ def resolve_region_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]
     files = data.get("region", {}).get("files") if isinstance(data.get("region"), dict) else None
     if not isinstance(files, dict):
         return data
-    for key in ("power", "water", "traffic", "traffic_nodes", "ict", "dependencies"):
+    for key in ("power", "water", "traffic", "traffic_nodes", "traffic_trips", "ict", "dependencies"):
         value = files.get(key)
         if not isinstance(value, str) or value.startswith((SHIPPED_POWER_PREFIX, SHIPPED_WATER_PREFIX)):
             continue

@@ -10,6 +10,7 @@ from importlib import import_module
 from pathlib import Path
 
 from twin.config import SHIPPED_POWER_PREFIX, SHIPPED_WATER_PREFIX, RegionFiles
+from twin.models.traffic.demand import DEMAND_FILE
 from twin.region.assets import SECTOR_FILES, Asset, RegionInfo
 from twin.region.builder import cached_region, coupled_loads, write_region_file
 from twin.region.importers.common import RegionImportError, Transform, layout_positions
@@ -26,7 +27,7 @@ from twin.region.importers.roads import (
     transform_sumo_shapes,
     write_roads,
 )
-from twin.region.importers.tntp import read_tntp, tntp_plain
+from twin.region.importers.tntp import first_thru_node, read_tntp, tntp_plain, trip_table
 from twin.region.importers.water import import_water, water_source
 from twin.region.layout import PERSONS_PER_HOUSEHOLD, Layout
 from twin.region.params import ConfigurationParams
@@ -34,23 +35,25 @@ from twin.region.params import ConfigurationParams
 log = logging.getLogger(__name__)
 
 # Bump when the importer changes what it writes, so cached imported regions are rebuilt.
-IMPORTER_VERSION = "3"  # 3: assets carry `underground`
+IMPORTER_VERSION = "4"  # 4: TNTP links keep their ids and directions, trip tables, motors
+FILE_KEYS = ("power", "water", "traffic", "traffic_nodes", "traffic_trips", "ict", "dependencies")
 
 
-def read_traffic(files: RegionFiles, transform: Transform, work: Path) -> tuple[PlainRoads, str]:
-    """The road network as plain XML in the common frame (TNTP converted, SUMO moved)."""
+def read_traffic(files: RegionFiles, transform: Transform, work: Path) -> tuple[PlainRoads, str, list[dict]]:
+    """The road network as plain XML in the common frame (TNTP converted, SUMO moved), and
+    the TNTP links (empty for a SUMO net)."""
     spec = files.traffic
     if spec.lower().endswith(".tntp"):
         nodes, links = read_tntp(spec, files.traffic_nodes, transform, files.tntp_length_m)
         known = {n: p for n, p in nodes.items() if p is not None}
         pos = layout_positions(list(nodes), [(ln["a"], ln["b"]) for ln in links], known,
                                f"traffic ({spec})", (transform.ox, transform.oy))
-        return tntp_plain(pos, links), spec
+        return tntp_plain(pos, links, first_thru_node(spec)), spec, links
     plain = read_sumo_plain(spec, work)
     known = {n: transform(*p) for n, p in plain.node_xy().items()}
     transform_sumo_shapes(plain, transform)
     place_roads(plain, known, transform, spec)
-    return plain, spec
+    return plain, spec, []
 
 
 def _spec_bytes(spec: str | None) -> bytes:
@@ -72,12 +75,11 @@ def _spec_bytes(spec: str | None) -> bytes:
 def import_key(files: RegionFiles, configuration: str, params: ConfigurationParams, seed: int) -> str:
     """Cache key: hash of the file contents, transforms, options, configuration and params."""
     h = hashlib.sha256()
-    for key in ("power", "water", "traffic", "traffic_nodes", "ict", "dependencies"):
+    for key in FILE_KEYS:
         h.update(key.encode())
         h.update(hashlib.sha256(_spec_bytes(getattr(files, key))).digest())
     h.update(json.dumps({
-        "options": files.model_dump(mode="json", exclude={"power", "water", "traffic", "traffic_nodes",
-                                                          "ict", "dependencies"}),
+        "options": files.model_dump(mode="json", exclude=set(FILE_KEYS)),
         "configuration": configuration, "params": params.model_dump(), "seed": seed,
         "importer": IMPORTER_VERSION,
     }, sort_keys=True).encode())
@@ -99,7 +101,7 @@ def import_region_into(
         work = Path(tmp)
         power = import_power(files.power, tf["power"])
         water_assets = import_water(files.water, tf["water"], out_dir, work)
-        plain, tspec = read_traffic(files, tf["traffic"], work)
+        plain, tspec, tntp_links = read_traffic(files, tf["traffic"], work)
 
         # districts over the demand points of all networks
         net = power.net
@@ -122,6 +124,7 @@ def import_region_into(
             a["district"] = district_of(a["x_m"], a["y_m"])
         assets += water_assets
 
+        node_district = {n: district_of(*xy) for n, xy in plain.node_xy().items()}
         rename_junctions(plain, district_of)
         tls_nodes: dict[str, list[tuple[float, float]]] = {}
         for n in plain.nod.getroot().iter("node"):
@@ -130,6 +133,9 @@ def import_region_into(
                 tls_nodes.setdefault(tl, []).append((float(n.get("x")), float(n.get("y"))))
         write_roads(plain, out_dir / SECTOR_FILES["traffic"], work, "traffic", tspec)
         assets += traffic_assets(out_dir / SECTOR_FILES["traffic"], tls_nodes)
+        if files.traffic_trips:
+            table = trip_table(files.traffic_trips, tntp_links, node_district, files.traffic_trips_period)
+            (out_dir / DEMAND_FILE).write_text(json.dumps(table, indent=1, sort_keys=True))
 
         layout = Layout(size="imported", seed=seed, districts=tuple(districts),
                         facilities=facilities_for(districts, assets, water_assets))
