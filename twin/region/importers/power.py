@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.config import SHIPPED_POWER_PREFIX
-from twin.region.assets import SECTOR_FILES, Asset, make_asset
+from twin.region.assets import SECTOR_FILES, Asset, Dependency, make_asset
 from twin.region.importers.common import RegionImportError, Transform, layout_positions
 
 LOAD_BUS_MAX_KV = 35.0  # buses at or below this voltage accept coupled loads
@@ -29,7 +29,25 @@ class _PowerImport:
 _POWER_TYPES: dict[str, str] = {
     "bus": "bus", "line": "line", "trafo": "trafo", "switch": "switch", "load": "load",
     "sgen": "sgen", "gen": "plant", "ext_grid": "ext_grid", "storage": "battery",
+    "motor": "motor", "asymmetric_load": "asymmetric_load", "ward": "ward",
 }
+# Static generators by their pandapower ``type``: the asset type (first prefix that matches).
+SGEN_SUBTYPES: tuple[tuple[str, str], ...] = (("PV", "pv"), ("WP", "wind"), ("WIND", "wind"), ("CHP", "chp"))
+
+
+def sgen_type(kind: object) -> str:
+    """Asset type of a static generator: ``pv``, ``wind``, ``chp`` or ``sgen``."""
+    text = str(kind or "").upper()
+    return next((t for prefix, t in SGEN_SUBTYPES if text.startswith(prefix)), "sgen")
+
+
+def motor_p_mw(net: Any, i: int) -> float:
+    """Electrical power a pandapower motor draws (MW), as pandapower computes it:
+    ``pn_mech_mw / efficiency * loading * scaling``."""
+    m = net.motor
+    eff = float(m.at[i, "efficiency_percent"]) / 100.0
+    return float(m.at[i, "pn_mech_mw"]) / eff * float(m.at[i, "loading_percent"]) / 100.0 * float(
+        m.at[i, "scaling"])
 
 
 def _clean(name: object) -> str:
@@ -99,9 +117,7 @@ def _name_elements(net: Any) -> dict[tuple[str, int], str]:
         names = [_clean(n) for n in df["name"]] if "name" in df else [""] * len(df)
         unique = all(names) and len(set(names)) == len(names)
         for (i, n) in zip(df.index, names, strict=True):
-            t = typ
-            if table == "sgen" and str(df.at[i, "type"] if "type" in df else "").upper().startswith("PV"):
-                t = "pv"
+            t = sgen_type(df.at[i, "type"] if "type" in df else "") if table == "sgen" else typ
             ids[(table, int(i))] = f"power/{t}/{n if unique else f'{table}{int(i)}'}"
     return ids
 
@@ -164,7 +180,7 @@ def power_assets(imp: _PowerImport, district_of: Callable[[float, float], str]) 
         net.load.at[i, "critical"] = False
         assets.append(make_asset(ids[("load", int(i))], "power", "load", x, y, d, customers=households,
                                  capacity=round(float(net.load.at[i, "p_mw"]), 6), capacity_unit="MW"))
-    for table in ("sgen", "storage", "gen", "ext_grid"):
+    for table in ("sgen", "storage", "gen", "ext_grid", "motor", "asymmetric_load", "ward"):
         df = net[table]
         if not len(df):
             continue
@@ -180,6 +196,12 @@ def power_assets(imp: _PowerImport, district_of: Callable[[float, float], str]) 
                 cap, unit = float(df.at[i, "max_e_mwh"]), "MWh"
             elif table == "ext_grid":
                 cap, unit = 0.0, "MVA"
+            elif table == "motor":
+                cap, unit = motor_p_mw(net, int(i)), "MW"
+            elif table == "asymmetric_load":
+                cap, unit = sum(float(df.at[i, f"p_{ph}_mw"]) for ph in "abc"), "MW"
+            elif table == "ward":
+                cap, unit = float(df.at[i, "ps_mw"]) + float(df.at[i, "pz_mw"]), "MW"
             else:
                 cap, unit = float(df.at[i, "p_mw"]), "MW"
             assets.append(make_asset(aid, "power", aid.split("/")[1], x, y, d, capacity=cap,
@@ -200,3 +222,33 @@ def bus_districts(out_dir: Path, assets: list[Asset]) -> None:
         if str(net.load.at[i, "category"]) != "household":
             net.load.at[i, "district"] = by_bus.get(int(net.load.at[i, "bus"]), "")
     pp.to_json(net, str(path))
+
+
+def drive_motors(net: Any, assets: list[Asset], deps: list[Dependency]) -> tuple[list[Dependency], dict[str, str]]:
+    """A consumer whose power supplier is a motor (``power/motor/*``, a pump's motor in the
+    dependency CSV) is driven by it: the consumer couples to the motor's bus, and the motor
+    leaves the grid because the consumer's coupled load on that bus *is* the motor, set each
+    step by the consumer's simulator (a pump: its hydraulic power rho g Q H / eta, 0 when it
+    stops). Returns the dependencies with motors replaced by their buses and
+    ``{motor asset id: consumer id}``; a motor that two consumers name is an error."""
+    by_name = {str(n): int(i) for i, n in net.motor["name"].items()} if len(net.motor) else {}
+    bus_id = {int(b): str(n) for b, n in net.bus["name"].items()}
+    drives: dict[str, str] = {}
+    out: list[Dependency] = []
+    for d in deps:
+        if d["coupling"].startswith("power->") and d["supplier"] in by_name:
+            motor = d["supplier"]
+            if motor in drives:
+                raise ValueError(f"motor {motor!r} drives both {drives[motor]!r} and {d['consumer']!r}")
+            drives[motor] = d["consumer"]
+            d = Dependency(consumer=d["consumer"], coupling=d["coupling"],
+                           supplier=bus_id[int(net.motor.at[by_name[motor], "bus"])])
+        out.append(d)
+    if drives:
+        net.motor.drop(index=[by_name[m] for m in drives], inplace=True)
+        rated = {a["id"]: a["capacity"] for a in assets if a["id"] in drives}
+        for a in assets:  # the consumer's nominal draw is its motor's rating
+            for m, c in drives.items():
+                if a["id"] == c and a["p_mw"] <= 0:
+                    a["p_mw"] = rated[m]
+    return out, drives

@@ -17,7 +17,13 @@ from twin.region.importers.common import RegionImportError, Transform, layout_po
 from twin.region.importers.dependencies import couple, read_dependencies
 from twin.region.importers.districts import facilities_for, make_districts, nearest_of
 from twin.region.importers.ict import read_ict
-from twin.region.importers.power import HOUSEHOLD_MEAN_KW, bus_districts, import_power, power_assets
+from twin.region.importers.power import (
+    HOUSEHOLD_MEAN_KW,
+    bus_districts,
+    drive_motors,
+    import_power,
+    power_assets,
+)
 from twin.region.importers.roads import (
     PlainRoads,
     place_roads,
@@ -152,13 +158,16 @@ def import_region_into(
         if len(ids) != len(set(ids)):
             dup = sorted({i for i in ids if ids.count(i) > 1})
             raise RegionImportError("power", files.power, f"duplicate asset ids {dup[:5]}")
-        pp.to_json(net, str(out_dir / SECTOR_FILES["power"]))
         given = read_dependencies(files.dependencies, assets) if files.dependencies else []
-        deps = couple(assets, given)
+        try:
+            deps, drives = drive_motors(net, assets, couple(assets, given))
+        except ValueError as err:
+            raise RegionImportError("dependencies", files.dependencies or "", str(err)) from err
+        pp.to_json(net, str(out_dir / SECTOR_FILES["power"]))
         import_module("twin.models.power.build").add_coupled_loads(out_dir, coupled_loads(assets, deps))
         bus_districts(out_dir, assets)
         return write_region_file(out_dir, configuration, params, layout, assets, deps,
-                                 source=files.model_dump(mode="json"))
+                                 source=files.model_dump(mode="json"), drives=drives)
 
 
 def import_region(
