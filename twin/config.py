@@ -150,8 +150,12 @@ class RegionFiles(_Strict):
 
 
 def resolve_region_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
-    """Make the relative paths of raw ``[region.files]`` data absolute against the scenario
-    file's folder (shipped references like ``wntr:Net3`` stay as they are)."""
+    """Make the relative paths of raw ``[region.files]`` data and of ``disruption_file``
+    hazards absolute against the scenario file's folder (shipped references like
+    ``wntr:Net3`` stay as they are)."""
+    for hz in data.get("hazards", []) if isinstance(data.get("hazards"), list) else []:
+        if isinstance(hz, dict) and hz.get("kind") == "disruption_file" and isinstance(hz.get("path"), str):
+            hz["path"] = str((base_dir / hz["path"]).resolve())  # an absolute path stays as it is
     files = data.get("region", {}).get("files") if isinstance(data.get("region"), dict) else None
     if not isinstance(files, dict):
         return data
@@ -355,11 +359,28 @@ class CyberHazard(_Strict):
     duration_h: float | None = Field(None, gt=0, description="Hours until the attack is cleaned up; default: to the end of the run.")
 
 
+class DisruptionFileHazard(_Strict):
+    """Damage read from a disruption CSV (twin/region/disruption.py, docs/regions.md)."""
+
+    kind: Literal["disruption_file"]
+    path: str = Field(description="CSV in InfraRisk's layout `components,time_stamp,fail_perc` (seconds, percent) or twin's `asset,time_h,fraction`; relative to the scenario file.")
+
+    @model_validator(mode="after")
+    def _exists(self) -> DisruptionFileHazard:
+        if not self.path.lower().endswith(".csv"):
+            raise ValueError(f"path: {self.path!r} must end with .csv")
+        if not Path(self.path).is_file():
+            raise ValueError(f"path: no such file {self.path}")
+        return self
+
+
 # Every hazard kind's model; twin.hazards.HAZARD_KINDS registers its damage function under
 # the same ``kind`` (a test keeps the two in step). Add new kinds to both.
-HAZARD_MODELS: tuple[type[BaseModel], ...] = (OutageHazard, StormHazard, FloodHazard, RandomHazard, CyberHazard)
+HAZARD_MODELS: tuple[type[BaseModel], ...] = (OutageHazard, StormHazard, FloodHazard, RandomHazard, CyberHazard,
+                                              DisruptionFileHazard)
 Hazard = Annotated[
-    OutageHazard | StormHazard | FloodHazard | RandomHazard | CyberHazard, Field(discriminator="kind")
+    OutageHazard | StormHazard | FloodHazard | RandomHazard | CyberHazard | DisruptionFileHazard,
+    Field(discriminator="kind"),
 ]
 
 

@@ -266,3 +266,7 @@ def damage_schedule(scenario: Scenario, assets: list[Asset]) -> list[Damage]:
         out.extend(HAZARD_KINDS[hz.kind].damage(hz, i, scenario, assets))
     out.sort(key=lambda d: (d.time_s, d.asset_id))
     return out
+
+
+# Kinds registered in their own modules (imported last: they use the registry above).
+import twin.region.disruption  # noqa: E402, F401  (disruption_file)
