@@ -165,15 +165,14 @@ def power_assets(imp: _PowerImport, district_of: Callable[[float, float], str]) 
         assets.append(make_asset(ids[("switch", int(i))], "power", "switch", x, y, district_of(x, y),
                                  capacity=1.0 if bool(net.switch.at[i, "closed"]) else 0.0,
                                  capacity_unit="closed", needs_ict=True))
-    scaling = net.load["scaling"].fillna(1.0) if "scaling" in net.load else 1.0
+    counts = {int(i): load_households(net, int(i)) for i in net.load.index}
     for col, default in (("district", ""), ("customers", 0), ("critical", False), ("category", "household")):
         if col not in net.load:
             net.load[col] = default
     for i in net.load.index:
         x, y = xy[int(net.load.at[i, "bus"])]
         d = district_of(x, y)
-        p_mw = float(net.load.at[i, "p_mw"]) * (float(scaling[i]) if not isinstance(scaling, float) else 1.0)
-        households = max(0, round(p_mw * 1000.0 / HOUSEHOLD_MEAN_KW))
+        households = counts[int(i)]
         net.load.at[i, "district"] = d
         net.load.at[i, "customers"] = int(households)
         net.load.at[i, "category"] = "household"
@@ -222,6 +221,18 @@ def bus_districts(out_dir: Path, assets: list[Asset]) -> None:
         if str(net.load.at[i, "category"]) != "household":
             net.load.at[i, "district"] = by_bus.get(int(net.load.at[i, "bus"]), "")
     pp.to_json(net, str(path))
+
+
+def load_households(net: Any, i: int) -> int:
+    """Households behind load ``i``: the file's ``customers`` column where it is positive, else
+    ``p_mw × scaling / HOUSEHOLD_MEAN_KW`` (an MV load stands for an MV/LV substation)."""
+    if "customers" in net.load:
+        given = net.load.at[i, "customers"]
+        if given is not None and not (isinstance(given, float) and math.isnan(given)) and float(given) > 0:
+            return int(given)
+    scaling = float(net.load.at[i, "scaling"]) if "scaling" in net.load else 1.0
+    scaling = 1.0 if math.isnan(scaling) else scaling
+    return max(0, round(float(net.load.at[i, "p_mw"]) * scaling * 1000.0 / HOUSEHOLD_MEAN_KW))
 
 
 def drive_motors(net: Any, assets: list[Asset], deps: list[Dependency]) -> tuple[list[Dependency], dict[str, str]]:

@@ -18,10 +18,10 @@ from twin.region.importers.dependencies import couple, read_dependencies
 from twin.region.importers.districts import facilities_for, make_districts, nearest_of
 from twin.region.importers.ict import read_ict
 from twin.region.importers.power import (
-    HOUSEHOLD_MEAN_KW,
     bus_districts,
     drive_motors,
     import_power,
+    load_households,
     power_assets,
 )
 from twin.region.importers.roads import (
@@ -37,11 +37,12 @@ from twin.region.importers.tntp import first_thru_node, read_tntp, tntp_plain, t
 from twin.region.importers.water import import_water, water_source
 from twin.region.layout import PERSONS_PER_HOUSEHOLD, Layout
 from twin.region.params import ConfigurationParams
+from twin.region.transforms import transform_power
 
 log = logging.getLogger(__name__)
 
 # Bump when the importer changes what it writes, so cached imported regions are rebuilt.
-IMPORTER_VERSION = "4"  # 4: TNTP links keep their ids and directions, trip tables, motors
+IMPORTER_VERSION = "5"  # 5: configuration transforms; 4: TNTP ids, trip tables, motors
 FILE_KEYS = ("power", "water", "traffic", "traffic_nodes", "traffic_trips", "ict", "dependencies")
 
 
@@ -111,13 +112,8 @@ def import_region_into(
 
         # districts over the demand points of all networks
         net = power.net
-        scaling = net.load["scaling"].fillna(1.0) if "scaling" in net.load else None
-        demand = [
-            (*power.bus_xy[int(net.load.at[i, "bus"])],
-             float(net.load.at[i, "p_mw"]) * (float(scaling[i]) if scaling is not None else 1.0)
-             * 1000.0 / HOUSEHOLD_MEAN_KW * PERSONS_PER_HOUSEHOLD)
-            for i in net.load.index
-        ]
+        demand = [(*power.bus_xy[int(net.load.at[i, "bus"])], load_households(net, int(i)) * PERSONS_PER_HOUSEHOLD)
+                  for i in net.load.index]
         if not demand or sum(p for *_, p in demand) <= 0:
             demand = [(a["x_m"], a["y_m"], float(a["customers"])) for a in water_assets
                       if a["type"] == "junction"]
@@ -126,6 +122,7 @@ def import_region_into(
         district_of = nearest_of(centres, [d.id for d in districts])
 
         assets: list[Asset] = power_assets(power, district_of)
+        assets += transform_power(net, assets, districts, params)
         for a in water_assets:
             a["district"] = district_of(a["x_m"], a["y_m"])
         assets += water_assets

@@ -1,0 +1,124 @@
+"""Configuration transforms of an imported region (twin/region/transforms.py): PV and home
+batteries on the stated share of household loads, microgrids in the anchor towns (and
+villages where stated), costs that follow, and a microgrid that islands its town."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_region_import import SQUARE, SQUARE_LINKS, TINY_INP, write_tntp
+
+from twin.config import RegionFiles
+from twin.region.importers import import_region
+from twin.region.params import params_for
+
+# Three places: the city at C (1000, 1000) with 0.6 MW of homes = 500 households, a town at
+# D (8000, 0) with 0.18 MW = 150 households (30 % of the city: a town), a village at
+# E (0, 8000) with 0.06 MW = 50 households (10 %: a village). Its own customers column for
+# the village load: 45 households.
+LOADS = {"C": 0.6, "D": 0.18, "E": 0.06}
+HOUSEHOLDS = {"C": 500, "D": 150, "E": 45}
+
+
+def three_place_grid(path: Path) -> Path:
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    cable = "NA2XS2Y 1x185 RM/25 12/20 kV"
+    a = pp.create_bus(net, 20.0, name="A", geodata=(0.0, 0.0))
+    c = pp.create_bus(net, 20.0, name="C", geodata=(1000.0, 1000.0))
+    d = pp.create_bus(net, 20.0, name="D", geodata=(8000.0, 0.0))
+    e = pp.create_bus(net, 20.0, name="E", geodata=(0.0, 8000.0))
+    pp.create_ext_grid(net, a, name="grid")
+    pp.create_line(net, a, c, 1.4, cable, name="AC")
+    pp.create_line(net, a, d, 8.0, cable, name="AD")
+    pp.create_line(net, a, e, 8.0, cable, name="AE")
+    for bus, name in ((c, "C"), (d, "D"), (e, "E")):
+        pp.create_load(net, bus, p_mw=LOADS[name], q_mvar=0.0, name=f"homes{name}")
+    net.load["customers"] = [0, 0, HOUSEHOLDS["E"]]  # only the village's count is in the file
+    pp.to_json(net, str(path))
+    return path
+
+
+def files(tmp_path: Path) -> RegionFiles:
+    (tmp_path / "tiny.inp").write_text(TINY_INP)
+    link_file, node_file = write_tntp(tmp_path, SQUARE, SQUARE_LINKS)
+    return RegionFiles(
+        power=str(three_place_grid(tmp_path / "grid.json")), water=str(tmp_path / "tiny.inp"),
+        traffic=str(link_file), traffic_nodes=str(node_file), districts=3,
+        transforms={"water": {"scale": 10.0}, "traffic": {"scale": 1000.0}},
+    )
+
+
+def _build(tmp_path: Path, configuration: str, **overrides: object):  # type: ignore[no-untyped-def]
+    import pandapower as pp
+
+    region = import_region(files(tmp_path), configuration, params_for(configuration, overrides),
+                           tmp_path / "cache")
+    return region, pp.from_json(str(region.path("power")))
+
+
+def _district_of_bus(region, name: str) -> str:  # type: ignore[no-untyped-def]
+    return next(a["district"] for a in region.assets if a["id"] == f"power/bus/{name}")
+
+
+def test_three_configurations_differ_as_documented(tmp_path: Path) -> None:
+    central, cnet = _build(tmp_path, "centralised")
+    kinds = {d["id"]: d["kind"] for d in central.districts}
+    town, village = _district_of_bus(central, "D"), _district_of_bus(central, "E")
+    city = _district_of_bus(central, "C")
+    assert (kinds[city], kinds[town], kinds[village]) == ("city", "town", "village")
+    loads = {a["id"]: a["customers"] for a in central.assets if a["type"] == "load"}
+    assert loads == {f"power/load/homes{n}": HOUSEHOLDS[n] for n in LOADS}  # the file's count wins
+    assert len(cnet.sgen) == 0 and len(cnet.storage) == 0  # centralised: as imported
+    assert central.cost["pv_mw"] == 0 and central.cost["battery_mwh"] == 0
+
+    for configuration, share, mg in (("decentralised", 0.4, {town, village}), ("anchor_towns", 0.2, {town})):
+        region, net = _build(tmp_path, configuration)
+        p = params_for(configuration)
+        assert (p.prosumer_share, p.pv_kw_per_household, p.battery_kwh_per_household) == (share, 4.0, 8.0)
+        prosumers = {n: round(HOUSEHOLDS[n] * share) for n in LOADS}
+        # PV and a home battery on every household load's bus, for the stated share
+        for n in LOADS:
+            bus = int(net.bus.index[net.bus.name == f"power/bus/{n}"][0])
+            d = _district_of_bus(region, n)
+            pv = net.sgen[net.sgen.bus == bus]
+            assert list(pv.name) == [f"power/pv/{d}"]
+            assert float(pv.p_mw.iloc[0]) == pytest.approx(prosumers[n] * 4.0 / 1000)
+            home = net.storage[(net.storage.bus == bus) & (net.storage.type == "home")]
+            assert float(home.max_e_mwh.iloc[0]) == pytest.approx(prosumers[n] * 8.0 / 1000)
+        # microgrids where stated: towns in both, villages only when decentralised
+        micro = net.storage[net.storage.type == "grid_forming"]
+        assert set(micro.district) == mg
+        for _, row in micro.iterrows():
+            hh = next(x["households"] for x in region.districts if x["id"] == row.district)
+            assert row.max_e_mwh == pytest.approx(hh * 3.0 / 1000)
+        assert {a["id"] for a in region.assets if a["type"] == "microgrid"} == {f"power/microgrid/{d}" for d in mg}
+        # costs follow the unit costs
+        n_pro = sum(prosumers.values())
+        community = sum(x["households"] for x in region.districts if x["id"] in mg) * 3.0 / 1000
+        assert region.cost["pv_mw"] == pytest.approx(n_pro * 4.0 / 1000)
+        assert region.cost["battery_mwh"] == pytest.approx(n_pro * 8.0 / 1000 + community)
+        # the new assets are remotely controlled through the ICT layer like generated ones
+        ict = region.suppliers("ict->power")
+        assert all(a["id"] in ict for a in region.assets if a["type"] in ("pv", "battery", "microgrid"))
+
+    # a user-defined variant: the same transforms with other numbers
+    custom, net = _build(tmp_path, "decentralised", prosumer_share=1.0, microgrid_villages=False)
+    assert custom.cost["pv_mw"] == pytest.approx(sum(HOUSEHOLDS.values()) * 4.0 / 1000)
+    assert set(net.storage[net.storage.type == "grid_forming"].district) == {town}
+
+
+def test_the_town_microgrid_islands_when_its_line_fails(tmp_path: Path) -> None:
+    from twin.models.power.grid import PowerGrid
+
+    region, _ = _build(tmp_path, "anchor_towns")
+    town, village = _district_of_bus(region, "D"), _district_of_bus(region, "E")
+    grid = PowerGrid.from_file(region.path("power"), household_profile=False)
+    ok = grid.step(12 * 3600)
+    assert ok.converged and not ok.dead_buses
+    out = grid.step(12 * 3600 + 300, failed={"power/line/AD": "e1", "power/line/AE": "e2"})
+    assert "power/bus/E" in out.dead_buses  # the village has no microgrid in anchor_towns
+    assert "power/bus/D" not in out.dead_buses  # the town's community battery holds it
+    assert town != village
