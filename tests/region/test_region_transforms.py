@@ -122,3 +122,27 @@ def test_the_town_microgrid_islands_when_its_line_fails(tmp_path: Path) -> None:
     assert "power/bus/E" in out.dead_buses  # the village has no microgrid in anchor_towns
     assert "power/bus/D" not in out.dead_buses  # the town's community battery holds it
     assert town != village
+
+
+@pytest.mark.slow
+def test_the_imported_example_runs_all_three_configurations(tmp_path: Path) -> None:
+    """cosim_configs/imported_net3_oberrhein.toml: three configurations, TNTP trips, a
+    disruption file (its ids all map), an hour each end to end."""
+    from twin.config import load_scenario
+    from twin.hazards import damage_schedule
+    from twin.runner import region_for, run_configuration
+
+    example = Path(__file__).resolve().parents[2] / "cosim_configs" / "imported_net3_oberrhein.toml"
+    scenario = load_scenario(example, ["run.hours=1", "run.baseline=false"])
+    assert scenario.run.configurations == ["centralised", "decentralised", "anchor_towns"]
+    pv = {}
+    for configuration in scenario.run.configurations:
+        region = region_for(scenario, configuration, tmp_path)
+        pv[configuration] = region.cost["pv_mw"]
+        assert (region.root / "demand.json").is_file()
+        full = scenario.model_copy(update={"run": scenario.run.model_copy(update={"hours": 24})})
+        damaged = {d.asset_id for d in damage_schedule(full, region.assets)}
+        assert {"water/pipe/101", "power/line/Line_40"} <= damaged
+        outcome = run_configuration(scenario, configuration, tmp_path)
+        assert outcome.status == "complete", outcome.error
+    assert pv["decentralised"] > pv["anchor_towns"] > pv["centralised"]

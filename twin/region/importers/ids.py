@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from twin.region.assets import Asset
+from twin.region.importers.power import clean_name
 from twin.region.importers.tntp import EDGE_PREFIX
 
 INFRARISK_LINK = re.compile(r"^T_L(\d+)$")  # InfraRisk's id of TNTP link n
@@ -36,7 +37,8 @@ def motor_drives(dependencies_csv: str | None, assets: list[Asset]) -> dict[str,
 def resolve(names: list[str], assets: list[Asset], drives: dict[str, str] | None = None,
             ) -> tuple[dict[str, str], list[str], dict[str, list[str]]]:
     """Map component names to asset ids: an asset id as it is; ``T_L<n>`` to the road of TNTP
-    link *n*; else a unique native name. A motor that drives a consumer maps to it.
+    link *n*; else a unique native name (as in the file, or cleaned as the importers clean
+    names: spaces and ``/`` to ``_``). A motor that drives a consumer maps to it.
 
     Returns (name -> asset id, unknown names, ambiguous name -> candidate ids)."""
     ids = {a["id"] for a in assets}
@@ -52,11 +54,13 @@ def resolve(names: list[str], assets: list[Asset], drives: dict[str, str] | None
             aid = name
         elif m and f"traffic/road/{EDGE_PREFIX}{m.group(1)}" in ids:
             aid = f"traffic/road/{EDGE_PREFIX}{m.group(1)}"
-        elif len(table.get(name, [])) == 1:
-            aid = table[name][0]
-        elif name in table:
-            ambiguous[name] = sorted(table[name])
-            continue
+        else:
+            key = name if name in table else clean_name(name)  # "Line 0" in the file: Line_0
+            if len(table.get(key, [])) == 1:
+                aid = table[key][0]
+            elif key in table:
+                ambiguous[name] = sorted(table[key])
+                continue
         if aid is None:
             unknown.append(name)
             continue

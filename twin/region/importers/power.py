@@ -50,7 +50,8 @@ def motor_p_mw(net: Any, i: int) -> float:
         m.at[i, "scaling"])
 
 
-def _clean(name: object) -> str:
+def clean_name(name: object) -> str:
+    """An element name as it appears in asset ids: spaces and ``/`` to ``_``."""
     text = "" if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
     return re.sub(r"[\s/]+", "_", text.strip())
 
@@ -114,7 +115,7 @@ def _name_elements(net: Any) -> dict[tuple[str, int], str]:
         df = net[table]
         if not len(df):
             continue
-        names = [_clean(n) for n in df["name"]] if "name" in df else [""] * len(df)
+        names = [clean_name(n) for n in df["name"]] if "name" in df else [""] * len(df)
         unique = all(names) and len(set(names)) == len(names)
         for (i, n) in zip(df.index, names, strict=True):
             t = sgen_type(df.at[i, "type"] if "type" in df else "") if table == "sgen" else typ
