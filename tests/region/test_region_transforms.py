@@ -146,3 +146,81 @@ def test_the_imported_example_runs_all_three_configurations(tmp_path: Path) -> N
         outcome = run_configuration(scenario, configuration, tmp_path)
         assert outcome.status == "complete", outcome.error
     assert pv["decentralised"] > pv["anchor_towns"] > pv["centralised"]
+
+
+# Water for the three places (coordinates in metres): a reservoir at A feeding the city (JC,
+# JC2), the town (JD, JD2) and the village (JE), demand following a daily pattern.
+PLACES_INP = """[TITLE]
+three places
+[JUNCTIONS]
+ JC   10  2.0  1
+ JC2  10  1.0  1
+ JD   10  1.0  1
+ JD2  12  0.5  1
+ JE   10  0.5  1
+[RESERVOIRS]
+ R   75
+[PIPES]
+ P1  R   JC   1500  200  120  0  Open
+ P2  JC  JC2  300   150  120  0  Open
+ P3  R   JD   8000  150  120  0  Open
+ P4  JD  JD2  300   100  120  0  Open
+ P5  R   JE   8000  100  120  0  Open
+[PATTERNS]
+ 1  0.5 0.5 0.5 0.6 0.8 1.2 1.5 1.6 1.4 1.2 1.1 1.1
+ 1  1.1 1.0 1.0 1.1 1.3 1.5 1.4 1.2 1.0 0.8 0.6 0.5
+[TIMES]
+ Pattern Timestep 1:00
+[COORDINATES]
+ R    0     0
+ JC   1000  1000
+ JC2  1200  1000
+ JD   8000  0
+ JD2  8200  0
+ JE   0     8000
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+[END]
+"""
+
+
+def _day_pressures(inp: Path, work: Path):  # type: ignore[no-untyped-def]
+    """Pressure at every demand junction over a hazard-free day (standalone EPANET, PDA as in
+    the INP twin writes), and the lowest head of each junction."""
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(inp))
+    wn.options.time.duration = 24 * 3600
+    res = wntr.sim.EpanetSimulator(wn).run_sim(str(work))
+    demand = [j for j in wn.junction_name_list
+              if sum(d.base_value for d in wn.get_node(j).demand_timeseries_list) > 0]
+    return res.node["pressure"][demand], res.node["head"], wn
+
+
+def test_wells_and_tanks_keep_the_required_pressure(tmp_path: Path) -> None:
+    (tmp_path / "places.inp").write_text(PLACES_INP)
+    f = RegionFiles.model_validate({**files(tmp_path).model_dump(), "water": str(tmp_path / "places.inp"),
+                                    "transforms": {"traffic": {"scale": 1000.0}}})
+    central = import_region(f, "centralised", params_for("centralised"), tmp_path / "cache")
+    p0, head0, _ = _day_pressures(central.path("water"), tmp_path / "c")
+    assert float(p0.min().min()) >= 20.0  # the imported network meets the required 20 m
+    town, village = _district_of_bus(central, "D"), _district_of_bus(central, "E")
+    for configuration, wells, tanks in (
+        ("anchor_towns", {f"{town}-1": "JD", f"{town}-2": "JD2"}, {town}),
+        ("decentralised", {f"{town}-1": "JD", f"{village}-1": "JE"}, {town, village}),
+    ):
+        region = import_region(f, configuration, params_for(configuration), tmp_path / "cache")
+        ids = {a["id"] for a in region.assets}
+        assert {i for i in ids if i.startswith("water/well/")} == {f"water/well/{w}" for w in wells}
+        assert {i for i in ids if i.startswith("water/tank/")} == {f"water/tank/T-{d}" for d in tanks}
+        assert set(region.suppliers("power->water")) >= {f"water/well/{w}" for w in wells}
+        assert (region.cost["wells"], region.cost["tanks"]) == (len(wells), len(tanks))
+        p, _, wn = _day_pressures(region.path("water"), tmp_path / configuration)
+        for w, j in wells.items():
+            assert wn.get_link(w).end_node_name == j
+            assert wn.get_node(f"GW-{w}").base_head == pytest.approx(wn.get_node(j).elevation - 15.0)
+        for d in tanks:  # bottom at the junction's lowest hazard-free head minus 5 m
+            j = "JD" if d == town else "JE"
+            assert wn.get_node(f"T-{d}").elevation == pytest.approx(float(head0[j].min()) - 5.0, abs=0.01)
+        assert float(p.min().min()) >= 20.0, p.min()  # still the required pressure, all day

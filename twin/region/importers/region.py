@@ -34,10 +34,11 @@ from twin.region.importers.roads import (
     write_roads,
 )
 from twin.region.importers.tntp import first_thru_node, read_tntp, tntp_plain, trip_table
-from twin.region.importers.water import import_water, water_source
+from twin.region.importers.water import import_water, reimport_water, water_source
 from twin.region.layout import PERSONS_PER_HOUSEHOLD, Layout
 from twin.region.params import ConfigurationParams
 from twin.region.transforms import transform_power
+from twin.region.transforms_water import transform_water
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,9 @@ def import_region_into(
 
         assets: list[Asset] = power_assets(power, district_of)
         assets += transform_power(net, assets, districts, params)
+        wells_tanks = transform_water(out_dir / SECTOR_FILES["water"], work, districts, district_of, params)
+        if wells_tanks is not None:
+            water_assets = reimport_water(wells_tanks, out_dir, files.water)
         for a in water_assets:
             a["district"] = district_of(a["x_m"], a["y_m"])
         assets += water_assets

@@ -54,3 +54,13 @@ def import_water(spec: str, transform: Transform, out_dir: Path, work: Path) -> 
         return import_inp(src, out_dir, district="")
     except InpImportError as err:
         raise RegionImportError("water", spec, str(err)) from err
+
+
+def reimport_water(src: Path, out_dir: Path, spec: str) -> list[Asset]:
+    """Write ``water.inp`` again from a transformed network (twin/region/transforms_water.py)."""
+    from twin.models.water.importer import InpImportError, import_inp
+
+    try:
+        return import_inp(src, out_dir, district="")
+    except InpImportError as err:
+        raise RegionImportError("water", spec, str(err)) from err
