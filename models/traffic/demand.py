@@ -62,7 +62,25 @@ def district_of_vehicle(vehicle_id: str) -> str:
     return parts[1] if len(parts) > 2 and parts[0] == "t" else ""
 
 
-class DemandModel:
+class HourlyDemand:
+    """Trips generated per hour (``trips_in_hour``, cached in ``_hours``), read by interval."""
+
+    _hours: dict[int, list[Trip]]
+
+    def trips_in_hour(self, hour: int) -> list[Trip]:
+        raise NotImplementedError
+
+    def trips_between(self, t0_s: float, t1_s: float) -> list[Trip]:
+        """Trips departing in ``[t0_s, t1_s)``."""
+        out: list[Trip] = []
+        for hour in range(int(t0_s // 3600), int(math.ceil(t1_s / 3600))):
+            out += [tr for tr in self.trips_in_hour(hour) if t0_s <= tr.depart_s < t1_s]
+        for old in [h for h in self._hours if h < int(t0_s // 3600) - 1]:
+            del self._hours[old]
+        return out
+
+
+class DemandModel(HourlyDemand):
     """Generates the trips of each (origin district, hour) block lazily and reproducibly."""
 
     def __init__(
@@ -137,15 +155,6 @@ class DemandModel:
             self._hours[hour] = trips
         return self._hours[hour]
 
-    def trips_between(self, t0_s: float, t1_s: float) -> list[Trip]:
-        """Trips departing in ``[t0_s, t1_s)``."""
-        out: list[Trip] = []
-        for hour in range(int(t0_s // 3600), int(math.ceil(t1_s / 3600))):
-            out += [tr for tr in self.trips_in_hour(hour) if t0_s <= tr.depart_s < t1_s]
-        for old in [h for h in self._hours if h < int(t0_s // 3600) - 1]:
-            del self._hours[old]
-        return out
-
 
 # --------------------------------------------------------------------------- trip tables
 DEMAND_FILE = "demand.json"  # in a built region folder: an imported trip table (TableDemand)
@@ -161,7 +170,7 @@ def _cumulative_profile() -> tuple[float, ...]:
     return tuple(out)
 
 
-class TableDemand:
+class TableDemand(HourlyDemand):
     """Trips between zones from an imported trip table (a TNTP trips file).
 
     The table holds the trips of one ``period``: a ``day``, or its busiest hour
@@ -224,12 +233,3 @@ class TableDemand:
             trips.sort(key=lambda tr: (tr.depart_s, tr.id))
             self._hours[hour] = trips
         return self._hours[hour]
-
-    def trips_between(self, t0_s: float, t1_s: float) -> list[Trip]:
-        """Trips departing in ``[t0_s, t1_s)``."""
-        out: list[Trip] = []
-        for hour in range(int(t0_s // 3600), int(math.ceil(t1_s / 3600))):
-            out += [tr for tr in self.trips_in_hour(hour) if t0_s <= tr.depart_s < t1_s]
-        for old in [h for h in self._hours if h < int(t0_s // 3600) - 1]:
-            del self._hours[old]
-        return out

@@ -147,3 +147,15 @@ def test_a_motor_named_by_two_consumers_is_an_error(tmp_path: Path) -> None:
         import_region(motor_files(tmp_path, deps), "centralised", params_for("centralised"),
                       tmp_path / "cache")
     assert "region.files.dependencies" in str(info.value)
+
+
+def test_a_disruption_naming_the_motor_damages_its_pump(tmp_path: Path) -> None:
+    from twin.config import validate_data
+    from twin.hazards import damage_schedule
+
+    f = motor_files(tmp_path, "consumer,supplier\nwater/pump/PU,power/motor/M1\n")
+    region = import_region(f, "centralised", params_for("centralised"), tmp_path / "cache")
+    (tmp_path / "d.csv").write_text("components,time_stamp,fail_perc\nM1,3600,100\n")
+    scenario = validate_data({"region": {"files": f.model_dump(mode="json")},
+                              "hazards": [{"kind": "disruption_file", "path": str(tmp_path / "d.csv")}]}, "t")
+    assert [d.asset_id for d in damage_schedule(scenario, region.assets)] == ["water/pump/PU"]
