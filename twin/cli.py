@@ -13,6 +13,7 @@ from importlib import import_module
 from pathlib import Path
 
 from twin.config import ScenarioError, load_scenario
+from twin.region.disruption import DisruptionFileError
 from twin.region.importers import RegionImportError
 
 CORE_COMMANDS: tuple[str, ...] = ("run", "validate")  # defined here, need no plug-in
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"twin: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except RegionImportError as err:
+    except (RegionImportError, DisruptionFileError) as err:
         print(f"twin: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

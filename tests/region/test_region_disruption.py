@@ -113,3 +113,19 @@ def test_bad_files_are_named(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(scenario)
     assert str(tmp_path / "missing.csv") in str(info.value)
+
+
+def test_twin_run_exits_2_on_unknown_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import tomli_w
+
+    from twin.cli import EXIT_BAD_INPUT, main
+
+    f = tiny_files(tmp_path, 10.0)
+    (tmp_path / "disruption.csv").write_text("asset,time_h,fraction\nNOPE1,1,0.5\n")
+    data = {"run": {"hours": 1, "configurations": ["centralised"], "baseline": False},
+            "region": {"files": f.model_dump(mode="json", exclude_none=True)},
+            "hazards": [{"kind": "disruption_file", "path": "disruption.csv"}]}
+    (tmp_path / "s.toml").write_text(tomli_w.dumps(data))
+    assert main(["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "results")]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "hazards[0].path" in err and "['NOPE1']" in err and str(tmp_path / "disruption.csv") in err

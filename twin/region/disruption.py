@@ -102,6 +102,14 @@ def damage_of(asset: Asset, fraction: float, time_s: int, seed: int, index: int,
     return Damage(time_s, asset["id"], root, root_time_s, max(1, out_s), fraction=fraction)
 
 
+def check_disruption_files(scenario: Scenario, assets: list[Asset]) -> None:
+    """Read every ``disruption_file`` hazard against the region before a run starts, so a bad
+    file is an input error (exit 2) rather than a failed run."""
+    for i, hz in enumerate(scenario.hazards):
+        if hz.kind == "disruption_file":
+            _disruption_damage(hz, i, scenario, assets)
+
+
 @register_hazard("disruption_file", "file")
 def _disruption_damage(hz: Any, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
     from twin.region.importers.ids import motor_drives, resolve
