@@ -224,3 +224,37 @@ def test_wells_and_tanks_keep_the_required_pressure(tmp_path: Path) -> None:
             j = "JD" if d == town else "JE"
             assert wn.get_node(f"T-{d}").elevation == pytest.approx(float(head0[j].min()) - 5.0, abs=0.01)
         assert float(p.min().min()) >= 20.0, p.min()  # still the required pressure, all day
+
+
+def test_edge_controllers_join_a_users_ict_graph(tmp_path: Path) -> None:
+    import json
+
+    graph = {"directed": False, "multigraph": False, "graph": {}, "nodes": [
+        {"id": "DCC", "x": 1000, "y": 900, "role": "datacentre"},
+        {"id": "BSC", "x": 1000, "y": 1000}, {"id": "BSD", "x": 8000, "y": 100},
+        {"id": "BSE", "x": 100, "y": 8000}],
+        "links": [{"source": "DCC", "target": b} for b in ("BSC", "BSD", "BSE")]}
+    (tmp_path / "ict.json").write_text(json.dumps(graph))
+    f = RegionFiles.model_validate({**files(tmp_path).model_dump(), "ict": str(tmp_path / "ict.json")})
+    expected = {"centralised": set(), "anchor_towns": {"city", "town"},
+                "decentralised": {"city", "town", "village"}}
+    for configuration, kinds in expected.items():
+        region = import_region(f, configuration, params_for(configuration), tmp_path / "cache")
+        by_kind = {d["kind"]: d["id"] for d in region.districts}
+        ctrl = {a["id"]: a for a in region.assets_of("ict", "site") if a["capacity_unit"] == "controller"
+                or a["id"].startswith("ict/site/EC")}
+        assert set(ctrl) == {f"ict/site/EC{by_kind[k]}" for k in kinds}
+        g = json.loads(region.path("ict").read_text())
+        assert g["graph"]["edge_control"] is bool(kinds)
+        links = {(lk["source"], lk["target"]) for lk in g["links"]} | {(lk["target"], lk["source"]) for lk in g["links"]}
+        for cid, a in ctrl.items():  # each beside an access site of its own district
+            assert any((cid, s) in links and s.startswith("ict/site/BS") for s in
+                       (x["id"] for x in region.assets_of("ict", "site") if x["district"] == a["district"]))
+    # and the decentralised region with its controllers runs
+    from twin.config import validate_data
+    from twin.runner import run_configuration
+
+    scenario = validate_data({"run": {"hours": 1, "configurations": ["decentralised"], "baseline": False},
+                              "region": {"files": f.model_dump(mode="json")}}, "test")
+    outcome = run_configuration(scenario, "decentralised", tmp_path / "results")
+    assert outcome.status == "complete", outcome.error

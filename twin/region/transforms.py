@@ -15,9 +15,10 @@ same parameters, element conventions and cost accounting as the generated builde
   ``community_battery_kwh_per_household`` × the district's households, C-rate
   ``MICROGRID_C_RATE``) at the district's load bus nearest its centre.
 
-``centralised`` (prosumer share 0, no microgrids) leaves the grid as imported. Edge control and
-ICT meshing come with the generated ICT layer (``twin.models.ict.build.build_graph`` reads the
-same parameters); a user's own ICT graph is kept as it is.
+``centralised`` (prosumer share 0, no microgrids) leaves the grid as imported. Wells and tanks:
+:mod:`twin.region.transforms_water`; edge controllers: the generated ICT layer reads the same
+parameters, and :func:`twin.region.importers.ict.add_edge_controllers` adds them to a user's
+ICT graph.
 """
 
 from __future__ import annotations

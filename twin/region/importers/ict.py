@@ -18,7 +18,8 @@ def read_ict(spec: str, transform: Transform, district_of: Callable[[float, floa
 
     Roles: ``access`` (default; endpoints attach to these), ``router``, ``datacentre``,
     ``tmc``, ``controller``. Site ``DCC`` (the data and control centre) must exist, and
-    ``TMC`` too when the road net has signals; control is central (no edge control).
+    ``TMC`` too when the road net has signals; with ``edge_control`` twin adds the edge
+    controllers of the generated rule (:func:`add_edge_controllers`).
     """
     import networkx as nx
 
@@ -57,6 +58,30 @@ def read_ict(spec: str, transform: Transform, district_of: Callable[[float, floa
         raise RegionImportError("ict", spec, f"no data and control centre site {DCC_ID!r}")
     if not any(d["role"] == "access" for _, d in g.nodes(data=True)):
         raise RegionImportError("ict", spec, "no site with role 'access' for endpoints to attach to")
-    g.graph.update(configuration=configuration, edge_control=False, control_centre=DCC_ID,
-                   tmc="ict/site/TMC", parents=parents)
+    if params.edge_control:
+        add_edge_controllers(g, configuration, parents, params)
+    g.graph.update(configuration=configuration, edge_control=bool(params.edge_control),
+                   control_centre=DCC_ID, tmc="ict/site/TMC", parents=parents)
     return g
+
+
+def add_edge_controllers(g: Any, configuration: str, parents: dict[str, str],
+                         params: ConfigurationParams) -> None:
+    """Edge controllers in a user's ICT graph, by the generated layer's rule
+    (``twin.models.ict.build.controller_site``: one per district, or per anchor town and the
+    city in ``anchor_towns``), each beside its district's first access site (by id) with a
+    fibre backbone link to it; a district without an access site gets its controller beside
+    the graph's first access site, so every endpoint's controller exists."""
+    from twin.models.ict.build import ROLE_P_MW, controller_site, link_id
+
+    for d in sorted(parents):
+        ctrl = controller_site(configuration, True, d, parents[d])
+        owner = ctrl.rsplit("/", 1)[-1][2:]  # "ict/site/EC<district>"
+        access = sorted(n for n, a in g.nodes(data=True) if a["role"] == "access" and a["district"] == owner)
+        access = access or sorted(n for n, a in g.nodes(data=True) if a["role"] == "access")
+        if ctrl in g:
+            continue
+        anchor = g.nodes[access[0]]
+        g.add_node(ctrl, role="controller", x_m=round(anchor["x_m"] + 10.0, 1), y_m=round(anchor["y_m"] + 10.0, 1),
+                   district=owner, backup_h=float(params.ict_backup_h), p_mw=ROLE_P_MW["controller"])
+        g.add_edge(ctrl, access[0], id=link_id(ctrl, access[0]), medium="fibre", backbone=True, length_m=14.1)
