@@ -99,10 +99,9 @@ def _is_reference(value: str, prefix: str) -> bool:
 
 class RegionFiles(_Strict):
     """Networks the user brings (see docs/regions.md). Paths are relative to the scenario
-    file. With these files the region has no generated configurations: every name in
-    run.configurations runs the same imported networks with that configuration's operating
-    parameters (backup hours, battery reserve; meshing and edge control of a generated ICT
-    layer)."""
+    file. `centralised` runs them as imported; other configurations add their PV, batteries,
+    microgrids, wells, tanks and edge controllers to them (docs/regions.md, "Configurations of
+    an imported region")."""
 
     power: str = Field(description="pandapower JSON (coordinates in bus.geo), MATPOWER .m, or `pandapower:<network>` from pandapower.networks.")
     water: str = Field(description="EPANET .inp, or `wntr:<name>` (Net1, Net2, Net3, Net6, ky4, ky10 ship with wntr).")
