@@ -16,6 +16,7 @@ from typing import Any
 import twin
 from twin.config import ScenarioError, load_scenario
 from twin.events import EXIT_DEGRADED, EXIT_FAILED, FINISHED_STATUSES
+from twin.region.disruption import DisruptionFileError
 from twin.region.importers import RegionImportError
 
 CORE_COMMANDS: tuple[str, ...] = ("run", "validate")  # defined here, need no plug-in
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"twin: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except RegionImportError as err:
+    except (RegionImportError, DisruptionFileError) as err:
         print(f"twin: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

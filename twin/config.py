@@ -99,15 +99,16 @@ def _is_reference(value: str, prefix: str) -> bool:
 
 class RegionFiles(_Strict):
     """Networks the user brings (see docs/regions.md). Paths are relative to the scenario
-    file. With these files the region has no generated configurations: every name in
-    run.configurations runs the same imported networks with that configuration's operating
-    parameters (backup hours, battery reserve; meshing and edge control of a generated ICT
-    layer)."""
+    file. `centralised` runs them as imported; other configurations add their PV, batteries,
+    microgrids, wells, tanks and edge controllers to them (docs/regions.md, "Configurations of
+    an imported region")."""
 
     power: str = Field(description="pandapower JSON (coordinates in bus.geo), MATPOWER .m, or `pandapower:<network>` from pandapower.networks.")
     water: str = Field(description="EPANET .inp, or `wntr:<name>` (Net1, Net2, Net3, Net6, ky4, ky10 ship with wntr).")
     traffic: str = Field(description="SUMO .net.xml, or a TNTP link file (*.tntp) converted with netconvert.")
     traffic_nodes: str | None = Field(None, description="TNTP node file (node, x, y) for a TNTP link file; without it the nodes get a layout.")
+    traffic_trips: str | None = Field(None, description="TNTP trip table (`Origin` blocks of `zone : trips;`) for a TNTP link file: SUMO demand between its zones instead of the generated demand (docs/regions.md).")
+    traffic_trips_period: Literal["day", "peak_hour"] = Field("day", description="What the trip table counts: the trips of a day, or of its busiest hour (spread over the day by the daily profile).")
     ict: str | None = Field(None, description="networkx node-link JSON of the ICT network; without it twin generates one over the region.")
     dependencies: str | None = Field(None, description="CSV `consumer,supplier[,coupling]` of asset ids; consumers it does not name couple by proximity.")
     tntp_length_m: float | None = Field(None, gt=0, description="Metres per unit of a TNTP link file's length column; default: the traffic transform's scale.")
@@ -121,7 +122,8 @@ class RegionFiles(_Strict):
         problems = []
         suffixes = {
             "power": (".json", ".m"), "water": (".inp",), "traffic": (".net.xml", ".tntp"),
-            "traffic_nodes": (".tntp",), "ict": (".json",), "dependencies": (".csv",),
+            "traffic_nodes": (".tntp",), "traffic_trips": (".tntp",), "ict": (".json",),
+            "dependencies": (".csv",),
         }
         for key, allowed in suffixes.items():
             value = getattr(self, key)
@@ -139,18 +141,24 @@ class RegionFiles(_Strict):
                 problems.append(f"{key}: no such file {value}")
         if self.traffic_nodes and not self.traffic.lower().endswith(".tntp"):
             problems.append("traffic_nodes: only used with a TNTP link file as traffic")
+        if self.traffic_trips and not self.traffic.lower().endswith(".tntp"):
+            problems.append("traffic_trips: only used with a TNTP link file as traffic")
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
 
 def resolve_region_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
-    """Make the relative paths of raw ``[region.files]`` data absolute against the scenario
-    file's folder (shipped references like ``wntr:Net3`` stay as they are)."""
+    """Make the relative paths of raw ``[region.files]`` data and of ``disruption_file``
+    hazards absolute against the scenario file's folder (shipped references like
+    ``wntr:Net3`` stay as they are)."""
+    for hz in data.get("hazards", []) if isinstance(data.get("hazards"), list) else []:
+        if isinstance(hz, dict) and hz.get("kind") == "disruption_file" and isinstance(hz.get("path"), str):
+            hz["path"] = str((base_dir / hz["path"]).resolve())  # an absolute path stays as it is
     files = data.get("region", {}).get("files") if isinstance(data.get("region"), dict) else None
     if not isinstance(files, dict):
         return data
-    for key in ("power", "water", "traffic", "traffic_nodes", "ict", "dependencies"):
+    for key in ("power", "water", "traffic", "traffic_nodes", "traffic_trips", "ict", "dependencies"):
         value = files.get(key)
         if not isinstance(value, str) or value.startswith((SHIPPED_POWER_PREFIX, SHIPPED_WATER_PREFIX)):
             continue
@@ -399,13 +407,30 @@ class EarthquakeHazard(_Strict):
         return v
 
 
+class DisruptionFileHazard(_Strict):
+    """Damage read from a disruption CSV (twin/region/disruption.py, docs/regions.md)."""
+
+    kind: Literal["disruption_file"]
+    path: str = Field(description="CSV in InfraRisk's layout `components,time_stamp,fail_perc` (seconds, percent) or twin's `asset,time_h,fraction`; relative to the scenario file.")
+
+    @model_validator(mode="after")
+    def _exists(self) -> DisruptionFileHazard:
+        if not self.path.lower().endswith(".csv"):
+            raise ValueError(f"path: {self.path!r} must end with .csv")
+        if not Path(self.path).is_file():
+            raise ValueError(f"path: no such file {self.path}")
+        return self
+
+
 # Every hazard kind's model; twin.hazards.HAZARD_KINDS registers its damage function under
 # the same ``kind`` (a test keeps the two in step). Add new kinds to both.
 HAZARD_MODELS: tuple[type[BaseModel], ...] = (
     OutageHazard, StormHazard, FloodHazard, RandomHazard, CyberHazard, EarthquakeHazard,
+    DisruptionFileHazard,
 )
 Hazard = Annotated[
-    OutageHazard | StormHazard | FloodHazard | RandomHazard | CyberHazard | EarthquakeHazard,
+    OutageHazard | StormHazard | FloodHazard | RandomHazard | CyberHazard | EarthquakeHazard
+    | DisruptionFileHazard,
     Field(discriminator="kind"),
 ]
 

@@ -381,5 +381,6 @@ def damage_schedule(scenario: Scenario, assets: list[Asset]) -> list[Damage]:
     return out
 
 
-# The earthquake kind registers itself (twin/earthquake.py imports this module's names).
-from twin import earthquake as _earthquake  # noqa: E402,F401
+# Kinds registered in their own modules (imported last: they use the registry above).
+import twin.region.disruption  # noqa: E402, F401  (disruption_file)
+from twin import earthquake as _earthquake  # noqa: E402, F401  (earthquake)

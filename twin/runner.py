@@ -160,6 +160,9 @@ def run_configuration(
     t0 = time.perf_counter()
     region = region_for(scenario, configuration, out_dir)
     timings["region_s"] = time.perf_counter() - t0
+    from twin.region.disruption import check_disruption_files
+
+    check_disruption_files(scenario, region.assets)  # a bad disruption file is bad input
     baseline = None
     if scenario.hazards and scenario.run.baseline:
         t0 = time.perf_counter()

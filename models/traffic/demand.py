@@ -14,8 +14,10 @@ exchange step and however far the run goes.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -60,7 +62,25 @@ def district_of_vehicle(vehicle_id: str) -> str:
     return parts[1] if len(parts) > 2 and parts[0] == "t" else ""
 
 
-class DemandModel:
+class HourlyDemand:
+    """Trips generated per hour (``trips_in_hour``, cached in ``_hours``), read by interval."""
+
+    _hours: dict[int, list[Trip]]
+
+    def trips_in_hour(self, hour: int) -> list[Trip]:
+        raise NotImplementedError
+
+    def trips_between(self, t0_s: float, t1_s: float) -> list[Trip]:
+        """Trips departing in ``[t0_s, t1_s)``."""
+        out: list[Trip] = []
+        for hour in range(int(t0_s // 3600), int(math.ceil(t1_s / 3600))):
+            out += [tr for tr in self.trips_in_hour(hour) if t0_s <= tr.depart_s < t1_s]
+        for old in [h for h in self._hours if h < int(t0_s // 3600) - 1]:
+            del self._hours[old]
+        return out
+
+
+class DemandModel(HourlyDemand):
     """Generates the trips of each (origin district, hour) block lazily and reproducibly."""
 
     def __init__(
@@ -135,11 +155,81 @@ class DemandModel:
             self._hours[hour] = trips
         return self._hours[hour]
 
-    def trips_between(self, t0_s: float, t1_s: float) -> list[Trip]:
-        """Trips departing in ``[t0_s, t1_s)``."""
-        out: list[Trip] = []
-        for hour in range(int(t0_s // 3600), int(math.ceil(t1_s / 3600))):
-            out += [tr for tr in self.trips_in_hour(hour) if t0_s <= tr.depart_s < t1_s]
-        for old in [h for h in self._hours if h < int(t0_s // 3600) - 1]:
-            del self._hours[old]
-        return out
+
+# --------------------------------------------------------------------------- trip tables
+DEMAND_FILE = "demand.json"  # in a built region folder: an imported trip table (TableDemand)
+DEMAND_PERIODS: tuple[str, ...] = ("day", "peak_hour")
+
+
+def _cumulative_profile() -> tuple[float, ...]:
+    out, c = [0.0], 0.0
+    for share in HOURLY_PROFILE:
+        c += share
+        out.append(c)
+    out[-1] = 1.0
+    return tuple(out)
+
+
+class TableDemand(HourlyDemand):
+    """Trips between zones from an imported trip table (a TNTP trips file).
+
+    The table holds the trips of one ``period``: a ``day``, or its busiest hour
+    (``peak_hour``: the day's trips are the table over ``max(HOURLY_PROFILE)``, the share of
+    the busiest hour). SUMO simulates the fraction ``demand_scale`` of them, spread over the
+    hours by ``HOURLY_PROFILE``. The count of a zone pair's trips in hour ``h`` of a day is
+    ``round(N * C(h + 1)) - round(N * C(h))``, ``N`` the pair's simulated trips per day and
+    ``C`` the cumulative profile, so a day holds exactly ``round(N)`` trips of the pair.
+    Departure times inside the hour and the departure and arrival edges (uniform over the
+    edges leaving the origin zone and entering the destination zone) come from
+    ``stream(seed, "traffic-demand", "od/<origin>/<destination>/<hour>")``.
+    """
+
+    def __init__(self, table: dict, seed: int, demand_scale: float = 0.1) -> None:
+        if demand_scale < 0:
+            raise ValueError(f"demand_scale must be >= 0, got {demand_scale}")
+        period = table.get("period", "day")
+        if period not in DEMAND_PERIODS:
+            raise ValueError(f"demand period {period!r}: choose one of {DEMAND_PERIODS}")
+        self.zones: dict[str, dict] = table["zones"]
+        per_day = 1.0 if period == "day" else 1.0 / max(HOURLY_PROFILE)
+        self.od = [(str(o), str(d), float(n) * per_day * demand_scale) for o, d, n in table["od"]
+                   if self.zones[str(o)]["depart"] and self.zones[str(d)]["arrive"]]
+        self.seed = seed
+        self._cum = _cumulative_profile()
+        self._hours: dict[int, list[Trip]] = {}
+
+    @classmethod
+    def read(cls, path: str | Path, seed: int, demand_scale: float = 0.1) -> TableDemand:
+        return cls(json.loads(Path(path).read_text()), seed, demand_scale)
+
+    def count(self, per_day: float, hour: int) -> int:
+        """Trips of a pair with ``per_day`` simulated trips a day starting in ``hour``."""
+        h = hour % 24
+        return round(per_day * self._cum[h + 1]) - round(per_day * self._cum[h])
+
+    def expected_trips_per_hour(self, hour: int) -> float:
+        return float(sum(self.count(n, hour) for _, _, n in self.od))
+
+    def trips_in_hour(self, hour: int) -> list[Trip]:
+        """All trips departing in ``[3600 h, 3600 (h + 1))``, sorted by departure."""
+        if hour not in self._hours:
+            trips: list[Trip] = []
+            for o, d, per_day in self.od:
+                n = self.count(per_day, hour)
+                if n <= 0:
+                    continue
+                zo, zd = self.zones[o], self.zones[d]
+                rng = stream(self.seed, "traffic-demand", f"od/{o}/{d}/{hour}")
+                departs = np.sort(rng.uniform(0.0, 3600.0, size=n))
+                src = rng.integers(0, len(zo["depart"]), size=n)
+                dst = rng.integers(0, len(zd["arrive"]), size=n)
+                for k in range(n):
+                    trips.append(Trip(
+                        id=f"t.{zo['district']}.{hour}.{o}-{d}-{k}",
+                        depart_s=round(3600.0 * hour + float(departs[k]), 1),
+                        from_edge=zo["depart"][int(src[k])], to_edge=zd["arrive"][int(dst[k])],
+                        origin=zo["district"], destination=zd["district"],
+                    ))
+            trips.sort(key=lambda tr: (tr.depart_s, tr.id))
+            self._hours[hour] = trips
+        return self._hours[hour]

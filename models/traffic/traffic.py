@@ -47,7 +47,7 @@ from traci import constants as tc
 from twin.randomness import stream
 
 from .build import sumo_binary, sumo_home
-from .demand import DemandModel, DistrictDemand, Trip
+from .demand import DEMAND_FILE, DemandModel, DistrictDemand, TableDemand, Trip
 from .network import RoadNetwork
 
 log = logging.getLogger(__name__)
@@ -195,10 +195,13 @@ class TrafficModel:
         self.options = options or TrafficOptions()
         self.districts = [d["id"] for d in districts] if districts else []
         dd = district_demand(self.net, districts) if districts else []
-        self.demand: DemandModel | None = (
+        self.demand: DemandModel | TableDemand | None = (
             DemandModel(dd, seed, self.options.demand_scale, self.options.car_trips_per_person_day)
             if dd and self.options.demand_scale > 0 else None
         )
+        table = self.net_file.parent / DEMAND_FILE  # an imported trip table replaces the model
+        if table.is_file() and self.options.demand_scale > 0:
+            self.demand = TableDemand.read(table, seed, self.options.demand_scale)
         self.places: dict[str, tuple[float, float]] = dict(places or {})
         self._s: Any = None  # libsumo module or traci connection
         self._label = ""
