@@ -1,0 +1,181 @@
+"""``interactive.html``: one self-contained page of zoomable plotly figures for a report's runs.
+
+The page works offline: plotly.js is embedded once (``plotly.offline.get_plotlyjs``), the
+figures are JSON drawn by ``Plotly.newPlot``, and nothing is fetched. It holds
+
+- ``performance``: P(t) per sector relative to the baseline, configurations overlaid;
+- ``map-<configuration>``: the region of the configuration's representative run, assets
+  coloured by hours out; clicking an asset shows its ``twin explain`` chain in the side panel
+  (the chains of every failed asset are precomputed into a JSON blob, ``#twin-chains``);
+- ``distributions``: with several runs per configuration, the headline metrics' spread.
+
+Every plot is a ``div.twin-plot`` whose ``data-plot`` names it; the page registers
+``window.twinShowChain(configuration, assetId)``, which the maps' ``plotly_click`` calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from twin.events import Event, is_failure
+from twin.report.collect import Run
+from twin.report.explain import ExplainError, explain, format_chain, headline
+from twin.report.plots import (
+    distributions_plot,
+    has_distributions,
+    map_plot,
+    performance_plot,
+    representatives,
+)
+from twin.results import Results
+
+INTERACTIVE_HTML = "interactive.html"
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": True}
+
+
+def explain_text(r: Results, asset_id: str) -> str:
+    """What ``twin explain RUN ASSET`` prints: the headline, then the chain."""
+    ex = explain(r, asset_id)
+    return f"{headline(ex)}\n{format_chain(ex)}"
+
+
+def chains(r: Results) -> dict[str, str]:
+    """The ``twin explain`` text of every asset of the asset table that failed in the run.
+
+    Each asset is explained on a copy of the results holding only its own events and their
+    causes (all :func:`twin.report.explain.explain` reads), so the cost stays linear in the log.
+    """
+    by_id = {e["event_id"]: e for e in r.events}
+    own: dict[str, list[Event]] = {}
+    for e in r.events:
+        own.setdefault(e["asset_id"], []).append(e)
+    order = {eid: i for i, eid in enumerate(by_id)}  # the log's order, as explain sees it
+    out: dict[str, str] = {}
+    for asset in map(str, r.assets["id"]):
+        evs = own.get(asset, [])
+        if not any(is_failure(e["kind"]) for e in evs):
+            continue
+        keep: dict[str, Event] = {}
+        for e in evs:
+            cur: Event | None = e
+            while cur is not None and cur["event_id"] not in keep:
+                keep[cur["event_id"]] = cur
+                cur = by_id.get(cur["cause_id"])
+        sub = dataclasses.replace(r, events=sorted(keep.values(), key=lambda e: order[e["event_id"]]))
+        try:
+            out[asset] = explain_text(sub, asset)
+        except ExplainError as err:  # cannot happen for a failed asset; say so rather than drop it
+            out[asset] = str(err)
+    return out
+
+
+def _json_script(value: object) -> str:
+    """JSON safe inside a <script> element (no ``</script>`` can end it early)."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def _fig_json(fig: go.Figure) -> str:
+    return fig.to_json(engine="json").replace("<", "\\u003c")
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1400px;color:#222;padding:0 1em}
+.twin-plot{width:100%;min-height:300px}
+.maps{display:flex;gap:1em;align-items:flex-start}
+.maps .map-list{flex:1 1 auto;min-width:0}
+#chain-panel{flex:0 0 380px;position:sticky;top:1em;border:1px solid #ccc;background:#fafafa;
+  padding:0.6em 0.8em;max-height:90vh;overflow:auto}
+#chain-text{white-space:pre;font-size:12px;line-height:1.35}
+.note{color:#555;font-size:0.9em}
+"""
+
+_SCRIPT = """
+(function () {
+  "use strict";
+  var CHAINS = JSON.parse(document.getElementById("twin-chains").textContent);
+  var FIGURES = JSON.parse(document.getElementById("twin-figures").textContent);
+  var CONFIG = JSON.parse(document.getElementById("twin-plotly-config").textContent);
+  var title = document.getElementById("chain-title");
+  var text = document.getElementById("chain-text");
+  function twinShowChain(configuration, assetId) {
+    var entry = (CHAINS[configuration] || {})[assetId];
+    title.textContent = assetId + " \\u2014 " + configuration;
+    text.textContent = entry === undefined ? assetId + " never failed in this run" : entry;
+    return text.textContent;
+  }
+  window.twinShowChain = twinShowChain;
+  document.querySelectorAll(".twin-plot").forEach(function (gd) {
+    var fig = FIGURES[gd.dataset.plot];
+    Plotly.newPlot(gd, fig.data, fig.layout, CONFIG).then(function () {
+      if (gd.dataset.configuration === undefined) { return; }
+      gd.on("plotly_click", function (ev) {
+        var p = ev && ev.points && ev.points[0];
+        if (p && typeof p.customdata === "string") { twinShowChain(gd.dataset.configuration, p.customdata); }
+      });
+    });
+  });
+})();
+"""
+
+
+def build_page(runs: Sequence[Run]) -> str:
+    """The page's HTML for ``runs`` (the report's runs, in its order)."""
+    figures: dict[str, str] = {"performance": _fig_json(performance_plot(runs))}
+    blob: dict[str, dict[str, str]] = {}
+    maps: list[tuple[str, str]] = []  # (plot name, configuration)
+    for name, run in representatives(runs).items():
+        plot = f"map-{name}"
+        figures[plot] = _fig_json(map_plot(run))
+        blob[name] = chains(run.results)
+        maps.append((plot, name))
+    if has_distributions(runs):
+        figures["distributions"] = _fig_json(distributions_plot(runs))
+    n = len(runs)
+    map_divs = "".join(f'<div class="twin-plot twin-map" id="plot-{html.escape(p)}" data-plot="{html.escape(p)}" '
+                       f'data-configuration="{html.escape(c)}"></div>' for p, c in maps)
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<title>twin report (interactive)</title>", f"<style>{_CSS}</style></head><body>",
+        "<h1>twin report (interactive)</h1>",
+        f'<p class="note">{n} run{"s" if n != 1 else ""}. Drag to zoom, double-click to reset, click legend '
+        "entries to hide or show them. Impacts are the excess over the hazard-free baseline of the same "
+        "configuration and seed; definitions in docs/metrics.md. This page needs no network.</p>",
+        "<h2>Performance</h2>",
+        '<div class="twin-plot" id="plot-performance" data-plot="performance"></div>',
+        "<h2>Region and cascades</h2>",
+        '<p class="note">Each configuration\'s map shows the run with the median total resilience loss. '
+        "Assets are placed in the layout's metres; colour is the hours an asset was out (from a failure to "
+        "its recovery, to the end of the run if it never recovered). Click an asset for the chain of causes "
+        "that made it fail (<code>twin explain</code> of its first failure).</p>",
+        '<div class="maps"><div class="map-list">', map_divs, "</div>",
+        '<aside id="chain-panel"><h3 id="chain-title">Chain of causes</h3>'
+        '<pre id="chain-text">Click a failed asset on a map.</pre></aside></div>',
+    ]
+    if "distributions" in figures:
+        parts += ["<h2>Distributions over runs</h2>",
+                  '<p class="note">One point per run (seeds, sweep points); impacts below the baseline '
+                  "are shown as 0.</p>",
+                  '<div class="twin-plot" id="plot-distributions" data-plot="distributions"></div>']
+    figures_json = "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in figures.items()) + "}"
+    parts += [
+        f'<script type="application/json" id="twin-chains">{_json_script(blob)}</script>',
+        f'<script type="application/json" id="twin-figures">{figures_json}</script>',
+        f'<script type="application/json" id="twin-plotly-config">{_json_script(PLOTLY_CONFIG)}</script>',
+        f"<script>{get_plotlyjs()}</script>",
+        f"<script>{_SCRIPT}</script>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def write_interactive(runs: Sequence[Run], path: Path) -> Path:
+    """Write :func:`build_page` to ``path`` (UTF-8) and return it."""
+    path.write_text(build_page(runs), encoding="utf-8")
+    return path
