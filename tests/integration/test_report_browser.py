@@ -87,7 +87,8 @@ def test_page_in_chromium(report: tuple[Path, Path], browser: webdriver.Chrome,
 
     plots = browser.execute_script(RENDERED_JS)
     configurations = sorted({o.configuration for o in report_outcomes(folder)})
-    assert sorted(p["name"] for p in plots) == sorted(["performance", *(f"map-{c}" for c in configurations)])
+    assert sorted(p["name"] for p in plots) == sorted(
+        ["performance", *(f"map-{c}" for c in configurations), *(f"forest-{c}" for c in configurations)])
     for p in plots:
         assert p["data"] >= 1 and p["drawn"] >= 1 and p["points"] >= 1, p
 
@@ -111,6 +112,25 @@ def test_page_in_chromium(report: tuple[Path, Path], browser: webdriver.Chrome,
     assert main(["explain", str(run), asset]) == 0
     assert shown == capsys.readouterr().out.rstrip("\n")
     assert browser.execute_script("return document.getElementById('chain-title').textContent").startswith(asset)
+
+    # an event of the cascade forest, clicked: twin explain ASSET --at TIME
+    forest = browser.find_element("css selector", f'.twin-plot[data-plot="forest-{configuration}"]')
+    failed_keys = sorted(k for k in chains[configuration]  # events of failed assets other than the one shown
+                         if "@" in k and k.split("@")[0] in chains[configuration] and k.split("@")[0] != asset)
+    found = browser.execute_script(FIND_POINT_JS, forest, failed_keys)
+    assert found is not None, "no forest event stands alone"
+    trace, point, key = found
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", forest)
+    marker = browser.execute_script(
+        "return arguments[0].querySelectorAll('.scatterlayer .trace')[arguments[1]]"
+        ".querySelectorAll('path.point')[arguments[2]];", forest, trace, point)
+    ActionChains(browser).move_to_element(marker).click().perform()
+    asset, at_s = key.split("@")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element("id", "chain-text").text.startswith(asset))
+    capsys.readouterr()
+    assert main(["explain", str(run), asset, "--at", at_s]) == 0
+    assert browser.execute_script("return document.getElementById('chain-text').textContent") == (
+        capsys.readouterr().out.rstrip("\n"))
     assert [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []
 
 

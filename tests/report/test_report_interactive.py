@@ -14,7 +14,7 @@ from twin import metrics, results
 from twin.events import make_event
 from twin.report.build import write_report
 from twin.report.collect import load_run
-from twin.report.interactive import chains, explain_text
+from twin.report.interactive import chains, explain_text, forest_chains
 from twin.report.plots import (
     clean,
     distributions_plot,
@@ -68,6 +68,16 @@ def test_chains_are_twin_explain(tmp_path: Path, hand: SimpleNamespace, capsys: 
         assert main(["explain", str(path), asset]) == 0
         assert capsys.readouterr().out == text + "\n"
     assert blob["water/tank/T1"].splitlines()[-1].split() == ["00:00", "hazard/storm-0", "hazard"]
+    forest = forest_chains(r)  # every event of the forest: twin explain ASSET --at TIME
+    assert sorted(forest) == ["hazard/storm-0@0", "ict/site/BS1@0", "ict/site/BS1@1800", "ict/site/BS1@6000",
+                              "power/line/L1@1800", "water/pump/P1@1800", "water/tank/T1@3600"]
+    assert forest["hazard/storm-0@0"] == "hazard/storm-0 hazard at 00:00: a root cause of the cascade"
+    for key in ("ict/site/BS1@1800", "ict/site/BS1@6000", "water/tank/T1@3600"):
+        asset, at = key.split("@")
+        capsys.readouterr()
+        assert main(["explain", str(path), asset, "--at", at]) == 0
+        assert capsys.readouterr().out == forest[key] + "\n"
+    assert forest["ict/site/BS1@1800"] != forest["ict/site/BS1@6000"]
 
 
 def test_clean_numbers() -> None:
@@ -117,6 +127,6 @@ def test_distributions_over_seeds(tmp_path: Path, hand: SimpleNamespace) -> None
     page = files.interactive.read_text()
     assert 'data-plot="distributions"' in page
     figures = json.loads(re.search(r'id="twin-figures">(.*?)</script>', page, re.S)[1])
-    assert sorted(figures) == ["distributions", "map-centralised", "performance"]
+    assert sorted(figures) == ["distributions", "forest-centralised", "map-centralised", "performance"]
     one = write_report([out / "s1.h5"], tmp_path / "rep1", show_progress=False)
     assert 'data-plot="distributions"' not in one.interactive.read_text()

@@ -7,10 +7,13 @@ figures are JSON drawn by ``Plotly.newPlot``, and nothing is fetched. It holds
 - ``map-<configuration>``: the region of the configuration's representative run, assets
   coloured by hours out; clicking an asset shows its ``twin explain`` chain in the side panel
   (the chains of every failed asset are precomputed into a JSON blob, ``#twin-chains``);
+- ``forest-<configuration>``: the same run's cascade forest by depth; clicking an event shows
+  ``twin explain ASSET --at TIME`` (blob key ``asset@time_s``);
 - ``distributions``: with several runs per configuration, the headline metrics' spread.
 
 Every plot is a ``div.twin-plot`` whose ``data-plot`` names it; the page registers
-``window.twinShowChain(configuration, assetId)``, which the maps' ``plotly_click`` calls.
+``window.twinShowChain(configuration, key)`` (key: an asset id or ``asset@time_s``), which the
+maps' and forests' ``plotly_click`` calls.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from twin.events import Event, is_failure
+from twin.report.analysis import cascade_forest
 from twin.report.collect import Run
-from twin.report.explain import ExplainError, explain, format_chain, headline
+from twin.report.explain import ExplainError, explain, format_chain, format_time, headline
 from twin.report.plots import (
     distributions_plot,
+    forest_key,
+    forest_plot,
     has_distributions,
     map_plot,
     performance_plot,
@@ -40,39 +46,62 @@ INTERACTIVE_HTML = "interactive.html"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": True}
 
 
-def explain_text(r: Results, asset_id: str) -> str:
-    """What ``twin explain RUN ASSET`` prints: the headline, then the chain."""
-    ex = explain(r, asset_id)
+def explain_text(r: Results, asset_id: str, at_s: int | None = None) -> str:
+    """What ``twin explain RUN ASSET [--at AT]`` prints: the headline, then the chain."""
+    ex = explain(r, asset_id, at_s)
     return f"{headline(ex)}\n{format_chain(ex)}"
 
 
-def chains(r: Results) -> dict[str, str]:
-    """The ``twin explain`` text of every asset of the asset table that failed in the run.
+class _Explainer:
+    """Explains assets of one run on copies of the results that hold only the asset's own
+    events and their causes (all :func:`twin.report.explain.explain` reads), so explaining
+    every failed asset stays linear in the event log."""
 
-    Each asset is explained on a copy of the results holding only its own events and their
-    causes (all :func:`twin.report.explain.explain` reads), so the cost stays linear in the log.
-    """
-    by_id = {e["event_id"]: e for e in r.events}
-    own: dict[str, list[Event]] = {}
-    for e in r.events:
-        own.setdefault(e["asset_id"], []).append(e)
-    order = {eid: i for i, eid in enumerate(by_id)}  # the log's order, as explain sees it
-    out: dict[str, str] = {}
-    for asset in map(str, r.assets["id"]):
-        evs = own.get(asset, [])
-        if not any(is_failure(e["kind"]) for e in evs):
-            continue
+    def __init__(self, r: Results) -> None:
+        self.r = r
+        self.by_id = {e["event_id"]: e for e in r.events}
+        self.order = {eid: i for i, eid in enumerate(self.by_id)}  # the log's order, as explain sees it
+        self.own: dict[str, list[Event]] = {}
+        for e in r.events:
+            self.own.setdefault(e["asset_id"], []).append(e)
+
+    def failed(self, asset_id: str) -> bool:
+        return any(is_failure(e["kind"]) for e in self.own.get(asset_id, []))
+
+    def text(self, asset_id: str, at_s: int | None = None) -> str:
         keep: dict[str, Event] = {}
-        for e in evs:
+        for e in self.own.get(asset_id, []):
             cur: Event | None = e
             while cur is not None and cur["event_id"] not in keep:
                 keep[cur["event_id"]] = cur
-                cur = by_id.get(cur["cause_id"])
-        sub = dataclasses.replace(r, events=sorted(keep.values(), key=lambda e: order[e["event_id"]]))
+                cur = self.by_id.get(cur["cause_id"])
+        sub = dataclasses.replace(self.r, events=sorted(keep.values(), key=lambda e: self.order[e["event_id"]]))
         try:
-            out[asset] = explain_text(sub, asset)
-        except ExplainError as err:  # cannot happen for a failed asset; say so rather than drop it
-            out[asset] = str(err)
+            return explain_text(sub, asset_id, at_s)
+        except ExplainError as err:  # not for a failed asset; shown rather than dropped
+            return str(err)
+
+
+def chains(r: Results) -> dict[str, str]:
+    """The ``twin explain`` text of every asset of the asset table that failed in the run."""
+    ex = _Explainer(r)
+    return {a: ex.text(a) for a in map(str, r.assets["id"]) if ex.failed(a)}
+
+
+def forest_chains(r: Results) -> dict[str, str]:
+    """Per node of the cascade forest (:func:`twin.report.plots.forest_key`), what
+    ``twin explain RUN ASSET --at TIME`` prints; a root cause that is no failure (the hazard
+    itself) says so."""
+    ex = _Explainer(r)
+    out: dict[str, str] = {}
+    for _, a in cascade_forest(r).nodes(data=True):
+        key = forest_key(a["asset_id"], a["time_s"])
+        if key in out:
+            continue
+        if is_failure(a["kind"]):
+            out[key] = ex.text(a["asset_id"], int(a["time_s"]))
+        else:
+            out[key] = f"{a['asset_id']} {a['kind']} at {format_time(a['time_s'])}: a root cause of the cascade"
     return out
 
 
@@ -90,9 +119,9 @@ body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1400px;color:#
 .twin-plot{width:100%;min-height:300px}
 .maps{display:flex;gap:1em;align-items:flex-start}
 .maps .map-list{flex:1 1 auto;min-width:0}
-#chain-panel{flex:0 0 380px;position:sticky;top:1em;border:1px solid #ccc;background:#fafafa;
+#chain-panel{flex:0 0 420px;position:sticky;top:1em;border:1px solid #ccc;background:#fafafa;
   padding:0.6em 0.8em;max-height:90vh;overflow:auto}
-#chain-text{white-space:pre;font-size:12px;line-height:1.35}
+#chain-text{white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px;line-height:1.35}
 .note{color:#555;font-size:0.9em}
 """
 
@@ -104,8 +133,10 @@ _SCRIPT = """
   var CONFIG = JSON.parse(document.getElementById("twin-plotly-config").textContent);
   var title = document.getElementById("chain-title");
   var text = document.getElementById("chain-text");
-  function twinShowChain(configuration, assetId) {
-    var entry = (CHAINS[configuration] || {})[assetId];
+  // key: an asset id (a map point: its first failure) or "asset@time_s" (a forest event)
+  function twinShowChain(configuration, key) {
+    var entry = (CHAINS[configuration] || {})[key];
+    var at = key.lastIndexOf("@"), assetId = at > 0 ? key.slice(0, at) : key;
     title.textContent = assetId + " \\u2014 " + configuration;
     text.textContent = entry === undefined ? assetId + " never failed in this run" : entry;
     return text.textContent;
@@ -133,13 +164,17 @@ def build_page(runs: Sequence[Run]) -> str:
     for name, run in representatives(runs).items():
         plot = f"map-{name}"
         figures[plot] = _fig_json(map_plot(run))
-        blob[name] = chains(run.results)
+        figures[f"forest-{name}"] = _fig_json(forest_plot(run))
+        blob[name] = {**chains(run.results), **forest_chains(run.results)}
         maps.append((plot, name))
     if has_distributions(runs):
         figures["distributions"] = _fig_json(distributions_plot(runs))
     n = len(runs)
-    map_divs = "".join(f'<div class="twin-plot twin-map" id="plot-{html.escape(p)}" data-plot="{html.escape(p)}" '
-                       f'data-configuration="{html.escape(c)}"></div>' for p, c in maps)
+    map_divs = "".join(
+        f'<div class="twin-plot twin-map" id="plot-{html.escape(p)}" data-plot="{html.escape(p)}" '
+        f'data-configuration="{html.escape(c)}"></div>'
+        f'<div class="twin-plot twin-forest" id="plot-forest-{html.escape(c)}" data-plot="forest-{html.escape(c)}" '
+        f'data-configuration="{html.escape(c)}"></div>' for p, c in maps)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         "<title>twin report (interactive)</title>", f"<style>{_CSS}</style></head><body>",
@@ -153,7 +188,8 @@ def build_page(runs: Sequence[Run]) -> str:
         '<p class="note">Each configuration\'s map shows the run with the median total resilience loss. '
         "Assets are placed in the layout's metres; colour is the hours an asset was out (from a failure to "
         "its recovery, to the end of the run if it never recovered). Click an asset for the chain of causes "
-        "that made it fail (<code>twin explain</code> of its first failure).</p>",
+        "that made it fail (<code>twin explain</code> of its first failure). Below each map, the run's "
+        "cascade forest by depth: click an event for its chain (<code>twin explain --at</code> its time).</p>",
         '<div class="maps"><div class="map-list">', map_divs, "</div>",
         '<aside id="chain-panel"><h3 id="chain-title">Chain of causes</h3>'
         '<pre id="chain-text">Click a failed asset on a map.</pre></aside></div>',

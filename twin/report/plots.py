@@ -8,6 +8,8 @@ puts them into one page. What the figures show:
 - per configuration the region as a plain scatter in the layout's metres, every asset
   coloured by its hours out (failure to recovery, :func:`outage_hours`), ``customdata`` = the
   asset id, which the page's click handler looks up;
+- per configuration the cascade forest of the same run, layered by depth, ``customdata`` =
+  ``asset@time_s`` of each event (:func:`forest_key`);
 - with several runs per configuration (seeds, sweep points), the distribution of each
   headline metric per configuration.
 
@@ -20,15 +22,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import networkx as nx
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from twin.events import RECOVERY_KINDS, is_failure
 from twin.metrics import HEADLINE, RECOVERY_LEVEL, SECTORS
-from twin.report.analysis import undoes
+from twin.report.analysis import cascade_forest, undoes
 from twin.report.collect import Run
-from twin.report.figures import _storm_tracks, by_configuration, configuration_colour, representative
+from twin.report.explain import format_time
+from twin.report.figures import (
+    SECTOR_COLOURS,
+    _layer_positions,
+    _storm_tracks,
+    by_configuration,
+    configuration_colour,
+    representative,
+)
 from twin.results import Results
 
 SECTOR_LABELS: dict[str, str] = {"power": "Power", "water": "Water", "traffic": "Traffic", "ict": "ICT"}
@@ -256,3 +267,76 @@ def distributions_plot(runs: Sequence[Run]) -> go.Figure:
 def representatives(runs: Sequence[Run]) -> dict[str, Run]:
     """Per configuration the run its map shows (the median total resilience loss)."""
     return {name: representative(grp) for name, grp in by_configuration(runs).items()}
+
+
+def forest_key(asset_id: str, time_s: int) -> str:
+    """The key of a forest node's chain in the page's blob: ``asset@time_s``."""
+    return f"{asset_id}@{int(time_s)}"
+
+
+FOREST_ROWS = 40  # a depth with more events wraps into side-by-side columns
+FOREST_ROW_PX = 16
+
+
+def forest_positions(g: nx.DiGraph) -> dict[object, tuple[float, float]]:
+    """x = depth, y = the order of :func:`twin.report.figures._layer_positions`; a depth of more
+    than :data:`FOREST_ROWS` events wraps into columns within 0.7 of a depth, so markers stay apart."""
+    layers: dict[int, list[object]] = {}
+    for n, _ in sorted(_layer_positions(g).items(), key=lambda kv: -kv[1][1]):
+        layers.setdefault(int(g.nodes[n]["depth"]), []).append(n)
+    pos: dict[object, tuple[float, float]] = {}
+    for depth, nodes in layers.items():
+        rows = min(len(nodes), FOREST_ROWS)
+        cols = math.ceil(len(nodes) / rows)
+        for j, n in enumerate(nodes):
+            col, row = divmod(j, rows)
+            pos[n] = (depth + (col - (cols - 1) / 2) * 0.7 / max(cols, 1), (rows - 1) / 2 - row)
+    return pos
+
+
+def forest_plot(run: Run) -> go.Figure:
+    """The causal forest of one run, layered by cascade depth (x) and coloured by sector:
+    every failure event and its causes, edges cause -> effect. ``customdata`` of a node is
+    :func:`forest_key` of its asset and time, which the page's click handler looks up."""
+    g = cascade_forest(run.results)
+    fig = go.Figure()
+    if g.number_of_nodes() == 0:
+        fig.add_annotation(text="no failures", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+        fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="no failures"))
+    pos = forest_positions(g)
+    ex: list[float | None] = []
+    ey: list[float | None] = []
+    for u, v in g.edges():
+        ex += [pos[u][0], pos[v][0], None]
+        ey += [pos[u][1], pos[v][1], None]
+    if ex:
+        fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name="caused", hoverinfo="skip",
+                                 line={"color": "#aaaaaa", "width": 1}))
+    coupling = {v: a["coupling"] for _, v, a in g.edges(data=True)}
+    for sector in (*SECTORS, "incidents", "control"):
+        nodes = [n for n, a in g.nodes(data=True) if a["sector"] == sector]
+        if not nodes:
+            continue
+        attrs = [g.nodes[n] for n in nodes]
+        labels = [f"{format_time(a['time_s'])} {a['asset_id']} {a['kind']}"
+                  + (f"<br>via {coupling[n]}" if n in coupling else "<br>root cause")
+                  for n, a in zip(nodes, attrs, strict=True)]
+        fig.add_trace(go.Scatter(
+            x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers",
+            name=f"{sector_label(sector) if sector in SECTORS else sector} ({len(nodes)})",
+            marker={"size": 9, "color": SECTOR_COLOURS.get(sector, "#999999"),
+                    "line": {"color": "#333333", "width": 0.5}},
+            customdata=[forest_key(a["asset_id"], a["time_s"]) for a in attrs], text=labels,
+            hovertemplate="%{text}<br>click: why it failed<extra></extra>"))
+    rows = min(FOREST_ROWS, max((sum(1 for _, a in g.nodes(data=True) if a["depth"] == d)
+                                 for d in {a["depth"] for _, a in g.nodes(data=True)}), default=1))
+    depth_max = max((int(a["depth"]) for _, a in g.nodes(data=True)), default=0)
+    fig.update_xaxes(title_text="cascade depth (0: root cause)", tickmode="linear", dtick=1,
+                     range=[-0.5, depth_max + 0.5], zeroline=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(
+        title=f"{run.configuration}, seed {run.seed}: {g.number_of_nodes()} events in the cascade forest; "
+              "click an event for its chain of causes",
+        height=max(320, 160 + FOREST_ROW_PX * rows), hovermode="closest", clickmode="event",
+        legend={"orientation": "h", "y": -0.15}, margin={"t": 60, "l": 40, "r": 20, "b": 40})
+    return fig
