@@ -42,7 +42,8 @@ from twin.report.figures import (
 )
 from twin.results import Results
 
-SECTOR_LABELS: dict[str, str] = {"power": "Power", "water": "Water", "traffic": "Traffic", "ict": "ICT"}
+SECTOR_LABELS: dict[str, str] = {"power": "Power", "water": "Water", "traffic": "Traffic", "ict": "ICT",
+                                 "incidents": "Hazard", "control": "Control"}
 ASSET_TYPE_LABELS: dict[str, str] = {
     "trafo": "transformer", "ext_grid": "grid connection", "pv": "PV plant", "plant": "power plant",
     "signal": "traffic signal", "site": "site", "link": "link", "well": "well",
@@ -323,7 +324,7 @@ def forest_plot(run: Run) -> go.Figure:
                   for n, a in zip(nodes, attrs, strict=True)]
         fig.add_trace(go.Scatter(
             x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers",
-            name=f"{sector_label(sector) if sector in SECTORS else sector} ({len(nodes)})",
+            name=f"{sector_label(sector)} ({len(nodes)})",
             marker={"size": 9, "color": SECTOR_COLOURS.get(sector, "#999999"),
                     "line": {"color": "#333333", "width": 0.5}},
             customdata=[forest_key(a["asset_id"], a["time_s"]) for a in attrs], text=labels,
