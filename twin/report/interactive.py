@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,7 +43,10 @@ from twin.report.plots import (
 )
 from twin.results import Results
 
+log = logging.getLogger(__name__)
+
 INTERACTIVE_HTML = "interactive.html"
+PAGE_BUDGET_BYTES = 10 * 1024 * 1024  # the default scenario's page is about 5 MB; beyond this, say so
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": True}
 
 
@@ -212,6 +216,11 @@ def build_page(runs: Sequence[Run]) -> str:
 
 
 def write_interactive(runs: Sequence[Run], path: Path) -> Path:
-    """Write :func:`build_page` to ``path`` (UTF-8) and return it."""
+    """Write :func:`build_page` to ``path`` (UTF-8) and return it; a page over
+    :data:`PAGE_BUDGET_BYTES` is written but logged as a warning (slow to open and to mail)."""
     path.write_text(build_page(runs), encoding="utf-8")
+    size = path.stat().st_size
+    if size > PAGE_BUDGET_BYTES:
+        log.warning("%s is %.1f MB (budget %.0f MB): fewer configurations per report keep it small",
+                    path, size / 1e6, PAGE_BUDGET_BYTES / 1e6)
     return path
