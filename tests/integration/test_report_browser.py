@@ -1,5 +1,6 @@
 """The interactive report in a real headless Chromium: it loads offline without console errors,
-every plot renders, and clicking an asset on a map shows its ``twin explain`` chain.
+every plot renders, clicking an asset on a map (or an event of the forest) shows its
+``twin explain`` chain, and several seeds draw the distributions.
 
 Chromium and chromedriver come from the Debian packages ``chromium`` and ``chromium-driver``
 (.ci/run installs them); the test fails, never skips, when they are missing.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from selenium import webdriver
@@ -163,3 +165,27 @@ def report_outcomes(folder: Path) -> list:
         if not r.attrs.get("hazard_free"):
             out.append(SimpleNamespace(configuration=str(r.attrs["configuration"]), path=p))
     return out
+
+
+def test_distributions_in_chromium(tmp_path: Path, hand: SimpleNamespace, browser: webdriver.Chrome) -> None:
+    """Two seeds of one configuration (hand-made files): the distributions plot draws a box."""
+    from twin import metrics, results
+
+    out = tmp_path / "seeds"
+    out.mkdir()
+    light = {**hand.SERIES, "power": {**hand.SERIES["power"], "served_mw": [10.0, 8.0, 10.0, 10.0]}}
+    for seed, series in ((1, hand.SERIES), (2, light)):
+        path = hand.make_file(out / f"s{seed}.h5", hand.region(hand.DISTRICTS), series, hand.cascade_events(),
+                              seed=seed)
+        results.write_metrics(path, *metrics.compute(results.load(path), None))
+    page = write_report([out], tmp_path / "rep", show_progress=False).interactive
+    assert page is not None
+    browser.get(page.as_uri())
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "var g = document.getElementById('plot-distributions'); return g && g._fullLayout && g.querySelector('.trace');"))
+    plots = {p["name"]: p for p in browser.execute_script(RENDERED_JS)}
+    assert sorted(plots) == ["distributions", "forest-centralised", "map-centralised", "performance"]
+    assert all(p["data"] >= 1 and p["drawn"] >= 1 for p in plots.values()), plots
+    assert browser.execute_script(
+        "return document.getElementById('plot-distributions').querySelectorAll('.boxlayer .trace').length") >= 1
+    assert [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []
