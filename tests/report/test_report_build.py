@@ -109,7 +109,7 @@ def test_cli_report(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["report", str(folder), "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "centralised (seed 1)" in text and "energy not served (MWh)" in text
-    assert sorted(p.name for p in out.iterdir()) == sorted([*FIGURES, "report.html", "metrics.csv"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([*FIGURES, "report.html", "interactive.html", "metrics.csv"])
     assert main(["report", str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
 

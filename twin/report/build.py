@@ -85,6 +85,7 @@ class ReportFiles:
     runs: list[Run]
     screenings: list[ScreeningResult] = field(default_factory=list)
     banner: str = ""  # the warning shown atop the HTML when too many runs are flagged
+    interactive: Path | None = None  # interactive.html (twin.report.interactive); None without runs
 
 
 def run_shares(runs: Sequence[Run]) -> list[FlagShare]:
@@ -284,4 +285,16 @@ def write_report(paths: Sequence[str | Path], out_dir: str | Path, show_progress
     csv_path = write_csv(runs, out / "metrics.csv")
     banner = flag_banner(run_shares(runs)) if runs else ""
     html_path = write_html(runs, figures, csv_path, out / "report.html", screenings, banner)
-    return ReportFiles(figures, html_path, csv_path, runs, screenings, banner)
+    files = ReportFiles(figures, html_path, csv_path, runs, screenings, banner)
+    return _with_interactive(files, out)
+
+
+def _with_interactive(files: ReportFiles, out: Path) -> ReportFiles:
+    """Hook: the interactive page (twin.report.interactive) next to the static one."""
+    from dataclasses import replace
+
+    from twin.report.interactive import INTERACTIVE_HTML, write_interactive
+
+    if not files.runs:
+        return files
+    return replace(files, interactive=write_interactive(files.runs, out / INTERACTIVE_HTML))

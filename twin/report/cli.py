@@ -39,7 +39,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"WARNING: {files.banner}", file=sys.stderr)
     n, k = len(files.runs), len(files.screenings)
     screens = f" and {k} screening{'s' if k != 1 else ''}" if k else ""
-    print(f"{n} run{'s' if n != 1 else ''}{screens}: {files.html}, {files.csv}, "
+    page = f", {files.interactive}" if files.interactive else ""  # the interactive page
+    print(f"{n} run{'s' if n != 1 else ''}{screens}: {files.html}{page}, {files.csv}, "
           f"{len(files.figures)} figures in {Path(args.out)}")
     return EXIT_OK
 
