@@ -134,6 +134,10 @@ class CausesMixin:
                 events.append(make_event(t, "power", str(self.net.storage.at[s, "name"]), "reconnected",
                                          1.0, self.islanded.pop(s), "power"))
                 self.exhausted.pop(s, None)
+        for s in list(self._depleted):  # recharged on the grid: usable again
+            b = int(self.net.storage.at[s, "bus"])
+            if b in bus_island and islands[bus_island[b]].kind in ("grid", "plant"):
+                self._depleted.discard(s)
 
     def _restore_cause(self, t: int, b: int, islands: list[Island], bus_island: dict[int, int],
                        events: list[Event]) -> str:

@@ -10,13 +10,33 @@ from __future__ import annotations
 from twin.events import Event, make_event
 from twin.models.power.common import Island
 
+MAX_REFITS = 20  # re-solves per step to keep slack batteries within their energy
+ENERGY_TOL_MWH = 1e-9  # energy a slack battery may go beyond its bounds in one step (rounding)
+
 
 class FlowMixin:
     """The power flow of one step over the islands that have a source."""
 
-    def _solve(self, islands: list[Island], inj, t: int, events: list[Event]) -> bool:  # type: ignore[no-untyped-def]
-        """Write the step's set-points into the net and run the power flow; islands that
-        fail become dead (and the islands are recomputed next step)."""
+    def _solve(self, islands: list[Island], inj, t: int, events: list[Event],  # type: ignore[no-untyped-def]
+               failed: dict[str, str]) -> bool:
+        """Write the step's set-points into the net and run the power flow; then keep every
+        slack community battery within its energy (shed the next load when the losses made
+        it overdraw, curtail PV when it cannot store the surplus) and solve again. Islands
+        that fail become dead (and the islands are recomputed next step)."""
+        converged, bad = self._write_and_run(islands, inj, t, events)
+        for _ in range(MAX_REFITS):
+            if not converged or not self._refit_microgrids(islands, inj, t, events, failed):
+                break
+            converged, more = self._write_and_run(islands, inj, t, events)
+            bad += more
+        for isl in bad:
+            isl.kind = "dead"
+        if bad:
+            self._island_sig = None
+        return converged
+
+    def _write_and_run(self, islands: list[Island], inj, t: int,  # type: ignore[no-untyped-def]
+                       events: list[Event]) -> tuple[bool, list[Island]]:
         net = self.net
         live_slack = self._set_slacks(islands)
         net.load["p_mw"] = inj.demand * inj.served_frac
@@ -25,12 +45,52 @@ class FlowMixin:
         net.storage["p_mw"] = inj.st_p
         for pos, g in enumerate(self.plants):
             net.gen.at[g, "p_mw"] = self.plant_p[pos] if self.plant_ok[pos] else 0.0
-        converged, bad = self._run(islands, live_slack, t, events)
-        for isl in bad:
-            isl.kind = "dead"
-        if bad:
-            self._island_sig = None
-        return converged
+        return self._run(islands, live_slack, t, events)
+
+    def _refit_microgrids(self, islands: list[Island], inj, t: int, events: list[Event],  # type: ignore[no-untyped-def]
+                          failed: dict[str, str]) -> bool:
+        """Adjust islands whose slack battery went beyond its energy in the flow just run;
+        returns whether anything changed (then the flow must run again)."""
+        net = self.net
+        dt_h = self.step_s / 3600.0
+        changed = False
+        for isl in islands:
+            if isl.kind != "microgrid":
+                continue
+            s = isl.microgrids[0]
+            pos = self._storage_pos[s]
+            p = float(net.res_ext_grid.at[self.slack_of[("storage", s)], "p_mw"])  # + delivering
+            usable = self.energy[pos] - self.e_min[pos]
+            room = self.e_max[pos] - self.energy[pos]
+            if p > 0 and p * dt_h / self.eta > usable + ENERGY_TOL_MWH:
+                self._shed_next(t, isl, inj, events, failed)
+                changed = True
+            elif p < 0 and -p * dt_h * self.eta > room + ENERGY_TOL_MWH:
+                in_isl = self._in_island(isl)["sgen"]
+                pv_total = float(inj.pv_grid[in_isl].sum())
+                excess = -p - room / (dt_h * self.eta)
+                if pv_total > 0:
+                    inj.pv_grid[in_isl] *= max(0.0, 1.0 - excess / pv_total)
+                    changed = True
+        return changed
+
+    def _shed_next(self, t: int, isl: Island, inj, events: list[Event],  # type: ignore[no-untyped-def]
+                   failed: dict[str, str]) -> None:
+        """Shed the island's next load in shed order (its home system then idles, off the
+        network); with nothing left to shed the island is exhausted."""
+        served = [p for p in isl.loads if inj.served_frac[p] > 0 and inj.demand[p] > 0]
+        if not served:
+            self._deplete(t, isl, events)
+            return
+        pos = min(served, key=lambda p: self._shed_rank(p, inj.demand))
+        inj.served_frac[pos] = 0.0
+        inj.shed_cause.setdefault(pos, self._shortage_cause(isl, failed))
+        for s_pos, s in enumerate(self.net.storage.index):
+            if self.home_load.get(int(s)) == pos:
+                inj.st_p[s_pos] = 0.0
+                inj.st_cells[s_pos] = 0.0
+        for q in self._pv_of_load.get(pos, ()):
+            inj.pv_grid[q] = 0.0
 
     def _run(self, islands: list[Island], live_slack: set[int], t: int,
              events: list[Event]) -> tuple[bool, list[Island]]:

@@ -59,7 +59,8 @@ class _Injections:
     served_frac: np.ndarray  # share of each load's demand the network serves (0..1)
     pv: np.ndarray  # PV output available
     pv_grid: np.ndarray  # PV output fed into the network
-    st_p: np.ndarray  # storage power, + charging
+    st_p: np.ndarray  # storage power the network sees, + charging
+    st_cells: np.ndarray  # power into each battery's cells, + charging (islanded homes: behind the meter)
     self_served: np.ndarray  # served by prosumers' own PV + battery
     covered_customers: np.ndarray  # households supplied by their own PV + battery
     shed_cause: dict[int, str]  # load position -> cause of its shedding
@@ -197,6 +198,12 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._isolated: dict[int, str] = {}  # switch opened to isolate its failed branch
         self._switch_normal = {str(n): bool(c) for n, c in zip(net.switch["name"], net.switch["closed"], strict=True)}
         self.storage_assets = sorted({str(n) for n in st["name"]})
+        self._storage_pos = {int(s): p for p, s in enumerate(st.index)}
+        self._slack_storage = {e for (table, _i), e in self.slack_of.items() if table == "storage"}
+        self._island_keys = sorted({str(net.ext_grid.at[i, "name"]) for i in self.main_ext}
+                                   | {str(net.gen.at[g, "name"]) for g in self.plants}
+                                   | {str(st.at[s, "name"]) for s in self.microgrids})
+        self._microgrid_pos = [self._storage_pos[int(s)] for s in self.microgrids]
         # state carried between steps
         self.energised: set[int] = set(self.bus_names)
         self.dead_cause: dict[int, str] = {}  # bus -> what de-energised it (cause of its event)
@@ -205,6 +212,8 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self.shed_event: dict[int, str] = {}  # load position -> its last "shed" event
         self.islanded: dict[int, str] = {}  # microgrid storage index -> "islanded" event id
         self.exhausted: dict[int, str] = {}  # microgrid storage index -> "exhausted" event id
+        self._depleted: set[int] = set()  # microgrids that cannot carry their island one more step
+        self.cells_p = np.zeros(len(net.storage))  # last step's power into each battery (+ charging)
         self.topology_key: tuple | None = None
         self.last_converged = False
         self._nc_cause: dict[int, str] = {}  # bus -> non-convergence event of this step
@@ -235,6 +244,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
             lp = self.pv_load.get(int(g))
             if lp is not None:
                 self._pv_of_load.setdefault(lp, []).append(p)
+        self._homes_of_load = {lp for lp in self.home_load.values() if lp is not None}
         self.storage_names = [str(n) for n in net.storage["name"]]
         self.storage_customers = [float(c) for c in net.storage["customers"]]
         self._storage_mask = {a: self._names_np["storage"] == a for a in self.storage_assets}
@@ -296,11 +306,11 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._apply_damage(failed)
         islands, bus_island = self._current_islands(t, events)
         inj = self._injections(t, islands, bus_island, load_frac, pv_cap, load_cause)
-        self._shed_to_capacity(islands, inj, failed)
+        self._shed_to_capacity(islands, inj, failed, t, events)
         self._dispatch_homes(t, modes, inj)
         self._dispatch_microgrids(islands, bus_island, inj)
-        converged = self._solve(islands, inj, t, events)
-        self._update_energy(islands, inj.st_p, self.step_s / 3600.0)
+        converged = self._solve(islands, inj, t, events, failed)
+        self._update_energy(islands, inj.st_cells, self.step_s / 3600.0)
         return self._outcomes(t, islands, bus_island, inj, failed, set(load_cause), converged, events)
 
     def _injections(self, t: int, islands: list[Island], bus_island: dict[int, int],
@@ -321,7 +331,8 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
                               for b in self.load_bus], dtype=bool)
         return _Injections(
             demand=demand, qratio=qratio, served_frac=np.where(load_live, load_frac, 0.0), pv=pv,
-            pv_grid=pv.copy(), st_p=np.zeros(len(net.storage)), self_served=np.zeros(len(net.load)),
+            pv_grid=pv.copy(), st_p=np.zeros(len(net.storage)),
+            st_cells=np.zeros(len(net.storage)), self_served=np.zeros(len(net.load)),
             covered_customers=np.zeros(len(net.load)), shed_cause=dict(load_cause),
         )
 

@@ -50,6 +50,8 @@ class OutputsMixin:
             "line_loading_pct": loading,
             "battery_soc": soc,
             "pv_mw": float(net.sgen["p_mw"].sum()) if len(net.sgen) else 0.0,
+            **self._storage_series(),
+            **self._island_balance(islands, converged),
         }
         # Down-set: each dead bus -> its own de-energised event, so consumers' events chain
         # through the bus to the fault (docs/architecture.md). Buses dead from the start have
@@ -113,3 +115,83 @@ class OutputsMixin:
             "switch_normally_closed": dict(self._switch_normal),
             "buses": bus_kind, "branches": branches,
         }
+
+    def _storage_series(self) -> dict[str, dict[str, float]]:
+        """Per storage asset: energy (MWh) and the step's charge and discharge into its cells
+        (MW, each >= 0; the SoC moves by charge * eta - discharge / eta over the step)."""
+        cells = self.cells_p
+        out: dict[str, dict[str, float]] = {"battery_energy_mwh": {}, "storage_charge_mw": {},
+                                            "storage_discharge_mw": {}}
+        for a in self.storage_assets:
+            m = self._storage_mask[a]
+            out["battery_energy_mwh"][a] = float(self.energy[m].sum())
+            out["storage_charge_mw"][a] = float(np.maximum(cells[m], 0.0).sum())
+            out["storage_discharge_mw"][a] = float(np.maximum(-cells[m], 0.0).sum())
+        return out
+
+    def _island_balance(self, islands: list[Island], converged: bool) -> dict[str, dict[str, float]]:
+        """Each live island's energy balance from the power-flow results, keyed by its
+        source (external grid, plant or slack community battery; 0 while not a source):
+        generation (external grid, plants, PV; MW) + storage discharge = load + storage
+        charge + losses (``res_line.pl_mw + res_trafo.pl_mw``); ``island_mismatch_mw`` is
+        what is left (a check, never used as losses)."""
+        net = self.net
+        names = ("generation", "load", "storage_charge", "storage_discharge", "losses", "mismatch")
+        out = {f"island_{n}_mw": dict.fromkeys(self._island_keys, 0.0) for n in names}
+        if not converged or not len(net.res_bus):
+            return out
+
+        def res(table: str, col: str = "p_mw") -> np.ndarray:
+            r = net[f"res_{table}"]
+            if len(r) != len(net[table]) or col not in r:
+                return np.zeros(len(net[table]))
+            return np.nan_to_num(r[col].to_numpy(dtype=float))
+
+        ext_p, gen_p, sgen_p = res("ext_grid"), res("gen"), res("sgen")
+        st_p, load_p = res("storage"), res("load")
+        line_pl, trafo_pl = res("line", "pl_mw"), res("trafo", "pl_mw")
+        ext_bus = net.ext_grid["bus"].to_numpy()
+        ext_storage = np.isin(net.ext_grid.index, list(self._slack_storage))
+        line_ends = self._connected_ends("line", "from_bus", "to_bus", "l")
+        trafo_ends = self._connected_ends("trafo", "hv_bus", "lv_bus", "t")
+        for isl in islands:
+            if isl.kind == "dead" or isl.source not in self._island_keys:
+                continue
+            b = isl.buses
+
+            def on(buses, b=b) -> np.ndarray:  # type: ignore[no-untyped-def]
+                return np.fromiter((int(x) in b for x in buses), dtype=bool, count=len(buses))
+
+            ext_in = on(ext_bus)
+            mg = ext_p[ext_in & ext_storage]
+            gen = float(ext_p[ext_in & ~ext_storage].sum() + gen_p[on(net.gen["bus"])].sum()
+                        + sgen_p[on(net.sgen["bus"])].sum())
+            st = st_p[on(net.storage["bus"])]
+            charge = float(np.maximum(st, 0.0).sum() + np.maximum(-mg, 0.0).sum())
+            discharge = float(np.maximum(-st, 0.0).sum() + np.maximum(mg, 0.0).sum())
+            load = float(load_p[on(net.load["bus"])].sum())
+            losses = float(sum(line_pl[i] for i, ends in enumerate(line_ends) if ends & b)
+                           + sum(trafo_pl[i] for i, ends in enumerate(trafo_ends) if ends & b))
+            k = isl.source
+            out["island_generation_mw"][k] = gen
+            out["island_load_mw"][k] = load
+            out["island_storage_charge_mw"][k] = charge
+            out["island_storage_discharge_mw"][k] = discharge
+            out["island_losses_mw"][k] = losses
+            out["island_mismatch_mw"][k] = gen + discharge - load - charge - losses
+        return out
+
+    def _connected_ends(self, table: str, a: str, b: str, et: str) -> list[set[int]]:
+        """Per branch, the end buses it is connected at (an open switch at an end cuts it)."""
+        net = self.net
+        sw = net.switch
+        open_at = {(int(e), int(bus)) for e, bus, t, c in zip(sw["element"], sw["bus"], sw["et"], sw["closed"],
+                                                               strict=True) if t == et and not c}
+        out = []
+        for i, fa, fb, ok in zip(net[table].index, net[table][a], net[table][b], net[table]["in_service"],
+                                 strict=True):
+            if not ok:
+                out.append(set())
+                continue
+            out.append({int(x) for x in (fa, fb) if (int(i), int(x)) not in open_at})
+        return out

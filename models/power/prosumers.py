@@ -45,20 +45,28 @@ class ProsumerMixin:
             pros_load = demand[lp] * share
             pros_pv = sum(pv[p] for p in self._pv_of_load.get(lp, ()))
             grid_ok = served_frac[lp] > 0.999
-            st_p[s_pos] = self._home_battery(s_pos, mode, pros_load, pros_pv, grid_ok, peak, dt_h)
-            if not grid_ok:
-                # islanded household systems: PV + battery cover the prosumers or trip
-                supply = pros_pv - st_p[s_pos]
-                if supply + EPS >= pros_load and pros_load > 0:
-                    inj.self_served[lp] += pros_load * (1 - served_frac[lp])
-                    inj.covered_customers[lp] += n * (1 - served_frac[lp])
-                    surplus = supply - pros_load
-                    if surplus > 0 and st_p[s_pos] < 0:
-                        st_p[s_pos] = min(0.0, st_p[s_pos] + surplus)
-                else:
-                    st_p[s_pos] = 0.0
-                for p in self._pv_of_load.get(lp, ()):
-                    inj.pv_grid[p] = 0.0 if served_frac[lp] <= 0 else inj.pv_grid[p]
+            if grid_ok:
+                st_p[s_pos] = self._home_battery(s_pos, mode, pros_load, pros_pv, True, peak, dt_h)
+                inj.st_cells[s_pos] = st_p[s_pos]
+                continue
+            # islanded household systems (bus dead or load shed): behind the inverter, PV and
+            # battery cover the prosumers' unserved share or trip; they never exchange power
+            # with the network (a shed home must not charge from a microgrid or the grid)
+            need = pros_load * (1 - served_frac[lp])
+            p = self._home_battery(s_pos, mode, need, pros_pv, False, peak, dt_h)
+            supply = pros_pv - p
+            if supply + EPS >= need and need > 0:
+                inj.self_served[lp] += need
+                inj.covered_customers[lp] += n * (1 - served_frac[lp])
+                surplus = supply - need
+                if surplus > 0 and p < 0:
+                    p = min(0.0, p + surplus)
+            else:
+                p = 0.0
+            inj.st_cells[s_pos] = p
+            st_p[s_pos] = 0.0
+            for q in self._pv_of_load.get(lp, ()):
+                inj.pv_grid[q] = 0.0
 
     def _dispatch_microgrids(self, islands: list[Island], bus_island: dict[int, int], inj) -> None:  # type: ignore[no-untyped-def]
         """Community batteries: idle charging on the grid, energy sharing in an island."""
@@ -66,7 +74,32 @@ class ProsumerMixin:
         for pos, s in enumerate(self.net.storage.index):
             if s in self.microgrids:
                 inj.st_p[pos] = self._microgrid_setpoint(pos, s, islands, bus_island, dt_h)
-        self._share_island_load(islands, inj.demand * inj.served_frac, inj.pv_grid, inj.st_p)
+        self._share_island_load(islands, inj.demand * inj.served_frac, inj.pv_grid, inj.st_p, dt_h)
+        for pos in self._microgrid_pos:
+            inj.st_cells[pos] = inj.st_p[pos]
+        self._curtail_to_room(islands, inj, dt_h)
+
+    def _curtail_to_room(self, islands: list[Island], inj, dt_h: float) -> None:  # type: ignore[no-untyped-def]
+        """PV that the island's slack battery could not store is curtailed (before the flow;
+        losses only lower what the slack absorbs)."""
+        for isl in islands:
+            if isl.kind != "microgrid":
+                continue
+            slack = self._storage_pos[isl.microgrids[0]]
+            in_isl = self._in_island(isl)
+            surplus = float(inj.pv_grid[in_isl["sgen"]].sum() - (inj.demand * inj.served_frac)[in_isl["load"]].sum()
+                            - inj.st_p[in_isl["storage"]].sum())
+            room = max(0.0, (self.e_max[slack] - self.energy[slack]) / (self.eta * dt_h))
+            pv_total = float(inj.pv_grid[in_isl["sgen"]].sum())
+            if surplus > room and pv_total > 0:
+                keep = max(0.0, 1.0 - (surplus - room) / pv_total)
+                inj.pv_grid[in_isl["sgen"]] *= keep
+
+    def _in_island(self, isl: Island) -> dict[str, np.ndarray]:
+        """Masks of the load, sgen, storage elements on the island's buses."""
+        net = self.net
+        return {t: np.array([int(b) in isl.buses for b in net[t]["bus"]], dtype=bool)
+                for t in ("load", "sgen", "storage")}
 
     def _home_battery(self, pos: int, mode: str, load_mw: float, pv_mw: float, grid_ok: bool,
                       peak: bool, dt_h: float) -> float:
@@ -102,7 +135,7 @@ class ProsumerMixin:
             return float(min(0.25 * self.p_max[pos], room))
         return 0.0
 
-    def _share_island_load(self, islands: list[Island], load_mw, pv_mw, st_p) -> None:
+    def _share_island_load(self, islands: list[Island], load_mw, pv_mw, st_p, dt_h: float) -> None:
         """Non-slack community batteries of an island carry their energy share of its net load."""
         net = self.net
         for isl in islands:
@@ -117,10 +150,13 @@ class ProsumerMixin:
             if usable.sum() <= 0:
                 continue
             for k, p in enumerate(pos[1:], start=1):
-                st_p[p] = -max(0.0, min(self.p_max[p], net_mw * usable[k] / usable.sum()))
+                st_p[p] = -max(0.0, min(self.p_max[p], usable[k] * self.eta / dt_h,
+                                        net_mw * usable[k] / usable.sum()))
 
-    def _update_energy(self, islands: list[Island], st_p: np.ndarray, dt_h: float) -> None:
-        """State of charge: storage setpoints for PQ batteries, slack output for grid-forming."""
+    def _update_energy(self, islands: list[Island], st_cells: np.ndarray, dt_h: float) -> None:
+        """State of charge: the power into each battery's cells (``st_cells``, + charging)
+        for PQ batteries, the slack output for grid-forming ones; one-way efficiency ``eta``
+        on each side. Records the step's charge and discharge (MW) per element."""
         net = self.net
         slack_p: dict[int, float] = {}
         for isl in islands:
@@ -128,13 +164,14 @@ class ProsumerMixin:
                 e = self.slack_of[("storage", isl.microgrids[0])]
                 p = float(net.res_ext_grid.at[e, "p_mw"]) if len(net.res_ext_grid) else math.nan
                 slack_p[isl.microgrids[0]] = 0.0 if math.isnan(p) else p
+        self.cells_p = np.zeros(len(net.storage))
         for pos, s in enumerate(net.storage.index):
-            charge = float(st_p[pos])
+            charge = float(st_cells[pos])
             if int(s) in slack_p:
                 charge = -slack_p[int(s)]  # ext_grid p > 0 means the battery delivers
+            self.cells_p[pos] = charge
             if charge >= 0:
                 self.energy[pos] += charge * dt_h * self.eta
             else:
                 self.energy[pos] += charge * dt_h / self.eta
-            self.energy[pos] = min(self.e_max[pos], max(min(self.e_min[pos], self.energy[pos]), self.energy[pos]))
             self.energy[pos] = max(0.0, min(self.e_max[pos], self.energy[pos]))

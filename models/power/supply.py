@@ -39,19 +39,50 @@ class SupplyMixin:
                 self._record_exhausted(t, isl, events)
         return islands, bus_island
 
-    def _shed_to_capacity(self, islands: list[Island], inj, failed: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-        """Local automatic fallback: shed each live island down to its capacity."""
+    def _shed_to_capacity(self, islands: list[Island], inj, failed: dict[str, str], t: int,  # type: ignore[no-untyped-def]
+                          events: list[Event]) -> None:
+        """Local automatic fallback: shed each live island down to its capacity; a microgrid
+        island also down to what its batteries' usable energy delivers over the step. A
+        microgrid whose energy cannot carry any of its loads is exhausted: the island drops."""
+        dt_h = self.step_s / 3600.0
         for isl in islands:
             if isl.kind == "dead":
                 continue
-            pv_island = sum(inj.pv[p] for p, b in enumerate(self.sgen_bus) if b in isl.buses)
-            self._shed(isl, inj.demand, inj.served_frac, pv_island, inj.shed_cause, failed)
+            # PV behind a home inverter leaves the network with its household's load
+            pv_island = sum(inj.pv[p] for p, b in enumerate(self.sgen_bus) if b in isl.buses) - sum(
+                self._home_pv(p, inj.pv) for p in isl.loads if inj.served_frac[p] <= 0.999)
+            cap = isl.capacity_mw
+            if isl.kind == "microgrid":
+                cap = min(cap, self._usable_mw(isl, dt_h))
+            was_served = any(inj.demand[p] * inj.served_frac[p] > 0 for p in isl.loads)
+            self._shed(isl, inj.demand, inj.served_frac, pv_island, inj.shed_cause, failed, cap, inj.pv)
+            if isl.kind == "microgrid" and was_served and not any(
+                    inj.demand[p] * inj.served_frac[p] > 0 for p in isl.loads):
+                self._deplete(t, isl, events)
+
+    def _home_pv(self, pos: int, pv: np.ndarray | None) -> float:
+        """PV output (MW) behind the inverter of load ``pos``'s home batteries (0 without)."""
+        if pv is None or pos not in self._homes_of_load:
+            return 0.0
+        return float(sum(pv[q] for q in self._pv_of_load.get(pos, ())))
+
+    def _usable_mw(self, isl: Island, dt_h: float) -> float:
+        """Mean power the island's community batteries can deliver over one step (MW)."""
+        return float(sum(max(0.0, self.energy[self._storage_pos[s]] - self.e_min[self._storage_pos[s]])
+                         for s in isl.microgrids)) * self.eta / dt_h
+
+    def _deplete(self, t: int, isl: Island, events: list[Event]) -> None:
+        """The island's batteries cannot carry it through this step: it drops (exhausted)."""
+        self._depleted.update(isl.microgrids)
+        isl.kind = "dead"
+        self._record_exhausted(t, isl, events)
 
     def _topology_signature(self) -> tuple:
         """Everything the islands depend on: when it is unchanged they are reused."""
         net = self.net
         pos = [int(np.flatnonzero(net.storage.index == s)[0]) for s in self.microgrids]
-        usable = tuple(bool(self.energy[p] > self.e_min[p] + EPS) for p in pos)
+        usable = tuple(bool(self.energy[p] > self.e_min[p] + EPS and s not in self._depleted)
+                       for p, s in zip(pos, self.microgrids, strict=True))
         return (
             net.bus["in_service"].to_numpy().tobytes(), net.line["in_service"].to_numpy().tobytes(),
             net.trafo["in_service"].to_numpy().tobytes(), net.switch["closed"].to_numpy().tobytes(),
@@ -90,7 +121,8 @@ class SupplyMixin:
                                   capacity_mw=float(sum(self.plant_p[p] for p in plants)))
                 elif mgs:
                     pos_of = {s: int(np.flatnonzero(net.storage.index == s)[0]) for s in mgs}
-                    usable = [s for s in mgs if self.energy[pos_of[s]] > self.e_min[pos_of[s]] + EPS]
+                    usable = [s for s in mgs if self.energy[pos_of[s]] > self.e_min[pos_of[s]] + EPS
+                              and s not in self._depleted]
                     if usable:
                         usable.sort(key=lambda s: (-self.e_max[pos_of[s]], s))
                         isl = Island(comp, "microgrid", str(net.storage.at[usable[0], "name"]),
@@ -113,18 +145,21 @@ class SupplyMixin:
         return (rank, -float(demand[pos]), self.load_names[pos])
 
     def _shed(self, isl: Island, demand, served_frac, pv_mw: float, shed_cause: dict[int, str],
-              failed: dict[str, str]) -> None:
-        """Shed whole loads in priority order until the island's net demand fits its capacity."""
+              failed: dict[str, str], capacity_mw: float, pv=None) -> None:  # type: ignore[no-untyped-def]
+        """Shed whole loads in priority order until the island's net demand fits ``capacity_mw``
+        (a household's own PV, behind its inverter, leaves with it: shedding it gains its
+        load minus that PV, and a load that gains nothing stays)."""
         need = float(sum(demand[p] * served_frac[p] for p in isl.loads)) - pv_mw
-        if need <= isl.capacity_mw + EPS:
+        if need <= capacity_mw + EPS:
             return
         cause = self._shortage_cause(isl, failed)
         for pos in sorted(isl.loads, key=lambda p: self._shed_rank(p, demand)):
-            if need <= isl.capacity_mw + EPS:
+            if need <= capacity_mw + EPS:
                 break
-            if served_frac[pos] <= 0:
+            gain = demand[pos] * served_frac[pos] - self._home_pv(pos, pv) * (served_frac[pos] > 0.999)
+            if served_frac[pos] <= 0 or gain <= 0:
                 continue
-            need -= demand[pos] * served_frac[pos]
+            need -= gain
             served_frac[pos] = 0.0
             shed_cause.setdefault(pos, cause)
 
