@@ -166,7 +166,8 @@ class CausesMixin:
             before, now = self.shed_frac[pos], new[pos]
             if now > before + EPS:
                 cause = shed_cause.get(pos, "")
-                coupling = "control" if pos in commanded else "power"
+                coupling = ("control" if pos in commanded else
+                            "voltage_collapse" if pos in self._collapse_shed else "power")
                 ev = make_event(t, "power", name, "shed", float(now), cause, coupling)
                 self.shed_event[pos] = ev["event_id"]
                 events.append(ev)

@@ -7,9 +7,12 @@ Part of :class:`~twin.models.power.grid.PowerGrid` (a mixin); the backend is
 
 from __future__ import annotations
 
+import numpy as np
+
 from twin.events import Event, make_event
 from twin.models.power.common import Island
 
+COLLAPSE_BLOCKS = 10  # a non-converging island sheds its load in blocks of 1/10
 MAX_REFITS = 20  # re-solves per step to keep slack batteries within their energy
 ENERGY_TOL_MWH = 1e-9  # energy a slack battery may go beyond its bounds in one step (rounding)
 
@@ -23,7 +26,12 @@ class FlowMixin:
         slack community battery within its energy (shed the next load when the losses made
         it overdraw, curtail PV when it cannot store the surplus) and solve again. Islands
         that fail become dead (and the islands are recomputed next step)."""
-        converged, bad = self._write_and_run(islands, inj, t, events)
+        self._collapse_shed = set()
+        converged, bad = self._write_and_run(islands, inj, t, events, isolate=False)
+        if not converged:
+            converged = self._shed_for_convergence(islands, inj, t, failed)
+        if not converged:  # shedding did not help: the islands that still fail go dark
+            converged, bad = self._write_and_run(islands, inj, t, events)
         for _ in range(MAX_REFITS):
             if not converged or not self._refit_microgrids(islands, inj, t, events, failed):
                 break
@@ -36,7 +44,7 @@ class FlowMixin:
         return converged
 
     def _write_and_run(self, islands: list[Island], inj, t: int,  # type: ignore[no-untyped-def]
-                       events: list[Event]) -> tuple[bool, list[Island]]:
+                       events: list[Event], isolate: bool = True) -> tuple[bool, list[Island]]:
         net = self.net
         live_slack = self._set_slacks(islands)
         net.load["p_mw"] = inj.demand * inj.served_frac
@@ -45,7 +53,80 @@ class FlowMixin:
         net.storage["p_mw"] = inj.st_p
         for pos, g in enumerate(self.plants):
             net.gen.at[g, "p_mw"] = self.plant_p[pos] if self.plant_ok[pos] else 0.0
-        return self._run(islands, live_slack, t, events)
+        return self._run(islands, live_slack, t, events, isolate)
+
+    def _shed_for_convergence(self, islands: list[Island], inj, t: int,  # type: ignore[no-untyped-def]
+                              failed: dict[str, str]) -> bool:
+        """The power flow did not converge: in each island that fails on its own, shed 10 %
+        blocks of its load in shed order (of its PV fed in, where the island exports) and
+        solve again, up to the whole of it. Returns whether it converged; if not, every
+        set-point is as before and the caller de-energises what still fails."""
+        failing = self._failing_islands(islands)
+        if not failing:
+            return False
+        saved = (inj.served_frac.copy(), inj.pv_grid.copy(), inj.st_p.copy(), inj.st_cells.copy(),
+                 dict(inj.shed_cause))
+        base = {id(isl): (inj.demand * inj.served_frac).copy() for isl in failing}
+        for k in range(1, COLLAPSE_BLOCKS + 1):
+            for isl in failing:
+                self._shed_block(isl, inj, base[id(isl)], k / COLLAPSE_BLOCKS, saved[1], failed)
+            converged, _ = self._write_and_run(islands, inj, t, [], isolate=False)
+            if converged:
+                return True
+        inj.served_frac[:], inj.pv_grid[:], inj.st_p[:], inj.st_cells[:] = saved[:4]
+        inj.shed_cause.clear()
+        inj.shed_cause.update(saved[4])
+        self._collapse_shed = set()
+        return False
+
+    def _shed_block(self, isl: Island, inj, base_load: np.ndarray, share: float,  # type: ignore[no-untyped-def]
+                    base_pv: np.ndarray, failed: dict[str, str]) -> None:
+        """Cut ``share`` of the island's load (its loads in shed order, partly if need be),
+        or of its PV where the island's PV exceeds its load."""
+        pv_in = self._in_island(isl)["sgen"]
+        load_mw = float(sum(base_load[p] for p in isl.loads))
+        if float(base_pv[pv_in].sum()) > load_mw:
+            inj.pv_grid[pv_in] = base_pv[pv_in] * (1.0 - share)
+            return
+        cut = share * load_mw
+        cause = self._shortage_cause(isl, failed)
+        for pos in sorted(isl.loads, key=lambda p: self._shed_rank(p, inj.demand)):
+            if base_load[pos] <= 0:
+                continue
+            take = min(cut, base_load[pos])
+            cut -= take
+            frac = (base_load[pos] - take) / inj.demand[pos]
+            if frac < inj.served_frac[pos] - 1e-12:
+                inj.served_frac[pos] = frac
+                inj.shed_cause.setdefault(pos, cause)
+                self._collapse_shed.add(pos)
+                self._off_network_home(pos, inj)
+            if cut <= 0:
+                break
+
+    def _off_network_home(self, pos: int, inj) -> None:  # type: ignore[no-untyped-def]
+        """A load no longer fully served: its home systems idle, off the network."""
+        for s_pos, s in enumerate(self.net.storage.index):
+            if self.home_load.get(int(s)) == pos:
+                inj.st_p[s_pos] = 0.0
+                inj.st_cells[s_pos] = 0.0
+        for q in self._pv_of_load.get(pos, ()):
+            inj.pv_grid[q] = 0.0
+
+    def _failing_islands(self, islands: list[Island]) -> list[Island]:
+        """The live islands whose power flow does not converge on its own."""
+        net = self.net
+        saved = net.bus["in_service"].copy()
+        live = [isl for isl in islands if isl.kind != "dead"]
+        bad = []
+        for isl in live:
+            others = [b for o in live if o is not isl for b in o.buses]
+            net.bus.loc[others, "in_service"] = False
+            if not self.solver.solve_cold(net):
+                bad.append(isl)
+            net.bus["in_service"] = saved
+        self.topology_key = None
+        return bad
 
     def _refit_microgrids(self, islands: list[Island], inj, t: int, events: list[Event],  # type: ignore[no-untyped-def]
                           failed: dict[str, str]) -> bool:
@@ -85,15 +166,10 @@ class FlowMixin:
         pos = min(served, key=lambda p: self._shed_rank(p, inj.demand))
         inj.served_frac[pos] = 0.0
         inj.shed_cause.setdefault(pos, self._shortage_cause(isl, failed))
-        for s_pos, s in enumerate(self.net.storage.index):
-            if self.home_load.get(int(s)) == pos:
-                inj.st_p[s_pos] = 0.0
-                inj.st_cells[s_pos] = 0.0
-        for q in self._pv_of_load.get(pos, ()):
-            inj.pv_grid[q] = 0.0
+        self._off_network_home(pos, inj)
 
     def _run(self, islands: list[Island], live_slack: set[int], t: int,
-             events: list[Event]) -> tuple[bool, list[Island]]:
+             events: list[Event], isolate: bool = True) -> tuple[bool, list[Island]]:
         """AC power flow with reuse, retries and per-island isolation on failure; returns
         (converged, the islands that failed and are now dead)."""
         net = self.net
@@ -112,6 +188,8 @@ class FlowMixin:
             self.last_converged = True
             return True, []
         self.last_converged = False
+        if not isolate:
+            return False, []
         bad = self._isolate_failures(islands, t, events)
         if all(isl.kind == "dead" for isl in islands):
             self._clear_results()

@@ -212,6 +212,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self.shed_event: dict[int, str] = {}  # load position -> its last "shed" event
         self.islanded: dict[int, str] = {}  # microgrid storage index -> "islanded" event id
         self.exhausted: dict[int, str] = {}  # microgrid storage index -> "exhausted" event id
+        self._collapse_shed: set[int] = set()  # loads shed this step so that the flow converges
         self._depleted: set[int] = set()  # microgrids that cannot carry their island one more step
         self.cells_p = np.zeros(len(net.storage))  # last step's power into each battery (+ charging)
         self.topology_key: tuple | None = None
