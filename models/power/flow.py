@@ -76,6 +76,7 @@ class FlowMixin:
         inj.served_frac[:], inj.pv_grid[:], inj.st_p[:], inj.st_cells[:] = saved[:4]
         inj.shed_cause.clear()
         inj.shed_cause.update(saved[4])
+        inj.pv_collapse_mw.clear()
         self._collapse_shed = set()
         return False
 
@@ -87,6 +88,7 @@ class FlowMixin:
         load_mw = float(sum(base_load[p] for p in isl.loads))
         if float(base_pv[pv_in].sum()) > load_mw:
             inj.pv_grid[pv_in] = base_pv[pv_in] * (1.0 - share)
+            inj.pv_collapse_mw[id(isl)] = float(base_pv[pv_in].sum()) * share
             return
         cut = share * load_mw
         cause = self._shortage_cause(isl, failed)

@@ -22,7 +22,7 @@ Speed: while only injections change, the power flow reuses the previous solution
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +64,7 @@ class _Injections:
     self_served: np.ndarray  # served by prosumers' own PV + battery
     covered_customers: np.ndarray  # households supplied by their own PV + battery
     shed_cause: dict[int, str]  # load position -> cause of its shedding
+    pv_collapse_mw: dict[int, float] = field(default_factory=dict)  # island -> PV curtailed to converge
 
 
 def _names(table) -> list[str]:
@@ -353,7 +354,9 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         live_mask = np.array([b in live_buses for b in self.load_bus], dtype=bool)
         served = np.where(live_mask, inj.demand * inj.served_frac, 0.0) + inj.self_served
         self._shed_events(t, inj.served_frac, live_mask, inj.shed_cause, commanded, events)
-        return self._result(t, inj.demand, served, inj.covered_customers, islands, events, converged)
+        result = self._result(t, inj.demand, served, inj.covered_customers, islands, events, converged)
+        result.series["pv_curtailed_collapse_mw"] = float(sum(inj.pv_collapse_mw.values()))
+        return result
 
     @property
     def pf_count(self) -> dict[str, int]:
