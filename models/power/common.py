@@ -44,3 +44,4 @@ class StepResult:
     events: list[Event]
     telemetry: dict
     converged: bool
+    unsupplied: dict[str, str] = field(default_factory=dict)  # consumer -> its load's shed event

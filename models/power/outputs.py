@@ -12,6 +12,7 @@ import numpy as np
 
 from twin.events import Event
 from twin.models.power.common import Island, StepResult
+from twin.models.power.consumers import SHED_UNSUPPLIED
 
 
 class OutputsMixin:
@@ -62,7 +63,18 @@ class OutputsMixin:
         }
         switch_closed = {n: bool(c) for n, c in zip(self.switch_names, net.switch["closed"].tolist(), strict=True)}
         telemetry = self._telemetry(t, demand, islands, soc, switch_closed)
-        return StepResult(t, dead, switch_closed, series, events, telemetry, converged)
+        return StepResult(t, dead, switch_closed, series, events, telemetry, converged,
+                          self._unsupplied())
+
+    def _unsupplied(self) -> dict[str, str]:
+        """Coupled consumers (loads named by a non-power id) on a live bus whose load is shed
+        by at least ``SHED_UNSUPPLIED``: {consumer id: its load's ``shed`` event}."""
+        return {
+            name: self.shed_event.get(pos, "")
+            for pos, name in enumerate(self.load_names)
+            if not name.startswith("power/") and self.load_bus[pos] in self.energised
+            and self.shed_frac[pos] >= SHED_UNSUPPLIED
+        }
 
     def _telemetry(self, t: int, demand, islands: list[Island], soc: dict[str, float],
                    switch_closed: dict[str, bool]) -> dict:
