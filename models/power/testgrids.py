@@ -91,15 +91,16 @@ def shedding_feeder(battery_mw: float = 1.0, battery_mwh: float = 10.0):
 
 
 def shed_household_microgrid(community_mwh: float = 0.5, community_mw: float = 0.25,
-                              households: int = 200, prosumers: int = 40):
+                              households: int = 300, prosumers: int = 60, pv_kw: float = 5.0):
     """Grid -- lossless line L1 -- bus B (community battery, hospital 0.2 MW) -- lossless
-    line L2 -- bus C (``households`` x 1.2 kW, of which ``prosumers`` own 2 kW PV and a
-    half-empty 8 kWh / 4 kW home battery).
+    line L2 -- bus C (``households`` x 1.2 kW, of which ``prosumers`` own ``pv_kw`` of PV
+    and a half-empty 8 kWh / 4 kW home battery).
 
-    Once L1 fails, the island's 0.44 MW exceeds the community battery's ``community_mw``:
-    the households are shed, the hospital stays. The shed homes' PV and batteries run
-    behind their inverters, so the community battery carries only the hospital and lasts
-    ``community_mwh / 0.2`` hours at round-trip efficiency 1.
+    Once L1 fails, the island's load exceeds the community battery's ``community_mw``: the
+    households are shed, the hospital stays. The shed homes' PV and batteries run behind
+    their inverters, so the community battery carries only the hospital and lasts
+    ``community_mwh / 0.2`` hours at round-trip efficiency 1 (were the home batteries to
+    charge through the network, as much as their PV surplus would come on top).
     """
     import pandapower as pp
 
@@ -111,7 +112,7 @@ def shed_household_microgrid(community_mwh: float = 0.5, community_mw: float = 0
                    customers=0, critical=True, category="hospital")
     pp.create_load(net, c, p_mw=households * 1.2e-3, q_mvar=0.0, name="power/load/C-1", district="town",
                    customers=households, critical=False, category="household")
-    pp.create_sgen(net, c, p_mw=prosumers * 2e-3, name="power/pv/town", type="PV", district="town",
+    pp.create_sgen(net, c, p_mw=prosumers * pv_kw * 1e-3, name="power/pv/town", type="PV", district="town",
                    customers=prosumers)
     pp.create_storage(net, c, p_mw=0.0, max_e_mwh=prosumers * 8e-3, soc_percent=50.0, min_e_mwh=0.0,
                       max_p_mw=prosumers * 4e-3, min_p_mw=-prosumers * 4e-3, name="power/battery/town",

@@ -46,7 +46,7 @@ def test_shed_household_leaves_the_community_battery_to_the_hospital():
             assert s["island_storage_discharge_mw"]["power/microgrid/town"] == pytest.approx(0.2, abs=1e-9)
             assert s["island_storage_charge_mw"]["power/microgrid/town"] == 0.0
             assert s["island_generation_mw"]["power/microgrid/town"] == 0.0
-            assert served["power/load/C-1"] == pytest.approx(0.24 * 40 / 200)  # prosumers only
+            assert served["power/load/C-1"] == pytest.approx(0.36 * 60 / 300)  # prosumers only
         elif dropped_at is None:
             dropped_at = k
             assert "power/bus/B" in res.dead_buses
@@ -68,7 +68,7 @@ def test_households_exporting_more_than_they_draw_are_not_shed():
     seed = 2
     pv_mw = 0.4 * pv_factor(seed, NOON)
     assert pv_mw > 0.24
-    grid = PowerGrid(shed_household_microgrid(prosumers=200), seed=seed, step_s=STEP,
+    grid = PowerGrid(shed_household_microgrid(households=200, prosumers=200, pv_kw=2.0), seed=seed, step_s=STEP,
                      battery_efficiency=1.0, household_profile=False)
     res = grid.step(NOON, failed=FAILED)
     s = res.series
