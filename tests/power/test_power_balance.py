@@ -92,6 +92,7 @@ def check_run_invariants(power: dict[str, np.ndarray], columns: dict[str, list[s
         lhs = col("island_generation_mw", k) + col("island_storage_discharge_mw", k)
         rhs = col("island_load_mw", k) + col("island_storage_charge_mw", k) + col("island_losses_mw", k)
         assert np.max(np.abs(lhs - rhs), initial=0.0) <= TOL_MW, k
+        assert float(np.abs(lhs - rhs).sum()) * step_s / 3600 <= 1e-4, k  # MWh over the run
     dt_h = step_s / 3600
     for a in columns["battery_energy_mwh"]:
         e = col("battery_energy_mwh", a)
