@@ -24,6 +24,7 @@ import networkx as nx
 
 from twin.events import Event, make_event
 from twin.models.ict.build import controller_site
+from twin.models.power.consumers import supply_cause
 from twin.region.assets import RegionInfo
 
 log = logging.getLogger(__name__)
@@ -291,12 +292,14 @@ class IctNetwork:
         step_s: int,
         failed: Mapping[str, str] | None = None,
         dead_buses: Mapping[str, str] | None = None,
+        unsupplied: Mapping[str, str] | None = None,
     ) -> list[Event]:
-        """Apply failures (ICT element -> cause) and dead buses (bus -> cause) at ``time_s``."""
+        """Apply failures (ICT element -> cause), dead buses (bus -> cause) and sites whose
+        load power shed (site -> its ``shed`` event; as if their bus were dead) at ``time_s``."""
         failed = failed or {}
         dead_buses = dead_buses or {}
         events: list[Event] = []
-        self._advance_batteries(step_s, dead_buses)
+        self._advance_batteries(step_s, dead_buses, unsupplied or {})
 
         old_sites, old_links = set(self.sites_down), set(self.links_down)
         old_down, old_links_down = dict(self.sites_down), dict(self.links_down)
@@ -335,13 +338,14 @@ class IctNetwork:
                     self.unreachable[e] = self._cause(self.endpoints[e], set(), set())
         return events
 
-    def _advance_batteries(self, step_s: int, dead_buses: Mapping[str, str]) -> None:
+    def _advance_batteries(self, step_s: int, dead_buses: Mapping[str, str],
+                           unsupplied: Mapping[str, str]) -> None:
         for s in self.sites:
-            bus = self.site_bus.get(s)
-            if bus is not None and bus in dead_buses:
+            cause = supply_cause(s, self.site_bus.get(s), dead_buses, unsupplied)
+            if cause or s in unsupplied:
                 self._on_battery.add(s)
                 if self.battery_s[s] <= 0.0:
-                    self._power_out.setdefault(s, dead_buses[bus])
+                    self._power_out.setdefault(s, cause)
                 self.battery_s[s] = max(0.0, self.battery_s[s] - step_s)
             else:
                 self._on_battery.discard(s)

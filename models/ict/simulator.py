@@ -9,7 +9,8 @@
 - ``recharge_ratio`` (default 1.0): battery hours regained per hour of grid supply.
 
 Inputs: ``failed`` {asset: cause event} (only ``ict/...`` ids are used), ``dead_buses``
-{bus: cause event}. Outputs: ``unreachable`` {endpoint: cause}, ``sites_down`` {site: cause},
+{bus: cause event}, ``unsupplied`` {site: its load's shed event} (as if its bus were dead).
+Outputs: ``unreachable`` {endpoint: cause}, ``sites_down`` {site: cause},
 ``load_p_mw`` {site: MW}, ``compromised`` {site: attack event}, ``falsified`` {endpoint:
 attack event} (reachable endpoints whose access site is compromised), ``false_value``
 {endpoint: value reported instead of the measurement}, ``series``, ``events``.
@@ -37,7 +38,7 @@ OUTPUTS = (
     "unreachable", "sites_down", "load_p_mw", "compromised", "falsified", "false_value",
     "series", "events",
 )
-INPUTS = ("failed", "dead_buses")
+INPUTS = ("failed", "dead_buses", "unsupplied")
 
 META = {
     "api_version": "3.0",
@@ -107,7 +108,8 @@ class IctSim(mosaik_api_v3.Simulator):
         for s, cause in self.attacks.taken_down.items():
             failed.setdefault(s, cause)
         self.net.set_compromised(self.attacks.compromised)
-        events += self.net.step(time, self.step_s, failed, dead_buses)
+        events += self.net.step(time, self.step_s, failed, dead_buses,
+                                merge_sources(data.get("unsupplied")))
         self.events = events
         self.time_s = time
         return time + self.step_s

@@ -13,6 +13,7 @@ default ``household, traffic, other, control, ict, hospital, water``) and
 Inputs (dicts keyed by asset id; several sources are merged): ``failed`` {asset: cause
 event}, ``load_p_mw`` {consumer: MW}, ``commands`` {asset: {"value", "cause_id"}},
 ``process_pressure_m`` {plant: m}. Outputs: ``dead_buses`` {bus: cause event},
+``unsupplied`` {consumer: its load's shed event} (load shed >= 50 % on a live bus),
 ``switch_closed`` {switch: bool}, ``series``, ``events``, and ``telemetry`` (the input of
 power policies, see docs/policies.md).
 """
@@ -41,7 +42,7 @@ META = {
             ],
             "attrs": [
                 "failed", "load_p_mw", "commands", "process_pressure_m",
-                "dead_buses", "switch_closed", "series", "events", "telemetry",
+                "dead_buses", "unsupplied", "switch_closed", "series", "events", "telemetry",
             ],
             "trigger": [],
         },
@@ -49,7 +50,7 @@ META = {
 }
 
 INPUTS = ("failed", "load_p_mw", "commands", "process_pressure_m")
-OUTPUTS = ("dead_buses", "switch_closed", "series", "events", "telemetry")
+OUTPUTS = ("dead_buses", "unsupplied", "switch_closed", "series", "events", "telemetry")
 
 
 
@@ -106,7 +107,8 @@ class PowerSim(mosaik_api_v3.Simulator):
         if r is None:
             return {} if attr != "events" else []
         return {
-            "dead_buses": r.dead_buses, "switch_closed": r.switch_closed, "series": r.series,
+            "dead_buses": r.dead_buses, "unsupplied": r.unsupplied, "switch_closed": r.switch_closed,
+            "series": r.series,
             "events": r.events, "telemetry": r.telemetry,
         }[attr]
 

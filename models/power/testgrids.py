@@ -90,6 +90,39 @@ def shedding_feeder(battery_mw: float = 1.0, battery_mwh: float = 10.0):
     return net
 
 
+def shed_household_microgrid(community_mwh: float = 0.5, community_mw: float = 0.25,
+                              households: int = 300, prosumers: int = 60, pv_kw: float = 5.0):
+    """Grid -- lossless line L1 -- bus B (community battery, hospital 0.2 MW) -- lossless
+    line L2 -- bus C (``households`` x 1.2 kW, of which ``prosumers`` own ``pv_kw`` of PV
+    and a half-empty 8 kWh / 4 kW home battery).
+
+    Once L1 fails, the island's load exceeds the community battery's ``community_mw``: the
+    households are shed, the hospital stays. The shed homes' PV and batteries run behind
+    their inverters, so the community battery carries only the hospital and lasts
+    ``community_mwh / 0.2`` hours at round-trip efficiency 1 (were the home batteries to
+    charge through the network, as much as their PV surplus would come on top).
+    """
+    import pandapower as pp
+
+    net, b = _grid_line_bus("shed-household-microgrid")
+    c = pp.create_bus(net, 20.0, name="power/bus/C", geodata=(2000.0, 0.0))
+    pp.create_line_from_parameters(net, b, c, length_km=1.0, r_ohm_per_km=0.0, x_ohm_per_km=0.1,
+                                   c_nf_per_km=0.0, max_i_ka=0.4, name="power/line/L2")
+    pp.create_load(net, b, p_mw=0.2, q_mvar=0.0, name="power/load/hospital", district="town",
+                   customers=0, critical=True, category="hospital")
+    pp.create_load(net, c, p_mw=households * 1.2e-3, q_mvar=0.0, name="power/load/C-1", district="town",
+                   customers=households, critical=False, category="household")
+    pp.create_sgen(net, c, p_mw=prosumers * pv_kw * 1e-3, name="power/pv/town", type="PV", district="town",
+                   customers=prosumers)
+    pp.create_storage(net, c, p_mw=0.0, max_e_mwh=prosumers * 8e-3, soc_percent=50.0, min_e_mwh=0.0,
+                      max_p_mw=prosumers * 4e-3, min_p_mw=-prosumers * 4e-3, name="power/battery/town",
+                      type="home", district="town", customers=prosumers)
+    pp.create_storage(net, b, p_mw=0.0, max_e_mwh=community_mwh, soc_percent=100.0, min_e_mwh=0.0,
+                      max_p_mw=community_mw, min_p_mw=-community_mw, name="power/microgrid/town",
+                      type="grid_forming", district="town", customers=households)
+    return net
+
+
 def prosumer_feeder(households: int = 100, prosumers: int = 40, load_kw: float = 1.2,
                     pv_kw: float = 4.0, battery_kwh: float = 8.0, battery_kw: float = 4.0):
     """Grid -- line L1 -- bus B with a household load, rooftop PV and home batteries.
@@ -111,4 +144,5 @@ def prosumer_feeder(households: int = 100, prosumers: int = 40, load_kw: float =
     return net
 
 
-__all__ = ["SECTOR_FILES", "lossless_island_feeder", "power_region", "prosumer_feeder", "shedding_feeder"]
+__all__ = ["SECTOR_FILES", "lossless_island_feeder", "power_region", "prosumer_feeder",
+           "shed_household_microgrid", "shedding_feeder"]

@@ -15,6 +15,8 @@ Inputs (each optional):
 - ``failed`` {asset: cause}: ``traffic/road/*`` in it are closed, ``traffic/signal/*`` dark;
 - ``dead_buses`` {bus: cause}: a signal whose supplying bus (``power->traffic``) is dead goes
   dark (event ``dark``, coupling ``power->traffic``; ``lit`` when the bus is back);
+- ``unsupplied`` {signal: its load's shed event}: a signal whose load power shed on a live
+  bus goes dark the same way, with the shed event as cause;
 - ``commands`` {key: {"value": float, "cause_id": str, ...}} from control (time-shifted):
   ``traffic/signal/<id>`` with value 1 = coordinated control by the traffic-management
   centre; a signal without such a command falls back to fixed time (events ``fixed_time`` /
@@ -37,6 +39,7 @@ import mosaik_api_v3
 
 from twin.adapters import merge_sources
 from twin.events import Event, event_id, make_event
+from twin.models.power.consumers import supply_cause
 from twin.region.assets import load_region
 
 from .traffic import (
@@ -52,7 +55,7 @@ log = logging.getLogger(__name__)
 
 EID = "traffic"
 MODEL = "Roads"
-INPUTS = ("failed", "dead_buses", "commands")
+INPUTS = ("failed", "dead_buses", "unsupplied", "commands")
 OUTPUTS = ("dark_signals", "load_p_mw", "crew_arrivals", "series", "events")
 OPTION_PARAMS = (
     "mode", "backend", "demand_scale", "car_trips_per_person_day", "time_to_teleport_s",
@@ -165,7 +168,8 @@ class TrafficSim(mosaik_api_v3.Simulator):
         if not self.error:
             try:
                 self._apply_failures(time, merge_sources(data.get("failed")),
-                                     merge_sources(data.get("dead_buses")))
+                                     merge_sources(data.get("dead_buses")),
+                                     merge_sources(data.get("unsupplied")))
                 if "commands" in data:
                     self._apply_commands(time, merge_sources(data.get("commands")))
                 self.stats = self.model.advance(time + self.step_s)
@@ -208,7 +212,8 @@ class TrafficSim(mosaik_api_v3.Simulator):
             self.model.close()
 
     # ------------------------------------------------------------- plumbing
-    def _apply_failures(self, time: int, failed: dict[str, str], dead: dict[str, str]) -> None:
+    def _apply_failures(self, time: int, failed: dict[str, str], dead: dict[str, str],
+                        unsupplied: dict[str, str] | None = None) -> None:
         m = self.model
         assert m is not None
         roads = {a: c for a, c in failed.items() if a.startswith(ROAD_PREFIX)}
@@ -224,8 +229,8 @@ class TrafficSim(mosaik_api_v3.Simulator):
             if sig in failed:  # damage explains the dark state from now on (no 'lit' later)
                 cause, by_power = failed[sig], False
                 self.dark_by_power.discard(sig)
-            elif bus and bus in dead:
-                cause, by_power = dead[bus], True
+            elif supply_cause(sig, bus, dead, unsupplied):  # bus dead or load shed
+                cause, by_power = supply_cause(sig, bus, dead, unsupplied), True
             else:
                 cause, by_power = "", False
             if cause and sig not in self.dark:

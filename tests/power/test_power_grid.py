@@ -103,24 +103,44 @@ def test_islanded_battery_lasts_hand_computed_duration():
     assert dropped_at is not None and abs(dropped_at - expected) <= 1
 
 
-def test_forced_non_convergence_is_an_event_and_the_run_goes_on(tmp_path):
+def test_non_convergence_sheds_load_in_blocks_instead_of_a_blackout(tmp_path):
     region = power_region(tmp_path, "small", "centralised")
     add_coupled_loads(region, [("water/pump/X", "power/bus/village1a-1", 0.1, True)])
-    grid = PowerGrid.from_file(region / "power.json", seed=3)
+    # protection off: this is the power-flow fallback alone (a relay would then trip the
+    # overloaded village line, tests/power/test_protection*.py)
+    grid = PowerGrid.from_file(region / "power.json", seed=3, protection={"enabled": False})
     assert grid.step(0).dead_buses == {}
-    # 40 MW at the end of a village overhead line: within the transformers' rating, so
-    # nothing is shed, but the AC power flow has no solution (voltage collapse)
-    res = grid.step(300, load_p_mw={"water/pump/X": 40.0})
-    assert not res.converged
-    nc = [e for e in res.events if e["kind"] == "non_convergence"]
-    assert len(nc) == 1 and nc[0]["coupling"] == "simulator"
-    assert res.dead_buses and all(_cause_of(res, b) == nc[0]["event_id"] for b in res.dead_buses)
-    assert res.series["served_mw"] == 0.0
+    # 50 MW at the end of a village overhead line: within the transformers' rating, so
+    # nothing is shed to capacity, but the AC power flow has no solution (voltage collapse)
+    demand_before = grid.step(300, load_p_mw={"water/pump/X": 0.1}).series["demand_mw"]
+    grid = PowerGrid.from_file(region / "power.json", seed=3, protection={"enabled": False})
+    grid.step(0)
+    res = grid.step(300, load_p_mw={"water/pump/X": 50.0})
+    direct = pp.from_json(str(region / "power.json"))  # every load at its demand, nothing shed
+    direct.load["p_mw"] = [res.telemetry["loads"][n]["demand_mw"] for n in direct.load["name"]]
+    direct.load["q_mvar"] = grid.net.load["q_mvar"].to_numpy() * 0.0
+    with pytest.raises(pp.LoadflowNotConverged):  # the unshed case really has no solution
+        pp.runpp(direct, numba=False, max_iteration=30, init="dc")
+    assert res.converged and res.dead_buses == {}
+    assert not [e for e in res.events if e["kind"] == "non_convergence"]
+    shed = [e for e in res.events if e["kind"] == "shed"]
+    assert shed and all(e["coupling"] == "voltage_collapse" for e in shed)
+    # whole 10 % blocks of the island's load, households first, then in shed order
+    island_load = res.series["demand_mw"]
+    assert island_load == pytest.approx(demand_before - 0.1 + 50.0)
+    cut = island_load - res.series["served_mw"]
+    blocks = cut / (0.1 * island_load)
+    assert blocks == pytest.approx(round(blocks), abs=1e-6) and 1 <= round(blocks) <= 10
+    served = res.series["load_served_mw"]
+    households = [n for n, c in zip(grid.net.load["name"], grid.net.load["category"], strict=True)
+                  if c == "household"]
+    if served["water/pump/X"] < 50.0:  # the pump (water, shed last) only after every household
+        assert all(served[h] == 0.0 for h in households)
     # the run continues: a sane load next step solves and everything is back
     res2 = grid.step(600, load_p_mw={"water/pump/X": 0.1})
     assert res2.converged and res2.dead_buses == {}
     assert res2.series["served_mw"] == pytest.approx(res2.series["demand_mw"])
-    assert {e["kind"] for e in res2.events} == {"energised"}
+    assert {e["kind"] for e in res2.events} == {"restored"}
 
 
 def test_one_bus_islands_bus_failures_and_microgrid_islands_do_not_crash(tmp_path):

@@ -1,0 +1,47 @@
+"""Names and constants the power modules share (one source of truth for each)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from twin.events import Event
+
+SLACK_SUFFIX = "#slack"  # hidden ext_grids that make a grid-forming unit the island's slack
+BATTERY_MODES: tuple[str, ...] = ("self_consumption", "backup", "grid_support")
+DEFAULT_SHED_ORDER: tuple[str, ...] = (
+    "household", "traffic", "other", "control", "ict", "hospital", "water",
+)
+PEAK_PROFILE = 1.2  # household profile factor from which grid-support batteries discharge
+TRAFO_PF = 0.95  # MW per MVA of transformer rating counted as supply capacity
+EPS = 1e-9
+
+
+class PowerGridError(RuntimeError):
+    """The power model was given something it cannot use (unknown file, bad command)."""
+
+
+@dataclass
+class Island:
+    """One connected component of the energised topology and how it is supplied."""
+
+    buses: set[int]
+    kind: str  # "grid", "plant", "microgrid", "dead"
+    source: str  # asset id of the slack unit ("" for dead islands)
+    capacity_mw: float = math.inf
+    microgrids: list[int] = field(default_factory=list)  # storage indices
+    loads: list[int] = field(default_factory=list)  # load positions
+
+
+@dataclass
+class StepResult:
+    """What one step produced; all values are JSON-serialisable."""
+
+    time_s: int
+    dead_buses: dict[str, str]
+    switch_closed: dict[str, bool]
+    series: dict[str, float | dict[str, float]]
+    events: list[Event]
+    telemetry: dict
+    converged: bool
+    unsupplied: dict[str, str] = field(default_factory=dict)  # consumer -> its load's shed event
