@@ -41,6 +41,8 @@ from twin.region.assets import SECTOR_FILES, Asset, make_asset
 from twin.region.layout import District, Layout
 from twin.region.params import ConfigurationParams
 
+from .network import UNBALANCED_EXTRA_TRIALS
+
 LITRES_PER_PERSON_DAY = 150.0
 # Hourly demand multipliers (residential diurnal curve), normalised to a mean of 1.
 _DIURNAL_RAW = [
@@ -328,6 +330,9 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
     opts.hydraulic.required_pressure = required_pressure_m
     opts.hydraulic.pressure_exponent = PRESSURE_EXPONENT
     opts.hydraulic.pattern = None
+    # wntr writes UNBALANCED STOP by default, which halts EPANET for good (network.py)
+    opts.hydraulic.unbalanced = "CONTINUE"
+    opts.hydraulic.unbalanced_value = UNBALANCED_EXTRA_TRIALS
     opts.time.duration = DURATION_S
     opts.time.hydraulic_timestep = HYDRAULIC_STEP_S
     opts.time.pattern_timestep = 3600

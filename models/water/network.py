@@ -20,6 +20,15 @@ across the pump (m) and one wire-to-water efficiency (default 0.75) for every pu
 
 Delivered demand is EPANET's pressure-driven demand (EN_DEMAND minus any emitter leak);
 required demand is delivered + EN_DEMANDDEFICIT (the full pattern demand).
+
+Integrity (docs/water.md, "Hydraulics integrity"): a snapshot is never reused. EPANET
+warnings 1 (system unbalanced) and 2 (hydraulic equations unsolvable) mark the snapshot
+``solved = False``. An INP with ``UNBALANCED STOP`` would make EPANET halt at the first
+unbalanced step and return the same solution at every later one, so it is overridden to
+``UNBALANCED CONTINUE`` with :data:`UNBALANCED_EXTRA_TRIALS` extra trials (listed in
+``overrides``). Stepping past the hydraulic duration raises instead of holding the last
+state. ``revision`` counts the changes made to the network (link status, pump status,
+emitters), so a caller can tell whether a step's inputs changed.
 """
 
 from __future__ import annotations
@@ -42,11 +51,14 @@ logger = logging.getLogger(__name__)
 EN_ELEVATION, EN_BASEDEMAND, EN_EMITTER, EN_DEMAND, EN_HEAD, EN_PRESSURE = 0, 1, 3, 9, 10, 11
 EN_DEMANDDEFICIT = 27
 EN_DIAMETER, EN_FLOW, EN_STATUS, EN_INITSTATUS = 0, 8, 11, 4
-EN_DURATION, EN_HYDSTEP, EN_REPORTSTEP = 0, 1, 4
-EN_NODECOUNT, EN_TANKCOUNT, EN_LINKCOUNT, EN_CONTROLCOUNT, EN_RULECOUNT = 0, 1, 2, 4, 5
+EN_PATTERN = 2
+EN_DURATION, EN_HYDSTEP, EN_PATTERNSTEP, EN_PATTERNSTART, EN_REPORTSTEP = 0, 1, 3, 4, 5
+EN_NODECOUNT, EN_TANKCOUNT, EN_LINKCOUNT, EN_PATCOUNT, EN_CONTROLCOUNT, EN_RULECOUNT = (
+    0, 1, 2, 3, 5, 6)
 EN_JUNCTION, EN_RESERVOIR, EN_TANK = 0, 1, 2
 EN_PUMP = 2
 EN_LOWLEVEL, EN_HILEVEL = 0, 1
+EN_TRIALS, EN_EMITEXPON, EN_UNBALANCED = 0, 3, 14
 # flow unit code -> factor to m3/s (SI units only; US units are converted on open)
 _SI_FLOW = {5: 1e-3, 6: 1e-3 / 60.0, 7: 1e3 / 86400.0, 8: 1.0 / 3600.0, 9: 1.0 / 86400.0}
 EN_LPS = 5
@@ -54,6 +66,14 @@ EN_LPS = 5
 RHO_G = 1000.0 * 9.81
 DEFAULT_EFFICIENCY = 0.75
 DEFAULT_DURATION_S = 169 * 3600
+# Extra trials EPANET makes, with link statuses frozen, when an INP's UNBALANCED STOP is
+# overridden: the value EPANET's manual uses as its example ("CONTINUE 10"; EPANET 2.2
+# User Manual, [OPTIONS] UNBALANCED). Whether the step then converged is still checked.
+UNBALANCED_EXTRA_TRIALS = 10
+# EPANET warning codes that mean the hydraulic solution is not a solution (EPANET 2.2 User
+# Manual, appendix "Error messages": 1 system unbalanced, 2 equations unsolvable); 3-6 are
+# physical (disconnected nodes, pumps or valves that cannot deliver, negative pressures).
+UNSOLVED_WARNINGS: frozenset[int] = frozenset({1, 2})
 
 
 def _library_path() -> Path:
@@ -144,7 +164,24 @@ class Snapshot:
     pump_flow_m3s: dict[str, float]
     pump_head_m: dict[str, float]
     pump_p_mw: dict[str, float]
-    warnings: list[tuple[int, int]] = field(default_factory=list)  # (time_s, code)
+    # (time_s, code) of every EPANET solve from ``time_s`` up to the next exchange time
+    warnings: list[tuple[int, int]] = field(default_factory=list)
+    revision: int = 0  # the network's :attr:`WaterNetwork.revision` when it was solved
+
+    @property
+    def solved(self) -> bool:
+        """False if EPANET reported warning 1 or 2 in any solve of the step."""
+        return not any(code in UNSOLVED_WARNINGS for _, code in self.warnings)
+
+
+@dataclass(frozen=True)
+class OptionOverride:
+    """An option of the INP that the twin does not use as written, and why."""
+
+    option: str  # the INP keyword, e.g. "UNBALANCED", "REQUIRED PRESSURE"
+    inp_value: str  # as the INP has it
+    used_value: float  # what the twin uses (UNBALANCED: the extra trials of CONTINUE)
+    reason: str
 
 
 class WaterNetwork:
@@ -177,6 +214,8 @@ class WaterNetwork:
         self._dir = Path(tempfile.mkdtemp(prefix="twin-water-", dir=work_dir))
         self._inp = self._dir / "net.inp"
         shutil.copyfile(src, self._inp)
+        self._t = 0
+        self._warnings: list[tuple[int, int]] = []
         self._en = _Toolkit()
         self._open()
         if self._flow_units() not in _SI_FLOW:
@@ -190,6 +229,9 @@ class WaterNetwork:
         self._i = ctypes.c_int()
         self._l = ctypes.c_long()
         self._index_elements()
+        self.revision = 0
+        self.overrides: list[OptionOverride] = []
+        self._override_unbalanced()
         hyd = self._get_time(EN_HYDSTEP)
         if hyd <= 0 or self.step_s % hyd:
             new = math.gcd(max(hyd, 1), self.step_s)
@@ -205,9 +247,7 @@ class WaterNetwork:
         self._closed_links: set[str] = set()
         self._call("EN_openH", "opening hydraulics")
         self._call("EN_initH", "initialising hydraulics", 0)
-        self._t = 0
         self._ended = False
-        self._warnings: list[tuple[int, int]] = []
         self.last: Snapshot | None = None
 
     # --- low-level toolkit access (no wntr logging, specific errors) -----------------------
@@ -229,6 +269,24 @@ class WaterNetwork:
             self._warnings.append((self._t, code))
         return code
 
+    def option(self, code: int) -> float:
+        """An EPANET analysis option (``EN_getoption``)."""
+        self._call("EN_getoption", "reading an option", code, ctypes.byref(self._d))
+        return float(self._d.value)
+
+    def _override_unbalanced(self) -> None:
+        """``UNBALANCED STOP`` halts EPANET for good at the first unbalanced step (every
+        later step would return the same solution): continue with a documented trial limit."""
+        if self.option(EN_UNBALANCED) < 0:
+            self._call("EN_setoption", "overriding UNBALANCED", EN_UNBALANCED,
+                       ctypes.c_double(UNBALANCED_EXTRA_TRIALS))
+            self.overrides.append(OptionOverride(
+                "UNBALANCED", "STOP", float(UNBALANCED_EXTRA_TRIALS),
+                "STOP halts the hydraulics for the rest of the run; unbalanced steps are "
+                "reported as hydraulics_unsolved instead"))
+            logger.warning("water: INP option UNBALANCED STOP overridden to CONTINUE %s",
+                           UNBALANCED_EXTRA_TRIALS)
+
     def _get_time(self, param: int) -> int:
         self._call("EN_gettimeparam", "reading a time parameter", param, ctypes.byref(self._l))
         return int(self._l.value)
@@ -245,6 +303,8 @@ class WaterNetwork:
         return self._d.value
 
     def _set_link(self, i: int, code: int, value: float) -> None:
+        if code != EN_STATUS or (self._link(i, EN_STATUS) > 0.5) != (value > 0.5):
+            self.revision += 1
         self._call("EN_setlinkvalue", "setting a link value", i, code, ctypes.c_double(value))
 
     def _index_elements(self) -> None:
@@ -286,10 +346,40 @@ class WaterNetwork:
             j: self._base_demand(self._node_index[j]) * self._q for j in self.junctions
         }
         self.demand_junctions = [j for j in self.junctions if self.base_demand_m3s[j] > 0]
+        self._demand_patterns = self._read_demand_patterns()
+        self._pattern_step_s = max(self._get_time(EN_PATTERNSTEP), 1)
+        self._pattern_start_s = self._get_time(EN_PATTERNSTART)
         for j in self.junctions:  # emitters of the INP itself
             k = self._node(self._node_index[j], EN_EMITTER)
             if k > 0:
                 self._emitters[j] = k
+
+    def _read_demand_patterns(self) -> list[list[float]]:
+        """The multipliers of every time pattern used by a junction's demand."""
+        used: set[int] = set()
+        n, idx = ctypes.c_int(), ctypes.c_int()
+        for j in self.demand_junctions:
+            i = self._node_index[j]
+            self._lib.EN_getnumdemands(self._ph, i, ctypes.byref(n))
+            for k in range(1, n.value + 1):
+                self._lib.EN_getdemandpattern(self._ph, i, k, ctypes.byref(idx))
+                if idx.value > 0:
+                    used.add(idx.value)
+        patterns = []
+        for p in sorted(used):
+            self._lib.EN_getpatternlen(self._ph, p, ctypes.byref(n))
+            values = []
+            for period in range(1, n.value + 1):
+                self._lib.EN_getpatternvalue(self._ph, p, period, ctypes.byref(self._d))
+                values.append(self._d.value)
+            patterns.append(values)
+        return patterns
+
+    def demand_signature(self, t_s: int) -> tuple[float, ...]:
+        """The multipliers of the demand patterns at ``t_s``: demands differ between two
+        times exactly when their signatures do (read from the INP, not from a solution)."""
+        period = (int(t_s) + self._pattern_start_s) // self._pattern_step_s
+        return tuple(v[period % len(v)] for v in self._demand_patterns if v)
 
     def _base_demand(self, i: int) -> float:
         """Sum of a junction's positive base demands (INP units)."""
@@ -432,6 +522,8 @@ class WaterNetwork:
         default).
         """
         coeff_m3s = discharge_coeff * max(area_m2, 0.0) * math.sqrt(2 * 9.81)
+        if coeff_m3s / self._q != self._emitters.get(node_id, 0.0):
+            self.revision += 1
         self._call("EN_setnodevalue", f"setting a leak at {node_id}", self.node_index(node_id),
                    EN_EMITTER, ctypes.c_double(coeff_m3s / self._q))
         self._emitters[node_id] = coeff_m3s / self._q
@@ -447,13 +539,13 @@ class WaterNetwork:
         t_s = int(t_s)
         if t_s < self._t and not self._ended:
             raise StepOrderError(f"asked for t={t_s} s but the network is at t={self._t} s")
+        self._warnings = []
         while self._t < t_s and not self._ended:
             self._advance(t_s, read=False)
         snap = self._advance(t_s + self.step_s, read=True)
-        if snap is None:  # the hydraulic duration is over: hold the last state
-            if self.last is None:
-                raise WaterNetworkError(0, "stepping past the hydraulic duration")
-            snap = Snapshot(**{**self.last.__dict__, "time_s": t_s, "warnings": []})
+        if snap is None:  # never hold the last state: it would be a stale solution
+            raise WaterNetworkError(0, f"stepping to t={t_s} s past the hydraulic duration")
+        snap.warnings, self._warnings = self._warnings, []
         self.last = snap
         return snap
 
@@ -518,12 +610,11 @@ class WaterNetwork:
             pump_flow[p] = flow
             pump_head[p] = h
             pump_p[p] = RHO_G * max(flow, 0.0) * max(h, 0.0) / self.efficiency / 1e6 if on else 0.0
-        warnings, self._warnings = self._warnings, []
         return Snapshot(
             time_s=t_s, pressure_m=pressure, required_m3s=required,
             delivered_m3s=delivered, leak_m3s=leak, tank_level_m=levels, link_flow_m3s=flows,
             pump_on=pump_on, pump_flow_m3s=pump_flow, pump_head_m=pump_head, pump_p_mw=pump_p,
-            warnings=warnings,
+            revision=self.revision,
         )
 
     # --- lifetime -----------------------------------------------------------------------------

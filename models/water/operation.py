@@ -28,6 +28,15 @@ Rules (documented in docs/water.md):
   (``low_pressure`` event, its people count in ``customers_out``). The cause is attributed to the
   earliest still-active water outage (pump stopped or asset damaged), preferring one in the
   same district; with no outage active the event has coupling ``simulator`` and no cause.
+- Integrity (every step, asset ``water/network/epanet``, coupling ``simulator``): EPANET
+  warning 1 or 2 in any solve of the step is ``hydraulics_unsolved`` (value = code); a
+  junction pressure vector identical to the previous step's while the demand patterns or
+  the network (link, pump, emitter changes) changed is ``stale_solution``; a junction
+  pressure below -10 m or above 500 m is ``pressure_outlier`` (on the worst junction, value
+  = its pressure). These are solver failures: the run is ``degraded``. Warnings 3-6 are
+  ``epanet_warning`` (value = the lowest new code) when they appear. An INP option the twin
+  does not use as written is ``option_overridden`` at the first step (asset
+  ``water/option/<option>``, value = the value used).
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ from twin.events import Event, event_id, make_event
 from twin.region.assets import Asset, load_region
 
 from .control import pump_asset_id
-from .network import EN_PUMP, WaterNetwork
+from .network import EN_PUMP, UNSOLVED_WARNINGS, Snapshot, WaterNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +62,10 @@ DEFAULT_PROCESS_PLANTS: tuple[str, ...] = ("power/plant/central",)
 PROCESS_JUNCTION = "process"
 OUT_SHARE = 0.5  # a junction delivering under half its requirement counts its people as out
 NEGATIVE_PRESSURE_M = -0.01  # tolerance below which a demand junction's pressure is negative
+# watchdog bounds: a junction pressure outside them is not a meaningful solution (the
+# unbalanced case of DESIGN.md showed -11,988 m)
+PRESSURE_OUTLIER_LOW_M = -10.0
+PRESSURE_OUTLIER_HIGH_M = 500.0
 PERSON_M3S = 0.150 / 86400.0  # to estimate people from demand on foreign networks
 _VALVE_TYPES = {3, 4, 5, 6, 7, 8}
 PIPE_BREAKS: tuple[str, ...] = ("closed", "leak", "leak_then_closed")
@@ -187,6 +200,10 @@ class WaterOperation:
         self._negative: set[str] = set()
         self._warn_codes: set[int] = set()
         self._pump_on_prev: dict[str, bool] = {}
+        self._prev_pressure: dict[str, float] | None = None
+        self._prev_revision = -1
+        self._prev_demands: tuple[float, ...] = ()
+        self._overrides_reported = False
 
     @classmethod
     def from_region(cls, region_dir: str | Path, **kwargs: Any) -> WaterOperation:
@@ -400,10 +417,7 @@ class WaterOperation:
                 self._negative.add(aid)
             elif not neg:
                 self._negative.discard(aid)
-        codes = {code for _, code in snap.warnings}
-        for code in sorted(codes - self._warn_codes):
-            emit(NETWORK_ASSET, "epanet_warning", float(code), "", "simulator")
-        self._warn_codes = codes
+        self._check_integrity(t_s, snap, emit)
 
         tank_level = {self.node_asset[n]: v for n, v in snap.tank_level_m.items()}
         load = {
@@ -442,6 +456,36 @@ class WaterOperation:
             "junction_delivered_m3s": dlv,
         }
         return StepOutput(load, tank_level, pump_on, process, series, events)
+
+    def _check_integrity(self, t_s: int, snap: Snapshot, emit: Any) -> None:
+        """Events of the step's solution quality (module docstring, "Integrity")."""
+        if not self._overrides_reported:
+            for o in self.net.overrides:
+                emit(f"water/option/{o.option.lower().replace(' ', '_')}", "option_overridden",
+                     o.used_value, "", "simulator")
+            self._overrides_reported = True
+        codes = {code for _, code in snap.warnings}
+        unsolved = sorted(codes & UNSOLVED_WARNINGS)
+        if unsolved:
+            emit(NETWORK_ASSET, "hydraulics_unsolved", float(unsolved[0]), "", "simulator")
+        physical = codes - UNSOLVED_WARNINGS
+        new = sorted(physical - self._warn_codes)
+        if new:
+            emit(NETWORK_ASSET, "epanet_warning", float(new[0]), "", "simulator")
+        self._warn_codes = physical
+        pressure = {j: snap.pressure_m[j] for j in self.net.junctions}
+        demands = self.net.demand_signature(t_s)
+        changed = self.net.revision != self._prev_revision or demands != self._prev_demands
+        if self._prev_pressure is not None and changed and pressure == self._prev_pressure:
+            emit(NETWORK_ASSET, "stale_solution", 0.0, "", "simulator")
+        self._prev_pressure, self._prev_revision, self._prev_demands = (
+            pressure, self.net.revision, demands)
+        if pressure:
+            worst = max(pressure, key=lambda j: max(PRESSURE_OUTLIER_LOW_M - pressure[j],
+                                                    pressure[j] - PRESSURE_OUTLIER_HIGH_M))
+            p = pressure[worst]
+            if p < PRESSURE_OUTLIER_LOW_M or p > PRESSURE_OUTLIER_HIGH_M:
+                emit(self.node_asset[worst], "pressure_outlier", p, "", "simulator")
 
     def _district_of_asset(self, aid: str) -> str:
         if aid in self.pumps:
