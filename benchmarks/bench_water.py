@@ -56,7 +56,8 @@ def main() -> None:
         print(f"water sector, {args.hours:g} h at {args.step_s} s exchange steps")
         for name in ("Net3", "ky10"):
             out = work / name
-            import_inp(shipped_inp(name), out, step_s=args.step_s, hours=args.hours)
+            import_inp(shipped_inp(name), out, step_s=args.step_s, hours=args.hours,
+                       minimum_pressure_m=0.0, required_pressure_m=20.0)
             print(bench(name, out / "water.inp", args.hours, args.step_s, work))
         region = make_test_region(work / "region", "default", "decentralised")
         print(bench("default", region / "water.inp", args.hours, args.step_s, work))

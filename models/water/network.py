@@ -240,8 +240,10 @@ class WaterNetwork:
             self._set_time(EN_REPORTSTEP, new)
         self.hydraulic_step_s = self._get_time(EN_HYDSTEP)
         self._set_time(EN_DURATION, int(duration_s))
+        self.inp_demand_model = self.demand_model()
         if (minimum_pressure_m, required_pressure_m, pressure_exponent) != (None, None, None):
             self.set_demand_model(minimum_pressure_m, required_pressure_m, pressure_exponent)
+            self._report_demand_overrides()
         self._suspended: dict[str, list[tuple[int, float, int, float]]] = {}
         self._forced: dict[str, bool] = {}
         self._closed_links: set[str] = set()
@@ -435,6 +437,18 @@ class WaterNetwork:
             )
         self._call("EN_setdemandmodel", "setting the demand model", 1, ctypes.c_double(pmin),
                    ctypes.c_double(preq), ctypes.c_double(pexp))
+
+    def _report_demand_overrides(self) -> None:
+        """List (and log) every demand option that now differs from the INP's."""
+        names = ("DEMAND MODEL", "MINIMUM PRESSURE", "REQUIRED PRESSURE", "PRESSURE EXPONENT")
+        for name, old, new in zip(names, self.inp_demand_model, self.demand_model(), strict=True):
+            if old == new:
+                continue
+            used = (1.0 if new == "PDA" else 0.0) if isinstance(new, str) else float(new)
+            self.overrides.append(OptionOverride(
+                name, str(old), used,
+                "set by the caller (scenario [water]); pressure bounds imply PDA"))
+            logger.warning("water: INP option %s %s overridden to %s", name, old, new)
 
     # --- controls -----------------------------------------------------------------------------
     def _suspend_controls(self, link_id: str) -> None:

@@ -118,6 +118,7 @@ class WaterOperation:
         efficiency: float = 0.75,
         minimum_pressure_m: float | None = None,
         required_pressure_m: float | None = None,
+        pressure_exponent: float | None = None,
         pipe_break: str = "closed",
         leak_area_frac: float = 0.1,
         isolate_after_h: float = 2.0,
@@ -134,7 +135,7 @@ class WaterOperation:
         self.net = WaterNetwork(
             inp_path, step_s=step_s, duration_s=duration_s, efficiency=efficiency,
             work_dir=work_dir, minimum_pressure_m=minimum_pressure_m,
-            required_pressure_m=required_pressure_m,
+            required_pressure_m=required_pressure_m, pressure_exponent=pressure_exponent,
         )
         self.step_s = int(step_s)
         self.pipe_break = pipe_break

@@ -8,8 +8,9 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
 - ``seed`` (int): accepted for the common signature; the water sector draws no random numbers;
 - ``pump_backup_h`` (float): backup generator fuel per pump, hours (default: the region's
   configuration parameter, else 0);
-- ``minimum_pressure_m``, ``required_pressure_m`` (float): pressure-driven demand bounds
-  (default: the INP's);
+- ``minimum_pressure_m``, ``required_pressure_m``, ``pressure_exponent`` (float or None):
+  pressure-driven demand (default None: the INP's; a value that differs from the INP's is
+  an ``option_overridden`` event and a log warning, and switches a demand-driven INP to PDA);
 - ``pipe_break`` ("closed" | "leak" | "leak_then_closed"), ``leak_area_frac``, ``isolate_after_h``,
   ``junction_leak_area_m2``: damage model (see operation.py);
 - ``efficiency`` (float): pump wire-to-water efficiency (default 0.75);
@@ -51,7 +52,7 @@ META: dict[str, Any] = {
             "public": True,
             "params": [
                 "region_dir", "inp", "seed", "pump_backup_h", "minimum_pressure_m",
-                "required_pressure_m", "pipe_break", "leak_area_frac", "isolate_after_h", "junction_leak_area_m2",
+                "required_pressure_m", "pressure_exponent", "pipe_break", "leak_area_frac", "isolate_after_h", "junction_leak_area_m2",
                 "efficiency", "hours", "process_plants",
             ],
             "attrs": [*INPUTS, *OUTPUTS],
