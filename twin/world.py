@@ -39,6 +39,9 @@ class Coupling:
     shifted: bool = False
     initial: Any = None
     meaning: str = ""
+    # connected only when the source publishes the attribute (an output being added by its
+    # sector; once every branch has it, drop the flag)
+    optional: bool = False
 
 
 COUPLINGS: tuple[Coupling, ...] = (
@@ -49,6 +52,8 @@ COUPLINGS: tuple[Coupling, ...] = (
     Coupling("incidents", "ict", "failed", "failed", meaning="hazard/attack -> ICT sites, links"),
     # power -> consumers
     Coupling("power", "water", "dead_buses", "dead_buses", meaning="pumps need their bus"),
+    Coupling("power", "water", "unsupplied", "unsupplied", optional=True,
+             meaning="pumps and wells whose load is shed on a live bus stop as on a dead bus"),
     Coupling("power", "ict", "dead_buses", "dead_buses", meaning="ICT sites need their bus"),
     Coupling("power", "traffic", "dead_buses", "dead_buses", meaning="signals go dark"),
     Coupling("power", "control", "telemetry", "telemetry", meaning="grid telemetry for the power policy"),
@@ -134,6 +139,8 @@ def run_world(
             (entity,) = getattr(factory, model).create(1, **params[name])
             entities[eid] = entity
         for c in COUPLINGS:
+            if c.optional and c.src_attr not in entities[c.src].model_mock.output_attrs:
+                continue
             kwargs: dict[str, Any] = {}
             if c.shifted:
                 kwargs = {"time_shifted": True, "initial_data": {c.src_attr: c.initial}}

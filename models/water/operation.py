@@ -9,7 +9,9 @@ contract (docs/architecture.md) plus the step's events.
 Rules (documented in docs/water.md):
 
 - A pump (station or well) is *powered* while its bus (``power->water`` supplier) is not in
-  ``dead_buses``, or while its backup generator has fuel. The generator holds
+  ``dead_buses`` and its own load is not in ``unsupplied`` (shed on a live bus), or while
+  its backup generator has fuel. A shed pump behaves exactly like one on a dead bus, its
+  cause being the load's ``shed`` event (recovery: the load's ``restored`` event). The generator holds
   ``pump_backup_h`` hours of fuel and burns it only during steps in which the bus is dead
   (it is not refuelled during a run). A pump that loses power is forced off and emits
   ``pump_stopped`` (cause: the bus's event in ``dead_buses``, coupling ``power->water``);
@@ -84,6 +86,7 @@ class PumpState:
     district: str
     bus: str | None
     fuel_s: int  # backup generator fuel, seconds of running
+    power_loss: str = ""  # why it lost power: "bus" (dead bus) | "shed" (its load shed) | ""
     available: bool = True  # powered and not damaged
     on_generator: bool = False
     down_event: str = ""  # pump_stopped event id while unavailable
@@ -291,10 +294,15 @@ class WaterOperation:
         failed: Mapping[str, str] | None = None,
         dead_buses: Mapping[str, str] | None = None,
         commands: Mapping[str, Mapping[str, Any]] | None = None,
+        unsupplied: Mapping[str, str] | None = None,
     ) -> StepOutput:
-        """Apply this step's inputs, solve at ``t_s`` and return the outputs and events."""
+        """Apply this step's inputs, solve at ``t_s`` and return the outputs and events.
+
+        ``unsupplied`` {consumer id: its load's shed event} is the power output of consumers
+        shed on a live bus; only the water ones matter here."""
         failed = {k: v for k, v in (failed or {}).items() if k.startswith("water/")}
         dead = dict(dead_buses or {})
+        shed = dict(unsupplied or {})
         commands = dict(commands or {})
         events: list[Event] = []
 
@@ -339,8 +347,13 @@ class WaterOperation:
 
         # pumps: power, generator, damage, commands
         for aid, ps in self.pumps.items():
-            bus_dead = ps.bus is not None and ps.bus in dead
-            bus_cause = dead.get(ps.bus, "") if ps.bus is not None else ""
+            if ps.bus is not None and ps.bus in dead:
+                loss, bus_cause = "bus", dead[ps.bus]
+            elif aid in shed:
+                loss, bus_cause = "shed", shed[aid]
+            else:
+                loss, bus_cause = "", ""
+            bus_dead = bool(loss)
             on_gen = bus_dead and ps.fuel_s > 0
             if on_gen and not ps.on_generator:
                 emit(aid, "backup_started", ps.fuel_s / 3600.0, bus_cause, "power->water")
@@ -352,6 +365,7 @@ class WaterOperation:
                 if not powered:
                     ev = emit(aid, "pump_stopped", 0.0, bus_cause, "power->water")
                     ps.down_event = ev["event_id"]
+                    ps.power_loss = loss
                     self._outages[ps.down_event] = (t_s, ps.district)
                 else:
                     ps.down_event = self._pump_failed.get(aid, "")
@@ -359,10 +373,11 @@ class WaterOperation:
                 if ps.down_event and ps.down_event in self._outages and ps.down_event.endswith(
                     "|pump_stopped"
                 ):
-                    cause = event_id(t_s, ps.bus, "energised") if ps.bus else ""
-                    emit(aid, "pump_started", 1.0, cause, "power->water")
+                    emit(aid, "pump_started", 1.0, self._power_back_cause(t_s, ps),
+                         "power->water")
                     self._outages.pop(ps.down_event, None)
                 ps.down_event = ""
+                ps.power_loss = ""
             ps.available = available
             cmd = commands.get(aid)
             if not available:
@@ -381,12 +396,13 @@ class WaterOperation:
 
         snap = self.net.step(t_s)
 
-        # fuel burns during steps in which the bus is dead
+        # fuel burns during steps in which the bus is dead (or the load shed)
         for aid, ps in self.pumps.items():
             if ps.on_generator:
                 ps.fuel_s = max(0, ps.fuel_s - self.step_s)
                 if ps.fuel_s == 0:
-                    emit(aid, "fuel_exhausted", 0.0, dead.get(ps.bus or "", ""), "power->water")
+                    emit(aid, "fuel_exhausted", 0.0, dead.get(ps.bus or "", shed.get(aid, "")),
+                         "power->water")
 
         # operational pump switching (local rule or commands)
         pump_on = {aid: bool(snap.pump_on[ps.name]) for aid, ps in self.pumps.items()}
@@ -487,6 +503,14 @@ class WaterOperation:
             p = pressure[worst]
             if p < PRESSURE_OUTLIER_LOW_M or p > PRESSURE_OUTLIER_HIGH_M:
                 emit(self.node_asset[worst], "pressure_outlier", p, "", "simulator")
+
+    @staticmethod
+    def _power_back_cause(t_s: int, ps: PumpState) -> str:
+        """The power event that gave a pump its supply back: its bus ``energised`` or its
+        load ``restored`` (the load's name is the consumer id), at this step."""
+        if ps.power_loss == "shed":
+            return event_id(t_s, ps.asset_id, "restored")
+        return event_id(t_s, ps.bus, "energised") if ps.bus else ""
 
     def _district_of_asset(self, aid: str) -> str:
         if aid in self.pumps:

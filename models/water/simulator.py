@@ -18,7 +18,8 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
 - ``process_plants`` (list[str]): power plants fed by the ``process`` junction
   (default ``["power/plant/central"]``).
 
-Inputs: ``failed``, ``dead_buses``, ``commands``; outputs: ``load_p_mw``, ``tank_level_m``,
+Inputs: ``failed``, ``dead_buses``, ``commands``, ``unsupplied`` (power: consumers shed on a
+live bus, {consumer id: shed event}); outputs: ``load_p_mw``, ``tank_level_m``,
 ``pump_on``, ``process_pressure_m``, ``series``, ``events`` (docs/architecture.md). The rules
 live in :mod:`twin.models.water.operation`; this module is plumbing only.
 """
@@ -41,7 +42,7 @@ from .operation import NETWORK_ASSET, StepOutput, WaterOperation
 logger = logging.getLogger(__name__)
 
 EID = "water"
-INPUTS = ("failed", "dead_buses", "commands")
+INPUTS = ("failed", "dead_buses", "commands", "unsupplied")
 OUTPUTS = ("load_p_mw", "tank_level_m", "pump_on", "process_pressure_m", "series", "events")
 
 META: dict[str, Any] = {
@@ -122,11 +123,12 @@ class WaterSim(mosaik_api_v3.Simulator):
         failed = merge_sources(data.get("failed"))
         dead = merge_sources(data.get("dead_buses"))
         commands = merge_sources(data.get("commands"))
+        unsupplied = merge_sources(data.get("unsupplied"))
         if self.error:
             self._hold(time, [])
             return time + self.step_s
         try:
-            self.out = self.op.step(time, failed, dead, commands)
+            self.out = self.op.step(time, failed, dead, commands, unsupplied)
         except WaterNetworkError as exc:  # an outcome, not a crash: hold the last state
             self.error = str(exc)
             logger.warning("water simulator stopped solving at t=%s s: %s", time, exc)
