@@ -50,7 +50,8 @@ logger = logging.getLogger(__name__)
 # EPANET 2.2 toolkit codes
 EN_ELEVATION, EN_BASEDEMAND, EN_EMITTER, EN_DEMAND, EN_HEAD, EN_PRESSURE = 0, 1, 3, 9, 10, 11
 EN_DEMANDDEFICIT = 27
-EN_DIAMETER, EN_FLOW, EN_STATUS, EN_INITSTATUS = 0, 8, 11, 4
+EN_DIAMETER, EN_FLOW, EN_STATUS, EN_INITSTATUS, EN_SETTING = 0, 8, 11, 4, 12
+CONTROL_VALVES = frozenset({3, 4, 5, 6, 7, 8})  # PRV, PSV, PBV, FCV, TCV, GPV
 EN_PATTERN = 2
 EN_DURATION, EN_HYDSTEP, EN_PATTERNSTEP, EN_PATTERNSTART, EN_REPORTSTEP = 0, 1, 3, 4, 5
 EN_NODECOUNT, EN_TANKCOUNT, EN_LINKCOUNT, EN_PATCOUNT, EN_CONTROLCOUNT, EN_RULECOUNT = (
@@ -167,6 +168,7 @@ class Snapshot:
     # (time_s, code) of every EPANET solve from ``time_s`` up to the next exchange time
     warnings: list[tuple[int, int]] = field(default_factory=list)
     revision: int = 0  # the network's :attr:`WaterNetwork.revision` when it was solved
+    watched_flow_m3s: dict[str, float] = field(default_factory=dict)  # see watch_links
 
     @property
     def solved(self) -> bool:
@@ -230,6 +232,7 @@ class WaterNetwork:
         self._l = ctypes.c_long()
         self._index_elements()
         self.revision = 0
+        self._watched: dict[str, int] = {}
         self.overrides: list[OptionOverride] = []
         self._override_unbalanced()
         hyd = self._get_time(EN_HYDSTEP)
@@ -247,6 +250,7 @@ class WaterNetwork:
         self._suspended: dict[str, list[tuple[int, float, int, float]]] = {}
         self._forced: dict[str, bool] = {}
         self._closed_links: set[str] = set()
+        self._valve_setting: dict[str, float] = {}  # control valves closed: their setting
         self._call("EN_openH", "opening hydraulics")
         self._call("EN_initH", "initialising hydraulics", 0)
         self._ended = False
@@ -393,6 +397,10 @@ class WaterNetwork:
             total += max(self._d.value, 0.0)
         return total
 
+    def watch_links(self, link_ids: list[str]) -> None:
+        """Read the flows of these links into every snapshot (``watched_flow_m3s``)."""
+        self._watched = {lid: self.link_index(lid) for lid in link_ids}
+
     def link_diameter_m(self, link_id: str) -> float:
         """Diameter of a pipe (EN_DIAMETER is in mm for SI flow units)."""
         return self._link(self.link_index(link_id), EN_DIAMETER) / 1000.0
@@ -519,12 +527,22 @@ class WaterNetwork:
     def close_link(self, link_id: str) -> None:
         """Close a pipe or valve (a break isolated by crews); its controls are suspended."""
         self._suspend_controls(link_id)
-        self._set_link(self.link_index(link_id), EN_STATUS, 0.0)
+        i = self.link_index(link_id)
+        if self.link_type[link_id] in CONTROL_VALVES and link_id not in self._closed_links:
+            self._valve_setting[link_id] = self._link(i, EN_SETTING)
+        self._set_link(i, EN_STATUS, 0.0)
         self._closed_links.add(link_id)
 
     def open_link(self, link_id: str) -> None:
-        """Reopen a closed pipe or valve and restore its controls."""
-        self._set_link(self.link_index(link_id), EN_STATUS, 1.0)
+        """Reopen a closed pipe or valve and restore its controls. A control valve gets its
+        setting back, which makes it active again (status OPEN would open it fully)."""
+        i = self.link_index(link_id)
+        if link_id in self._valve_setting:
+            self.revision += 1
+            self._call("EN_setlinkvalue", f"restoring the setting of {link_id}", i,
+                       EN_SETTING, ctypes.c_double(self._valve_setting.pop(link_id)))
+        else:
+            self._set_link(i, EN_STATUS, 1.0)
         self._closed_links.discard(link_id)
         self._restore_controls(link_id)
 
@@ -613,6 +631,7 @@ class WaterNetwork:
             {lid: self._link(i, EN_FLOW) * q for lid, i in self._link_index.items()}
             if self.read_link_flows else {}
         )
+        watched = {lid: self._link(i, EN_FLOW) * q for lid, i in self._watched.items()}
         pump_on, pump_flow, pump_head, pump_p = {}, {}, {}, {}
         for p in self.pumps:
             a, b = self._link_nodes[p]
@@ -628,7 +647,7 @@ class WaterNetwork:
             time_s=t_s, pressure_m=pressure, required_m3s=required,
             delivered_m3s=delivered, leak_m3s=leak, tank_level_m=levels, link_flow_m3s=flows,
             pump_on=pump_on, pump_flow_m3s=pump_flow, pump_head_m=pump_head, pump_p_mw=pump_p,
-            revision=self.revision,
+            revision=self.revision, watched_flow_m3s=watched,
         )
 
     # --- lifetime -----------------------------------------------------------------------------

@@ -30,15 +30,15 @@ Rules (documented in docs/water.md):
   (``low_pressure`` event, its people count in ``customers_out``). The cause is attributed to the
   earliest still-active water outage (pump stopped or asset damaged), preferring one in the
   same district; with no outage active the event has coupling ``simulator`` and no cause.
-- Integrity (every step, asset ``water/network/epanet``, coupling ``simulator``): EPANET
-  warning 1 or 2 in any solve of the step is ``hydraulics_unsolved`` (value = code); a
-  junction pressure vector identical to the previous step's while the demand patterns or
-  the network (link, pump, emitter changes) changed is ``stale_solution``; a junction
-  pressure below -10 m or above 500 m is ``pressure_outlier`` (on the worst junction, value
-  = its pressure). These are solver failures: the run is ``degraded``. Warnings 3-6 are
-  ``epanet_warning`` (value = the lowest new code) when they appear. An INP option the twin
-  does not use as written is ``option_overridden`` at the first step (asset
-  ``water/option/<option>``, value = the value used).
+- Integrity: :mod:`twin.models.water.integrity` checks every step's solution
+  (``hydraulics_unsolved``, ``stale_solution``, ``pressure_outlier``, ``epanet_warning``,
+  ``option_overridden``).
+- Production: a treatment plant (asset type ``plant``: the flow control valve that feeds
+  the plant's clear well) produces while powered and not damaged; without power its valve
+  closes (``production_stopped``, cause the power event) and the clear well drains through
+  the plant pump. A well's stop and restart are ``production_stopped`` /
+  ``production_started`` (a pump station's ``pump_stopped`` / ``pump_started``). Power,
+  generators and fuel: :mod:`twin.models.water.supply`.
 """
 
 from __future__ import annotations
@@ -54,22 +54,18 @@ from twin.events import Event, event_id, make_event
 from twin.region.assets import Asset, load_region
 
 from .control import pump_asset_id
-from .network import EN_PUMP, UNSOLVED_WARNINGS, Snapshot, WaterNetwork
+from .integrity import NETWORK_ASSET, IntegrityWatch  # noqa: F401 - re-exported
+from .network import CONTROL_VALVES, EN_PUMP, WaterNetwork
+from .supply import GENERATOR_START_FAILURE, PowerSupply
 
 logger = logging.getLogger(__name__)
 
 SECTOR = "water"
-NETWORK_ASSET = "water/network/epanet"
 DEFAULT_PROCESS_PLANTS: tuple[str, ...] = ("power/plant/central",)
 PROCESS_JUNCTION = "process"
 OUT_SHARE = 0.5  # a junction delivering under half its requirement counts its people as out
 NEGATIVE_PRESSURE_M = -0.01  # tolerance below which a demand junction's pressure is negative
-# watchdog bounds: a junction pressure outside them is not a meaningful solution (the
-# unbalanced case of DESIGN.md showed -11,988 m)
-PRESSURE_OUTLIER_LOW_M = -10.0
-PRESSURE_OUTLIER_HIGH_M = 500.0
 PERSON_M3S = 0.150 / 86400.0  # to estimate people from demand on foreign networks
-_VALVE_TYPES = {3, 4, 5, 6, 7, 8}
 PIPE_BREAKS: tuple[str, ...] = ("closed", "leak", "leak_then_closed")
 
 
@@ -84,13 +80,27 @@ class PumpState:
     asset_id: str
     name: str
     district: str
-    bus: str | None
-    fuel_s: int  # backup generator fuel, seconds of running
-    power_loss: str = ""  # why it lost power: "bus" (dead bus) | "shed" (its load shed) | ""
+    supply: PowerSupply
     available: bool = True  # powered and not damaged
-    on_generator: bool = False
-    down_event: str = ""  # pump_stopped event id while unavailable
+    down_event: str = ""  # pump_stopped / production_stopped event id while unavailable
     forced_reason: str = ""  # "outage" | "command" | ""
+
+    @property
+    def is_well(self) -> bool:
+        return self.asset_id.startswith("water/well/")
+
+
+@dataclass
+class PlantState:
+    """A treatment plant: the flow control valve from raw water into its clear well."""
+
+    asset_id: str
+    link: str  # EPANET id of the valve
+    district: str
+    design_m3s: float  # production at full capacity
+    supply: PowerSupply
+    producing: bool = True
+    down_event: str = ""  # production_stopped event id while stopped
 
 
 @dataclass
@@ -118,6 +128,8 @@ class WaterOperation:
         step_s: int = 300,
         duration_s: int = 169 * 3600,
         pump_backup_h: float = 0.0,
+        generator_start_failure: float = GENERATOR_START_FAILURE,
+        seed: int = 0,
         efficiency: float = 0.75,
         minimum_pressure_m: float | None = None,
         required_pressure_m: float | None = None,
@@ -165,8 +177,9 @@ class WaterOperation:
                 aid = pump_asset_id(lid, net.link_nodes(lid)[0])
                 if aid not in by_id and f"water/pump/{lid}" in by_id:
                     aid = f"water/pump/{lid}"
-            elif kind in _VALVE_TYPES:
-                aid = f"water/valve/{lid}"
+            elif kind in CONTROL_VALVES:
+                aid = f"water/plant/{lid}" if f"water/plant/{lid}" in by_id else (
+                    f"water/valve/{lid}")
             else:
                 aid = f"water/pipe/{lid}"
             self.link_asset[lid] = aid
@@ -176,11 +189,21 @@ class WaterOperation:
         def district_of(aid: str) -> str:
             return by_id[aid]["district"] if aid in by_id else "network"
 
+        def supply(aid: str) -> PowerSupply:
+            return PowerSupply(aid, suppliers.get(aid), float(pump_backup_h) * 3600.0,
+                               float(by_id[aid]["p_mw"]) if aid in by_id else 0.0,
+                               start_failure=generator_start_failure, seed=int(seed))
+
         self.pumps: dict[str, PumpState] = {}
         for name in net.pumps:
             aid = self.link_asset[name]
-            self.pumps[aid] = PumpState(aid, name, district_of(aid), suppliers.get(aid),
-                                        round(float(pump_backup_h) * 3600))
+            self.pumps[aid] = PumpState(aid, name, district_of(aid), supply(aid))
+        self.plants: dict[str, PlantState] = {}
+        for lid, aid in self.link_asset.items():
+            if aid.startswith("water/plant/"):
+                self.plants[aid] = PlantState(aid, lid, district_of(aid),
+                                              float(by_id[aid]["capacity"]), supply(aid))
+        self.net.watch_links([p.link for p in self.plants.values()])
         self.people: dict[str, int] = {}
         self.district: dict[str, str] = {}
         for j in net.demand_junctions:
@@ -202,12 +225,8 @@ class WaterOperation:
         self._outages: dict[str, tuple[int, str]] = {}  # event id -> (time, district)
         self._out: set[str] = set()
         self._negative: set[str] = set()
-        self._warn_codes: set[int] = set()
         self._pump_on_prev: dict[str, bool] = {}
-        self._prev_pressure: dict[str, float] | None = None
-        self._prev_revision = -1
-        self._prev_demands: tuple[float, ...] = ()
-        self._overrides_reported = False
+        self._watch = IntegrityWatch(self.net, self.node_asset)
 
     @classmethod
     def from_region(cls, region_dir: str | Path, **kwargs: Any) -> WaterOperation:
@@ -260,7 +279,7 @@ class WaterOperation:
         if aid in self.asset_link:
             link = self.asset_link[aid]
             leaking = self.pipe_break != "closed" and aid not in self._isolated
-            if leaking and self.net.link_type[link] not in _VALVE_TYPES:
+            if leaking and self.net.link_type[link] not in CONTROL_VALVES:
                 node = self._leak_node(link)
                 if node is not None:
                     d = self.net.link_diameter_m(link)
@@ -347,37 +366,24 @@ class WaterOperation:
 
         # pumps: power, generator, damage, commands
         for aid, ps in self.pumps.items():
-            if ps.bus is not None and ps.bus in dead:
-                loss, bus_cause = "bus", dead[ps.bus]
-            elif aid in shed:
-                loss, bus_cause = "shed", shed[aid]
-            else:
-                loss, bus_cause = "", ""
-            bus_dead = bool(loss)
-            on_gen = bus_dead and ps.fuel_s > 0
-            if on_gen and not ps.on_generator:
-                emit(aid, "backup_started", ps.fuel_s / 3600.0, bus_cause, "power->water")
-            ps.on_generator = on_gen
-            powered = not bus_dead or on_gen
+            powered, why = ps.supply.update(dead, shed, emit)
             damaged = aid in self._pump_failed
             available = powered and not damaged
             if ps.available and not available:
                 if not powered:
-                    ev = emit(aid, "pump_stopped", 0.0, bus_cause, "power->water")
+                    stopped = "production_stopped" if ps.is_well else "pump_stopped"
+                    ev = emit(aid, stopped, 0.0, why, "power->water")
                     ps.down_event = ev["event_id"]
-                    ps.power_loss = loss
                     self._outages[ps.down_event] = (t_s, ps.district)
                 else:
                     ps.down_event = self._pump_failed.get(aid, "")
             elif not ps.available and available:
-                if ps.down_event and ps.down_event in self._outages and ps.down_event.endswith(
-                    "|pump_stopped"
-                ):
-                    emit(aid, "pump_started", 1.0, self._power_back_cause(t_s, ps),
-                         "power->water")
+                if ps.down_event in self._outages and ps.down_event.endswith(
+                        ("|pump_stopped", "|production_stopped")):
+                    emit(aid, "production_started" if ps.is_well else "pump_started", 1.0,
+                         self._power_back_cause(t_s, ps.supply), "power->water")
                     self._outages.pop(ps.down_event, None)
                 ps.down_event = ""
-                ps.power_loss = ""
             ps.available = available
             cmd = commands.get(aid)
             if not available:
@@ -394,15 +400,17 @@ class WaterOperation:
                 self.net.release_pump(ps.name, on=True if restart else None)
                 ps.forced_reason = ""
 
+        self._step_plants(t_s, dead, shed, emit)
+
         snap = self.net.step(t_s)
 
-        # fuel burns during steps in which the bus is dead (or the load shed)
-        for aid, ps in self.pumps.items():
-            if ps.on_generator:
-                ps.fuel_s = max(0, ps.fuel_s - self.step_s)
-                if ps.fuel_s == 0:
-                    emit(aid, "fuel_exhausted", 0.0, dead.get(ps.bus or "", shed.get(aid, "")),
-                         "power->water")
+        # generators burn fuel in proportion to their load
+        for ps in self.pumps.values():
+            ps.supply.burn(snap.pump_p_mw[ps.name], self.step_s, emit)
+        plant_p = {aid: self._plant_p_mw(pl, snap.watched_flow_m3s[pl.link])
+                   for aid, pl in self.plants.items()}
+        for aid, pl in self.plants.items():
+            pl.supply.burn(plant_p[aid], self.step_s, emit)
 
         # operational pump switching (local rule or commands)
         pump_on = {aid: bool(snap.pump_on[ps.name]) for aid, ps in self.pumps.items()}
@@ -434,13 +442,15 @@ class WaterOperation:
                 self._negative.add(aid)
             elif not neg:
                 self._negative.discard(aid)
-        self._check_integrity(t_s, snap, emit)
+        self._watch.check(t_s, snap, emit)
 
         tank_level = {self.node_asset[n]: v for n, v in snap.tank_level_m.items()}
         load = {
-            aid: (0.0 if ps.on_generator else snap.pump_p_mw[ps.name])
+            aid: (0.0 if ps.supply.on_generator else snap.pump_p_mw[ps.name])
             for aid, ps in self.pumps.items()
         }
+        load.update({aid: 0.0 if pl.supply.on_generator else plant_p[aid]
+                     for aid, pl in self.plants.items()})
         process = {}
         if self.process_plants:
             p = snap.pressure_m[PROCESS_JUNCTION]
@@ -467,50 +477,50 @@ class WaterOperation:
             "pump_flow_m3s": {aid: snap.pump_flow_m3s[ps.name] for aid, ps in self.pumps.items()},
             "pump_p_mw": {aid: snap.pump_p_mw[ps.name] for aid, ps in self.pumps.items()},
             "pump_powered": {aid: 1.0 if ps.available else 0.0 for aid, ps in self.pumps.items()},
-            "fuel_h": {aid: ps.fuel_s / 3600.0 for aid, ps in self.pumps.items()},
+            "fuel_h": {aid: x.supply.fuel_s / 3600.0
+                       for aid, x in [*self.pumps.items(), *self.plants.items()]},
+            "plant_flow_m3s": {aid: snap.watched_flow_m3s[pl.link]
+                               for aid, pl in self.plants.items()},
+            "plant_producing": {aid: 1.0 if pl.producing else 0.0
+                                for aid, pl in self.plants.items()},
             "junction_pressure_m": pres,
             "junction_required_m3s": req,
             "junction_delivered_m3s": dlv,
         }
         return StepOutput(load, tank_level, pump_on, process, series, events)
 
-    def _check_integrity(self, t_s: int, snap: Snapshot, emit: Any) -> None:
-        """Events of the step's solution quality (module docstring, "Integrity")."""
-        if not self._overrides_reported:
-            for o in self.net.overrides:
-                emit(f"water/option/{o.option.lower().replace(' ', '_')}", "option_overridden",
-                     o.used_value, "", "simulator")
-            self._overrides_reported = True
-        codes = {code for _, code in snap.warnings}
-        unsolved = sorted(codes & UNSOLVED_WARNINGS)
-        if unsolved:
-            emit(NETWORK_ASSET, "hydraulics_unsolved", float(unsolved[0]), "", "simulator")
-        physical = codes - UNSOLVED_WARNINGS
-        new = sorted(physical - self._warn_codes)
-        if new:
-            emit(NETWORK_ASSET, "epanet_warning", float(new[0]), "", "simulator")
-        self._warn_codes = physical
-        pressure = {j: snap.pressure_m[j] for j in self.net.junctions}
-        demands = self.net.demand_signature(t_s)
-        changed = self.net.revision != self._prev_revision or demands != self._prev_demands
-        if self._prev_pressure is not None and changed and pressure == self._prev_pressure:
-            emit(NETWORK_ASSET, "stale_solution", 0.0, "", "simulator")
-        self._prev_pressure, self._prev_revision, self._prev_demands = (
-            pressure, self.net.revision, demands)
-        if pressure:
-            worst = max(pressure, key=lambda j: max(PRESSURE_OUTLIER_LOW_M - pressure[j],
-                                                    pressure[j] - PRESSURE_OUTLIER_HIGH_M))
-            p = pressure[worst]
-            if p < PRESSURE_OUTLIER_LOW_M or p > PRESSURE_OUTLIER_HIGH_M:
-                emit(self.node_asset[worst], "pressure_outlier", p, "", "simulator")
+    def _step_plants(self, t_s: int, dead: Mapping[str, str], shed: Mapping[str, str],
+                     emit: Any) -> None:
+        """Treatment plants produce while powered: their valve closes without power."""
+        for aid, pl in self.plants.items():
+            powered, why = pl.supply.update(dead, shed, emit)
+            if pl.producing and not powered:
+                ev = emit(aid, "production_stopped", 0.0, why, "power->water")
+                pl.down_event = ev["event_id"]
+                self._outages[pl.down_event] = (t_s, pl.district)
+                self._close(pl.link, "power")
+            elif not pl.producing and powered:
+                emit(aid, "production_started", 1.0, self._power_back_cause(t_s, pl.supply),
+                     "power->water")
+                self._outages.pop(pl.down_event, None)
+                pl.down_event = ""
+                self._reopen(pl.link, "power")
+            pl.producing = powered
 
     @staticmethod
-    def _power_back_cause(t_s: int, ps: PumpState) -> str:
-        """The power event that gave a pump its supply back: its bus ``energised`` or its
+    def _plant_p_mw(pl: PlantState, flow_m3s: float) -> float:
+        """A plant's electrical load: its nominal power in proportion to its production."""
+        if pl.design_m3s <= 0:
+            return pl.supply.nominal_mw if pl.producing else 0.0
+        return pl.supply.nominal_mw * max(flow_m3s, 0.0) / pl.design_m3s
+
+    @staticmethod
+    def _power_back_cause(t_s: int, supply: PowerSupply) -> str:
+        """The power event that gave an asset its supply back: its bus ``energised`` or its
         load ``restored`` (the load's name is the consumer id), at this step."""
-        if ps.power_loss == "shed":
-            return event_id(t_s, ps.asset_id, "restored")
-        return event_id(t_s, ps.bus, "energised") if ps.bus else ""
+        if supply.loss == "shed":
+            return event_id(t_s, supply.asset_id, "restored")
+        return event_id(t_s, supply.bus, "energised") if supply.bus else ""
 
     def _district_of_asset(self, aid: str) -> str:
         if aid in self.pumps:

@@ -5,9 +5,11 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
 - ``region_dir`` (str): a built region folder (``water.inp`` + ``region.json``); a folder with
   only ``water.inp`` also works (ids derived from EPANET names, no power suppliers);
 - ``inp`` (str, optional): use this INP instead of the region's ``water.inp``;
-- ``seed`` (int): accepted for the common signature; the water sector draws no random numbers;
-- ``pump_backup_h`` (float): backup generator fuel per pump, hours (default: the region's
-  configuration parameter, else 0);
+- ``seed`` (int): the scenario seed; backup generators' start failures are drawn from it;
+- ``pump_backup_h`` (float): backup generator fuel per pump, well and plant, hours at full
+  load (default: the region's configuration parameter, else 0);
+- ``generator_start_failure`` (float): probability a generator fails to start on demand
+  (default 0.03, :data:`twin.models.water.supply.GENERATOR_START_FAILURE`);
 - ``minimum_pressure_m``, ``required_pressure_m``, ``pressure_exponent`` (float or None):
   pressure-driven demand (default None: the INP's; a value that differs from the INP's is
   an ``option_overridden`` event and a log warning, and switches a demand-driven INP to PDA);
@@ -36,8 +38,9 @@ from twin.adapters import merge_sources
 from twin.events import Event, make_event
 from twin.region.assets import REGION_FILE, SECTOR_FILES
 
+from .integrity import NETWORK_ASSET
 from .network import WaterNetworkError
-from .operation import NETWORK_ASSET, StepOutput, WaterOperation
+from .operation import StepOutput, WaterOperation
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +55,8 @@ META: dict[str, Any] = {
         "Network": {
             "public": True,
             "params": [
-                "region_dir", "inp", "seed", "pump_backup_h", "minimum_pressure_m",
+                "region_dir", "inp", "seed", "pump_backup_h", "generator_start_failure",
+                "minimum_pressure_m",
                 "required_pressure_m", "pressure_exponent", "pipe_break", "leak_area_frac", "isolate_after_h", "junction_leak_area_m2",
                 "efficiency", "hours", "process_plants",
             ],
@@ -94,7 +98,7 @@ class WaterSim(mosaik_api_v3.Simulator):
             raise WaterSimError(f"unknown model {model!r}; the water simulator has 'Network'")
         if num != 1 or self.op is not None:
             raise WaterSimError("the water simulator has exactly one entity")
-        del seed
+        params["seed"] = int(seed)
         unknown = sorted(set(params) - set(META["models"]["Network"]["params"]))
         if unknown:
             raise WaterSimError(

@@ -96,7 +96,8 @@ def test_pipe_leak_follows_orifice_law(central: Path) -> None:
         o2 = op.step(2 * STEP_S, {}, {}, {})
     p = snap.pressure_m[leak_node]
     assert p > 10.0
-    assert o1.series["leak_m3s"] == pytest.approx(0.75 * area * math.sqrt(2 * 9.81 * p), rel=1e-9)
+    # EPANET's emitter outflow comes from its last iteration: the law holds to its accuracy
+    assert o1.series["leak_m3s"] == pytest.approx(0.75 * area * math.sqrt(2 * 9.81 * p), rel=1e-4)
     assert snap.leak_m3s == {leak_node: pytest.approx(o1.series["leak_m3s"])}
     assert o2.series["leak_m3s"] == 0.0  # repaired
 
