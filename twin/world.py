@@ -50,6 +50,8 @@ COUPLINGS: tuple[Coupling, ...] = (
     Coupling("incidents", "water", "failed", "failed", meaning="hazard -> water assets"),
     Coupling("incidents", "traffic", "failed", "failed", meaning="hazard -> roads, signals"),
     Coupling("incidents", "ict", "failed", "failed", meaning="hazard/attack -> ICT sites, links"),
+    Coupling("incidents", "water", "damage", "damage",
+             meaning="how pipes are damaged: leak (small emitter) or break (full-bore emitter)"),
     # power -> consumers
     Coupling("power", "water", "dead_buses", "dead_buses", meaning="pumps need their bus"),
     Coupling("power", "water", "unsupplied", "unsupplied", optional=True,

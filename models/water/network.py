@@ -142,6 +142,10 @@ class WaterNetworkError(RuntimeError):
         self.code = code
 
 
+class InpOptionError(ValueError):
+    """An INP option the twin cannot honour (names the file and the option)."""
+
+
 class UnknownElementError(KeyError):
     """A node or link id that is not in the network."""
 
@@ -169,6 +173,8 @@ class Snapshot:
     warnings: list[tuple[int, int]] = field(default_factory=list)
     revision: int = 0  # the network's :attr:`WaterNetwork.revision` when it was solved
     watched_flow_m3s: dict[str, float] = field(default_factory=dict)  # see watch_links
+    # emitters closed for the step because EPANET would have them inject water (p < 0)
+    emitters_closed: list[str] = field(default_factory=list)
 
     @property
     def solved(self) -> bool:
@@ -231,6 +237,14 @@ class WaterNetwork:
         self._i = ctypes.c_int()
         self._l = ctypes.c_long()
         self._index_elements()
+        exponent = self.option(EN_EMITEXPON)
+        if abs(exponent - 0.5) > 1e-9:
+            self._close()
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise InpOptionError(
+                f"{src}: [OPTIONS] EMITTER EXPONENT is {exponent:g}; twin's leaks are orifices "
+                "(flow = Cd A sqrt(2 g p)) and need 0.5")
+        self._suppressed: set[str] = set()  # emitters closed for this step (see step)
         self.revision = 0
         self._watched: dict[str, int] = {}
         self.overrides: list[OptionOverride] = []
@@ -559,6 +573,7 @@ class WaterNetwork:
         self._call("EN_setnodevalue", f"setting a leak at {node_id}", self.node_index(node_id),
                    EN_EMITTER, ctypes.c_double(coeff_m3s / self._q))
         self._emitters[node_id] = coeff_m3s / self._q
+        self._suppressed.discard(node_id)
 
     # --- stepping -----------------------------------------------------------------------------
     @property
@@ -572,6 +587,7 @@ class WaterNetwork:
         if t_s < self._t and not self._ended:
             raise StepOrderError(f"asked for t={t_s} s but the network is at t={self._t} s")
         self._warnings = []
+        self._restore_emitters()
         while self._t < t_s and not self._ended:
             self._advance(t_s, read=False)
         snap = self._advance(t_s + self.step_s, read=True)
@@ -587,12 +603,40 @@ class WaterNetwork:
             self._call("EN_runH", f"solving hydraulics at t={self._t} s", ctypes.byref(self._l))
             solved = int(self._l.value)
             if read and snap is None:
+                closed = self._close_injecting_emitters()
+                if closed:  # re-solve the same time without them
+                    self._call("EN_runH", f"re-solving hydraulics at t={self._t} s",
+                               ctypes.byref(self._l))
+                    solved = int(self._l.value)
                 snap = self._read(solved)
+                snap.emitters_closed = closed
             self._call("EN_nextH", f"advancing hydraulics from t={solved} s", ctypes.byref(self._l))
             if self._l.value == 0:
                 self._ended = True
             self._t = solved + int(self._l.value)
         return snap
+
+    def _close_injecting_emitters(self) -> list[str]:
+        """EPANET 2.2 lets an emitter at negative pressure inject water into the network;
+        close every such emitter for the step (restored at the next step)."""
+        closed = []
+        for j, k in sorted(self._emitters.items()):
+            if k > 0 and j not in self._suppressed and self._node(
+                    self._node_index[j], EN_PRESSURE) < 0.0:
+                self._call("EN_setnodevalue", f"closing the emitter at {j}",
+                           self._node_index[j], EN_EMITTER, ctypes.c_double(0.0))
+                self._suppressed.add(j)
+                closed.append(j)
+        if closed:
+            self.revision += 1
+        return closed
+
+    def _restore_emitters(self) -> None:
+        for j in sorted(self._suppressed):
+            self._call("EN_setnodevalue", f"restoring the emitter at {j}", self._node_index[j],
+                       EN_EMITTER, ctypes.c_double(self._emitters.get(j, 0.0)))
+            self.revision += 1
+        self._suppressed.clear()
 
     def _read(self, t_s: int) -> Snapshot:
         q = self._q
@@ -615,12 +659,12 @@ class WaterNetwork:
             total = d.value
             get(ph, i, EN_DEMANDDEFICIT, ref)
             deficit = d.value
-            k = self._emitters.get(j, 0.0)
+            k = 0.0 if j in self._suppressed else self._emitters.get(j, 0.0)
             lk = k * math.sqrt(pressure[j]) if k > 0 and pressure[j] > 0 else 0.0
             required[j] = max(0.0, (total - lk + deficit) * q)
             delivered[j] = max(0.0, (total - lk) * q)  # PDA may give -1e-9 at p < pmin
         for j, k in self._emitters.items():
-            if k <= 0:
+            if k <= 0 or j in self._suppressed:
                 continue
             if j in delivered:
                 leak[j] = k * math.sqrt(max(pressure[j], 0.0)) * q

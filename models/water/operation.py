@@ -67,6 +67,9 @@ OUT_SHARE = 0.5  # a junction delivering under half its requirement counts its p
 NEGATIVE_PRESSURE_M = -0.01  # tolerance below which a demand junction's pressure is negative
 PERSON_M3S = 0.150 / 86400.0  # to estimate people from demand on foreign networks
 PIPE_BREAKS: tuple[str, ...] = ("closed", "leak", "leak_then_closed")
+# a pipe the incidents simulator reports with mode "break" leaks through an orifice of the
+# full pipe section (a circumferential break); "leak" through leak_area_frac of it
+BREAK_AREA_FRAC = 1.0
 
 
 class WaterOperationError(ValueError):
@@ -217,6 +220,8 @@ class WaterOperation:
         self.process_plants = list(process_plants) if PROCESS_JUNCTION in net.junctions else []
 
         self._failed: dict[str, str] = {}
+        self._mode: dict[str, str] = {}  # failed asset -> damage mode (failed, leak, break)
+        self._emitters_closed: set[str] = set()
         self._isolated: set[str] = set()  # broken pipes closed by crews after leaking
         self._link_closers: dict[str, set[str]] = {}
         self._leaks: dict[str, dict[str, float]] = {}  # node -> {cause asset: area}
@@ -278,12 +283,15 @@ class WaterOperation:
             return
         if aid in self.asset_link:
             link = self.asset_link[aid]
-            leaking = self.pipe_break != "closed" and aid not in self._isolated
+            mode = self._mode.get(aid, "failed")
+            leaking = (mode in ("leak", "break") or self.pipe_break != "closed") and (
+                aid not in self._isolated)
             if leaking and self.net.link_type[link] not in CONTROL_VALVES:
                 node = self._leak_node(link)
                 if node is not None:
                     d = self.net.link_diameter_m(link)
-                    area = self.leak_area_frac * math.pi * d * d / 4.0
+                    frac = BREAK_AREA_FRAC if mode == "break" else self.leak_area_frac
+                    area = frac * math.pi * d * d / 4.0
                     self._set_leak(node, aid, area if on else None)
                     return
             (self._close if on else self._reopen)(link, aid)
@@ -314,11 +322,14 @@ class WaterOperation:
         dead_buses: Mapping[str, str] | None = None,
         commands: Mapping[str, Mapping[str, Any]] | None = None,
         unsupplied: Mapping[str, str] | None = None,
+        damage: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> StepOutput:
         """Apply this step's inputs, solve at ``t_s`` and return the outputs and events.
 
         ``unsupplied`` {consumer id: its load's shed event} is the power output of consumers
-        shed on a live bus; only the water ones matter here."""
+        shed on a live bus; only the water ones matter here. ``damage`` {asset: {"mode",
+        "fraction"}} (incidents) says how a failed pipe is damaged: ``leak``, ``break`` or
+        ``failed`` (absent: ``failed``, handled by ``pipe_break``)."""
         failed = {k: v for k, v in (failed or {}).items() if k.startswith("water/")}
         dead = dict(dead_buses or {})
         shed = dict(unsupplied or {})
@@ -336,12 +347,15 @@ class WaterOperation:
             self._apply_damage(aid, cause, on=False)
             self._isolated.discard(aid)
             self._leaking_pipes.pop(aid, None)
+            self._mode.pop(aid, None)
             self._outages.pop(cause or f"failed:{aid}", None)
         for aid in sorted(set(failed) - set(self._failed)):
             self._failed[aid] = failed[aid]
+            self._mode[aid] = str((damage or {}).get(aid, {}).get("mode", "failed"))
             self._apply_damage(aid, failed[aid], on=True)
             self._outages[failed[aid] or f"failed:{aid}"] = (t_s, self._district_of_asset(aid))
-            if self.pipe_break == "leak_then_closed" and aid in self.asset_link:
+            if aid in self.asset_link and (self.pipe_break == "leak_then_closed"
+                                           or self._mode[aid] == "break"):
                 self._leaking_pipes[aid] = t_s
         # crews close the valves around a leaking pipe (leak_then_closed)
         for aid, t_fail in sorted(self._leaking_pipes.items()):
@@ -443,6 +457,10 @@ class WaterOperation:
             elif not neg:
                 self._negative.discard(aid)
         self._watch.check(t_s, snap, emit)
+        closed = set(snap.emitters_closed)
+        for j in sorted(closed - self._emitters_closed):
+            emit(self.node_asset[j], "emitter_closed", snap.pressure_m[j], "", "simulator")
+        self._emitters_closed = closed
 
         tank_level = {self.node_asset[n]: v for n, v in snap.tank_level_m.items()}
         load = {

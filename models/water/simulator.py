@@ -21,7 +21,7 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
   (default ``["power/plant/central"]``).
 
 Inputs: ``failed``, ``dead_buses``, ``commands``, ``unsupplied`` (power: consumers shed on a
-live bus, {consumer id: shed event}); outputs: ``load_p_mw``, ``tank_level_m``,
+live bus, {consumer id: shed event}), ``damage`` (incidents: {asset: {"mode", "fraction"}}); outputs: ``load_p_mw``, ``tank_level_m``,
 ``pump_on``, ``process_pressure_m``, ``series``, ``events`` (docs/architecture.md). The rules
 live in :mod:`twin.models.water.operation`; this module is plumbing only.
 """
@@ -45,7 +45,7 @@ from .operation import StepOutput, WaterOperation
 logger = logging.getLogger(__name__)
 
 EID = "water"
-INPUTS = ("failed", "dead_buses", "commands", "unsupplied")
+INPUTS = ("failed", "dead_buses", "commands", "unsupplied", "damage")
 OUTPUTS = ("load_p_mw", "tank_level_m", "pump_on", "process_pressure_m", "series", "events")
 
 META: dict[str, Any] = {
@@ -128,11 +128,12 @@ class WaterSim(mosaik_api_v3.Simulator):
         dead = merge_sources(data.get("dead_buses"))
         commands = merge_sources(data.get("commands"))
         unsupplied = merge_sources(data.get("unsupplied"))
+        damage = merge_sources(data.get("damage"))
         if self.error:
             self._hold(time, [])
             return time + self.step_s
         try:
-            self.out = self.op.step(time, failed, dead, commands, unsupplied)
+            self.out = self.op.step(time, failed, dead, commands, unsupplied, damage)
         except WaterNetworkError as exc:  # an outcome, not a crash: hold the last state
             self.error = str(exc)
             logger.warning("water simulator stopped solving at t=%s s: %s", time, exc)
