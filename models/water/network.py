@@ -34,35 +34,23 @@ emitters), so a caller can tell whether a step's inputs changed.
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import logging
 import math
-import os
-import platform
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
+from . import toolkit as tk
+from .toolkit import (  # noqa: F401 - re-exported
+    CONTROL_VALVES,
+    EN_PUMP,
+    EN_STATUS,
+    WaterNetworkError,
+    _Toolkit,
+)
 
-# EPANET 2.2 toolkit codes
-EN_ELEVATION, EN_BASEDEMAND, EN_EMITTER, EN_DEMAND, EN_HEAD, EN_PRESSURE = 0, 1, 3, 9, 10, 11
-EN_DEMANDDEFICIT = 27
-EN_DIAMETER, EN_FLOW, EN_STATUS, EN_INITSTATUS, EN_SETTING = 0, 8, 11, 4, 12
-CONTROL_VALVES = frozenset({3, 4, 5, 6, 7, 8})  # PRV, PSV, PBV, FCV, TCV, GPV
-EN_PATTERN = 2
-EN_DURATION, EN_HYDSTEP, EN_PATTERNSTEP, EN_PATTERNSTART, EN_REPORTSTEP = 0, 1, 3, 4, 5
-EN_NODECOUNT, EN_TANKCOUNT, EN_LINKCOUNT, EN_PATCOUNT, EN_CONTROLCOUNT, EN_RULECOUNT = (
-    0, 1, 2, 3, 5, 6)
-EN_JUNCTION, EN_RESERVOIR, EN_TANK = 0, 1, 2
-EN_PUMP = 2
-EN_LOWLEVEL, EN_HILEVEL = 0, 1
-EN_TRIALS, EN_EMITEXPON, EN_UNBALANCED = 0, 3, 14
-# flow unit code -> factor to m3/s (SI units only; US units are converted on open)
-_SI_FLOW = {5: 1e-3, 6: 1e-3 / 60.0, 7: 1e3 / 86400.0, 8: 1.0 / 3600.0, 9: 1.0 / 86400.0}
-EN_LPS = 5
+logger = logging.getLogger(__name__)
 
 RHO_G = 1000.0 * 9.81
 DEFAULT_EFFICIENCY = 0.75
@@ -71,75 +59,11 @@ DEFAULT_DURATION_S = 169 * 3600
 # overridden: the value EPANET's manual uses as its example ("CONTINUE 10"; EPANET 2.2
 # User Manual, [OPTIONS] UNBALANCED). Whether the step then converged is still checked.
 UNBALANCED_EXTRA_TRIALS = 10
-# EPANET warning codes that mean the hydraulic solution is not a solution (EPANET 2.2 User
-# Manual, appendix "Error messages": 1 system unbalanced, 2 equations unsolvable); 3-6 are
-# physical (disconnected nodes, pumps or valves that cannot deliver, negative pressures).
+# EPANET warning codes that mean the step is not solved (EPANET 2.2 User Manual, appendix
+# "Error messages": 1 system hydraulically unbalanced; 2 may be unstable, converged only with
+# every link status held fixed); 3-6 are physical (disconnected nodes, pumps or valves that
+# cannot deliver, negative pressures).
 UNSOLVED_WARNINGS: frozenset[int] = frozenset({1, 2})
-
-
-def _library_path() -> Path:
-    """The EPANET 2.2 shared library shipped inside wntr (the one ``ENepanet`` loads)."""
-    spec = importlib.util.find_spec("wntr")
-    if spec is None or not spec.submodule_search_locations:
-        raise WaterNetworkError(0, "locating wntr (is wntr 1.5 installed?)")
-    base = Path(next(iter(spec.submodule_search_locations))) / "epanet" / "libepanet"
-    if os.name == "nt":
-        return base / "windows-x64" / "epanet22.dll"
-    if sys.platform == "darwin":
-        sub = "darwin-arm/libepanet2.dylib" if "arm" in platform.platform().lower() else (
-            "darwin-x64/libepanet22.dylib")
-        return base / sub
-    return base / "linux-x64" / "libepanet22.so"
-
-
-_LIB: ctypes.CDLL | None = None
-
-
-class _Toolkit:
-    """One EPANET 2.2 project over the library inside wntr, called through ctypes the way
-    ``wntr.epanet.toolkit.ENepanet`` does, without importing wntr (its package import costs
-    1.5-3 s, which every separate-process run would pay)."""
-
-    def __init__(self) -> None:
-        global _LIB
-        if _LIB is None:
-            _LIB = ctypes.CDLL(str(_library_path()))
-        self.ENlib = _LIB
-        self._project = ctypes.c_uint64()
-        self.fileLoaded = False
-
-    def ENopen(self, inp: str, rpt: str, out: str) -> None:
-        self.ENlib.EN_createproject(ctypes.byref(self._project))
-        code = self.ENlib.EN_open(self._project, inp.encode("latin-1"), rpt.encode("latin-1"),
-                                  out.encode("latin-1"))
-        if code >= 100:
-            self.ENlib.EN_deleteproject(self._project)
-            raise WaterNetworkError(code, f"opening {inp}")
-        self.fileLoaded = True
-
-    def ENclose(self) -> None:
-        self.ENlib.EN_close(self._project)
-        self.ENlib.EN_deleteproject(self._project)
-        self._project = ctypes.c_uint64()
-        self.fileLoaded = False
-
-    def ENgetcount(self, code: int) -> int:
-        n = ctypes.c_int()
-        self.ENlib.EN_getcount(self._project, code, ctypes.byref(n))
-        return n.value
-
-    def ENgetflowunits(self) -> int:
-        n = ctypes.c_int()
-        self.ENlib.EN_getflowunits(self._project, ctypes.byref(n))
-        return n.value
-
-
-class WaterNetworkError(RuntimeError):
-    """EPANET reported an error (code >= 100) or the network cannot be stepped."""
-
-    def __init__(self, code: int, what: str) -> None:
-        super().__init__(f"EPANET error {code} while {what}")
-        self.code = code
 
 
 class InpOptionError(ValueError):
@@ -226,18 +150,18 @@ class WaterNetwork:
         self._warnings: list[tuple[int, int]] = []
         self._en = _Toolkit()
         self._open()
-        if self._flow_units() not in _SI_FLOW:
+        if self._flow_units() not in tk._SI_FLOW:
             self._close()
             _rewrite_lps(self._inp)
             self._open()
-        self._q = _SI_FLOW[self._flow_units()]
+        self._q = tk._SI_FLOW[self._flow_units()]
         self._lib = self._en.ENlib
         self._ph = self._en._project
         self._d = ctypes.c_double()
         self._i = ctypes.c_int()
         self._l = ctypes.c_long()
         self._index_elements()
-        exponent = self.option(EN_EMITEXPON)
+        exponent = self.option(tk.EN_EMITEXPON)
         if abs(exponent - 0.5) > 1e-9:
             self._close()
             shutil.rmtree(self._dir, ignore_errors=True)
@@ -249,14 +173,14 @@ class WaterNetwork:
         self._watched: dict[str, int] = {}
         self.overrides: list[OptionOverride] = []
         self._override_unbalanced()
-        hyd = self._get_time(EN_HYDSTEP)
+        hyd = self._get_time(tk.EN_HYDSTEP)
         if hyd <= 0 or self.step_s % hyd:
             new = math.gcd(max(hyd, 1), self.step_s)
             logger.info("hydraulic step %s s does not divide %s s; using %s s", hyd, self.step_s, new)
-            self._set_time(EN_HYDSTEP, new)
-            self._set_time(EN_REPORTSTEP, new)
-        self.hydraulic_step_s = self._get_time(EN_HYDSTEP)
-        self._set_time(EN_DURATION, int(duration_s))
+            self._set_time(tk.EN_HYDSTEP, new)
+            self._set_time(tk.EN_REPORTSTEP, new)
+        self.hydraulic_step_s = self._get_time(tk.EN_HYDSTEP)
+        self._set_time(tk.EN_DURATION, int(duration_s))
         self.inp_demand_model = self.demand_model()
         if (minimum_pressure_m, required_pressure_m, pressure_exponent) != (None, None, None):
             self.set_demand_model(minimum_pressure_m, required_pressure_m, pressure_exponent)
@@ -297,8 +221,8 @@ class WaterNetwork:
     def _override_unbalanced(self) -> None:
         """``UNBALANCED STOP`` halts EPANET for good at the first unbalanced step (every
         later step would return the same solution): continue with a documented trial limit."""
-        if self.option(EN_UNBALANCED) < 0:
-            self._call("EN_setoption", "overriding UNBALANCED", EN_UNBALANCED,
+        if self.option(tk.EN_UNBALANCED) < 0:
+            self._call("EN_setoption", "overriding UNBALANCED", tk.EN_UNBALANCED,
                        ctypes.c_double(UNBALANCED_EXTRA_TRIALS))
             self.overrides.append(OptionOverride(
                 "UNBALANCED", "STOP", float(UNBALANCED_EXTRA_TRIALS),
@@ -329,8 +253,8 @@ class WaterNetwork:
 
     def _index_elements(self) -> None:
         buf = ctypes.create_string_buffer(64)
-        n_nodes = self._en.ENgetcount(EN_NODECOUNT)
-        n_links = self._en.ENgetcount(EN_LINKCOUNT)
+        n_nodes = self._en.ENgetcount(tk.EN_NODECOUNT)
+        n_links = self._en.ENgetcount(tk.EN_LINKCOUNT)
         self.node_ids: list[str] = []
         self.junctions: list[str] = []
         self.tanks: list[str] = []
@@ -343,7 +267,7 @@ class WaterNetwork:
             kind = self._i.value
             self.node_ids.append(nid)
             self._node_index[nid] = i
-            {EN_JUNCTION: self.junctions, EN_RESERVOIR: self.reservoirs, EN_TANK: self.tanks}[kind].append(nid)
+            {tk.EN_JUNCTION: self.junctions, tk.EN_RESERVOIR: self.reservoirs, tk.EN_TANK: self.tanks}[kind].append(nid)
         self.link_ids: list[str] = []
         self.link_type: dict[str, int] = {}
         self.pumps: list[str] = []
@@ -361,16 +285,16 @@ class WaterNetwork:
             self._link_nodes[lid] = (a.value, b.value)
             if self._i.value == EN_PUMP:
                 self.pumps.append(lid)
-        self.elevation_m = {n: self._node(self._node_index[n], EN_ELEVATION) for n in self.node_ids}
+        self.elevation_m = {n: self._node(self._node_index[n], tk.EN_ELEVATION) for n in self.node_ids}
         self.base_demand_m3s = {
             j: self._base_demand(self._node_index[j]) * self._q for j in self.junctions
         }
         self.demand_junctions = [j for j in self.junctions if self.base_demand_m3s[j] > 0]
         self._demand_patterns = self._read_demand_patterns()
-        self._pattern_step_s = max(self._get_time(EN_PATTERNSTEP), 1)
-        self._pattern_start_s = self._get_time(EN_PATTERNSTART)
+        self._pattern_step_s = max(self._get_time(tk.EN_PATTERNSTEP), 1)
+        self._pattern_start_s = self._get_time(tk.EN_PATTERNSTART)
         for j in self.junctions:  # emitters of the INP itself
-            k = self._node(self._node_index[j], EN_EMITTER)
+            k = self._node(self._node_index[j], tk.EN_EMITTER)
             if k > 0:
                 self._emitters[j] = k
 
@@ -416,8 +340,8 @@ class WaterNetwork:
         self._watched = {lid: self.link_index(lid) for lid in link_ids}
 
     def link_diameter_m(self, link_id: str) -> float:
-        """Diameter of a pipe (EN_DIAMETER is in mm for SI flow units)."""
-        return self._link(self.link_index(link_id), EN_DIAMETER) / 1000.0
+        """Diameter of a pipe (tk.EN_DIAMETER is in mm for SI flow units)."""
+        return self._link(self.link_index(link_id), tk.EN_DIAMETER) / 1000.0
 
     def link_nodes(self, link_id: str) -> tuple[str, str]:
         """Start and end node ids of a link."""
@@ -479,7 +403,7 @@ class WaterNetwork:
             return
         li = self.link_index(link_id)
         kept: list[tuple[int, float, int, float]] = []
-        count = self._en.ENgetcount(EN_CONTROLCOUNT)
+        count = self._en.ENgetcount(tk.EN_CONTROLCOUNT)
         ctype, clink, cnode = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
         setting, level = ctypes.c_double(), ctypes.c_double()
         for k in range(count, 0, -1):
@@ -507,7 +431,7 @@ class WaterNetwork:
         out = []
         ctype, clink, cnode = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
         setting, level = ctypes.c_double(), ctypes.c_double()
-        for k in range(1, self._en.ENgetcount(EN_CONTROLCOUNT) + 1):
+        for k in range(1, self._en.ENgetcount(tk.EN_CONTROLCOUNT) + 1):
             self._lib.EN_getcontrol(self._ph, k, ctypes.byref(ctype), ctypes.byref(clink),
                                     ctypes.byref(setting), ctypes.byref(cnode), ctypes.byref(level))
             if clink.value == li:
@@ -543,7 +467,7 @@ class WaterNetwork:
         self._suspend_controls(link_id)
         i = self.link_index(link_id)
         if self.link_type[link_id] in CONTROL_VALVES and link_id not in self._closed_links:
-            self._valve_setting[link_id] = self._link(i, EN_SETTING)
+            self._valve_setting[link_id] = self._link(i, tk.EN_SETTING)
         self._set_link(i, EN_STATUS, 0.0)
         self._closed_links.add(link_id)
 
@@ -554,7 +478,7 @@ class WaterNetwork:
         if link_id in self._valve_setting:
             self.revision += 1
             self._call("EN_setlinkvalue", f"restoring the setting of {link_id}", i,
-                       EN_SETTING, ctypes.c_double(self._valve_setting.pop(link_id)))
+                       tk.EN_SETTING, ctypes.c_double(self._valve_setting.pop(link_id)))
         else:
             self._set_link(i, EN_STATUS, 1.0)
         self._closed_links.discard(link_id)
@@ -571,7 +495,7 @@ class WaterNetwork:
         if coeff_m3s / self._q != self._emitters.get(node_id, 0.0):
             self.revision += 1
         self._call("EN_setnodevalue", f"setting a leak at {node_id}", self.node_index(node_id),
-                   EN_EMITTER, ctypes.c_double(coeff_m3s / self._q))
+                   tk.EN_EMITTER, ctypes.c_double(coeff_m3s / self._q))
         self._emitters[node_id] = coeff_m3s / self._q
         self._suppressed.discard(node_id)
 
@@ -622,9 +546,9 @@ class WaterNetwork:
         closed = []
         for j, k in sorted(self._emitters.items()):
             if k > 0 and j not in self._suppressed and self._node(
-                    self._node_index[j], EN_PRESSURE) < 0.0:
+                    self._node_index[j], tk.EN_PRESSURE) < 0.0:
                 self._call("EN_setnodevalue", f"closing the emitter at {j}",
-                           self._node_index[j], EN_EMITTER, ctypes.c_double(0.0))
+                           self._node_index[j], tk.EN_EMITTER, ctypes.c_double(0.0))
                 self._suppressed.add(j)
                 closed.append(j)
         if closed:
@@ -634,7 +558,7 @@ class WaterNetwork:
     def _restore_emitters(self) -> None:
         for j in sorted(self._suppressed):
             self._call("EN_setnodevalue", f"restoring the emitter at {j}", self._node_index[j],
-                       EN_EMITTER, ctypes.c_double(self._emitters.get(j, 0.0)))
+                       tk.EN_EMITTER, ctypes.c_double(self._emitters.get(j, 0.0)))
             self.revision += 1
         self._suppressed.clear()
 
@@ -645,19 +569,19 @@ class WaterNetwork:
         ph, ref, d = self._ph, ctypes.byref(self._d), self._d
         pressure: dict[str, float] = {}
         for j in self.junctions:
-            get(ph, ni[j], EN_PRESSURE, ref)
+            get(ph, ni[j], tk.EN_PRESSURE, ref)
             pressure[j] = d.value
         levels: dict[str, float] = {}
         for n in self.tanks:
-            get(ph, ni[n], EN_HEAD, ref)
+            get(ph, ni[n], tk.EN_HEAD, ref)
             levels[n] = d.value - self.elevation_m[n]
         pressure.update(levels)
         required, delivered, leak = {}, {}, {}
         for j in self.demand_junctions:
             i = ni[j]
-            get(ph, i, EN_DEMAND, ref)
+            get(ph, i, tk.EN_DEMAND, ref)
             total = d.value
-            get(ph, i, EN_DEMANDDEFICIT, ref)
+            get(ph, i, tk.EN_DEMANDDEFICIT, ref)
             deficit = d.value
             k = 0.0 if j in self._suppressed else self._emitters.get(j, 0.0)
             lk = k * math.sqrt(pressure[j]) if k > 0 and pressure[j] > 0 else 0.0
@@ -669,20 +593,20 @@ class WaterNetwork:
             if j in delivered:
                 leak[j] = k * math.sqrt(max(pressure[j], 0.0)) * q
             else:
-                get(ph, ni[j], EN_DEMAND, ref)
+                get(ph, ni[j], tk.EN_DEMAND, ref)
                 leak[j] = d.value * q
         flows = (
-            {lid: self._link(i, EN_FLOW) * q for lid, i in self._link_index.items()}
+            {lid: self._link(i, tk.EN_FLOW) * q for lid, i in self._link_index.items()}
             if self.read_link_flows else {}
         )
-        watched = {lid: self._link(i, EN_FLOW) * q for lid, i in self._watched.items()}
+        watched = {lid: self._link(i, tk.EN_FLOW) * q for lid, i in self._watched.items()}
         pump_on, pump_flow, pump_head, pump_p = {}, {}, {}, {}
         for p in self.pumps:
             a, b = self._link_nodes[p]
             li = self._link_index[p]
             on = self._link(li, EN_STATUS) > 0.5
-            flow = self._link(li, EN_FLOW) * q if on else 0.0
-            h = self._node(b, EN_HEAD) - self._node(a, EN_HEAD)
+            flow = self._link(li, tk.EN_FLOW) * q if on else 0.0
+            h = self._node(b, tk.EN_HEAD) - self._node(a, tk.EN_HEAD)
             pump_on[p] = on
             pump_flow[p] = flow
             pump_head[p] = h
