@@ -67,9 +67,8 @@ class IntegrityWatch:
             emit(NETWORK_ASSET, "stale_solution", 0.0, "", "simulator")
         self._prev_pressure, self._prev_revision, self._prev_demands = (
             pressure, self.net.revision, demands)
-        if pressure:
+        if pressure and (min(pressure.values()) < PRESSURE_OUTLIER_LOW_M
+                         or max(pressure.values()) > PRESSURE_OUTLIER_HIGH_M):
             worst = max(pressure, key=lambda j: max(PRESSURE_OUTLIER_LOW_M - pressure[j],
                                                     pressure[j] - PRESSURE_OUTLIER_HIGH_M))
-            p = pressure[worst]
-            if p < PRESSURE_OUTLIER_LOW_M or p > PRESSURE_OUTLIER_HIGH_M:
-                emit(self.node_asset[worst], "pressure_outlier", p, "", "simulator")
+            emit(self.node_asset[worst], "pressure_outlier", pressure[worst], "", "simulator")
