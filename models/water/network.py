@@ -131,6 +131,7 @@ class WaterNetwork:
         required_pressure_m: float | None = None,
         pressure_exponent: float | None = None,
         read_link_flows: bool = False,
+        split_pipes: bool = False,
     ) -> None:
         if step_s <= 0:
             raise ValueError(f"step_s must be positive, got {step_s}")
@@ -146,6 +147,8 @@ class WaterNetwork:
         self._dir = Path(tempfile.mkdtemp(prefix="twin-water-", dir=work_dir))
         self._inp = self._dir / "net.inp"
         shutil.copyfile(src, self._inp)
+        # pipe -> (its mid node, its second half): where a leak's emitter belongs
+        self.split: dict[str, tuple[str, str]] = _split_pipes(self._inp) if split_pipes else {}
         self._t = 0
         self._warnings: list[tuple[int, int]] = []
         self._en = _Toolkit()
@@ -641,6 +644,26 @@ class WaterNetwork:
             self.close()
         except Exception:  # noqa: BLE001 - never raise from a finaliser
             pass
+
+
+SPLIT_NODE, SPLIT_HALF = "~leak", "~b"
+
+
+def _split_pipes(inp: Path) -> dict[str, tuple[str, str]]:
+    """Split every pipe of an INP in half, in place (``wntr.morph.split_pipe``): pipe ``P``
+    keeps the first half, ``P~b`` is the second, ``P~leak`` the junction between them (zero
+    demand, the mean elevation). Hydraulics are unchanged (head loss is linear in length);
+    a leak then sits inside the damaged pipe. Written in LPS, options kept."""
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(inp))
+    split = {}
+    for pipe in list(wn.pipe_name_list):
+        node, half = pipe + SPLIT_NODE, pipe + SPLIT_HALF
+        wntr.morph.split_pipe(wn, pipe, half, node, split_at_point=0.5, return_copy=False)
+        split[pipe] = (node, half)
+    wntr.network.write_inpfile(wn, str(inp), units="LPS", version=2.2)
+    return split
 
 
 def _rewrite_lps(inp: Path) -> None:

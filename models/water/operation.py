@@ -18,7 +18,7 @@ Rules (documented in docs/water.md):
   when power returns it emits ``pump_started`` and restarts under its local rule.
 - A damaged pump, pipe, junction, tank or reservoir (``failed``): a pump is forced off; a pipe
   or valve is closed (``pipe_break="closed"``, crews isolate it at once), leaks through an
-  emitter at its upstream junction (``pipe_break="leak"``), or leaks until crews close its
+  emitter on the node splitting it (``pipe_break="leak"``), or leaks until crews close its
   valves ``isolate_after_h`` hours later (``pipe_break="leak_then_closed"``, an ``isolated``
   event); a junction leaks; a tank or reservoir is
   isolated (its links closed). Repair (the asset leaving ``failed``) undoes it.
@@ -143,6 +143,7 @@ class WaterOperation:
         junction_leak_area_m2: float = 0.005,
         process_plants: tuple[str, ...] | list[str] = DEFAULT_PROCESS_PLANTS,
         work_dir: str | Path | None = None,
+        split_pipes: bool = True,
     ) -> None:
         if pipe_break not in PIPE_BREAKS:
             raise WaterOperationError(f"pipe_break must be one of {PIPE_BREAKS}, got {pipe_break!r}")
@@ -154,6 +155,7 @@ class WaterOperation:
             inp_path, step_s=step_s, duration_s=duration_s, efficiency=efficiency,
             work_dir=work_dir, minimum_pressure_m=minimum_pressure_m,
             required_pressure_m=required_pressure_m, pressure_exponent=pressure_exponent,
+            split_pipes=split_pipes,
         )
         self.step_s = int(step_s)
         self.pipe_break = pipe_break
@@ -166,9 +168,13 @@ class WaterOperation:
         suppliers = dict(power_suppliers or {})
 
         # EPANET name -> asset id, and back
+        split_node = {node: pipe for pipe, (node, _) in net.split.items()}
+        second_half = {half: pipe for pipe, (_, half) in net.split.items()}
         self.node_asset: dict[str, str] = {}
         for n in net.junctions:
-            self.node_asset[n] = f"water/junction/{n}"
+            # a pipe's mid node belongs to the pipe (its leaks, its outlier events)
+            self.node_asset[n] = (f"water/pipe/{split_node[n]}" if n in split_node
+                                  else f"water/junction/{n}")
         for n in net.tanks:
             self.node_asset[n] = f"water/tank/{n}"
         for n in net.reservoirs:
@@ -184,10 +190,10 @@ class WaterOperation:
                 aid = f"water/plant/{lid}" if f"water/plant/{lid}" in by_id else (
                     f"water/valve/{lid}")
             else:
-                aid = f"water/pipe/{lid}"
+                aid = f"water/pipe/{second_half.get(lid, lid)}"
             self.link_asset[lid] = aid
-        self.asset_node = {v: k for k, v in self.node_asset.items()}
-        self.asset_link = {v: k for k, v in self.link_asset.items()}
+        self.asset_node = {v: k for k, v in self.node_asset.items() if k not in split_node}
+        self.asset_link = {v: k for k, v in self.link_asset.items() if k not in second_half}
 
         def district_of(aid: str) -> str:
             return by_id[aid]["district"] if aid in by_id else "network"
@@ -267,6 +273,9 @@ class WaterOperation:
         self.net.set_leak(node, sum(leaks.values()))
 
     def _leak_node(self, link: str) -> str | None:
+        """The node inside a split pipe, else its upstream junction."""
+        if link in self.net.split:
+            return self.net.split[link][0]
         a, b = self.net.link_nodes(link)
         for n in (a, b):
             if n in self.net.junctions:

@@ -16,6 +16,7 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
 - ``pipe_break`` ("closed" | "leak" | "leak_then_closed"), ``leak_area_frac``, ``isolate_after_h``,
   ``junction_leak_area_m2``: damage model (see operation.py);
 - ``efficiency`` (float): pump wire-to-water efficiency (default 0.75);
+- ``split_pipes`` (bool): split every pipe so leaks sit inside it (default True);
 - ``hours`` (float): the horizon, sets EPANET's duration (default 169 h);
 - ``process_plants`` (list[str]): power plants fed by the ``process`` junction
   (default ``["power/plant/central"]``).
@@ -58,7 +59,7 @@ META: dict[str, Any] = {
                 "region_dir", "inp", "seed", "pump_backup_h", "generator_start_failure",
                 "minimum_pressure_m",
                 "required_pressure_m", "pressure_exponent", "pipe_break", "leak_area_frac", "isolate_after_h", "junction_leak_area_m2",
-                "efficiency", "hours", "process_plants",
+                "efficiency", "hours", "process_plants", "split_pipes",
             ],
             "attrs": [*INPUTS, *OUTPUTS],
         }

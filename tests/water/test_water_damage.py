@@ -88,7 +88,7 @@ def test_pipe_leak_follows_orifice_law(central: Path) -> None:
     pipe = main_to(inp, "town1-in")
     wn = wntr.network.WaterNetworkModel(str(inp))
     area = 0.05 * math.pi * wn.get_link(pipe).diameter ** 2 / 4
-    leak_node = wn.get_link(pipe).start_node_name
+    leak_node = f"{pipe}~leak"  # the node splitting the pipe
     with WaterOperation.from_region(central, pipe_break="leak", leak_area_frac=0.05) as op:
         assert op.step(0, {}, {}, {}).series["leak_m3s"] == 0.0
         o1 = op.step(STEP_S, {f"water/pipe/{pipe}": CAUSE}, {}, {})

@@ -30,14 +30,14 @@ def main_to(inp: Path, node: str) -> str:
 
 def test_leak_follows_the_orifice_law_and_equals_plain_epanet(central: Path,
                                                               tmp_path: Path) -> None:
-    """A pipe the incidents report as ``leak`` leaks through an emitter; its flow is
-    Cd A sqrt(2 g p) at the solved pressure and every pressure equals plain EPANET with that
-    emitter."""
+    """A pipe the incidents report as ``leak`` leaks through an emitter on the node that
+    splits it; its flow is Cd A sqrt(2 g p) at the solved pressure and every pressure equals
+    plain EPANET with the pipe split there and that emitter."""
     inp = central / "water.inp"
     pipe = main_to(inp, "town1-in")
     aid = f"water/pipe/{pipe}"
     wn = wntr.network.WaterNetworkModel(str(inp))
-    node = wn.get_link(pipe).start_node_name
+    node = f"{pipe}~leak"
     area = 0.1 * math.pi * wn.get_link(pipe).diameter ** 2 / 4  # leak_area_frac 0.1
     n = 12
     with WaterOperation.from_region(central, generator_start_failure=0.0) as op:
@@ -51,13 +51,15 @@ def test_leak_follows_the_orifice_law_and_equals_plain_epanet(central: Path,
     # iteration: within 1 %)
     last = outs[-1].series["leak_m3s"]
     assert last == pytest.approx(CD * area * math.sqrt(2 * 9.81 * p_leak), rel=0.01)
-    # plain EPANET with the same emitter from the start
-    wn.get_node(node).emitter_coefficient = CD * area * math.sqrt(2 * 9.81)
+    # plain EPANET, the pipe split in two by wntr and the same emitter from the start
+    wntr.morph.split_pipe(wn, pipe, "half", "mid", split_at_point=0.5, return_copy=False)
+    wn.get_node("mid").emitter_coefficient = CD * area * math.sqrt(2 * 9.81)
     wn.options.time.duration = (n - 1) * STEP_S
     ref = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(tmp_path / "ref")).node["pressure"]
     worst = max(abs(p - ref.loc[k * STEP_S, j.split("/")[-1]])
                 for k, o in enumerate(outs) for j, p in o.series["junction_pressure_m"].items())
     assert worst < 1e-3
+    assert abs(p_leak - ref.loc[(n - 1) * STEP_S, "mid"]) < 1e-3  # at the leak itself
 
 
 def test_break_leaks_more_and_is_isolated(central: Path) -> None:
@@ -71,7 +73,8 @@ def test_break_leaks_more_and_is_isolated(central: Path) -> None:
                     .series["leak_m3s"] for k in range(9)]
 
     small, large, failed = leaks("leak"), leaks("break"), leaks("failed")
-    assert BREAK_AREA_FRAC > 0.1 and large[0] > 5 * small[0]
+    # ten times the orifice, but the pipe feeding it limits the flow: more, not 10x more
+    assert BREAK_AREA_FRAC > 0.1 and large[0] > 1.2 * small[0]
     assert all(v > 0 for v in small)  # a small leak runs until repaired
     assert all(v > 0 for v in large[:6]) and all(v == 0 for v in large[6:])  # crews isolate
     assert all(v == 0 for v in failed)  # pipe_break="closed": closed at once
