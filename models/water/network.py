@@ -38,6 +38,7 @@ import logging
 import math
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -658,10 +659,21 @@ def _split_pipes(inp: Path) -> dict[str, tuple[str, str]]:
 
     wn = wntr.network.WaterNetworkModel(str(inp))
     split = {}
-    for pipe in list(wn.pipe_name_list):
-        node, half = pipe + SPLIT_NODE, pipe + SPLIT_HALF
-        wntr.morph.split_pipe(wn, pipe, half, node, split_at_point=0.5, return_copy=False)
-        split[pipe] = (node, half)
+    # wntr warns (through the deprecated logger.warn) at every check-valved pipe: both
+    # halves keep the check valve, which is what we want
+    morph_log = logging.getLogger("wntr.morph.link")
+    level = morph_log.level
+    morph_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            for pipe in list(wn.pipe_name_list):
+                node, half = pipe + SPLIT_NODE, pipe + SPLIT_HALF
+                wntr.morph.split_pipe(wn, pipe, half, node, split_at_point=0.5,
+                                      return_copy=False)
+                split[pipe] = (node, half)
+    finally:
+        morph_log.setLevel(level)
     wntr.network.write_inpfile(wn, str(inp), units="LPS", version=2.2)
     return split
 

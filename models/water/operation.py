@@ -67,6 +67,8 @@ OUT_SHARE = 0.5  # a junction delivering under half its requirement counts its p
 NEGATIVE_PRESSURE_M = -0.01  # tolerance below which a demand junction's pressure is negative
 PERSON_M3S = 0.150 / 86400.0  # to estimate people from demand on foreign networks
 PIPE_BREAKS: tuple[str, ...] = ("closed", "leak", "leak_then_closed")
+DRAINED_M = 1e-3  # a tank below this level is empty (EPANET stops drawing from it)
+REFILLED_M = 0.05  # ... and holds water again above this one
 # a pipe the incidents simulator reports with mode "break" leaks through an orifice of the
 # full pipe section (a circumferential break); "leak" through leak_area_frac of it
 BREAK_AREA_FRAC = 1.0
@@ -223,6 +225,9 @@ class WaterOperation:
             else:
                 self.people[aid] = round(net.base_demand_m3s[j] / PERSON_M3S)
         self.districts = sorted(set(self.district.values()))
+        self._tank_district = {self.node_asset[n]: district_of(self.node_asset[n])
+                               for n in net.tanks}
+        self._drained: dict[str, str] = {}  # tank asset -> its drained event id
         self.process_plants = list(process_plants) if PROCESS_JUNCTION in net.junctions else []
 
         self._failed: dict[str, str] = {}
@@ -435,15 +440,20 @@ class WaterOperation:
         for aid, pl in self.plants.items():
             pl.supply.burn(plant_p[aid], self.step_s, emit)
 
-        # operational pump switching (local rule or commands)
+        self._tank_events(t_s, snap.tank_level_m, emit)
+
+        # operational pump switching (local rule or commands); a pump EPANET stops because
+        # its suction tank ran empty names the tank's drained event
         pump_on = {aid: bool(snap.pump_on[ps.name]) for aid, ps in self.pumps.items()}
         for aid, on in pump_on.items():
             prev = self._pump_on_prev.get(aid)
             if prev is not None and prev != on and self.pumps[aid].available:
                 cmd = commands.get(aid)
-                emit(aid, "pump_on" if on else "pump_off", 1.0 if on else 0.0,
-                     str(cmd.get("cause_id", "")) if cmd else "",
-                     "control" if cmd else "policy")
+                cause, coupling = (str(cmd.get("cause_id", "")), "control") if cmd else ("", "policy")
+                suction = self.node_asset.get(self.net.link_nodes(self.pumps[aid].name)[0], "")
+                if not on and not cmd and suction in self._drained:
+                    cause, coupling = self._drained[suction], "water"
+                emit(aid, "pump_on" if on else "pump_off", 1.0 if on else 0.0, cause, coupling)
         self._pump_on_prev = pump_on
 
         # junction service and pressure
@@ -515,6 +525,22 @@ class WaterOperation:
             "junction_delivered_m3s": dlv,
         }
         return StepOutput(load, tank_level, pump_on, process, series, events)
+
+    def _tank_events(self, t_s: int, levels: Mapping[str, float], emit: Any) -> None:
+        """``drained`` when a tank runs empty (cause: the outage the attribution rule names,
+        e.g. the plant's production_stopped for its clear well), ``refilled`` when it holds
+        water again (cause: its drained event). A drained tank is an active outage."""
+        for n, level in levels.items():
+            aid = self.node_asset[n]
+            if level < DRAINED_M and aid not in self._drained:
+                cause, coupling = self._attribute(self._tank_district[aid])
+                ev = emit(aid, "drained", level, cause, coupling)
+                self._drained[aid] = ev["event_id"]
+                self._outages[ev["event_id"]] = (t_s, self._tank_district[aid])
+            elif level > REFILLED_M and aid in self._drained:
+                drained = self._drained.pop(aid)
+                self._outages.pop(drained, None)
+                emit(aid, "refilled", level, drained, "water")
 
     def _step_plants(self, t_s: int, dead: Mapping[str, str], shed: Mapping[str, str],
                      emit: Any) -> None:

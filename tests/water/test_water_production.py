@@ -69,6 +69,15 @@ def test_plant_without_power_stops_and_its_clear_well_drains(central: Path) -> N
     assert all(outs[k].series["pump_flow_m3s"]["water/pump/PS1"] < 1e-6
                for k in range(k_empty + 1, k_back))
     assert flow[k_back] == pytest.approx(design, rel=1e-3) and level[-1] > level[k_back]
+    # the chain: bus -> production_stopped -> clear well drained -> PS1 off -> refilled
+    stopped = f"{k_dead * STEP_S}|{PLANT}|production_stopped"
+    drained = f"{k_empty * STEP_S}|{CLEARWELL}|drained"
+    chain = {(e["asset_id"], e["kind"]): (k, e["cause_id"], e["coupling"])
+             for k, o in enumerate(outs) for e in o.events}
+    assert chain[(CLEARWELL, "drained")] == (k_empty, stopped, "water")
+    assert chain[("water/pump/PS1", "pump_off")] == (k_empty, drained, "water")
+    k_refilled, cause, _ = chain[(CLEARWELL, "refilled")]
+    assert k_refilled > k_back and cause == drained
 
 
 def test_generator_burns_fuel_in_proportion_to_load(central: Path) -> None:
