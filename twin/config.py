@@ -242,12 +242,13 @@ class WaterSection(_Strict):
     generated regions), reduced to its greatest common divisor with run.step_s when it does
     not divide it, so EPANET always lands on every exchange step."""
 
-    minimum_pressure_m: float = Field(0.0, ge=0, description="Pressure-driven demand: no delivery below this pressure, m.")
-    required_pressure_m: float = Field(20.0, gt=0, description="Pressure-driven demand: full delivery above this pressure, m.")
+    minimum_pressure_m: float | None = Field(None, ge=0, description="Pressure-driven demand: no delivery below this pressure, m; default: the INP's (0 m in generated regions). A value that differs from the INP's is reported (event option_overridden) and makes the network pressure-driven.")
+    required_pressure_m: float | None = Field(None, gt=0, description="Pressure-driven demand: full delivery above this pressure, m; default: the INP's (20 m in generated regions). Reported like minimum_pressure_m.")
 
     @model_validator(mode="after")
     def _order(self) -> WaterSection:
-        if self.required_pressure_m <= self.minimum_pressure_m:
+        if (self.required_pressure_m is not None and self.minimum_pressure_m is not None
+                and self.required_pressure_m <= self.minimum_pressure_m):
             raise ValueError("water.required_pressure_m must exceed water.minimum_pressure_m")
         return self
 

@@ -39,7 +39,6 @@ class Coupling:
     shifted: bool = False
     initial: Any = None
     meaning: str = ""
-    optional: bool = False  # connected only where the destination declares the attribute
 
 
 COUPLINGS: tuple[Coupling, ...] = (
@@ -48,12 +47,14 @@ COUPLINGS: tuple[Coupling, ...] = (
     Coupling("incidents", "water", "failed", "failed", meaning="hazard -> water assets"),
     Coupling("incidents", "traffic", "failed", "failed", meaning="hazard -> roads, signals"),
     Coupling("incidents", "ict", "failed", "failed", meaning="hazard/attack -> ICT sites, links"),
+    Coupling("incidents", "water", "damage", "damage",
+             meaning="how pipes are damaged: leak (small emitter) or break (full-bore emitter)"),
     # power -> consumers
     Coupling("power", "water", "dead_buses", "dead_buses", meaning="pumps need their bus"),
+    Coupling("power", "water", "unsupplied", "unsupplied",
+             meaning="pumps, wells and the plant whose load is shed on a live bus stop as on a dead bus"),
     Coupling("power", "ict", "dead_buses", "dead_buses", meaning="ICT sites need their bus"),
     Coupling("power", "traffic", "dead_buses", "dead_buses", meaning="signals go dark"),
-    Coupling("power", "water", "unsupplied", "unsupplied", meaning="pumps whose load is shed",
-             optional=True),
     Coupling("power", "ict", "unsupplied", "unsupplied", meaning="ICT sites whose load is shed"),
     Coupling("power", "traffic", "unsupplied", "unsupplied", meaning="signals whose load is shed"),
     Coupling("power", "control", "telemetry", "telemetry", meaning="grid telemetry for the power policy"),
@@ -81,14 +82,6 @@ COUPLINGS: tuple[Coupling, ...] = (
 )
 
 RECORDED: tuple[str, ...] = ("incidents", "power", "water", "traffic", "ict", "control")
-
-
-def _declares(eid: str, attr: str) -> bool:
-    """Whether the simulator of entity ``eid`` lists ``attr`` in its META."""
-    import importlib
-
-    module, _cls, model, _eid = next(v for v in SIMULATORS.values() if v[3] == eid)
-    return attr in importlib.import_module(module).META["models"][model]["attrs"]
 
 
 def sim_config(mode: Literal["python", "cmd"] = "python") -> dict[str, dict[str, str]]:
@@ -147,8 +140,6 @@ def run_world(
             (entity,) = getattr(factory, model).create(1, **params[name])
             entities[eid] = entity
         for c in COUPLINGS:
-            if c.optional and not _declares(c.dst, c.dst_attr):
-                continue
             kwargs: dict[str, Any] = {}
             if c.shifted:
                 kwargs = {"time_shifted": True, "initial_data": {c.src_attr: c.initial}}

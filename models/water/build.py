@@ -41,6 +41,8 @@ from twin.region.assets import SECTOR_FILES, Asset, make_asset
 from twin.region.layout import District, Layout
 from twin.region.params import ConfigurationParams
 
+from .network import UNBALANCED_EXTRA_TRIALS
+
 LITRES_PER_PERSON_DAY = 150.0
 # Hourly demand multipliers (residential diurnal curve), normalised to a mean of 1.
 _DIURNAL_RAW = [
@@ -65,7 +67,22 @@ CITY_TANK_BASE_M = 35.0  # city tank bottom above the city centre's ground
 LOCAL_TANK_BASE_M = 30.0  # town / village tank bottom above the district's ground
 WATER_TABLE_DEPTH_M = 15.0  # groundwater head below ground at a well
 PROCESS_DEMAND_M3S = 0.002  # the central power plant's process / cooling water
-STORAGE_H = 10.0  # tank volume in hours of the average demand it serves
+# Distribution tank volume, hours of the average demand it serves: half a day, the minimum of
+# North Carolina's rule 15A NCAC 18C .0805(c) (elevated plus ground storage at least one-half
+# day's supply of the average daily demand); the Ten States Standards (Recommended Standards
+# for Water Works, 7.0.1) ask for one day where storage provides no fire protection.
+STORAGE_H = 12.0
+# The treatment plant: raw water -> flow control valve (the plant, its production) -> clear
+# well -> plant pump PS1. These three are operating assumptions, not standards: treatment
+# capacity 2.5 x the average demand (above what PS1 draws while it runs, about 2.3 x, so the
+# clear well stays full in normal operation and EPANET throttles the inflow at the top), a
+# clear well of 2 h of average demand (contact time and equalisation), 0.1 kWh per m3
+# treated (process power only; the pumps are separate loads).
+PRODUCTION_FACTOR = 2.5
+CLEARWELL_H = 2.0
+CLEARWELL_HEIGHT_M = 5.0
+TREATMENT_KWH_PER_M3 = 0.1
+PLANT = "WTP"
 DIAMETERS_M = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 HW_C = 120.0
 MAX_GRADIENT = 0.002  # m/m headloss at the design flow when sizing a pipe
@@ -147,11 +164,11 @@ class _Builder:
         return name
 
     def tank(self, name: str, x: float, y: float, district: str, base_elev: float,
-             avg_m3s: float) -> None:
-        volume = max(50.0, avg_m3s * STORAGE_H * 3600.0)
-        diameter = math.sqrt(4 * volume / (math.pi * TANK_HEIGHT_M))
-        self.wn.add_tank(name, elevation=round(base_elev, 2), init_level=0.75 * TANK_HEIGHT_M,
-                         min_level=0.0, max_level=TANK_HEIGHT_M, diameter=round(diameter, 2),
+             avg_m3s: float, hours: float = STORAGE_H, height_m: float = TANK_HEIGHT_M) -> None:
+        volume = max(50.0, avg_m3s * hours * 3600.0)
+        diameter = math.sqrt(4 * volume / (math.pi * height_m))
+        self.wn.add_tank(name, elevation=round(base_elev, 2), init_level=0.75 * height_m,
+                         min_level=0.0, max_level=height_m, diameter=round(diameter, 2),
                          coordinates=(x, y))
         self.district_of[name] = district
         self.assets.append(make_asset(
@@ -187,6 +204,26 @@ class _Builder:
             capacity=q_m3s, capacity_unit="m3/s", critical=True, needs_power=True,
             p_mw=round(pump_power_mw(q_m3s, head_m), 4), needs_ict=True,
         ))
+
+
+def _plant(b: _Builder, x: float, y: float, z: float, total_avg: float) -> None:
+    """Raw water ``R-raw`` -> plant ``WTP`` (a flow control valve at the production capacity,
+    asset ``water/plant/WTP``, powered) -> clear well ``T-clearwell`` (the suction of PS1)."""
+    q = total_avg * PRODUCTION_FACTOR
+    b.reservoir("R-raw", x - 60.0, y - 60.0, "city", z + CLEARWELL_HEIGHT_M + 10.0)
+    b.junction("plant-in", x - 40.0, y - 40.0, "city")
+    b.junction("plant-treated", x - 20.0, y - 20.0, "city")
+    b.pipe("R-raw", "plant-in", q)
+    b.wn.add_valve(PLANT, "plant-in", "plant-treated", diameter=pipe_diameter_m(q),
+                   valve_type="FCV", minor_loss=0.0, initial_setting=q, initial_status="ACTIVE")
+    b.tank("T-clearwell", x, y, "city", z, total_avg, hours=CLEARWELL_H,
+           height_m=CLEARWELL_HEIGHT_M)
+    b.pipe("plant-treated", "T-clearwell", q)
+    b.assets.append(make_asset(
+        f"water/plant/{PLANT}", "water", "plant", x - 30.0, y - 30.0, "city", capacity=q,
+        capacity_unit="m3/s", critical=True, needs_power=True,
+        p_mw=round(q * TREATMENT_KWH_PER_M3 * 3600.0 / 1000.0, 4),
+    ))
 
 
 def _ring(b: _Builder, d: District, n: int, people_total: int, base_m3s: float) -> str:
@@ -245,13 +282,14 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
     b.tank("T-city", tank_x, tank_y, "city", z_city + CITY_TANK_BASE_M, total_avg)
     b.pipe("T-city", city_hub, total_avg * PEAK_FACTOR * 1.5)
     z_plant = b.z(plant.x_m, plant.y_m)
-    b.reservoir("R-plant", plant.x_m, plant.y_m, "city", z_plant + 2.0)
+    _plant(b, plant.x_m, plant.y_m, z_plant, total_avg)
     b.junction("plant-out", plant.x_m + 30.0, plant.y_m + 30.0, "city")
     q_ps1 = total_avg * 1.8
     b.pipe("plant-out", city_hub, q_ps1)
     city_top = z_city + CITY_TANK_BASE_M + TANK_HEIGHT_M
     head_ps1 = city_top + 6.0 + hw_gradient(q_ps1, pipe_diameter_m(q_ps1)) * 1500 - (z_plant + 2.0)
-    b.pump(PLANT_PUMP, "pump", "R-plant", "plant-out", q_ps1, round(head_ps1, 1), "city", "T-city")
+    b.pump(PLANT_PUMP, "pump", "T-clearwell", "plant-out", q_ps1, round(head_ps1, 1), "city",
+           "T-city")
     city_mid = z_city + CITY_TANK_BASE_M + 0.5 * TANK_HEIGHT_M
 
     # towns: main, booster with bypass, town ring, villages
@@ -328,6 +366,9 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
     opts.hydraulic.required_pressure = required_pressure_m
     opts.hydraulic.pressure_exponent = PRESSURE_EXPONENT
     opts.hydraulic.pattern = None
+    # wntr writes UNBALANCED STOP by default, which halts EPANET for good (network.py)
+    opts.hydraulic.unbalanced = "CONTINUE"
+    opts.hydraulic.unbalanced_value = UNBALANCED_EXTRA_TRIALS
     opts.time.duration = DURATION_S
     opts.time.hydraulic_timestep = HYDRAULIC_STEP_S
     opts.time.pattern_timestep = 3600

@@ -2,15 +2,18 @@
 records, so foreign networks (Net1, Net3, ky10 shipped with wntr, or a utility's model) run
 through the same simulator as built regions.
 
-The importer keeps the network and its controls as they are and changes only what the twin
-relies on: flow units (LPS, so pressures are metres), the demand model (pressure-driven, with
-the given minimum and required pressure), an explicit duration, and a hydraulic and report
-step that divides the exchange step. Asset ids are ``water/<type>/<EPANET id>``; a pump whose
+The importer keeps the network, its controls, patterns and demand options (demand model,
+minimum and required pressure, pressure exponent) as they are and changes only what the twin
+relies on: flow units (LPS, so pressures are metres), an explicit duration, and a hydraulic
+and report step that divides the exchange step. Pressure bounds given to :func:`import_inp`
+make the network pressure-driven with them (the caller's choice, logged); the scenario's
+``[water]`` values are applied, and reported, at run time instead (docs/water.md). Asset ids are ``water/<type>/<EPANET id>``; a pump whose
 suction node is a ``GW-`` reservoir is a well.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -20,6 +23,8 @@ from twin.region.assets import SECTOR_FILES, Asset, make_asset
 
 from .build import LITRES_PER_PERSON_DAY, pump_power_mw
 from .control import pump_asset_id
+
+logger = logging.getLogger(__name__)
 
 _SHIPPED = ("Net1", "Net2", "Net3", "Net6", "ky4", "ky10")
 
@@ -52,14 +57,16 @@ def import_inp(
     *,
     step_s: int = 300,
     hours: float = 168.0,
-    minimum_pressure_m: float = 0.0,
-    required_pressure_m: float = 20.0,
+    minimum_pressure_m: float | None = None,
+    required_pressure_m: float | None = None,
     district: str = "network",
 ) -> list[Asset]:
     """Write ``out_dir/water.inp`` from a foreign INP and return its asset records.
 
     Every asset is placed in ``district`` (a foreign network has no district map); the
-    people at a junction are estimated from its base demand at 150 L/person/day.
+    people at a junction are estimated from its base demand at 150 L/person/day. The INP's
+    demand options are kept unless ``minimum_pressure_m`` or ``required_pressure_m`` is given
+    (then the network is pressure-driven with them).
     """
     src = Path(src)
     if not src.is_file():
@@ -71,9 +78,16 @@ def import_inp(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     opts = wn.options
-    opts.hydraulic.demand_model = "PDA"
-    opts.hydraulic.minimum_pressure = float(minimum_pressure_m)
-    opts.hydraulic.required_pressure = float(required_pressure_m)
+    hyd_opts = opts.hydraulic
+    if minimum_pressure_m is not None or required_pressure_m is not None:
+        old = (hyd_opts.demand_model, hyd_opts.minimum_pressure, hyd_opts.required_pressure)
+        hyd_opts.demand_model = "PDA"
+        if minimum_pressure_m is not None:
+            hyd_opts.minimum_pressure = float(minimum_pressure_m)
+        if required_pressure_m is not None:
+            hyd_opts.required_pressure = float(required_pressure_m)
+        logger.warning("importing %s: demand options %s set to %s", src, old, (
+            "PDA", hyd_opts.minimum_pressure, hyd_opts.required_pressure))
     opts.time.duration = int(hours * 3600)
     hyd = int(opts.time.hydraulic_timestep) or step_s
     hyd = math.gcd(hyd, int(step_s))

@@ -20,105 +20,55 @@ across the pump (m) and one wire-to-water efficiency (default 0.75) for every pu
 
 Delivered demand is EPANET's pressure-driven demand (EN_DEMAND minus any emitter leak);
 required demand is delivered + EN_DEMANDDEFICIT (the full pattern demand).
+
+Integrity (docs/water.md, "Hydraulics integrity"): a snapshot is never reused. EPANET
+warnings 1 (system unbalanced) and 2 (hydraulic equations unsolvable) mark the snapshot
+``solved = False``. An INP with ``UNBALANCED STOP`` would make EPANET halt at the first
+unbalanced step and return the same solution at every later one, so it is overridden to
+``UNBALANCED CONTINUE`` with :data:`UNBALANCED_EXTRA_TRIALS` extra trials (listed in
+``overrides``). Stepping past the hydraulic duration raises instead of holding the last
+state. ``revision`` counts the changes made to the network (link status, pump status,
+emitters), so a caller can tell whether a step's inputs changed.
 """
 
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import logging
 import math
-import os
-import platform
 import shutil
-import sys
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
+from . import toolkit as tk
+from .toolkit import (  # noqa: F401 - re-exported
+    CONTROL_VALVES,
+    EN_PUMP,
+    EN_STATUS,
+    WaterNetworkError,
+    _Toolkit,
+)
 
-# EPANET 2.2 toolkit codes
-EN_ELEVATION, EN_BASEDEMAND, EN_EMITTER, EN_DEMAND, EN_HEAD, EN_PRESSURE = 0, 1, 3, 9, 10, 11
-EN_DEMANDDEFICIT = 27
-EN_DIAMETER, EN_FLOW, EN_STATUS, EN_INITSTATUS = 0, 8, 11, 4
-EN_DURATION, EN_HYDSTEP, EN_REPORTSTEP = 0, 1, 4
-EN_NODECOUNT, EN_TANKCOUNT, EN_LINKCOUNT, EN_CONTROLCOUNT, EN_RULECOUNT = 0, 1, 2, 4, 5
-EN_JUNCTION, EN_RESERVOIR, EN_TANK = 0, 1, 2
-EN_PUMP = 2
-EN_LOWLEVEL, EN_HILEVEL = 0, 1
-# flow unit code -> factor to m3/s (SI units only; US units are converted on open)
-_SI_FLOW = {5: 1e-3, 6: 1e-3 / 60.0, 7: 1e3 / 86400.0, 8: 1.0 / 3600.0, 9: 1.0 / 86400.0}
-EN_LPS = 5
+logger = logging.getLogger(__name__)
 
 RHO_G = 1000.0 * 9.81
 DEFAULT_EFFICIENCY = 0.75
 DEFAULT_DURATION_S = 169 * 3600
+# Extra trials EPANET makes, with link statuses frozen, when an INP's UNBALANCED STOP is
+# overridden: the value EPANET's manual uses as its example ("CONTINUE 10"; EPANET 2.2
+# User Manual, [OPTIONS] UNBALANCED). Whether the step then converged is still checked.
+UNBALANCED_EXTRA_TRIALS = 10
+# EPANET warning codes that mean the step is not solved (EPANET 2.2 User Manual, appendix
+# "Error messages": 1 system hydraulically unbalanced; 2 may be unstable, converged only with
+# every link status held fixed); 3-6 are physical (disconnected nodes, pumps or valves that
+# cannot deliver, negative pressures).
+UNSOLVED_WARNINGS: frozenset[int] = frozenset({1, 2})
 
 
-def _library_path() -> Path:
-    """The EPANET 2.2 shared library shipped inside wntr (the one ``ENepanet`` loads)."""
-    spec = importlib.util.find_spec("wntr")
-    if spec is None or not spec.submodule_search_locations:
-        raise WaterNetworkError(0, "locating wntr (is wntr 1.5 installed?)")
-    base = Path(next(iter(spec.submodule_search_locations))) / "epanet" / "libepanet"
-    if os.name == "nt":
-        return base / "windows-x64" / "epanet22.dll"
-    if sys.platform == "darwin":
-        sub = "darwin-arm/libepanet2.dylib" if "arm" in platform.platform().lower() else (
-            "darwin-x64/libepanet22.dylib")
-        return base / sub
-    return base / "linux-x64" / "libepanet22.so"
-
-
-_LIB: ctypes.CDLL | None = None
-
-
-class _Toolkit:
-    """One EPANET 2.2 project over the library inside wntr, called through ctypes the way
-    ``wntr.epanet.toolkit.ENepanet`` does, without importing wntr (its package import costs
-    1.5-3 s, which every separate-process run would pay)."""
-
-    def __init__(self) -> None:
-        global _LIB
-        if _LIB is None:
-            _LIB = ctypes.CDLL(str(_library_path()))
-        self.ENlib = _LIB
-        self._project = ctypes.c_uint64()
-        self.fileLoaded = False
-
-    def ENopen(self, inp: str, rpt: str, out: str) -> None:
-        self.ENlib.EN_createproject(ctypes.byref(self._project))
-        code = self.ENlib.EN_open(self._project, inp.encode("latin-1"), rpt.encode("latin-1"),
-                                  out.encode("latin-1"))
-        if code >= 100:
-            self.ENlib.EN_deleteproject(self._project)
-            raise WaterNetworkError(code, f"opening {inp}")
-        self.fileLoaded = True
-
-    def ENclose(self) -> None:
-        self.ENlib.EN_close(self._project)
-        self.ENlib.EN_deleteproject(self._project)
-        self._project = ctypes.c_uint64()
-        self.fileLoaded = False
-
-    def ENgetcount(self, code: int) -> int:
-        n = ctypes.c_int()
-        self.ENlib.EN_getcount(self._project, code, ctypes.byref(n))
-        return n.value
-
-    def ENgetflowunits(self) -> int:
-        n = ctypes.c_int()
-        self.ENlib.EN_getflowunits(self._project, ctypes.byref(n))
-        return n.value
-
-
-class WaterNetworkError(RuntimeError):
-    """EPANET reported an error (code >= 100) or the network cannot be stepped."""
-
-    def __init__(self, code: int, what: str) -> None:
-        super().__init__(f"EPANET error {code} while {what}")
-        self.code = code
+class InpOptionError(ValueError):
+    """An INP option the twin cannot honour (names the file and the option)."""
 
 
 class UnknownElementError(KeyError):
@@ -144,7 +94,27 @@ class Snapshot:
     pump_flow_m3s: dict[str, float]
     pump_head_m: dict[str, float]
     pump_p_mw: dict[str, float]
-    warnings: list[tuple[int, int]] = field(default_factory=list)  # (time_s, code)
+    # (time_s, code) of every EPANET solve from ``time_s`` up to the next exchange time
+    warnings: list[tuple[int, int]] = field(default_factory=list)
+    revision: int = 0  # the network's :attr:`WaterNetwork.revision` when it was solved
+    watched_flow_m3s: dict[str, float] = field(default_factory=dict)  # see watch_links
+    # emitters closed for the step because EPANET would have them inject water (p < 0)
+    emitters_closed: list[str] = field(default_factory=list)
+
+    @property
+    def solved(self) -> bool:
+        """False if EPANET reported warning 1 or 2 in any solve of the step."""
+        return not any(code in UNSOLVED_WARNINGS for _, code in self.warnings)
+
+
+@dataclass(frozen=True)
+class OptionOverride:
+    """An option of the INP that the twin does not use as written, and why."""
+
+    option: str  # the INP keyword, e.g. "UNBALANCED", "REQUIRED PRESSURE"
+    inp_value: str  # as the INP has it
+    used_value: float  # what the twin uses (UNBALANCED: the extra trials of CONTINUE)
+    reason: str
 
 
 class WaterNetwork:
@@ -162,6 +132,7 @@ class WaterNetwork:
         required_pressure_m: float | None = None,
         pressure_exponent: float | None = None,
         read_link_flows: bool = False,
+        split_pipes: bool = False,
     ) -> None:
         if step_s <= 0:
             raise ValueError(f"step_s must be positive, got {step_s}")
@@ -177,37 +148,54 @@ class WaterNetwork:
         self._dir = Path(tempfile.mkdtemp(prefix="twin-water-", dir=work_dir))
         self._inp = self._dir / "net.inp"
         shutil.copyfile(src, self._inp)
+        # pipe -> (its mid node, its second half): where a leak's emitter belongs
+        self.split: dict[str, tuple[str, str]] = _split_pipes(self._inp) if split_pipes else {}
+        self._t = 0
+        self._warnings: list[tuple[int, int]] = []
         self._en = _Toolkit()
         self._open()
-        if self._flow_units() not in _SI_FLOW:
+        if self._flow_units() not in tk._SI_FLOW:
             self._close()
             _rewrite_lps(self._inp)
             self._open()
-        self._q = _SI_FLOW[self._flow_units()]
+        self._q = tk._SI_FLOW[self._flow_units()]
         self._lib = self._en.ENlib
         self._ph = self._en._project
         self._d = ctypes.c_double()
         self._i = ctypes.c_int()
         self._l = ctypes.c_long()
         self._index_elements()
-        hyd = self._get_time(EN_HYDSTEP)
+        exponent = self.option(tk.EN_EMITEXPON)
+        if abs(exponent - 0.5) > 1e-9:
+            self._close()
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise InpOptionError(
+                f"{src}: [OPTIONS] EMITTER EXPONENT is {exponent:g}; twin's leaks are orifices "
+                "(flow = Cd A sqrt(2 g p)) and need 0.5")
+        self._suppressed: set[str] = set()  # emitters closed for this step (see step)
+        self.revision = 0
+        self._watched: dict[str, int] = {}
+        self.overrides: list[OptionOverride] = []
+        self._override_unbalanced()
+        hyd = self._get_time(tk.EN_HYDSTEP)
         if hyd <= 0 or self.step_s % hyd:
             new = math.gcd(max(hyd, 1), self.step_s)
             logger.info("hydraulic step %s s does not divide %s s; using %s s", hyd, self.step_s, new)
-            self._set_time(EN_HYDSTEP, new)
-            self._set_time(EN_REPORTSTEP, new)
-        self.hydraulic_step_s = self._get_time(EN_HYDSTEP)
-        self._set_time(EN_DURATION, int(duration_s))
+            self._set_time(tk.EN_HYDSTEP, new)
+            self._set_time(tk.EN_REPORTSTEP, new)
+        self.hydraulic_step_s = self._get_time(tk.EN_HYDSTEP)
+        self._set_time(tk.EN_DURATION, int(duration_s))
+        self.inp_demand_model = self.demand_model()
         if (minimum_pressure_m, required_pressure_m, pressure_exponent) != (None, None, None):
             self.set_demand_model(minimum_pressure_m, required_pressure_m, pressure_exponent)
+            self._report_demand_overrides()
         self._suspended: dict[str, list[tuple[int, float, int, float]]] = {}
         self._forced: dict[str, bool] = {}
         self._closed_links: set[str] = set()
+        self._valve_setting: dict[str, float] = {}  # control valves closed: their setting
         self._call("EN_openH", "opening hydraulics")
         self._call("EN_initH", "initialising hydraulics", 0)
-        self._t = 0
         self._ended = False
-        self._warnings: list[tuple[int, int]] = []
         self.last: Snapshot | None = None
 
     # --- low-level toolkit access (no wntr logging, specific errors) -----------------------
@@ -229,6 +217,24 @@ class WaterNetwork:
             self._warnings.append((self._t, code))
         return code
 
+    def option(self, code: int) -> float:
+        """An EPANET analysis option (``EN_getoption``)."""
+        self._call("EN_getoption", "reading an option", code, ctypes.byref(self._d))
+        return float(self._d.value)
+
+    def _override_unbalanced(self) -> None:
+        """``UNBALANCED STOP`` halts EPANET for good at the first unbalanced step (every
+        later step would return the same solution): continue with a documented trial limit."""
+        if self.option(tk.EN_UNBALANCED) < 0:
+            self._call("EN_setoption", "overriding UNBALANCED", tk.EN_UNBALANCED,
+                       ctypes.c_double(UNBALANCED_EXTRA_TRIALS))
+            self.overrides.append(OptionOverride(
+                "UNBALANCED", "STOP", float(UNBALANCED_EXTRA_TRIALS),
+                "STOP halts the hydraulics for the rest of the run; unbalanced steps are "
+                "reported as hydraulics_unsolved instead"))
+            logger.warning("water: INP option UNBALANCED STOP overridden to CONTINUE %s",
+                           UNBALANCED_EXTRA_TRIALS)
+
     def _get_time(self, param: int) -> int:
         self._call("EN_gettimeparam", "reading a time parameter", param, ctypes.byref(self._l))
         return int(self._l.value)
@@ -245,12 +251,14 @@ class WaterNetwork:
         return self._d.value
 
     def _set_link(self, i: int, code: int, value: float) -> None:
+        if code != EN_STATUS or (self._link(i, EN_STATUS) > 0.5) != (value > 0.5):
+            self.revision += 1
         self._call("EN_setlinkvalue", "setting a link value", i, code, ctypes.c_double(value))
 
     def _index_elements(self) -> None:
         buf = ctypes.create_string_buffer(64)
-        n_nodes = self._en.ENgetcount(EN_NODECOUNT)
-        n_links = self._en.ENgetcount(EN_LINKCOUNT)
+        n_nodes = self._en.ENgetcount(tk.EN_NODECOUNT)
+        n_links = self._en.ENgetcount(tk.EN_LINKCOUNT)
         self.node_ids: list[str] = []
         self.junctions: list[str] = []
         self.tanks: list[str] = []
@@ -263,7 +271,7 @@ class WaterNetwork:
             kind = self._i.value
             self.node_ids.append(nid)
             self._node_index[nid] = i
-            {EN_JUNCTION: self.junctions, EN_RESERVOIR: self.reservoirs, EN_TANK: self.tanks}[kind].append(nid)
+            {tk.EN_JUNCTION: self.junctions, tk.EN_RESERVOIR: self.reservoirs, tk.EN_TANK: self.tanks}[kind].append(nid)
         self.link_ids: list[str] = []
         self.link_type: dict[str, int] = {}
         self.pumps: list[str] = []
@@ -281,15 +289,45 @@ class WaterNetwork:
             self._link_nodes[lid] = (a.value, b.value)
             if self._i.value == EN_PUMP:
                 self.pumps.append(lid)
-        self.elevation_m = {n: self._node(self._node_index[n], EN_ELEVATION) for n in self.node_ids}
+        self.elevation_m = {n: self._node(self._node_index[n], tk.EN_ELEVATION) for n in self.node_ids}
         self.base_demand_m3s = {
             j: self._base_demand(self._node_index[j]) * self._q for j in self.junctions
         }
         self.demand_junctions = [j for j in self.junctions if self.base_demand_m3s[j] > 0]
+        self._demand_patterns = self._read_demand_patterns()
+        self._pattern_step_s = max(self._get_time(tk.EN_PATTERNSTEP), 1)
+        self._pattern_start_s = self._get_time(tk.EN_PATTERNSTART)
         for j in self.junctions:  # emitters of the INP itself
-            k = self._node(self._node_index[j], EN_EMITTER)
+            k = self._node(self._node_index[j], tk.EN_EMITTER)
             if k > 0:
                 self._emitters[j] = k
+
+    def _read_demand_patterns(self) -> list[list[float]]:
+        """The multipliers of every time pattern used by a junction's demand."""
+        used: set[int] = set()
+        n, idx = ctypes.c_int(), ctypes.c_int()
+        for j in self.demand_junctions:
+            i = self._node_index[j]
+            self._lib.EN_getnumdemands(self._ph, i, ctypes.byref(n))
+            for k in range(1, n.value + 1):
+                self._lib.EN_getdemandpattern(self._ph, i, k, ctypes.byref(idx))
+                if idx.value > 0:
+                    used.add(idx.value)
+        patterns = []
+        for p in sorted(used):
+            self._lib.EN_getpatternlen(self._ph, p, ctypes.byref(n))
+            values = []
+            for period in range(1, n.value + 1):
+                self._lib.EN_getpatternvalue(self._ph, p, period, ctypes.byref(self._d))
+                values.append(self._d.value)
+            patterns.append(values)
+        return patterns
+
+    def demand_signature(self, t_s: int) -> tuple[float, ...]:
+        """The multipliers of the demand patterns at ``t_s``: demands differ between two
+        times exactly when their signatures do (read from the INP, not from a solution)."""
+        period = (int(t_s) + self._pattern_start_s) // self._pattern_step_s
+        return tuple(v[period % len(v)] for v in self._demand_patterns if v)
 
     def _base_demand(self, i: int) -> float:
         """Sum of a junction's positive base demands (INP units)."""
@@ -301,9 +339,13 @@ class WaterNetwork:
             total += max(self._d.value, 0.0)
         return total
 
+    def watch_links(self, link_ids: list[str]) -> None:
+        """Read the flows of these links into every snapshot (``watched_flow_m3s``)."""
+        self._watched = {lid: self.link_index(lid) for lid in link_ids}
+
     def link_diameter_m(self, link_id: str) -> float:
-        """Diameter of a pipe (EN_DIAMETER is in mm for SI flow units)."""
-        return self._link(self.link_index(link_id), EN_DIAMETER) / 1000.0
+        """Diameter of a pipe (tk.EN_DIAMETER is in mm for SI flow units)."""
+        return self._link(self.link_index(link_id), tk.EN_DIAMETER) / 1000.0
 
     def link_nodes(self, link_id: str) -> tuple[str, str]:
         """Start and end node ids of a link."""
@@ -346,6 +388,18 @@ class WaterNetwork:
         self._call("EN_setdemandmodel", "setting the demand model", 1, ctypes.c_double(pmin),
                    ctypes.c_double(preq), ctypes.c_double(pexp))
 
+    def _report_demand_overrides(self) -> None:
+        """List (and log) every demand option that now differs from the INP's."""
+        names = ("DEMAND MODEL", "MINIMUM PRESSURE", "REQUIRED PRESSURE", "PRESSURE EXPONENT")
+        for name, old, new in zip(names, self.inp_demand_model, self.demand_model(), strict=True):
+            if old == new:
+                continue
+            used = (1.0 if new == "PDA" else 0.0) if isinstance(new, str) else float(new)
+            self.overrides.append(OptionOverride(
+                name, str(old), used,
+                "set by the caller (scenario [water]); pressure bounds imply PDA"))
+            logger.warning("water: INP option %s %s overridden to %s", name, old, new)
+
     # --- controls -----------------------------------------------------------------------------
     def _suspend_controls(self, link_id: str) -> None:
         """Delete the simple controls acting on a link and keep them to restore later."""
@@ -353,7 +407,7 @@ class WaterNetwork:
             return
         li = self.link_index(link_id)
         kept: list[tuple[int, float, int, float]] = []
-        count = self._en.ENgetcount(EN_CONTROLCOUNT)
+        count = self._en.ENgetcount(tk.EN_CONTROLCOUNT)
         ctype, clink, cnode = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
         setting, level = ctypes.c_double(), ctypes.c_double()
         for k in range(count, 0, -1):
@@ -381,7 +435,7 @@ class WaterNetwork:
         out = []
         ctype, clink, cnode = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
         setting, level = ctypes.c_double(), ctypes.c_double()
-        for k in range(1, self._en.ENgetcount(EN_CONTROLCOUNT) + 1):
+        for k in range(1, self._en.ENgetcount(tk.EN_CONTROLCOUNT) + 1):
             self._lib.EN_getcontrol(self._ph, k, ctypes.byref(ctype), ctypes.byref(clink),
                                     ctypes.byref(setting), ctypes.byref(cnode), ctypes.byref(level))
             if clink.value == li:
@@ -415,12 +469,22 @@ class WaterNetwork:
     def close_link(self, link_id: str) -> None:
         """Close a pipe or valve (a break isolated by crews); its controls are suspended."""
         self._suspend_controls(link_id)
-        self._set_link(self.link_index(link_id), EN_STATUS, 0.0)
+        i = self.link_index(link_id)
+        if self.link_type[link_id] in CONTROL_VALVES and link_id not in self._closed_links:
+            self._valve_setting[link_id] = self._link(i, tk.EN_SETTING)
+        self._set_link(i, EN_STATUS, 0.0)
         self._closed_links.add(link_id)
 
     def open_link(self, link_id: str) -> None:
-        """Reopen a closed pipe or valve and restore its controls."""
-        self._set_link(self.link_index(link_id), EN_STATUS, 1.0)
+        """Reopen a closed pipe or valve and restore its controls. A control valve gets its
+        setting back, which makes it active again (status OPEN would open it fully)."""
+        i = self.link_index(link_id)
+        if link_id in self._valve_setting:
+            self.revision += 1
+            self._call("EN_setlinkvalue", f"restoring the setting of {link_id}", i,
+                       tk.EN_SETTING, ctypes.c_double(self._valve_setting.pop(link_id)))
+        else:
+            self._set_link(i, EN_STATUS, 1.0)
         self._closed_links.discard(link_id)
         self._restore_controls(link_id)
 
@@ -432,9 +496,12 @@ class WaterNetwork:
         default).
         """
         coeff_m3s = discharge_coeff * max(area_m2, 0.0) * math.sqrt(2 * 9.81)
+        if coeff_m3s / self._q != self._emitters.get(node_id, 0.0):
+            self.revision += 1
         self._call("EN_setnodevalue", f"setting a leak at {node_id}", self.node_index(node_id),
-                   EN_EMITTER, ctypes.c_double(coeff_m3s / self._q))
+                   tk.EN_EMITTER, ctypes.c_double(coeff_m3s / self._q))
         self._emitters[node_id] = coeff_m3s / self._q
+        self._suppressed.discard(node_id)
 
     # --- stepping -----------------------------------------------------------------------------
     @property
@@ -447,13 +514,14 @@ class WaterNetwork:
         t_s = int(t_s)
         if t_s < self._t and not self._ended:
             raise StepOrderError(f"asked for t={t_s} s but the network is at t={self._t} s")
+        self._warnings = []
+        self._restore_emitters()
         while self._t < t_s and not self._ended:
             self._advance(t_s, read=False)
         snap = self._advance(t_s + self.step_s, read=True)
-        if snap is None:  # the hydraulic duration is over: hold the last state
-            if self.last is None:
-                raise WaterNetworkError(0, "stepping past the hydraulic duration")
-            snap = Snapshot(**{**self.last.__dict__, "time_s": t_s, "warnings": []})
+        if snap is None:  # never hold the last state: it would be a stale solution
+            raise WaterNetworkError(0, f"stepping to t={t_s} s past the hydraulic duration")
+        snap.warnings, self._warnings = self._warnings, []
         self.last = snap
         return snap
 
@@ -463,12 +531,40 @@ class WaterNetwork:
             self._call("EN_runH", f"solving hydraulics at t={self._t} s", ctypes.byref(self._l))
             solved = int(self._l.value)
             if read and snap is None:
+                closed = self._close_injecting_emitters()
+                if closed:  # re-solve the same time without them
+                    self._call("EN_runH", f"re-solving hydraulics at t={self._t} s",
+                               ctypes.byref(self._l))
+                    solved = int(self._l.value)
                 snap = self._read(solved)
+                snap.emitters_closed = closed
             self._call("EN_nextH", f"advancing hydraulics from t={solved} s", ctypes.byref(self._l))
             if self._l.value == 0:
                 self._ended = True
             self._t = solved + int(self._l.value)
         return snap
+
+    def _close_injecting_emitters(self) -> list[str]:
+        """EPANET 2.2 lets an emitter at negative pressure inject water into the network;
+        close every such emitter for the step (restored at the next step)."""
+        closed = []
+        for j, k in sorted(self._emitters.items()):
+            if k > 0 and j not in self._suppressed and self._node(
+                    self._node_index[j], tk.EN_PRESSURE) < 0.0:
+                self._call("EN_setnodevalue", f"closing the emitter at {j}",
+                           self._node_index[j], tk.EN_EMITTER, ctypes.c_double(0.0))
+                self._suppressed.add(j)
+                closed.append(j)
+        if closed:
+            self.revision += 1
+        return closed
+
+    def _restore_emitters(self) -> None:
+        for j in sorted(self._suppressed):
+            self._call("EN_setnodevalue", f"restoring the emitter at {j}", self._node_index[j],
+                       tk.EN_EMITTER, ctypes.c_double(self._emitters.get(j, 0.0)))
+            self.revision += 1
+        self._suppressed.clear()
 
     def _read(self, t_s: int) -> Snapshot:
         q = self._q
@@ -477,53 +573,53 @@ class WaterNetwork:
         ph, ref, d = self._ph, ctypes.byref(self._d), self._d
         pressure: dict[str, float] = {}
         for j in self.junctions:
-            get(ph, ni[j], EN_PRESSURE, ref)
+            get(ph, ni[j], tk.EN_PRESSURE, ref)
             pressure[j] = d.value
         levels: dict[str, float] = {}
         for n in self.tanks:
-            get(ph, ni[n], EN_HEAD, ref)
+            get(ph, ni[n], tk.EN_HEAD, ref)
             levels[n] = d.value - self.elevation_m[n]
         pressure.update(levels)
         required, delivered, leak = {}, {}, {}
         for j in self.demand_junctions:
             i = ni[j]
-            get(ph, i, EN_DEMAND, ref)
+            get(ph, i, tk.EN_DEMAND, ref)
             total = d.value
-            get(ph, i, EN_DEMANDDEFICIT, ref)
+            get(ph, i, tk.EN_DEMANDDEFICIT, ref)
             deficit = d.value
-            k = self._emitters.get(j, 0.0)
+            k = 0.0 if j in self._suppressed else self._emitters.get(j, 0.0)
             lk = k * math.sqrt(pressure[j]) if k > 0 and pressure[j] > 0 else 0.0
             required[j] = max(0.0, (total - lk + deficit) * q)
             delivered[j] = max(0.0, (total - lk) * q)  # PDA may give -1e-9 at p < pmin
         for j, k in self._emitters.items():
-            if k <= 0:
+            if k <= 0 or j in self._suppressed:
                 continue
             if j in delivered:
                 leak[j] = k * math.sqrt(max(pressure[j], 0.0)) * q
             else:
-                get(ph, ni[j], EN_DEMAND, ref)
+                get(ph, ni[j], tk.EN_DEMAND, ref)
                 leak[j] = d.value * q
         flows = (
-            {lid: self._link(i, EN_FLOW) * q for lid, i in self._link_index.items()}
+            {lid: self._link(i, tk.EN_FLOW) * q for lid, i in self._link_index.items()}
             if self.read_link_flows else {}
         )
+        watched = {lid: self._link(i, tk.EN_FLOW) * q for lid, i in self._watched.items()}
         pump_on, pump_flow, pump_head, pump_p = {}, {}, {}, {}
         for p in self.pumps:
             a, b = self._link_nodes[p]
             li = self._link_index[p]
             on = self._link(li, EN_STATUS) > 0.5
-            flow = self._link(li, EN_FLOW) * q if on else 0.0
-            h = self._node(b, EN_HEAD) - self._node(a, EN_HEAD)
+            flow = self._link(li, tk.EN_FLOW) * q if on else 0.0
+            h = self._node(b, tk.EN_HEAD) - self._node(a, tk.EN_HEAD)
             pump_on[p] = on
             pump_flow[p] = flow
             pump_head[p] = h
             pump_p[p] = RHO_G * max(flow, 0.0) * max(h, 0.0) / self.efficiency / 1e6 if on else 0.0
-        warnings, self._warnings = self._warnings, []
         return Snapshot(
             time_s=t_s, pressure_m=pressure, required_m3s=required,
             delivered_m3s=delivered, leak_m3s=leak, tank_level_m=levels, link_flow_m3s=flows,
             pump_on=pump_on, pump_flow_m3s=pump_flow, pump_head_m=pump_head, pump_p_mw=pump_p,
-            warnings=warnings,
+            revision=self.revision, watched_flow_m3s=watched,
         )
 
     # --- lifetime -----------------------------------------------------------------------------
@@ -549,6 +645,37 @@ class WaterNetwork:
             self.close()
         except Exception:  # noqa: BLE001 - never raise from a finaliser
             pass
+
+
+SPLIT_NODE, SPLIT_HALF = "~leak", "~b"
+
+
+def _split_pipes(inp: Path) -> dict[str, tuple[str, str]]:
+    """Split every pipe of an INP in half, in place (``wntr.morph.split_pipe``): pipe ``P``
+    keeps the first half, ``P~b`` is the second, ``P~leak`` the junction between them (zero
+    demand, the mean elevation). Hydraulics are unchanged (head loss is linear in length);
+    a leak then sits inside the damaged pipe. Written in LPS, options kept."""
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(inp))
+    split = {}
+    # wntr warns (through the deprecated logger.warn) at every check-valved pipe: both
+    # halves keep the check valve, which is what we want
+    morph_log = logging.getLogger("wntr.morph.link")
+    level = morph_log.level
+    morph_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            for pipe in list(wn.pipe_name_list):
+                node, half = pipe + SPLIT_NODE, pipe + SPLIT_HALF
+                wntr.morph.split_pipe(wn, pipe, half, node, split_at_point=0.5,
+                                      return_copy=False)
+                split[pipe] = (node, half)
+    finally:
+        morph_log.setLevel(level)
+    wntr.network.write_inpfile(wn, str(inp), units="LPS", version=2.2)
+    return split
 
 
 def _rewrite_lps(inp: Path) -> None:

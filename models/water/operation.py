@@ -9,14 +9,16 @@ contract (docs/architecture.md) plus the step's events.
 Rules (documented in docs/water.md):
 
 - A pump (station or well) is *powered* while its bus (``power->water`` supplier) is not in
-  ``dead_buses``, or while its backup generator has fuel. The generator holds
+  ``dead_buses`` and its own load is not in ``unsupplied`` (shed on a live bus), or while
+  its backup generator has fuel. A shed pump behaves exactly like one on a dead bus, its
+  cause being the load's ``shed`` event (recovery: the load's ``restored`` event). The generator holds
   ``pump_backup_h`` hours of fuel and burns it only during steps in which the bus is dead
   (it is not refuelled during a run). A pump that loses power is forced off and emits
   ``pump_stopped`` (cause: the bus's event in ``dead_buses``, coupling ``power->water``);
   when power returns it emits ``pump_started`` and restarts under its local rule.
 - A damaged pump, pipe, junction, tank or reservoir (``failed``): a pump is forced off; a pipe
   or valve is closed (``pipe_break="closed"``, crews isolate it at once), leaks through an
-  emitter at its upstream junction (``pipe_break="leak"``), or leaks until crews close its
+  emitter on the node splitting it (``pipe_break="leak"``), or leaks until crews close its
   valves ``isolate_after_h`` hours later (``pipe_break="leak_then_closed"``, an ``isolated``
   event); a junction leaks; a tank or reservoir is
   isolated (its links closed). Repair (the asset leaving ``failed``) undoes it.
@@ -28,6 +30,15 @@ Rules (documented in docs/water.md):
   (``low_pressure`` event, its people count in ``customers_out``). The cause is attributed to the
   earliest still-active water outage (pump stopped or asset damaged), preferring one in the
   same district; with no outage active the event has coupling ``simulator`` and no cause.
+- Integrity: :mod:`twin.models.water.integrity` checks every step's solution
+  (``hydraulics_unsolved``, ``stale_solution``, ``pressure_outlier``, ``epanet_warning``,
+  ``option_overridden``).
+- Production: a treatment plant (asset type ``plant``: the flow control valve that feeds
+  the plant's clear well) produces while powered and not damaged; without power its valve
+  closes (``production_stopped``, cause the power event) and the clear well drains through
+  the plant pump. A well's stop and restart are ``production_stopped`` /
+  ``production_started`` (a pump station's ``pump_stopped`` / ``pump_started``). Power,
+  generators and fuel: :mod:`twin.models.water.supply`.
 """
 
 from __future__ import annotations
@@ -43,19 +54,24 @@ from twin.events import Event, event_id, make_event
 from twin.region.assets import Asset, load_region
 
 from .control import pump_asset_id
-from .network import EN_PUMP, WaterNetwork
+from .integrity import NETWORK_ASSET, IntegrityWatch  # noqa: F401 - re-exported
+from .network import CONTROL_VALVES, EN_PUMP, WaterNetwork
+from .supply import GENERATOR_START_FAILURE, PowerSupply
 
 logger = logging.getLogger(__name__)
 
 SECTOR = "water"
-NETWORK_ASSET = "water/network/epanet"
 DEFAULT_PROCESS_PLANTS: tuple[str, ...] = ("power/plant/central",)
 PROCESS_JUNCTION = "process"
 OUT_SHARE = 0.5  # a junction delivering under half its requirement counts its people as out
 NEGATIVE_PRESSURE_M = -0.01  # tolerance below which a demand junction's pressure is negative
 PERSON_M3S = 0.150 / 86400.0  # to estimate people from demand on foreign networks
-_VALVE_TYPES = {3, 4, 5, 6, 7, 8}
 PIPE_BREAKS: tuple[str, ...] = ("closed", "leak", "leak_then_closed")
+DRAINED_M = 1e-3  # a tank below this level is empty (EPANET stops drawing from it)
+REFILLED_M = 0.05  # ... and holds water again above this one
+# a pipe the incidents simulator reports with mode "break" leaks through an orifice of the
+# full pipe section (a circumferential break); "leak" through leak_area_frac of it
+BREAK_AREA_FRAC = 1.0
 
 
 class WaterOperationError(ValueError):
@@ -69,12 +85,27 @@ class PumpState:
     asset_id: str
     name: str
     district: str
-    bus: str | None
-    fuel_s: int  # backup generator fuel, seconds of running
+    supply: PowerSupply
     available: bool = True  # powered and not damaged
-    on_generator: bool = False
-    down_event: str = ""  # pump_stopped event id while unavailable
+    down_event: str = ""  # pump_stopped / production_stopped event id while unavailable
     forced_reason: str = ""  # "outage" | "command" | ""
+
+    @property
+    def is_well(self) -> bool:
+        return self.asset_id.startswith("water/well/")
+
+
+@dataclass
+class PlantState:
+    """A treatment plant: the flow control valve from raw water into its clear well."""
+
+    asset_id: str
+    link: str  # EPANET id of the valve
+    district: str
+    design_m3s: float  # production at full capacity
+    supply: PowerSupply
+    producing: bool = True
+    down_event: str = ""  # production_stopped event id while stopped
 
 
 @dataclass
@@ -102,15 +133,19 @@ class WaterOperation:
         step_s: int = 300,
         duration_s: int = 169 * 3600,
         pump_backup_h: float = 0.0,
+        generator_start_failure: float = GENERATOR_START_FAILURE,
+        seed: int = 0,
         efficiency: float = 0.75,
         minimum_pressure_m: float | None = None,
         required_pressure_m: float | None = None,
+        pressure_exponent: float | None = None,
         pipe_break: str = "closed",
         leak_area_frac: float = 0.1,
         isolate_after_h: float = 2.0,
         junction_leak_area_m2: float = 0.005,
         process_plants: tuple[str, ...] | list[str] = DEFAULT_PROCESS_PLANTS,
         work_dir: str | Path | None = None,
+        split_pipes: bool = True,
     ) -> None:
         if pipe_break not in PIPE_BREAKS:
             raise WaterOperationError(f"pipe_break must be one of {PIPE_BREAKS}, got {pipe_break!r}")
@@ -121,7 +156,8 @@ class WaterOperation:
         self.net = WaterNetwork(
             inp_path, step_s=step_s, duration_s=duration_s, efficiency=efficiency,
             work_dir=work_dir, minimum_pressure_m=minimum_pressure_m,
-            required_pressure_m=required_pressure_m,
+            required_pressure_m=required_pressure_m, pressure_exponent=pressure_exponent,
+            split_pipes=split_pipes,
         )
         self.step_s = int(step_s)
         self.pipe_break = pipe_break
@@ -134,9 +170,13 @@ class WaterOperation:
         suppliers = dict(power_suppliers or {})
 
         # EPANET name -> asset id, and back
+        split_node = {node: pipe for pipe, (node, _) in net.split.items()}
+        second_half = {half: pipe for pipe, (_, half) in net.split.items()}
         self.node_asset: dict[str, str] = {}
         for n in net.junctions:
-            self.node_asset[n] = f"water/junction/{n}"
+            # a pipe's mid node belongs to the pipe (its leaks, its outlier events)
+            self.node_asset[n] = (f"water/pipe/{split_node[n]}" if n in split_node
+                                  else f"water/junction/{n}")
         for n in net.tanks:
             self.node_asset[n] = f"water/tank/{n}"
         for n in net.reservoirs:
@@ -148,22 +188,33 @@ class WaterOperation:
                 aid = pump_asset_id(lid, net.link_nodes(lid)[0])
                 if aid not in by_id and f"water/pump/{lid}" in by_id:
                     aid = f"water/pump/{lid}"
-            elif kind in _VALVE_TYPES:
-                aid = f"water/valve/{lid}"
+            elif kind in CONTROL_VALVES:
+                aid = f"water/plant/{lid}" if f"water/plant/{lid}" in by_id else (
+                    f"water/valve/{lid}")
             else:
-                aid = f"water/pipe/{lid}"
+                aid = f"water/pipe/{second_half.get(lid, lid)}"
             self.link_asset[lid] = aid
-        self.asset_node = {v: k for k, v in self.node_asset.items()}
-        self.asset_link = {v: k for k, v in self.link_asset.items()}
+        self.asset_node = {v: k for k, v in self.node_asset.items() if k not in split_node}
+        self.asset_link = {v: k for k, v in self.link_asset.items() if k not in second_half}
 
         def district_of(aid: str) -> str:
             return by_id[aid]["district"] if aid in by_id else "network"
 
+        def supply(aid: str) -> PowerSupply:
+            return PowerSupply(aid, suppliers.get(aid), float(pump_backup_h) * 3600.0,
+                               float(by_id[aid]["p_mw"]) if aid in by_id else 0.0,
+                               start_failure=generator_start_failure, seed=int(seed))
+
         self.pumps: dict[str, PumpState] = {}
         for name in net.pumps:
             aid = self.link_asset[name]
-            self.pumps[aid] = PumpState(aid, name, district_of(aid), suppliers.get(aid),
-                                        round(float(pump_backup_h) * 3600))
+            self.pumps[aid] = PumpState(aid, name, district_of(aid), supply(aid))
+        self.plants: dict[str, PlantState] = {}
+        for lid, aid in self.link_asset.items():
+            if aid.startswith("water/plant/"):
+                self.plants[aid] = PlantState(aid, lid, district_of(aid),
+                                              float(by_id[aid]["capacity"]), supply(aid))
+        self.net.watch_links([p.link for p in self.plants.values()])
         self.people: dict[str, int] = {}
         self.district: dict[str, str] = {}
         for j in net.demand_junctions:
@@ -174,9 +225,14 @@ class WaterOperation:
             else:
                 self.people[aid] = round(net.base_demand_m3s[j] / PERSON_M3S)
         self.districts = sorted(set(self.district.values()))
+        self._tank_district = {self.node_asset[n]: district_of(self.node_asset[n])
+                               for n in net.tanks}
+        self._drained: dict[str, str] = {}  # tank asset -> its drained event id
         self.process_plants = list(process_plants) if PROCESS_JUNCTION in net.junctions else []
 
         self._failed: dict[str, str] = {}
+        self._mode: dict[str, str] = {}  # failed asset -> damage mode (failed, leak, break)
+        self._emitters_closed: set[str] = set()
         self._isolated: set[str] = set()  # broken pipes closed by crews after leaking
         self._link_closers: dict[str, set[str]] = {}
         self._leaks: dict[str, dict[str, float]] = {}  # node -> {cause asset: area}
@@ -185,8 +241,8 @@ class WaterOperation:
         self._outages: dict[str, tuple[int, str]] = {}  # event id -> (time, district)
         self._out: set[str] = set()
         self._negative: set[str] = set()
-        self._warn_codes: set[int] = set()
         self._pump_on_prev: dict[str, bool] = {}
+        self._watch = IntegrityWatch(self.net, self.node_asset)
 
     @classmethod
     def from_region(cls, region_dir: str | Path, **kwargs: Any) -> WaterOperation:
@@ -222,6 +278,9 @@ class WaterOperation:
         self.net.set_leak(node, sum(leaks.values()))
 
     def _leak_node(self, link: str) -> str | None:
+        """The node inside a split pipe, else its upstream junction."""
+        if link in self.net.split:
+            return self.net.split[link][0]
         a, b = self.net.link_nodes(link)
         for n in (a, b):
             if n in self.net.junctions:
@@ -238,12 +297,15 @@ class WaterOperation:
             return
         if aid in self.asset_link:
             link = self.asset_link[aid]
-            leaking = self.pipe_break != "closed" and aid not in self._isolated
-            if leaking and self.net.link_type[link] not in _VALVE_TYPES:
+            mode = self._mode.get(aid, "failed")
+            leaking = (mode in ("leak", "break") or self.pipe_break != "closed") and (
+                aid not in self._isolated)
+            if leaking and self.net.link_type[link] not in CONTROL_VALVES:
                 node = self._leak_node(link)
                 if node is not None:
                     d = self.net.link_diameter_m(link)
-                    area = self.leak_area_frac * math.pi * d * d / 4.0
+                    frac = BREAK_AREA_FRAC if mode == "break" else self.leak_area_frac
+                    area = frac * math.pi * d * d / 4.0
                     self._set_leak(node, aid, area if on else None)
                     return
             (self._close if on else self._reopen)(link, aid)
@@ -273,10 +335,18 @@ class WaterOperation:
         failed: Mapping[str, str] | None = None,
         dead_buses: Mapping[str, str] | None = None,
         commands: Mapping[str, Mapping[str, Any]] | None = None,
+        unsupplied: Mapping[str, str] | None = None,
+        damage: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> StepOutput:
-        """Apply this step's inputs, solve at ``t_s`` and return the outputs and events."""
+        """Apply this step's inputs, solve at ``t_s`` and return the outputs and events.
+
+        ``unsupplied`` {consumer id: its load's shed event} is the power output of consumers
+        shed on a live bus; only the water ones matter here. ``damage`` {asset: {"mode",
+        "fraction"}} (incidents) says how a failed pipe is damaged: ``leak``, ``break`` or
+        ``failed`` (absent: ``failed``, handled by ``pipe_break``)."""
         failed = {k: v for k, v in (failed or {}).items() if k.startswith("water/")}
         dead = dict(dead_buses or {})
+        shed = dict(unsupplied or {})
         commands = dict(commands or {})
         events: list[Event] = []
 
@@ -291,12 +361,15 @@ class WaterOperation:
             self._apply_damage(aid, cause, on=False)
             self._isolated.discard(aid)
             self._leaking_pipes.pop(aid, None)
+            self._mode.pop(aid, None)
             self._outages.pop(cause or f"failed:{aid}", None)
         for aid in sorted(set(failed) - set(self._failed)):
             self._failed[aid] = failed[aid]
+            self._mode[aid] = str((damage or {}).get(aid, {}).get("mode", "failed"))
             self._apply_damage(aid, failed[aid], on=True)
             self._outages[failed[aid] or f"failed:{aid}"] = (t_s, self._district_of_asset(aid))
-            if self.pipe_break == "leak_then_closed" and aid in self.asset_link:
+            if aid in self.asset_link and (self.pipe_break == "leak_then_closed"
+                                           or self._mode[aid] == "break"):
                 self._leaking_pipes[aid] = t_s
         # crews close the valves around a leaking pipe (leak_then_closed)
         for aid, t_fail in sorted(self._leaking_pipes.items()):
@@ -321,28 +394,22 @@ class WaterOperation:
 
         # pumps: power, generator, damage, commands
         for aid, ps in self.pumps.items():
-            bus_dead = ps.bus is not None and ps.bus in dead
-            bus_cause = dead.get(ps.bus, "") if ps.bus is not None else ""
-            on_gen = bus_dead and ps.fuel_s > 0
-            if on_gen and not ps.on_generator:
-                emit(aid, "backup_started", ps.fuel_s / 3600.0, bus_cause, "power->water")
-            ps.on_generator = on_gen
-            powered = not bus_dead or on_gen
+            powered, why = ps.supply.update(dead, shed, emit)
             damaged = aid in self._pump_failed
             available = powered and not damaged
             if ps.available and not available:
                 if not powered:
-                    ev = emit(aid, "pump_stopped", 0.0, bus_cause, "power->water")
+                    stopped = "production_stopped" if ps.is_well else "pump_stopped"
+                    ev = emit(aid, stopped, 0.0, why, "power->water")
                     ps.down_event = ev["event_id"]
                     self._outages[ps.down_event] = (t_s, ps.district)
                 else:
                     ps.down_event = self._pump_failed.get(aid, "")
             elif not ps.available and available:
-                if ps.down_event and ps.down_event in self._outages and ps.down_event.endswith(
-                    "|pump_stopped"
-                ):
-                    cause = event_id(t_s, ps.bus, "energised") if ps.bus else ""
-                    emit(aid, "pump_started", 1.0, cause, "power->water")
+                if ps.down_event in self._outages and ps.down_event.endswith(
+                        ("|pump_stopped", "|production_stopped")):
+                    emit(aid, "production_started" if ps.is_well else "pump_started", 1.0,
+                         self._power_back_cause(t_s, ps.supply), "power->water")
                     self._outages.pop(ps.down_event, None)
                 ps.down_event = ""
             ps.available = available
@@ -361,24 +428,32 @@ class WaterOperation:
                 self.net.release_pump(ps.name, on=True if restart else None)
                 ps.forced_reason = ""
 
+        self._step_plants(t_s, dead, shed, emit)
+
         snap = self.net.step(t_s)
 
-        # fuel burns during steps in which the bus is dead
-        for aid, ps in self.pumps.items():
-            if ps.on_generator:
-                ps.fuel_s = max(0, ps.fuel_s - self.step_s)
-                if ps.fuel_s == 0:
-                    emit(aid, "fuel_exhausted", 0.0, dead.get(ps.bus or "", ""), "power->water")
+        # generators burn fuel in proportion to their load
+        for ps in self.pumps.values():
+            ps.supply.burn(snap.pump_p_mw[ps.name], self.step_s, emit)
+        plant_p = {aid: self._plant_p_mw(pl, snap.watched_flow_m3s[pl.link])
+                   for aid, pl in self.plants.items()}
+        for aid, pl in self.plants.items():
+            pl.supply.burn(plant_p[aid], self.step_s, emit)
 
-        # operational pump switching (local rule or commands)
+        self._tank_events(t_s, snap.tank_level_m, emit)
+
+        # operational pump switching (local rule or commands); a pump EPANET stops because
+        # its suction tank ran empty names the tank's drained event
         pump_on = {aid: bool(snap.pump_on[ps.name]) for aid, ps in self.pumps.items()}
         for aid, on in pump_on.items():
             prev = self._pump_on_prev.get(aid)
             if prev is not None and prev != on and self.pumps[aid].available:
                 cmd = commands.get(aid)
-                emit(aid, "pump_on" if on else "pump_off", 1.0 if on else 0.0,
-                     str(cmd.get("cause_id", "")) if cmd else "",
-                     "control" if cmd else "policy")
+                cause, coupling = (str(cmd.get("cause_id", "")), "control") if cmd else ("", "policy")
+                suction = self.node_asset.get(self.net.link_nodes(self.pumps[aid].name)[0], "")
+                if not on and not cmd and suction in self._drained:
+                    cause, coupling = self._drained[suction], "water"
+                emit(aid, "pump_on" if on else "pump_off", 1.0 if on else 0.0, cause, coupling)
         self._pump_on_prev = pump_on
 
         # junction service and pressure
@@ -400,16 +475,19 @@ class WaterOperation:
                 self._negative.add(aid)
             elif not neg:
                 self._negative.discard(aid)
-        codes = {code for _, code in snap.warnings}
-        for code in sorted(codes - self._warn_codes):
-            emit(NETWORK_ASSET, "epanet_warning", float(code), "", "simulator")
-        self._warn_codes = codes
+        self._watch.check(t_s, snap, emit)
+        closed = set(snap.emitters_closed)
+        for j in sorted(closed - self._emitters_closed):
+            emit(self.node_asset[j], "emitter_closed", snap.pressure_m[j], "", "simulator")
+        self._emitters_closed = closed
 
         tank_level = {self.node_asset[n]: v for n, v in snap.tank_level_m.items()}
         load = {
-            aid: (0.0 if ps.on_generator else snap.pump_p_mw[ps.name])
+            aid: (0.0 if ps.supply.on_generator else snap.pump_p_mw[ps.name])
             for aid, ps in self.pumps.items()
         }
+        load.update({aid: 0.0 if pl.supply.on_generator else plant_p[aid]
+                     for aid, pl in self.plants.items()})
         process = {}
         if self.process_plants:
             p = snap.pressure_m[PROCESS_JUNCTION]
@@ -436,12 +514,66 @@ class WaterOperation:
             "pump_flow_m3s": {aid: snap.pump_flow_m3s[ps.name] for aid, ps in self.pumps.items()},
             "pump_p_mw": {aid: snap.pump_p_mw[ps.name] for aid, ps in self.pumps.items()},
             "pump_powered": {aid: 1.0 if ps.available else 0.0 for aid, ps in self.pumps.items()},
-            "fuel_h": {aid: ps.fuel_s / 3600.0 for aid, ps in self.pumps.items()},
+            "fuel_h": {aid: x.supply.fuel_s / 3600.0
+                       for aid, x in [*self.pumps.items(), *self.plants.items()]},
+            "plant_flow_m3s": {aid: snap.watched_flow_m3s[pl.link]
+                               for aid, pl in self.plants.items()},
+            "plant_producing": {aid: 1.0 if pl.producing else 0.0
+                                for aid, pl in self.plants.items()},
             "junction_pressure_m": pres,
             "junction_required_m3s": req,
             "junction_delivered_m3s": dlv,
         }
         return StepOutput(load, tank_level, pump_on, process, series, events)
+
+    def _tank_events(self, t_s: int, levels: Mapping[str, float], emit: Any) -> None:
+        """``drained`` when a tank runs empty (cause: the outage the attribution rule names,
+        e.g. the plant's production_stopped for its clear well), ``refilled`` when it holds
+        water again (cause: its drained event). A drained tank is an active outage."""
+        for n, level in levels.items():
+            aid = self.node_asset[n]
+            if level < DRAINED_M and aid not in self._drained:
+                cause, coupling = self._attribute(self._tank_district[aid])
+                ev = emit(aid, "drained", level, cause, coupling)
+                self._drained[aid] = ev["event_id"]
+                self._outages[ev["event_id"]] = (t_s, self._tank_district[aid])
+            elif level > REFILLED_M and aid in self._drained:
+                drained = self._drained.pop(aid)
+                self._outages.pop(drained, None)
+                emit(aid, "refilled", level, drained, "water")
+
+    def _step_plants(self, t_s: int, dead: Mapping[str, str], shed: Mapping[str, str],
+                     emit: Any) -> None:
+        """Treatment plants produce while powered: their valve closes without power."""
+        for aid, pl in self.plants.items():
+            powered, why = pl.supply.update(dead, shed, emit)
+            if pl.producing and not powered:
+                ev = emit(aid, "production_stopped", 0.0, why, "power->water")
+                pl.down_event = ev["event_id"]
+                self._outages[pl.down_event] = (t_s, pl.district)
+                self._close(pl.link, "power")
+            elif not pl.producing and powered:
+                emit(aid, "production_started", 1.0, self._power_back_cause(t_s, pl.supply),
+                     "power->water")
+                self._outages.pop(pl.down_event, None)
+                pl.down_event = ""
+                self._reopen(pl.link, "power")
+            pl.producing = powered
+
+    @staticmethod
+    def _plant_p_mw(pl: PlantState, flow_m3s: float) -> float:
+        """A plant's electrical load: its nominal power in proportion to its production."""
+        if pl.design_m3s <= 0:
+            return pl.supply.nominal_mw if pl.producing else 0.0
+        return pl.supply.nominal_mw * max(flow_m3s, 0.0) / pl.design_m3s
+
+    @staticmethod
+    def _power_back_cause(t_s: int, supply: PowerSupply) -> str:
+        """The power event that gave an asset its supply back: its bus ``energised`` or its
+        load ``restored`` (the load's name is the consumer id), at this step."""
+        if supply.loss == "shed":
+            return event_id(t_s, supply.asset_id, "restored")
+        return event_id(t_s, supply.bus, "energised") if supply.bus else ""
 
     def _district_of_asset(self, aid: str) -> str:
         if aid in self.pumps:

@@ -5,19 +5,24 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
 - ``region_dir`` (str): a built region folder (``water.inp`` + ``region.json``); a folder with
   only ``water.inp`` also works (ids derived from EPANET names, no power suppliers);
 - ``inp`` (str, optional): use this INP instead of the region's ``water.inp``;
-- ``seed`` (int): accepted for the common signature; the water sector draws no random numbers;
-- ``pump_backup_h`` (float): backup generator fuel per pump, hours (default: the region's
-  configuration parameter, else 0);
-- ``minimum_pressure_m``, ``required_pressure_m`` (float): pressure-driven demand bounds
-  (default: the INP's);
+- ``seed`` (int): the scenario seed; backup generators' start failures are drawn from it;
+- ``pump_backup_h`` (float): backup generator fuel per pump, well and plant, hours at full
+  load (default: the region's configuration parameter, else 0);
+- ``generator_start_failure`` (float): probability a generator fails to start on demand
+  (default 0.03, :data:`twin.models.water.supply.GENERATOR_START_FAILURE`);
+- ``minimum_pressure_m``, ``required_pressure_m``, ``pressure_exponent`` (float or None):
+  pressure-driven demand (default None: the INP's; a value that differs from the INP's is
+  an ``option_overridden`` event and a log warning, and switches a demand-driven INP to PDA);
 - ``pipe_break`` ("closed" | "leak" | "leak_then_closed"), ``leak_area_frac``, ``isolate_after_h``,
   ``junction_leak_area_m2``: damage model (see operation.py);
 - ``efficiency`` (float): pump wire-to-water efficiency (default 0.75);
+- ``split_pipes`` (bool): split every pipe so leaks sit inside it (default True);
 - ``hours`` (float): the horizon, sets EPANET's duration (default 169 h);
 - ``process_plants`` (list[str]): power plants fed by the ``process`` junction
   (default ``["power/plant/central"]``).
 
-Inputs: ``failed``, ``dead_buses``, ``commands``; outputs: ``load_p_mw``, ``tank_level_m``,
+Inputs: ``failed``, ``dead_buses``, ``commands``, ``unsupplied`` (power: consumers shed on a
+live bus, {consumer id: shed event}), ``damage`` (incidents: {asset: {"mode", "fraction"}}); outputs: ``load_p_mw``, ``tank_level_m``,
 ``pump_on``, ``process_pressure_m``, ``series``, ``events`` (docs/architecture.md). The rules
 live in :mod:`twin.models.water.operation`; this module is plumbing only.
 """
@@ -34,13 +39,14 @@ from twin.adapters import merge_sources
 from twin.events import Event, make_event
 from twin.region.assets import REGION_FILE, SECTOR_FILES
 
+from .integrity import NETWORK_ASSET
 from .network import WaterNetworkError
-from .operation import NETWORK_ASSET, StepOutput, WaterOperation
+from .operation import StepOutput, WaterOperation
 
 logger = logging.getLogger(__name__)
 
 EID = "water"
-INPUTS = ("failed", "dead_buses", "commands")
+INPUTS = ("failed", "dead_buses", "commands", "unsupplied", "damage")
 OUTPUTS = ("load_p_mw", "tank_level_m", "pump_on", "process_pressure_m", "series", "events")
 
 META: dict[str, Any] = {
@@ -50,9 +56,10 @@ META: dict[str, Any] = {
         "Network": {
             "public": True,
             "params": [
-                "region_dir", "inp", "seed", "pump_backup_h", "minimum_pressure_m",
-                "required_pressure_m", "pipe_break", "leak_area_frac", "isolate_after_h", "junction_leak_area_m2",
-                "efficiency", "hours", "process_plants",
+                "region_dir", "inp", "seed", "pump_backup_h", "generator_start_failure",
+                "minimum_pressure_m",
+                "required_pressure_m", "pressure_exponent", "pipe_break", "leak_area_frac", "isolate_after_h", "junction_leak_area_m2",
+                "efficiency", "hours", "process_plants", "split_pipes",
             ],
             "attrs": [*INPUTS, *OUTPUTS],
         }
@@ -92,7 +99,7 @@ class WaterSim(mosaik_api_v3.Simulator):
             raise WaterSimError(f"unknown model {model!r}; the water simulator has 'Network'")
         if num != 1 or self.op is not None:
             raise WaterSimError("the water simulator has exactly one entity")
-        del seed
+        params["seed"] = int(seed)
         unknown = sorted(set(params) - set(META["models"]["Network"]["params"]))
         if unknown:
             raise WaterSimError(
@@ -121,11 +128,13 @@ class WaterSim(mosaik_api_v3.Simulator):
         failed = merge_sources(data.get("failed"))
         dead = merge_sources(data.get("dead_buses"))
         commands = merge_sources(data.get("commands"))
+        unsupplied = merge_sources(data.get("unsupplied"))
+        damage = merge_sources(data.get("damage"))
         if self.error:
             self._hold(time, [])
             return time + self.step_s
         try:
-            self.out = self.op.step(time, failed, dead, commands)
+            self.out = self.op.step(time, failed, dead, commands, unsupplied, damage)
         except WaterNetworkError as exc:  # an outcome, not a crash: hold the last state
             self.error = str(exc)
             logger.warning("water simulator stopped solving at t=%s s: %s", time, exc)

@@ -88,7 +88,7 @@ def test_pipe_leak_follows_orifice_law(central: Path) -> None:
     pipe = main_to(inp, "town1-in")
     wn = wntr.network.WaterNetworkModel(str(inp))
     area = 0.05 * math.pi * wn.get_link(pipe).diameter ** 2 / 4
-    leak_node = wn.get_link(pipe).start_node_name
+    leak_node = f"{pipe}~leak"  # the node splitting the pipe
     with WaterOperation.from_region(central, pipe_break="leak", leak_area_frac=0.05) as op:
         assert op.step(0, {}, {}, {}).series["leak_m3s"] == 0.0
         o1 = op.step(STEP_S, {f"water/pipe/{pipe}": CAUSE}, {}, {})
@@ -96,7 +96,8 @@ def test_pipe_leak_follows_orifice_law(central: Path) -> None:
         o2 = op.step(2 * STEP_S, {}, {}, {})
     p = snap.pressure_m[leak_node]
     assert p > 10.0
-    assert o1.series["leak_m3s"] == pytest.approx(0.75 * area * math.sqrt(2 * 9.81 * p), rel=1e-9)
+    # EPANET's emitter outflow comes from its last iteration: the law holds to its accuracy
+    assert o1.series["leak_m3s"] == pytest.approx(0.75 * area * math.sqrt(2 * 9.81 * p), rel=1e-4)
     assert snap.leak_m3s == {leak_node: pytest.approx(o1.series["leak_m3s"])}
     assert o2.series["leak_m3s"] == 0.0  # repaired
 
@@ -185,7 +186,7 @@ def test_epanet_warning_and_negative_pressure_events(tmp_path: Path) -> None:
     negative pressures) and the junction's negative pressure is an event, once."""
     wn = wntr.network.WaterNetworkModel()
     wn.add_reservoir("R", base_head=50.0, coordinates=(0, 0))
-    wn.add_junction("J1", base_demand=0.004, elevation=60.0, coordinates=(1, 0))
+    wn.add_junction("J1", base_demand=0.004, elevation=58.0, coordinates=(1, 0))
     wn.add_pipe("P1", "R", "J1", length=10.0, diameter=1.0, roughness=130)
     wn.options.time.duration = 3600
     inp = tmp_path / "dda.inp"
@@ -197,7 +198,7 @@ def test_epanet_warning_and_negative_pressure_events(tmp_path: Path) -> None:
     assert ("water/network/epanet", "epanet_warning", 6.0) in kinds
     neg = [e for e in first.events if e["kind"] == "negative_pressure"]
     assert [e["asset_id"] for e in neg] == ["water/junction/J1"]
-    assert neg[0]["value"] == pytest.approx(-10.0, abs=1e-3)
+    assert neg[0]["value"] == pytest.approx(-8.0, abs=1e-3)
     assert second.events == []  # the state did not change
 
 

@@ -23,7 +23,8 @@ def full_pressures(inp: Path, hours: float, prefix: Path):
 
 def test_net3_through_mosaik_equals_full_run(tmp_path: Path) -> None:
     """Net3 (GPM, with time and level controls on its pumps) stepped through mosaik."""
-    assets = import_inp(shipped_inp("Net3"), tmp_path, step_s=STEP_S, hours=4)
+    assets = import_inp(shipped_inp("Net3"), tmp_path, step_s=STEP_S, hours=4,
+                        minimum_pressure_m=0.0, required_pressure_m=20.0)
     inp = tmp_path / "water.inp"
     assert " LPS" in inp.read_text() and "DEMAND MODEL         PDA" in inp.read_text()
     pumps = [a for a in assets if a["type"] == "pump"]

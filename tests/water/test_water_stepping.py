@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from twin.models.water.testing import CollectorSim, bus_of, make_test_region, plain_epanet
+from twin.region.assets import load_region
 
 STEP_S = 300
 SIM_CONFIG = {
@@ -90,13 +91,20 @@ def test_dead_bus_equals_closed_pump(tmp_path: Path, pump: str) -> None:
 
 
 def test_backup_generator_runs_for_its_fuel(tmp_path: Path) -> None:
-    """f hours of fuel keep the pump running f hours after its bus dies."""
+    """f full-load hours of fuel keep the pump running until its load has burnt them (hand
+    computation from the pump's power each step), then it stops."""
     region = make_test_region(tmp_path, "small", "centralised")
-    pump, fuel_h, k1, n = "water/pump/PS2", 0.5, 3, 16
+    pump, fuel_h, k1, n = "water/pump/PS2", 0.5, 3, 24
     entries = [[k1 * STEP_S, 10**9, "dead_buses", {bus_of(pump): "900|power/bus/x|de-energised"}]]
-    rows = run_world(region, n, entries, "backup", pump_backup_h=fuel_h)
+    rows = run_world(region, n, entries, "backup", pump_backup_h=fuel_h,
+                     generator_start_failure=0.0)
     on = [r["series"]["pump_on"][pump] for _, r in rows]
-    k_out = k1 + round(fuel_h * 3600 / STEP_S)
+    p_nom = next(a["p_mw"] for a in load_region(region).assets if a["id"] == pump)
+    fuel, k_out = fuel_h * 3600.0, k1
+    while fuel > 1e-9 and k_out < n:
+        fuel -= STEP_S * rows[k_out][1]["series"]["pump_p_mw"][pump] / p_nom
+        k_out += 1
+    assert k1 < k_out < n
     assert on == [1.0] * k_out + [0.0] * (n - k_out)
     # while on the generator the pump draws nothing from the grid
     loads = [r["load_p_mw"][pump] for _, r in rows]
