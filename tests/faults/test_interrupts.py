@@ -1,0 +1,41 @@
+"""SIGINT, SIGTERM and SIGKILL during a run: nothing looks finished that is not, nothing is
+lost, no traceback or asyncio noise, and a rerun without --force completes with the very
+results of an uninterrupted run."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+from faultkit import final_files, fresh_out, same_results, start, twin, wait_for
+
+from twin import results
+
+
+@pytest.mark.parametrize("sig", [
+    signal.SIGINT,
+    pytest.param(signal.SIGTERM, marks=pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")),
+    signal.SIGKILL,
+], ids=["int", "term", "kill"])
+def test_signal_during_run_then_rerun_completes(tmp_path: Path, scenario_file: Path, reference: Path,
+                                                sig: signal.Signals) -> None:
+    out = fresh_out(tmp_path, reference)
+    proc = start("run", scenario_file, "--out", out)
+    wait_for(lambda: any(out.glob(f"*{results.PARTIAL_SUFFIX}")) or proc.poll() is not None)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    left = final_files(out)  # a signal during the final rename may leave the complete file
+    assert all(results.is_complete(p) for p in left), "an interrupted run is never a final file"
+    if sig != signal.SIGKILL:
+        assert proc.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[sig], err
+        assert "Traceback" not in err and "Task was destroyed" not in err, err
+        assert "unfinished runs are left" in err
+        assert not list(out.glob("*.lock")), "the lock is released"
+    rerun = twin("run", scenario_file, "--out", out)
+    assert rerun.returncode == 0, rerun.stderr
+    (path,) = final_files(out)
+    same_results(path, reference)
+    assert not list(out.glob(f"*{results.PARTIAL_SUFFIX}")), "stale partial files are cleared"
+    assert not list(out.glob("*.lock"))
