@@ -1,22 +1,31 @@
 """The ``twin`` command: a thin layer over the library (twin.run, twin.load, ...).
 
-Exit codes: 0 success, 1 a run failed, 2 bad input (scenario, file), 130 interrupted.
+Exit codes (twin.events): 0 success, 1 the environment got in the way (permissions, a full
+disk, a file where a folder belongs), 2 bad input (scenario, file, plug-in), 130 interrupted
+(143 terminated). Errors are one line naming the path or key and what to do; ``--verbose``
+adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
+import signal
 import sys
+import traceback
 import warnings
 from importlib import import_module
 from pathlib import Path
 
 from twin.config import ScenarioError, load_scenario
+from twin.events import EXIT_ENVIRONMENT, EXIT_INPUT
 from twin.region.importers import RegionImportError
+from twin.runlock import DEFAULT_TIMEOUT_S, RunLockTimeout
 
 CORE_COMMANDS: tuple[str, ...] = ("run", "validate")  # defined here, need no plug-in
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130  # see twin.events EXIT_*
 
 
 class InputError(Exception):
@@ -34,8 +43,10 @@ def quiet(verbose: bool) -> None:
     """Hide mosaik's banner and INFO logs and pandapower's numba warning unless --verbose."""
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("pandapower", "wntr", "mosaik", "mosaik_api_v3", "numba", "distributed", "asyncio"):
+    for name in ("pandapower", "wntr", "mosaik", "mosaik_api_v3", "numba", "distributed"):
         logging.getLogger(name).setLevel(level if verbose else logging.ERROR)
+    # "Task was destroyed but it is pending!" after an error or Ctrl-C is noise, not news
+    logging.getLogger("asyncio").setLevel(level if verbose else logging.CRITICAL)
     if not verbose:
         warnings.filterwarnings("ignore")
         try:
@@ -48,22 +59,29 @@ def quiet(verbose: bool) -> None:
 
 def _is_sweep_file(path: Path) -> bool:
     """A sweep file names its base scenario; a scenario file does not."""
-    import tomllib
+    from twin.config import read_toml
 
     try:
-        return "base" in tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError):
+        return "base" in read_toml(path)
+    except ScenarioError:
         return False  # load_scenario reports the problem with the file's name
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from twin.validation import check_scenario
+
     if _is_sweep_file(args.scenario):
+        from twin.config import validate_data
         from twin.sweep import expand, load_sweep
 
-        runs = expand(load_sweep(args.scenario, args.set))
+        sweep = load_sweep(args.scenario, args.set)
+        runs = expand(sweep)
+        base = validate_data(dict(sweep.base_data), str(sweep.base_path), args.allow_outside)
+        check_scenario(base, str(sweep.base_path), args.out)
         print(f"{args.scenario}: ok (a sweep of {len(runs)} runs)")
     else:
-        load_scenario(args.scenario, args.set)
+        scenario = load_scenario(args.scenario, args.set, args.allow_outside)
+        check_scenario(scenario, str(args.scenario), args.out)
         print(f"{args.scenario}: ok")
     return EXIT_OK
 
@@ -74,9 +92,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = list(args.set)
     if args.seed is not None:
         overrides.append(f"run.seed={args.seed}")
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = load_scenario(args.scenario, overrides, args.allow_outside)
+    from twin.validation import check_scenario
+
+    check_scenario(scenario, str(args.scenario), args.out)  # every input problem before any run
     outcomes = run_scenario(
-        scenario, args.out, force=args.force, mode=args.mode, verbose=args.verbose
+        scenario, args.out, force=args.force, mode=args.mode, verbose=args.verbose,
+        lock_timeout_s=args.lock_timeout,
     )
     print(summary_table(outcomes))
     for o in outcomes:
@@ -96,6 +118,11 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario or sweep file; list every problem")
     v.add_argument("scenario", type=Path)
     v.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    v.add_argument("--out", type=Path, default=Path("results"),
+                   help="results folder whose region cache is used (default: results)")
+    v.add_argument("--allow-outside", action="store_true",
+                   help="hazards starting after the horizon are a warning, not an error")
+    v.add_argument("--verbose", action="store_true", help="show tracebacks")
     v.set_defaults(func=_cmd_validate)
 
     r = sub.add_parser("run", help="co-simulate every configuration of a scenario")
@@ -107,6 +134,10 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="recompute runs whose complete results exist")
     r.add_argument("--mode", choices=["python", "cmd"], default="python",
                    help="simulators in-process (default) or as separate processes")
+    r.add_argument("--allow-outside", action="store_true",
+                   help="hazards starting after the horizon are a warning, not an error")
+    r.add_argument("--lock-timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                   help="seconds to wait for another process writing the same run (default 6 h)")
     r.add_argument("--verbose", action="store_true", help="show simulator logs and progress")
     r.set_defaults(func=_cmd_run)
 
@@ -120,23 +151,99 @@ def _command(argv: list[str]) -> str:
     return next((a for a in argv if not a.startswith("-")), "")
 
 
+_ADVICE = {
+    errno.EACCES: "check its permissions or choose another folder (--out)",
+    errno.EPERM: "check its permissions or choose another folder (--out)",
+    errno.EROFS: "the filesystem is read-only: choose another folder (--out)",
+    errno.ENOSPC: "the disk is full: free space or choose another folder (--out)",
+    errno.EDQUOT: "the disk quota is exceeded: free space or choose another folder (--out)",
+    errno.ENOTDIR: "a file is where a folder is expected: remove it or choose another folder (--out)",
+    errno.EEXIST: "a file is where a folder is expected: remove it or choose another folder (--out)",
+    errno.EISDIR: "a folder is where a file is expected: give a file",
+    errno.ENOENT: "check the path",
+}
+
+
+def environment_message(err: OSError) -> str:
+    """One line: the path, what went wrong and what to do."""
+    where = f"{err.filename}: " if err.filename is not None else ""
+    advice = _ADVICE.get(err.errno or 0, "")
+    return f"twin: {where}{err.strerror or err}" + (f"; {advice}" if advice else "")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that runs record ``interrupted`` and release their locks."""
+
+
+_SIGNALLED: list[int] = []  # SIGTERM seen (an exception raised in a destructor can be lost)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    _SIGNALLED.append(signum)
+    raise Terminated()
+
+
+def _handled_interrupt() -> None:
+    """Forget that a KeyboardInterrupt passed through embedded code (libsumo, mosaik's loop):
+    CPython remembers that in a flag and would kill the process with SIGINT at exit even
+    though twin handled the interrupt. Running any code through PyRun_SimpleString resets it."""
+    try:
+        import ctypes
+
+        ctypes.pythonapi.PyRun_SimpleString(b"pass")
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (``| head``): stop quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(plugins=_command(argv) not in CORE_COMMANDS).parse_args(argv)
-    quiet(getattr(args, "verbose", False))
+    verbose = getattr(args, "verbose", False)
+    quiet(verbose)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+    def explain(message: str, code: int) -> int:
+        if verbose:
+            traceback.print_exc()
+        print(message, file=sys.stderr)
+        return code
+
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe (`| head`) shows here, not at interpreter exit
+        if _SIGNALLED:  # the Terminated exception was swallowed on its way: still stop as asked
+            raise Terminated()
+        return code
     except ScenarioError as err:
-        print(err.report(), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except InputError as err:
-        print(f"twin: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except RegionImportError as err:
-        print(f"twin: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return explain(err.report(), EXIT_INPUT)
+    except (InputError, RegionImportError) as err:
+        return explain(f"twin: {err}", EXIT_INPUT)
+    except UnicodeDecodeError as err:
+        return explain(f"twin: not UTF-8 text ({err}); save the file as UTF-8", EXIT_INPUT)
+    except RunLockTimeout as err:
+        return explain(f"twin: {err}", EXIT_ENVIRONMENT)
+    except BrokenPipeError:
+        return _broken_pipe()
+    except OSError as err:
+        return explain(environment_message(err), EXIT_ENVIRONMENT)
+    except Terminated:
+        _handled_interrupt()
+        print("terminated: unfinished runs are left as *.partial.h5; rerun to complete them", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
-        print("interrupted: unfinished runs are left as *.partial.h5", file=sys.stderr)
+        _handled_interrupt()
+        print("interrupted: unfinished runs are left as *.partial.h5; rerun to complete them", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -1,13 +1,17 @@
 """Run one configuration of a scenario end to end: region, baseline, world, metrics, file.
 
-A run's file is written as ``<run_id>.partial.h5`` and renamed to ``<run_id>.h5`` when it
-is complete (or when it failed, with status ``failed`` and the error inside). A complete
-file with the same id is reused unless ``force`` is set.
+A run's file is written as ``<run_id>.<host>-<pid>.partial.h5`` and renamed to
+``<run_id>.h5`` when it is complete (or when it failed, with status ``failed`` and the error
+inside). A complete file with the same id is reused unless ``force`` is set. One process at
+a time writes a run id: it holds ``<run_id>.lock`` (:mod:`twin.runlock`); a second one waits
+and then reuses the finished file.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +23,7 @@ from twin.config import Scenario, run_id
 from twin.recorder import ACTIVE
 from twin.region.assets import RegionInfo
 from twin.region.builder import build_region, region_key
+from twin.runlock import DEFAULT_TIMEOUT_S, RunLock
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +76,7 @@ def _execute(
     """Run the world into a partial file; return (partial path, error, wall seconds)."""
     from twin.world import run_world  # mosaik and the simulators load only when running
 
-    partial = results.partial_path(out_dir, rid)
+    partial = own_partial(out_dir, rid)
     attrs = {
         "run_id": rid,
         "configuration": configuration,
@@ -100,6 +105,19 @@ def _execute(
     return partial, error, time.perf_counter() - start
 
 
+def own_partial(out_dir: Path, rid: str) -> Path:
+    """This process's partial file of ``rid``: two writers never share one."""
+    generic = results.partial_path(out_dir, rid)
+    return generic.with_name(f"{rid}.{socket.gethostname()}-{os.getpid()}{results.PARTIAL_SUFFIX}")
+
+
+def _drop_stale_partials(out_dir: Path, rid: str) -> None:
+    """Partial files of ``rid`` left by interrupted writers (called holding the run's lock)."""
+    for p in Path(out_dir).glob(f"{rid}.*{results.PARTIAL_SUFFIX}"):
+        p.unlink(missing_ok=True)
+    results.partial_path(out_dir, rid).unlink(missing_ok=True)
+
+
 def _finish(partial: Path, final: Path, error: str, wall_s: float,
             baseline: results.Results | None, hazard_free: bool) -> results.Results:
     """Metrics, status and the atomic rename. A hazard-free run is its own baseline; a run
@@ -119,6 +137,7 @@ def _finish(partial: Path, final: Path, error: str, wall_s: float,
 def baseline_for(
     scenario: Scenario, configuration: str, region: RegionInfo, out_dir: Path,
     mode: Literal["python", "cmd"] = "python", verbose: bool = False,
+    lock_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> results.Results:
     """The hazard-free run of this configuration and seed, computed once and cached."""
     quiet = scenario.without_hazards()
@@ -127,8 +146,13 @@ def baseline_for(
     final = results.final_path(bdir, rid)
     if results.is_complete(final):
         return results.load(final)
-    partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose)
-    res = _finish(partial, final, error, wall, None, hazard_free=True)
+    bdir.mkdir(parents=True, exist_ok=True)
+    with RunLock(bdir, rid, lock_timeout_s):
+        if results.is_complete(final):  # another process computed it while we waited
+            return results.load(final)
+        _drop_stale_partials(bdir, rid)
+        partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose)
+        res = _finish(partial, final, error, wall, None, hazard_free=True)
     if error:
         raise BaselineError(final, f"baseline of {configuration} failed: {error}")
     return res
@@ -137,14 +161,27 @@ def baseline_for(
 def run_configuration(
     scenario: Scenario, configuration: str, out_dir: str | Path = "results", *,
     force: bool = False, mode: Literal["python", "cmd"] = "python", verbose: bool = False,
+    lock_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> RunOutcome:
-    """Run (or reuse) one configuration and return its outcome."""
+    """Run (or reuse) one configuration and return its outcome. Holds the run id's lock
+    while it computes; a process that had to wait for another reuses its complete file."""
     out_dir = Path(out_dir)
     rid = run_id(scenario, configuration)
     final = results.final_path(out_dir, rid)
     if results.is_complete(final) and not force:
         res = results.load(final)
         return RunOutcome(configuration, rid, final, "complete", metrics=res.metrics, reused=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(out_dir, rid, lock_timeout_s) as lock:
+        if results.is_complete(final) and (not force or lock.waited_s > 0):
+            res = results.load(final)  # written by the process we waited for
+            return RunOutcome(configuration, rid, final, "complete", metrics=res.metrics, reused=True)
+        _drop_stale_partials(out_dir, rid)
+        return _compute(scenario, configuration, out_dir, rid, final, mode, verbose, lock_timeout_s)
+
+
+def _compute(scenario: Scenario, configuration: str, out_dir: Path, rid: str, final: Path,
+             mode: Literal["python", "cmd"], verbose: bool, lock_timeout_s: float) -> RunOutcome:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     region = region_for(scenario, configuration, out_dir)
@@ -153,7 +190,7 @@ def run_configuration(
     if scenario.hazards and scenario.run.baseline:
         t0 = time.perf_counter()
         try:
-            baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose)
+            baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose, lock_timeout_s)
         except BaselineError as err:
             return RunOutcome(configuration, rid, err.path, "failed", str(err), timings=timings)
         timings["baseline_s"] = time.perf_counter() - t0
@@ -167,10 +204,12 @@ def run_configuration(
 def run_scenario(
     scenario: Scenario, out_dir: str | Path = "results", *, force: bool = False,
     mode: Literal["python", "cmd"] = "python", verbose: bool = False,
+    lock_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> list[RunOutcome]:
     """Every configuration the scenario lists, one after the other."""
     return [
-        run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose)
+        run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose,
+                          lock_timeout_s=lock_timeout_s)
         for c in scenario.run.configurations
     ]
 

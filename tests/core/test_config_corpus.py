@@ -195,16 +195,6 @@ DEP_RULES: list[tuple[str, str]] = [  # (case id, CSV body)
 ]
 
 
-# Issue 19: land the corpus failing first. Cases the code before the fix accepted or
-# reported under the wrong key; they are marked until the fix lands.
-BEFORE_FIX = pytest.mark.xfail(strict=True, reason="issue 19: accepted or misreported before the fix")
-MISSED_BEFORE = {'region-config-name', 'power-shed-bogus', 'power-shed-repeat', 'power-policy-spec', 'water-order', 'repair-sector-typo', 'repair-negative', 'repair-nan', 'restoration-crews-sector', 'restoration-crews-negative', 'restoration-median-class', 'restoration-median-negative', 'restoration-speed-inf', 'restoration-dispatch-spec', 'storm-track-nan', 'storm-order', 'storm-after-horizon', 'random-types', 'random-types-other-sector', 'random-sector-repeat', 'outage-after-horizon', 'flood-order', 'flood-after-horizon', 'flood-depth-nan', 'cyber-after-horizon'}
-
-
-def _marks(case: str) -> list[pytest.MarkDecorator]:
-    return [BEFORE_FIX] if case in MISSED_BEFORE else []
-
-
 def _write_plugins(folder: Path) -> None:
     (folder / "corpus_plugins.py").write_text(textwrap.dedent(PLUGIN_MODULE))
     (folder / "corpus_broken.py").write_text(BROKEN_MODULE)
@@ -246,21 +236,21 @@ def _assert_rejected(code: int, err: str, path: Path, key: str, out: Path) -> No
         assert not [p for p in folder.rglob("*.h5") if ".regions" not in p.parts], "no results file"
 
 
-@pytest.mark.parametrize(("text", "key"), [pytest.param(t, k, id=i, marks=_marks(i)) for i, t, k in TABLES])
+@pytest.mark.parametrize(("text", "key"), [pytest.param(t, k, id=i) for i, t, k in TABLES])
 def test_scenario_tables(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
                          monkeypatch: pytest.MonkeyPatch, text: str, key: str) -> None:
     code, err, path = _validate(tmp_path, shared_out, capsys, text, monkeypatch)
     _assert_rejected(code, err, path, key, shared_out)
 
 
-@pytest.mark.parametrize(("text", "key"), [pytest.param(t, k, id=i, marks=BEFORE_FIX) for i, t, k in REGION])
+@pytest.mark.parametrize(("text", "key"), [pytest.param(t, k, id=i) for i, t, k in REGION])
 def test_region_ids(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
                     monkeypatch: pytest.MonkeyPatch, text: str, key: str) -> None:
     code, err, path = _validate(tmp_path, shared_out, capsys, text, monkeypatch, region=True)
     _assert_rejected(code, err, path, key, shared_out)
 
 
-@pytest.mark.parametrize(("text", "key"), [pytest.param(t, k, id=i, marks=BEFORE_FIX) for i, t, k in PLUGINS])
+@pytest.mark.parametrize(("text", "key"), [pytest.param(t, k, id=i) for i, t, k in PLUGINS])
 def test_plugins(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
                  monkeypatch: pytest.MonkeyPatch, text: str, key: str) -> None:
     code, err, path = _validate(tmp_path, shared_out, capsys, text, monkeypatch, region=True)
@@ -269,7 +259,7 @@ def test_plugins(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture
     assert spec.split(":")[0] in err, "the message names the plug-in"
 
 
-@pytest.mark.parametrize("body", [pytest.param(b, id=i, marks=BEFORE_FIX) for i, b in DEP_RULES])
+@pytest.mark.parametrize("body", [pytest.param(b, id=i) for i, b in DEP_RULES])
 def test_dependency_csv(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
                         monkeypatch: pytest.MonkeyPatch, body: str) -> None:
     files = {"deps.csv": "consumer,supplier,coupling\n" + body,
@@ -280,7 +270,6 @@ def test_dependency_csv(tmp_path: Path, shared_out: Path, capsys: pytest.Capture
     assert "deps.csv line" in err
 
 
-@BEFORE_FIX
 def test_all_problems_at_once(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
                               monkeypatch: pytest.MonkeyPatch) -> None:
     text = "[repair.hours]\npowr = 1.0\n[power]\nshed_order = ['bogus']\n[run]\nhours = 2\n" + STORM.replace(
@@ -291,7 +280,6 @@ def test_all_problems_at_once(tmp_path: Path, shared_out: Path, capsys: pytest.C
         assert f"{path}: {key}:" in err
 
 
-@BEFORE_FIX
 def test_outside_horizon_is_a_warning_when_allowed(tmp_path: Path, shared_out: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "s.toml"
@@ -301,7 +289,6 @@ def test_outside_horizon_is_a_warning_when_allowed(tmp_path: Path, shared_out: P
     assert "hazards[0].start_h" in capsys.readouterr().err
 
 
-@BEFORE_FIX
 def test_corpus_size() -> None:
     """docs/reliability.md states these counts."""
     assert (len(TABLES), len(REGION), len(PLUGINS), len(DEP_RULES)) == (53, 9, 28, 18)
@@ -309,7 +296,6 @@ def test_corpus_size() -> None:
     assert f"{len(TABLES) + len(REGION) + len(PLUGINS) + len(DEP_RULES)} cases" in doc
 
 
-@BEFORE_FIX
 def test_shipped_scenarios_still_validate(tmp_path: Path, shared_out: Path) -> None:
     for name in ("default.toml", "flood.toml", "cyber_attack.toml", "storm_72h.toml"):
         src = ROOT / "cosim_configs" / name

@@ -17,7 +17,6 @@ from twin import results
 from twin.config import load_scenario, run_id
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_two_processes_same_run_id(tmp_path: Path, scenario_file: Path, reference: Path) -> None:
     out = fresh_out(tmp_path, reference)
     first, second = start("run", scenario_file, "--out", out), start("run", scenario_file, "--out", out)
@@ -30,7 +29,6 @@ def test_two_processes_same_run_id(tmp_path: Path, scenario_file: Path, referenc
     assert not list(out.glob(f"*{results.PARTIAL_SUFFIX}")) and not list(out.glob("*.lock"))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_partial_file_names_are_per_process(tmp_path: Path, scenario_file: Path, reference: Path) -> None:
     out = fresh_out(tmp_path, reference)
     proc = start("run", scenario_file, "--out", out)
@@ -42,7 +40,6 @@ def test_partial_file_names_are_per_process(tmp_path: Path, scenario_file: Path,
         proc.communicate(timeout=300)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_a_live_lock_times_out_with_a_message(tmp_path: Path, scenario_file: Path, reference: Path) -> None:
     from twin.runlock import RunLock
 
@@ -57,7 +54,6 @@ def test_a_live_lock_times_out_with_a_message(tmp_path: Path, scenario_file: Pat
     assert final_files(out) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_a_dead_holder_is_taken_over(tmp_path: Path) -> None:
     from twin.runlock import RunLock, is_stale, lock_path
 
@@ -71,7 +67,6 @@ def test_a_dead_holder_is_taken_over(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_a_silent_holder_on_another_host_goes_stale(tmp_path: Path) -> None:
     from twin.runlock import RunLock, is_stale, lock_path
 
@@ -85,7 +80,6 @@ def test_a_silent_holder_on_another_host_goes_stale(tmp_path: Path) -> None:
         pass
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_waiting_times_out(tmp_path: Path) -> None:
     from twin.runlock import RunLock, RunLockTimeout
 
@@ -93,7 +87,6 @@ def test_waiting_times_out(tmp_path: Path) -> None:
         RunLock(tmp_path, "abc", timeout_s=0.6).acquire()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_heartbeat_touches_the_lock(tmp_path: Path) -> None:
     import time
 

@@ -24,7 +24,6 @@ def one_line(stderr: str) -> str:
     return lines[0]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_out_naming_a_file(tmp_path: Path, scenario_file: Path) -> None:
     out = tmp_path / "results.txt"
     out.write_text("not a folder")
@@ -34,7 +33,6 @@ def test_out_naming_a_file(tmp_path: Path, scenario_file: Path) -> None:
     assert str(out) in line and "folder" in line
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 @pytest.mark.parametrize("which", ["scenario", "sweep"])
 def test_non_utf8_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], which: str) -> None:
     path = tmp_path / "bad.toml"
@@ -47,7 +45,6 @@ def test_non_utf8_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], whic
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 @needs_mount
 @pytest.mark.parametrize("command", ["run", "report", "sweep", "region"])
 def test_read_only_output(tmp_path: Path, scenario_file: Path, reference: Path, command: str) -> None:
@@ -88,7 +85,6 @@ def test_full_disk_then_rerun(tmp_path: Path, scenario_file: Path, reference: Pa
     same_results(final_files(again)[0], reference)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_environment_messages_say_what_to_do() -> None:
     from twin.cli import environment_message
 
@@ -98,7 +94,6 @@ def test_environment_messages_say_what_to_do() -> None:
     assert "permissions" in environment_message(PermissionError(errno.EACCES, "Permission denied", "/x"))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_oserror_in_a_command_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch, scenario_file: Path) -> None:
     import twin.runner
@@ -113,7 +108,6 @@ def test_oserror_in_a_command_is_one_line(tmp_path: Path, capsys: pytest.Capture
     assert "Traceback" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_status_into_a_closed_pipe(tmp_path: Path) -> None:
     rows = [{"run_id": f"r{i}", "configuration": f"c{i:04d}" + "x" * 100, "seed": i, "point": 0, "params": {},
              "status": "pending", "error": "", "metrics": {}} for i in range(2000)]  # > a pipe's buffer
@@ -125,7 +119,6 @@ def test_status_into_a_closed_pipe(tmp_path: Path) -> None:
     assert done.returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_broken_pipe_in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     class Closed(io.StringIO):
         def write(self, s: str) -> int:

@@ -13,11 +13,7 @@ from faultkit import final_files, fresh_out, same_results, start, twin, wait_for
 from twin import results
 
 
-@pytest.mark.parametrize("sig", [
-    signal.SIGINT,
-    pytest.param(signal.SIGTERM, marks=pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")),
-    signal.SIGKILL,
-], ids=["int", "term", "kill"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["int", "term", "kill"])
 def test_signal_during_run_then_rerun_completes(tmp_path: Path, scenario_file: Path, reference: Path,
                                                 sig: signal.Signals) -> None:
     out = fresh_out(tmp_path, reference)

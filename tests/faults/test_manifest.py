@@ -30,7 +30,6 @@ def row(rid: str, status: str, error: str = "") -> dict[str, Any]:
             "status": status, "error": error, "reused": False, "wall_s": None, "metrics": {}}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_complete_files_make_complete_runs(tmp_path: Path) -> None:
     """Stopped sweep (rows left pending) and lost scheduler (rows failed) whose runs finished."""
     complete_file(tmp_path, "a", 1.5)
@@ -54,7 +53,6 @@ def sweep_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_unreachable_scheduler_writes_nothing(tmp_path: Path, sweep_file: Path) -> None:
     out = tmp_path / "new"
     with pytest.raises(SweepClusterError, match="cannot connect"):
@@ -70,7 +68,6 @@ def test_all_reused_needs_no_scheduler_and_writes_the_truth(tmp_path: Path, swee
     assert res.executed == [] and read_manifest(out)["counts"]["complete"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 @pytest.mark.parametrize("umask", [0o022, 0o002])
 def test_manifest_follows_umask(tmp_path: Path, umask: int) -> None:
     old = os.umask(umask)
@@ -82,7 +79,6 @@ def test_manifest_follows_umask(tmp_path: Path, umask: int) -> None:
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_region_cache_follows_umask(tmp_path: Path) -> None:
     from twin.region.builder import build_region
     from twin.region.params import DEFAULTS

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from faultkit import SCENARIO, fresh_out, twin
 
 from twin import results
@@ -20,7 +19,6 @@ class Boom(DefaultPowerPolicy):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: fails before the fix")
 def test_raising_policy_is_named(tmp_path: Path, reference: Path) -> None:
     (tmp_path / "boom_policy.py").write_text(BOOM)
     scenario = tmp_path / "s.toml"
