@@ -71,13 +71,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from twin.validation import check_scenario
 
     if _is_sweep_file(args.scenario):
-        from twin.config import validate_data
         from twin.sweep import expand, load_sweep
 
-        sweep = load_sweep(args.scenario, args.set)
-        runs = expand(sweep)
-        base = validate_data(dict(sweep.base_data), str(sweep.base_path), args.allow_outside)
-        check_scenario(base, str(sweep.base_path), args.out)
+        runs = expand(load_sweep(args.scenario, args.set))
+        seen: set[str] = set()
+        regions: dict = {}
+        for run in runs:  # plug-ins and ids once per distinct scenario (seeds do not matter)
+            key = run.scenario.model_copy(update={"run": run.scenario.run.model_copy(update={"seed": 0})})
+            if (text := key.model_dump_json()) not in seen:
+                seen.add(text)
+                check_scenario(run.scenario, str(args.scenario), args.out, regions)
         print(f"{args.scenario}: ok (a sweep of {len(runs)} runs)")
     else:
         scenario = load_scenario(args.scenario, args.set, args.allow_outside)

@@ -130,15 +130,21 @@ def plugin_problems(scenario: Scenario) -> list[str]:
     return problems
 
 
-def check_scenario(scenario: Scenario, source: str, out_dir: Path) -> None:
+def check_scenario(scenario: Scenario, source: str, out_dir: Path,
+                   regions: dict[tuple[str, str], Any] | None = None) -> None:
     """Plug-ins, then the region of every configuration (built or loaded from the cache in
-    ``out_dir``); ScenarioError with every problem found."""
+    ``out_dir``); ScenarioError with every problem found. ``regions`` keeps the loaded
+    regions between calls (a sweep checks many scenarios on few regions)."""
     from twin.runner import region_for
 
+    regions = {} if regions is None else regions
     problems = plugin_problems(scenario)
     found: dict[str, list[str]] = {}
     for configuration in scenario.run.configurations:
-        region = region_for(scenario, configuration, out_dir)
+        key = (scenario.region.model_dump_json(), configuration)
+        if key not in regions:
+            regions[key] = region_for(scenario, configuration, out_dir)
+        region = regions[key]
         for p in region_problems(scenario, region, configuration):
             found.setdefault(p, []).append(configuration)
     problems += [f"{p} ({', '.join(c)})" for p, c in found.items()]

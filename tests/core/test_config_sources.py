@@ -46,3 +46,13 @@ def test_run_stops_before_simulating(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert str(path) in err and "Traceback" not in err
     assert not list(out.rglob("*.h5")) or all(".regions" in p.parts for p in out.rglob("*.h5"))
+
+
+def test_sweep_validate_resolves_each_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "s.toml").write_text('[run]\nhours = 1\nconfigurations = ["centralised"]\n[region]\n'
+                                     'size = "small"\n[[hazards]]\nkind = "outage"\nasset = "power/line/F1-2"\n'
+                                     'at_h = 0.5\n')
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text('base = "s.toml"\nseeds = 2\n[grid]\n"hazards[0].asset" = ["power/line/F1-2", "power/line/zzz"]\n')
+    assert main(["validate", str(sweep), "--out", str(tmp_path / "out")]) == 2
+    assert f"{sweep}: hazards[0].asset: no asset 'power/line/zzz'" in capsys.readouterr().err
