@@ -19,10 +19,11 @@ import warnings
 from importlib import import_module
 from pathlib import Path
 
-from twin.config import ScenarioError, load_scenario
 from twin.events import EXIT_ENVIRONMENT, EXIT_INPUT
-from twin.region.importers import RegionImportError
 from twin.runlock import DEFAULT_TIMEOUT_S, RunLockTimeout
+
+# twin.config and the importers load inside main(), so that Ctrl-C during start-up is a
+# message too (and `twin --help` is quick).
 
 CORE_COMMANDS: tuple[str, ...] = ("run", "validate")  # defined here, need no plug-in
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130  # see twin.events EXIT_*
@@ -59,7 +60,7 @@ def quiet(verbose: bool) -> None:
 
 def _is_sweep_file(path: Path) -> bool:
     """A sweep file names its base scenario; a scenario file does not."""
-    from twin.config import read_toml
+    from twin.config import ScenarioError, read_toml
 
     try:
         return "base" in read_toml(path)
@@ -68,6 +69,7 @@ def _is_sweep_file(path: Path) -> bool:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from twin.config import load_scenario
     from twin.validation import check_scenario
 
     if _is_sweep_file(args.scenario):
@@ -95,8 +97,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = list(args.set)
     if args.seed is not None:
         overrides.append(f"run.seed={args.seed}")
-    scenario = load_scenario(args.scenario, overrides, args.allow_outside)
+    from twin.config import load_scenario
     from twin.validation import check_scenario
+
+    scenario = load_scenario(args.scenario, overrides, args.allow_outside)
 
     check_scenario(scenario, str(args.scenario), args.out)  # every input problem before any run
     outcomes = run_scenario(
@@ -210,6 +214,18 @@ def _broken_pipe() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # during start-up: nothing written yet
+        _handled_interrupt()
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str]) -> int:
+    from twin.config import ScenarioError
+    from twin.region.importers import RegionImportError
+
     args = build_parser(plugins=_command(argv) not in CORE_COMMANDS).parse_args(argv)
     verbose = getattr(args, "verbose", False)
     quiet(verbose)
