@@ -79,6 +79,7 @@ class RunLock:
         self.heartbeat_s = heartbeat_s
         self.token = uuid.uuid4().hex
         self.waited_s = 0.0
+        self.contended = False  # True if another live process held the lock when we asked
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
 
@@ -117,6 +118,7 @@ class RunLock:
             if holder is not None and is_stale(self.path, holder, self.stale_s):
                 self._break(holder)
                 continue
+            self.contended = True
             self.waited_s = time.monotonic() - start
             if self.waited_s > self.timeout_s:
                 who = f"{holder.get('host')}:{holder.get('pid')}" if holder else "another process"

@@ -173,7 +173,7 @@ def run_configuration(
         return RunOutcome(configuration, rid, final, "complete", metrics=res.metrics, reused=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     with RunLock(out_dir, rid, lock_timeout_s) as lock:
-        if results.is_complete(final) and (not force or lock.waited_s > 0):
+        if results.is_complete(final) and (not force or lock.contended):
             res = results.load(final)  # written by the process we waited for
             return RunOutcome(configuration, rid, final, "complete", metrics=res.metrics, reused=True)
         _drop_stale_partials(out_dir, rid)

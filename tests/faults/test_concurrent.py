@@ -96,3 +96,19 @@ def test_heartbeat_touches_the_lock(tmp_path: Path) -> None:
         os.utime(lock.path, (0, 0))
         time.sleep(0.4)
         assert lock.path.stat().st_mtime > 1e9
+
+
+def test_contended_only_when_another_holds_it(tmp_path: Path) -> None:
+    """--force recomputes unless the run was just computed by the process we waited for."""
+    import threading
+    import time
+
+    from twin.runlock import RunLock
+
+    with RunLock(tmp_path, "abc") as first:
+        assert not first.contended
+    holder = RunLock(tmp_path, "abc").acquire()
+    threading.Timer(0.3, holder.release).start()
+    start = time.monotonic()
+    with RunLock(tmp_path, "abc", timeout_s=10) as second:
+        assert second.contended and time.monotonic() - start >= 0.25
