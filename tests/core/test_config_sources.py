@@ -56,3 +56,13 @@ def test_sweep_validate_resolves_each_point(tmp_path: Path, capsys: pytest.Captu
     sweep.write_text('base = "s.toml"\nseeds = 2\n[grid]\n"hazards[0].asset" = ["power/line/F1-2", "power/line/zzz"]\n')
     assert main(["validate", str(sweep), "--out", str(tmp_path / "out")]) == 2
     assert f"{sweep}: hazards[0].asset: no asset 'power/line/zzz'" in capsys.readouterr().err
+
+
+def test_sweep_stops_on_a_bad_plugin_before_any_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "s.toml").write_text('[run]\nhours = 1\nconfigurations = ["centralised"]\n[region]\nsize = "small"\n')
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text('base = "s.toml"\nseeds = 1\n[grid]\n"power.policy" = ["no_such_module_xyz:P"]\n')
+    out = tmp_path / "out"
+    assert main(["sweep", str(sweep), "--out", str(out), "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert f"{sweep}: power.policy: cannot import policy module 'no_such_module_xyz'" in capsys.readouterr().err
+    assert not out.exists()
