@@ -190,6 +190,16 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _unraisable(hook: sys.UnraisableHookArgs) -> None:
+    """A signal's exception that landed in a destructor or weakref callback, where Python
+    can only print and drop it: remember it (main() stops after the command) and print
+    nothing; any other unraisable exception goes to Python's default hook."""
+    if isinstance(hook.exc_value, KeyboardInterrupt):
+        _SIGNALLED.append(signal.SIGTERM if isinstance(hook.exc_value, Terminated) else signal.SIGINT)
+        return
+    sys.__unraisablehook__(hook)
+
+
 def _handled_interrupt() -> None:
     """Forget that a KeyboardInterrupt passed through embedded code (libsumo, mosaik's loop):
     CPython remembers that in a flag and would kill the process with SIGINT at exit even
@@ -231,6 +241,8 @@ def _main(argv: list[str]) -> int:
     quiet(verbose)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
+    if sys.unraisablehook is sys.__unraisablehook__:
+        sys.unraisablehook = _unraisable
 
     def explain(message: str, code: int) -> int:
         if verbose:
@@ -241,8 +253,8 @@ def _main(argv: list[str]) -> int:
     try:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe (`| head`) shows here, not at interpreter exit
-        if _SIGNALLED:  # the Terminated exception was swallowed on its way: still stop as asked
-            raise Terminated()
+        if _SIGNALLED:  # the signal's exception was swallowed on its way: still stop as asked
+            raise Terminated() if signal.SIGTERM in _SIGNALLED else KeyboardInterrupt()
         return code
     except ScenarioError as err:
         return explain(err.report(), EXIT_INPUT)

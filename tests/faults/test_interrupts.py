@@ -35,3 +35,23 @@ def test_signal_during_run_then_rerun_completes(tmp_path: Path, scenario_file: P
     same_results(path, reference)
     assert not list(out.glob(f"*{results.PARTIAL_SUFFIX}")), "stale partial files are cleared"
     assert not list(out.glob("*.lock"))
+
+
+def test_a_signal_lost_in_a_destructor_still_stops(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python drops an exception raised in a destructor; twin remembers the signal instead of
+    printing an 'Exception ignored' traceback, and stops after the command."""
+    import sys
+
+    from twin import cli
+
+    monkeypatch.setattr(cli, "_SIGNALLED", [])
+    monkeypatch.setattr(sys, "unraisablehook", cli._unraisable)
+
+    class Dies:
+        def __del__(self) -> None:
+            raise cli.Terminated()
+
+    Dies()
+    assert cli._SIGNALLED == [signal.SIGTERM]
+    assert capsys.readouterr().err == ""
