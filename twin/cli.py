@@ -1,26 +1,36 @@
 """The ``twin`` command: a thin layer over the library (twin.run, twin.load, ...).
 
-Exit codes: 0 success, 1 a run failed, 2 bad input (scenario, file), 130 interrupted.
+Exit codes (twin.events): 0 success (degraded runs warn), 1 the environment got in the way
+(permissions, a full disk, a file where a folder belongs), 2 bad input (scenario, file,
+plug-in), 3 a run degraded under ``--strict``, 4 a run failed, 130 interrupted (143
+terminated). Errors are one line naming the path or key and what to do; ``--verbose``
+adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
+import signal
 import sys
+import traceback
 import warnings
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import twin
-from twin.config import ScenarioError, load_scenario
-from twin.events import EXIT_DEGRADED, EXIT_FAILED, FINISHED_STATUSES
-from twin.region.disruption import DisruptionFileError
-from twin.region.importers import RegionImportError
+from twin.events import EXIT_DEGRADED, EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_INPUT, FINISHED_STATUSES
+from twin.runlock import DEFAULT_TIMEOUT_S, RunLockTimeout
+
+# twin.config and the importers load inside main(), so that Ctrl-C during start-up is a
+# message too (and `twin --help` is quick).
 
 CORE_COMMANDS: tuple[str, ...] = ("run", "validate")  # defined here, need no plug-in
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INTERRUPTED = 0, 130
+EXIT_RUN_FAILED, EXIT_BAD_INPUT = EXIT_FAILED, EXIT_INPUT  # older names, kept for plugged commands
 
 
 class InputError(Exception):
@@ -38,8 +48,10 @@ def quiet(verbose: bool) -> None:
     """Hide mosaik's banner and INFO logs and pandapower's numba warning unless --verbose."""
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("pandapower", "wntr", "mosaik", "mosaik_api_v3", "numba", "distributed", "asyncio"):
+    for name in ("pandapower", "wntr", "mosaik", "mosaik_api_v3", "numba", "distributed"):
         logging.getLogger(name).setLevel(level if verbose else logging.ERROR)
+    # "Task was destroyed but it is pending!" after an error or Ctrl-C is noise, not news
+    logging.getLogger("asyncio").setLevel(level if verbose else logging.CRITICAL)
     if not verbose:
         warnings.filterwarnings("ignore")
         try:
@@ -52,22 +64,33 @@ def quiet(verbose: bool) -> None:
 
 def _is_sweep_file(path: Path) -> bool:
     """A sweep file names its base scenario; a scenario file does not."""
-    import tomllib
+    from twin.config import ScenarioError, read_toml
 
     try:
-        return "base" in tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError):
+        return "base" in read_toml(path)
+    except ScenarioError:
         return False  # load_scenario reports the problem with the file's name
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from twin.config import load_scenario
+    from twin.validation import check_scenario
+
     if _is_sweep_file(args.scenario):
         from twin.sweep import expand, load_sweep
 
         runs = expand(load_sweep(args.scenario, args.set))
+        seen: set[str] = set()
+        regions: dict = {}
+        for run in runs:  # plug-ins and ids once per distinct scenario (seeds do not matter)
+            key = run.scenario.model_copy(update={"run": run.scenario.run.model_copy(update={"seed": 0})})
+            if (text := key.model_dump_json()) not in seen:
+                seen.add(text)
+                check_scenario(run.scenario, str(args.scenario), args.out, regions)
         print(f"{args.scenario}: ok (a sweep of {len(runs)} runs)")
     else:
-        load_scenario(args.scenario, args.set)
+        scenario = load_scenario(args.scenario, args.set, args.allow_outside)
+        check_scenario(scenario, str(args.scenario), args.out)
         print(f"{args.scenario}: ok")
     return EXIT_OK
 
@@ -78,13 +101,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = list(args.set)
     if args.seed is not None:
         overrides.append(f"run.seed={args.seed}")
-    scenario = load_scenario(args.scenario, overrides)
+    from twin.config import load_scenario
     from twin.runner import default_workers
+    from twin.validation import check_scenario
 
+    scenario = load_scenario(args.scenario, overrides, args.allow_outside)
+
+    check_scenario(scenario, str(args.scenario), args.out)  # every input problem before any run
     workers = args.workers if args.workers else default_workers(len(scenario.run.configurations))
     outcomes = run_scenario(
         scenario, args.out, force=args.force, mode=args.mode, verbose=args.verbose,
-        workers=1 if args.verbose else workers,
+        workers=1 if args.verbose else workers, lock_timeout_s=args.lock_timeout,
     )
     print(summary_table(outcomes))
     for o in outcomes:
@@ -131,7 +158,12 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario or sweep file; list every problem")
     v.add_argument("scenario", type=Path, help="scenario or sweep file (TOML)")
     v.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario value before checking, e.g. --set run.hours=6 (repeatable)")
+                   help="override a scenario value before checking, e.g. --set run.hours=12 (repeatable)")
+    v.add_argument("--out", type=Path, default=Path("results"),
+                   help="results folder whose region cache is used (default: results)")
+    v.add_argument("--allow-outside", action="store_true",
+                   help="hazards starting after the horizon are a warning, not an error")
+    v.add_argument("--verbose", action="store_true", help="show tracebacks")
     v.set_defaults(func=_cmd_validate)
 
     r = sub.add_parser("run", help="co-simulate every configuration of a scenario")
@@ -143,6 +175,10 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="recompute runs whose complete results exist")
     r.add_argument("--mode", choices=["python", "cmd"], default="python",
                    help="simulators in-process (default) or as separate processes")
+    r.add_argument("--allow-outside", action="store_true",
+                   help="hazards starting after the horizon are a warning, not an error")
+    r.add_argument("--lock-timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                   help="seconds to wait for another process writing the same run (default 6 h)")
     r.add_argument("--verbose", action="store_true", help="show simulator logs and progress (runs serially)")
     r.add_argument("--workers", type=int, default=0, metavar="N",
                    help="configurations run in N worker processes (default: one per configuration, up to the cores)")
@@ -160,23 +196,124 @@ def _command(argv: list[str]) -> str:
     return next((a for a in argv if not a.startswith("-")), "")
 
 
+_ADVICE = {
+    errno.EACCES: "check its permissions or choose another folder (--out)",
+    errno.EPERM: "check its permissions or choose another folder (--out)",
+    errno.EROFS: "the filesystem is read-only: choose another folder (--out)",
+    errno.ENOSPC: "the disk is full: free space or choose another folder (--out)",
+    errno.EDQUOT: "the disk quota is exceeded: free space or choose another folder (--out)",
+    errno.ENOTDIR: "a file is where a folder is expected: remove it or choose another folder (--out)",
+    errno.EEXIST: "a file is where a folder is expected: remove it or choose another folder (--out)",
+    errno.EISDIR: "a folder is where a file is expected: give a file",
+    errno.ENOENT: "check the path",
+}
+
+
+def environment_message(err: OSError) -> str:
+    """One line: the path, what went wrong and what to do."""
+    where = f"{err.filename}: " if err.filename is not None else ""
+    advice = _ADVICE.get(err.errno or 0, "")
+    return f"twin: {where}{err.strerror or err}" + (f"; {advice}" if advice else "")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that runs record ``interrupted`` and release their locks."""
+
+
+_SIGNALLED: list[int] = []  # SIGTERM seen (an exception raised in a destructor can be lost)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    _SIGNALLED.append(signum)
+    raise Terminated()
+
+
+def _unraisable(hook: sys.UnraisableHookArgs) -> None:
+    """A signal's exception that landed in a destructor or weakref callback, where Python
+    can only print and drop it: remember it (main() stops after the command) and print
+    nothing; any other unraisable exception goes to Python's default hook."""
+    if isinstance(hook.exc_value, KeyboardInterrupt):
+        _SIGNALLED.append(signal.SIGTERM if isinstance(hook.exc_value, Terminated) else signal.SIGINT)
+        return
+    sys.__unraisablehook__(hook)
+
+
+def _handled_interrupt() -> None:
+    """Forget that a KeyboardInterrupt passed through embedded code (libsumo, mosaik's loop):
+    CPython remembers that in a flag and would kill the process with SIGINT at exit even
+    though twin handled the interrupt. Running any code through PyRun_SimpleString resets it."""
+    try:
+        import ctypes
+
+        ctypes.pythonapi.PyRun_SimpleString(b"pass")
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (``| head``): stop quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(plugins=_command(argv) not in CORE_COMMANDS).parse_args(argv)
-    quiet(getattr(args, "verbose", False))
     try:
-        return args.func(args)
+        return _main(argv)
+    except KeyboardInterrupt:  # during start-up: nothing written yet
+        _handled_interrupt()
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str]) -> int:
+    from twin.config import ScenarioError
+    from twin.region.disruption import DisruptionFileError
+    from twin.region.importers import RegionImportError
+
+    args = build_parser(plugins=_command(argv) not in CORE_COMMANDS).parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    quiet(verbose)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    if sys.unraisablehook is sys.__unraisablehook__:
+        sys.unraisablehook = _unraisable
+
+    def explain(message: str, code: int) -> int:
+        if verbose:
+            traceback.print_exc()
+        print(message, file=sys.stderr)
+        return code
+
+    try:
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe (`| head`) shows here, not at interpreter exit
+        if _SIGNALLED:  # the signal's exception was swallowed on its way: still stop as asked
+            raise Terminated() if signal.SIGTERM in _SIGNALLED else KeyboardInterrupt()
+        return code
     except ScenarioError as err:
-        print(err.report(), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except InputError as err:
-        print(f"twin: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (RegionImportError, DisruptionFileError) as err:
-        print(f"twin: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return explain(err.report(), EXIT_INPUT)
+    except (InputError, RegionImportError, DisruptionFileError) as err:
+        return explain(f"twin: {err}", EXIT_INPUT)
+    except UnicodeDecodeError as err:
+        return explain(f"twin: not UTF-8 text ({err}); save the file as UTF-8", EXIT_INPUT)
+    except RunLockTimeout as err:
+        return explain(f"twin: {err}", EXIT_ENVIRONMENT)
+    except BrokenPipeError:
+        return _broken_pipe()
+    except OSError as err:
+        return explain(environment_message(err), EXIT_ENVIRONMENT)
+    except Terminated:
+        _handled_interrupt()
+        print("terminated: unfinished runs are left as *.partial.h5; rerun to complete them", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
-        print("interrupted: unfinished runs are left as *.partial.h5", file=sys.stderr)
+        _handled_interrupt()
+        print("interrupted: unfinished runs are left as *.partial.h5; rerun to complete them", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -10,16 +10,41 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from twin.dotted import parse_key, parse_value, set_dotted  # noqa: F401  (sweeps use them from here)
 from twin.region.params import CONFIGURATIONS, DEFAULTS, Configuration, ConfigurationParams
 
 MAX_HOURS = 168
+SECTORS: tuple[str, ...] = ("power", "water", "ict", "traffic")
+Sector = Literal["power", "water", "ict", "traffic"]
+# Asset types per sector, as generated regions and the importers name them (asset ids are
+# ``<sector>/<type>/<name>``); hazard ``types`` and ``repair_median_h`` classes must be one.
+ASSET_TYPES: dict[str, tuple[str, ...]] = {
+    "power": ("bus", "line", "trafo", "switch", "load", "sgen", "pv", "plant", "ext_grid",
+              "battery", "microgrid", "motor", "asymmetric_load", "ward", "wind", "chp"),
+    "water": ("junction", "pipe", "pump", "tank", "reservoir", "well", "valve", "plant"),
+    "ict": ("site", "link"),
+    "traffic": ("road", "signal"),
+}
+# Load categories the power model sheds (the same set as models/power/grid.DEFAULT_SHED_ORDER;
+# a test keeps them in step).
+LoadCategory = Literal["household", "traffic", "other", "control", "ict", "hospital", "water"]
+PLUGIN_SPEC = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 
 
 class ScenarioError(ValueError):
@@ -35,7 +60,7 @@ class ScenarioError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RunSection(_Strict):
@@ -209,13 +234,13 @@ class PowerSection(_Strict):
     """Power-sector options (pandapower)."""
 
     policy: str = Field(
-        "twin.models.power.policy:DefaultPowerPolicy",
+        "twin.models.power.policy:DefaultPowerPolicy", pattern=PLUGIN_SPEC,
         description="Power policy plug-in `module:Class` loaded by control (batteries, shedding); see docs/policies.md.",
     )
     policy_params: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments of the policy class, e.g. {shed_order = [...]}."
     )
-    shed_order: list[str] | None = Field(
+    shed_order: list[LoadCategory] | None = Field(
         None, description="Load categories in the order they are shed when supply is short (household, traffic, other, control, ict, hospital, water); default: the power model's, which protects pumps, the hospital and ICT sites last. Also given to the policy when it takes a shed_order."
     )
     battery_mode: Literal["self_consumption", "backup", "grid_support"] | None = Field(
@@ -229,6 +254,13 @@ class PowerSection(_Strict):
     protection: ProtectionSection = Field(
         default_factory=ProtectionSection, description="Protection options, the `[power.protection]` table below."
     )
+
+    @field_validator("shed_order")
+    @classmethod
+    def _no_repeats(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("categories must not repeat")
+        return v
 
     def grid_options(self) -> dict[str, Any]:
         """The options the power simulator takes, where the scenario sets them."""
@@ -245,12 +277,13 @@ class WaterSection(_Strict):
     minimum_pressure_m: float | None = Field(None, ge=0, description="Pressure-driven demand: no delivery below this pressure, m; default: the INP's (0 m in generated regions). A value that differs from the INP's is reported (event option_overridden) and makes the network pressure-driven.")
     required_pressure_m: float | None = Field(None, gt=0, description="Pressure-driven demand: full delivery above this pressure, m; default: the INP's (20 m in generated regions). Reported like minimum_pressure_m.")
 
-    @model_validator(mode="after")
-    def _order(self) -> WaterSection:
-        if (self.required_pressure_m is not None and self.minimum_pressure_m is not None
-                and self.required_pressure_m <= self.minimum_pressure_m):
-            raise ValueError("water.required_pressure_m must exceed water.minimum_pressure_m")
-        return self
+    @field_validator("required_pressure_m")
+    @classmethod
+    def _order(cls, v: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("minimum_pressure_m")
+        if v is not None and low is not None and v <= low:
+            raise ValueError("must exceed water.minimum_pressure_m")
+        return v
 
 
 class TrafficSection(_Strict):
@@ -277,35 +310,57 @@ class RepairSection(_Strict):
     traffic simulator and repair it; see `[restoration]` and docs/restoration.md)."""
 
     mode: Literal["fixed", "crews"] = Field("fixed", description="`fixed`: repair after `hours`; `crews`: repair crews dispatched by control.")
-    hours: dict[str, float] = Field(
+    hours: dict[Sector, Annotated[float, Field(gt=0, le=10 * MAX_HOURS)]] = Field(
         default_factory=lambda: {"power": 6.0, "water": 8.0, "ict": 4.0, "traffic": 3.0},
-        description="Repair time per sector, hours after the failure (mode `fixed`).",
+        description="Repair time per sector, hours after the failure (mode `fixed`); sectors left out keep these defaults.",
     )
+
+    @field_validator("hours")
+    @classmethod
+    def _fill(cls, v: dict[str, float]) -> dict[str, float]:
+        return {**{"power": 6.0, "water": 8.0, "ict": 4.0, "traffic": 3.0}, **v}
 
 
 class RestorationSection(_Strict):
     """Repair crews and their dispatch (used with `[repair] mode = "crews"`; docs/restoration.md)."""
 
-    crews: dict[Literal["power", "water", "ict", "traffic"], int] = Field(
+    crews: dict[Sector, Annotated[int, Field(ge=0, le=1000)]] = Field(
         default_factory=lambda: {"power": 2, "water": 1, "ict": 1, "traffic": 1},
         description="Number of crews per sector.",
     )
-    depots: dict[Literal["power", "water", "ict", "traffic"], list[str]] = Field(
+    depots: dict[Sector, list[str]] = Field(
         default_factory=dict,
         description="Depot places per sector (facility ids such as `substation`, district ids, or asset ids); crews are spread over them in turn. Default: power at the substation, water at the water plant, ICT at the control centre, traffic at the traffic-management centre (else the first district's centre).",
     )
     dispatch: str = Field(
-        "twin.control.dispatch:DefaultDispatchPolicy",
+        "twin.control.dispatch:DefaultDispatchPolicy", pattern=PLUGIN_SPEC,
         description="Dispatch policy plug-in `module:Class` loaded by control (docs/restoration.md).",
     )
     dispatch_params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the dispatch policy class.")
-    repair_median_h: dict[str, float] = Field(
+    repair_median_h: dict[str, Annotated[float, Field(gt=0, le=10 * MAX_HOURS)]] = Field(
         default_factory=dict,
         description="Median repair hours per asset class `sector/type`, overriding twin.hazards.REPAIR_TIME (lognormal; beta kept).",
     )
+
+    @field_validator("repair_median_h")
+    @classmethod
+    def _classes(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k in v if k.partition("/")[2] not in ASSET_TYPES.get(k.partition("/")[0], ())]
+        if bad:
+            raise ValueError(f"unknown asset class {', '.join(map(repr, bad))}; classes are `sector/type`, "
+                             f"e.g. power/line, water/pump")
+        return v
     manual_switching_h: float = Field(0.25, ge=0, description="Time a crew takes to operate a switch by hand on site, hours.")
     manual_switching: bool = Field(True, description="Send power crews to operate switches that control cannot reach over ICT.")
-    blocked_speed_kmh: float = Field(5.0, ge=0, description="A crew with no open route clears its way at this speed over 1.3 x the straight-line distance, km/h; 0: it waits and the job is offered again an hour later.")
+    blocked_speed_kmh: float = Field(5.0, ge=0, le=200, description="A crew with no open route clears its way at this speed over 1.3 x the straight-line distance, km/h; 0: it waits and the job is offered again an hour later.")
+
+
+def _after_start(end_h: float, info: ValidationInfo) -> float:
+    """An interval's end must come after its start (``start_h``, validated before it)."""
+    start = info.data.get("start_h")
+    if start is not None and end_h <= start:
+        raise ValueError(f"must be after start_h ({start})")
+    return end_h
 
 
 class OutageHazard(_Strict):
@@ -327,11 +382,10 @@ class StormHazard(_Strict):
     peak_wind_ms: float = Field(gt=0, le=100, description="Gust speed at the track, m/s.")
     decay_m: float = Field(4000.0, gt=0, description="Distance over which the wind falls by a factor e, metres.")
 
-    @model_validator(mode="after")
-    def _times(self) -> StormHazard:
-        if self.end_h <= self.start_h:
-            raise ValueError("end_h must be after start_h")
-        return self
+    @field_validator("end_h")
+    @classmethod
+    def _times(cls, v: float, info: ValidationInfo) -> float:
+        return _after_start(v, info)
 
 
 class RandomHazard(_Strict):
@@ -340,7 +394,24 @@ class RandomHazard(_Strict):
     kind: Literal["random"]
     probability: float = Field(gt=0, le=1, description="Failure probability per asset over the horizon.")
     sectors: list[Literal["power", "water", "traffic", "ict"]] = Field(default_factory=lambda: ["power"])
-    types: list[str] = Field(default_factory=list, description="Asset types to consider (all if empty).")
+    types: list[str] = Field(default_factory=list, description="Asset types to consider (all if empty); each must be a type of one of the sectors.")
+
+    @field_validator("sectors")
+    @classmethod
+    def _sectors_once(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("sectors must not repeat")
+        return v
+
+    @field_validator("types")
+    @classmethod
+    def _known_types(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        known = {t for s in info.data.get("sectors", SECTORS) for t in ASSET_TYPES[s]}
+        bad = [t for t in v if t not in known]
+        if bad:
+            raise ValueError(f"no asset type {', '.join(map(repr, bad))} in the hazard's sectors "
+                             f"(known: {', '.join(sorted(known))})")
+        return v
 
 
 class FloodHazard(_Strict):
@@ -361,9 +432,12 @@ class FloodHazard(_Strict):
             raise ValueError("depth_m needs one value per polygon")
         if any(d <= 0 for d in depths):
             raise ValueError("depth_m must be positive")
-        if self.end_h is not None and self.end_h <= self.start_h:
-            raise ValueError("end_h must be after start_h")
         return self
+
+    @field_validator("end_h")
+    @classmethod
+    def _times(cls, v: float | None, info: ValidationInfo) -> float | None:
+        return v if v is None else _after_start(v, info)
 
     def depths(self) -> list[float]:
         """One depth per polygon, m."""
@@ -484,6 +558,9 @@ def run_id(scenario: Scenario, configuration: str, seed: int | None = None) -> s
 HAZARD_TAGS: tuple[str, ...] = tuple(m.model_fields["kind"].annotation.__args__[0] for m in HAZARD_MODELS)
 
 
+_TYPE_TAG = re.compile(r"(float|int|str|bool|(list|tuple|dict)\[.*\])")
+
+
 def dotted_location(loc: tuple[Any, ...], union_tags: tuple[str, ...] = HAZARD_TAGS) -> str:
     """Dotted key of a pydantic error location (``hazards[0].peak_wind_ms``), without the
     tags pydantic inserts for the members of tagged unions."""
@@ -491,9 +568,9 @@ def dotted_location(loc: tuple[Any, ...], union_tags: tuple[str, ...] = HAZARD_T
     for p in loc:
         if isinstance(p, int):
             parts[-1:] = [f"{parts[-1]}[{p}]"] if parts else [f"[{p}]"]
-        elif p in union_tags:
-            continue
-        elif isinstance(p, str) and ("." in p or "[" in p):
+        elif p in union_tags or p == "[key]" or _TYPE_TAG.fullmatch(str(p)):
+            continue  # pydantic's marks: union members, "[key]" for a bad dict key
+        elif isinstance(p, str) and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p):
             parts.append(f'"{p}"')
         else:
             parts.append(str(p))
@@ -507,56 +584,6 @@ def validation_problems(err: ValidationError, union_tags: tuple[str, ...] = HAZA
         msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
         problems.append(f"{dotted_location(e['loc'], union_tags)}: {msg}" if e["loc"] else msg)
     return problems
-
-
-_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")
-
-
-def parse_key(key: str) -> list[str | int]:
-    """``hazards[0].peak_wind_ms`` -> ``["hazards", 0, "peak_wind_ms"]``; ValueError if malformed."""
-    parts: list[str | int] = []
-    for segment in key.split("."):
-        m = _SEGMENT.match(segment)
-        if not m:
-            raise ValueError(f"{key!r} is not a dotted key (e.g. run.hours or hazards[0].peak_wind_ms)")
-        parts.append(m.group(1))
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
-    return parts
-
-
-def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``key`` in raw scenario data, creating tables on the way (like ``twin run --set``)."""
-    parts = parse_key(key)
-    node: Any = data
-    for i, p in enumerate(parts[:-1]):
-        nxt = parts[i + 1]
-        if isinstance(p, int):
-            if not isinstance(node, list) or p >= len(node):
-                raise ValueError(f"{key}: no item [{p}] (the base has {len(node) if isinstance(node, list) else 0})")
-            node = node[p]
-        else:
-            if not isinstance(node, dict):
-                raise ValueError(f"{key}: {p} is inside a value that is not a table")
-            node = node.setdefault(p, [] if isinstance(nxt, int) else {})
-    last = parts[-1]
-    if isinstance(last, int):
-        if not isinstance(node, list) or last >= len(node):
-            raise ValueError(f"{key}: no item [{last}]")
-        node[last] = value
-    elif not isinstance(node, dict):
-        raise ValueError(f"{key}: the parent is not a table")
-    else:
-        node[last] = value
-
-
-
-
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: TOML syntax (numbers, booleans, quoted strings, arrays) or a bare string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
@@ -576,89 +603,83 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
     return data
 
 
-def validate_data(data: dict[str, Any], source: str) -> Scenario:
+def horizon_problems(data: dict[str, Any]) -> list[str]:
+    """``hazards[i].<time key>: ...`` for every hazard of raw scenario data that starts at or
+    after the end of the horizon (run.hours): it could act in the last step only, or not at
+    all. Works on raw data so that these come with the schema's problems, all at once."""
+    run = data.get("run") if isinstance(data.get("run"), dict) else {}
+    hours = run.get("hours", RunSection.model_fields["hours"].default)
+    hazards = data.get("hazards")
+    if not isinstance(hours, int | float) or isinstance(hours, bool) or not isinstance(hazards, list):
+        return []
+    problems = []
+    for i, h in enumerate(hazards):
+        for key in ("at_h", "start_h"):
+            t = h.get(key) if isinstance(h, dict) else None
+            if isinstance(t, int | float) and not isinstance(t, bool) and t >= hours:
+                problems.append(f"hazards[{i}].{key}: {t} h is not inside the horizon (run.hours = "
+                                f"{hours}); move it or lengthen the run (--allow-outside keeps it)")
+    return problems
+
+
+def validate_data(data: dict[str, Any], source: str, allow_outside: bool = False) -> Scenario:
+    """Validate raw scenario data; ScenarioError with every problem. Hazards outside the
+    horizon are problems too, or warnings (logged) with ``allow_outside``."""
+    outside = horizon_problems(data)
+    problems = [] if allow_outside else list(outside)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(source, validation_problems(err)) from None
+        problems = validation_problems(err) + problems
+    if problems:
+        raise ScenarioError(source, problems)
+    for p in outside:  # a warning for the user, on stderr whatever the logging level
+        print(f"{source}: warning: {p.removesuffix(' (--allow-outside keeps it)')}", file=sys.stderr)
+    return scenario
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+def read_toml(path: Path, error: type[ScenarioError] = ScenarioError, source: str | None = None) -> dict[str, Any]:
+    """A TOML file's data; ``error`` naming the file when it cannot be read, is not UTF-8 or
+    is not TOML."""
+    source = source or str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except IsADirectoryError:
+        raise error(source, ["is a folder, not a file"]) from None
+    except OSError as err:
+        raise error(source, [f"cannot read file: {err.strerror}"]) from None
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        raise error(source, [f"not UTF-8 text: byte 0x{err.object[err.start]:02x} on line {line}; "
+                             "save the file as UTF-8"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise error(source, [f"not valid TOML: {err}"]) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None,
+                  allow_outside: bool = False) -> Scenario:
     """Read, override and validate a scenario file; raises ScenarioError naming file and key."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise ScenarioError(str(path), [f"cannot read file: {err.strerror}"]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(str(path), [f"not valid TOML: {err}"]) from None
+    data = read_toml(path)
     data = apply_overrides(data, overrides or [], str(path))
     data = resolve_region_paths(data, path.parent)
-    return validate_data(data, str(path))
+    scenario = validate_data(data, str(path), allow_outside)
+    if scenario.region.files is not None and scenario.region.files.dependencies:
+        from twin.validation import dependency_problems
 
-
-def _type_name(annotation: Any) -> str:
-    if get_origin(annotation) is None and hasattr(annotation, "__name__"):
-        return annotation.__name__
-    text = str(annotation).replace("typing.", "").replace("twin.config.", "").replace("__main__.", "")
-    return text.replace("|", "\\|")
+        problems = dependency_problems(Path(scenario.region.files.dependencies))
+        if problems:
+            raise ScenarioError(str(path), problems)
+    return scenario
 
 
 def scenario_reference() -> str:
-    """Markdown reference of every scenario key, generated from the models (docs/scenario.md)."""
-    from twin.region.params import ConfigurationParams
+    """Markdown reference of every scenario key (docs/scenario.md); see twin.config_doc."""
+    from twin.config_doc import scenario_reference as reference
 
-    lines = [
-        "# Scenario reference",
-        "",
-        "Generated from the schema in `twin/config.py` and `twin/region/params.py` by",
-        "`python -m twin.config > docs/scenario.md`; a test keeps it in step with the code.",
-        "Unknown keys are errors. `twin validate FILE` checks a file and lists every problem.",
-        "",
-    ]
-
-    def table(title: str, model: type[BaseModel], note: str = "") -> None:
-        lines.extend([f"## `{title}`", ""])
-        if model.__doc__:
-            lines.extend([" ".join(model.__doc__.split()), ""])
-        if note:
-            lines.extend([note, ""])
-        lines.append("| key | type | default | meaning |")
-        lines.append("|---|---|---|---|")
-        for name, f in model.model_fields.items():
-            if f.is_required():
-                default = "required"
-            elif f.default_factory is not None:
-                made = f.default_factory()  # type: ignore[call-arg]
-                default = "table" if isinstance(made, BaseModel) else f"`{json.dumps(made)}`"
-            else:
-                default = f"`{json.dumps(f.default)}`"
-            lines.append(f"| `{name}` | {_type_name(f.annotation)} | {default} | {f.description or ''} |")
-        lines.append("")
-
-    table("[run]", RunSection)
-    table("[region]", RegionSection)
-    base = ConfigurationParams().model_dump()
-    defaults = "; ".join(
-        f"`{c}`: " + (", ".join(f"{k}={v}" for k, v in DEFAULTS[c].model_dump().items()
-                               if v != base[k]) or "the base values")
-        for c in CONFIGURATIONS
-    )
-    table("[region.files]", RegionFiles)
-    table("[region.files.transforms.<sector>]", FileTransform)
-    table("[region.configurations.<name>]", ConfigurationParams,
-          "Defaults differ per configuration; the table shows the base values. Overrides per "
-          f"configuration: {defaults}.")
-    for title, model in (("[power]", PowerSection), ("[power.protection]", ProtectionSection),
-                         ("[water]", WaterSection),
-                         ("[traffic]", TrafficSection), ("[control]", ControlSection),
-                         ("[repair]", RepairSection), ("[restoration]", RestorationSection)):
-        table(title, model)
-    for model in HAZARD_MODELS:
-        table(f"[[hazards]] kind = \"{model.model_fields['kind'].annotation.__args__[0]}\"", model)
-    return "\n".join(lines)
+    return reference()
 
 
 if __name__ == "__main__":

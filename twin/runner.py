@@ -1,16 +1,18 @@
 """Run one configuration of a scenario end to end: region, baseline, world, metrics, file.
 
-A run's file is written as ``<run_id>.partial.h5`` and renamed to ``<run_id>.h5`` when it
-reached its horizon (status ``complete``, or ``degraded`` when some solver did not solve a
-step or the baseline is degraded: :func:`twin.events.run_status`) or when it failed (status
-``failed`` and the error inside). A finished file with the same id is reused unless
-``force`` is set.
+A run's file is written as ``<run_id>.<host>-<pid>.partial.h5`` and renamed to
+``<run_id>.h5`` when it reached its horizon (status ``complete``, or ``degraded`` when some
+solver did not solve a step or the baseline is degraded: :func:`twin.events.run_status`) or
+when it failed (status ``failed`` and the error inside). A finished file with the same id
+is reused unless ``force`` is set. One process at a time writes a run id: it holds
+``<run_id>.lock`` (:mod:`twin.runlock`); a second one waits and then reuses the finished file.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from twin.events import run_status, solver_failure_counts
 from twin.recorder import ACTIVE
 from twin.region.assets import RegionInfo
 from twin.region.builder import build_region, region_key
+from twin.runlock import DEFAULT_TIMEOUT_S, RunLock
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ def _execute(
     """Run the world into a partial file; return (partial path, error, wall seconds)."""
     from twin.world import run_world  # mosaik and the simulators load only when running
 
-    partial = results.partial_path(out_dir, rid)
+    partial = own_partial(out_dir, rid)
     attrs = {
         "run_id": rid,
         "configuration": configuration,
@@ -107,6 +110,19 @@ def _execute(
     return partial, error, time.perf_counter() - start
 
 
+def own_partial(out_dir: Path, rid: str) -> Path:
+    """This process's partial file of ``rid``: two writers never share one."""
+    generic = results.partial_path(out_dir, rid)
+    return generic.with_name(f"{rid}.{socket.gethostname()}-{os.getpid()}{results.PARTIAL_SUFFIX}")
+
+
+def _drop_stale_partials(out_dir: Path, rid: str) -> None:
+    """Partial files of ``rid`` left by interrupted writers (called holding the run's lock)."""
+    for p in Path(out_dir).glob(f"{rid}.*{results.PARTIAL_SUFFIX}"):
+        p.unlink(missing_ok=True)
+    results.partial_path(out_dir, rid).unlink(missing_ok=True)
+
+
 def _finish(partial: Path, final: Path, error: str, wall_s: float,
             baseline: results.Results | None, hazard_free: bool) -> results.Results:
     """Metrics, solver failures, status and the atomic rename. A hazard-free run is its own
@@ -130,6 +146,7 @@ def _finish(partial: Path, final: Path, error: str, wall_s: float,
 def baseline_for(
     scenario: Scenario, configuration: str, region: RegionInfo, out_dir: Path,
     mode: Literal["python", "cmd"] = "python", verbose: bool = False,
+    lock_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> results.Results:
     """The hazard-free run of this configuration and seed, computed once and cached."""
     quiet = scenario.without_hazards()
@@ -138,8 +155,13 @@ def baseline_for(
     final = results.final_path(bdir, rid)
     if results.is_finished(final):
         return results.load(final)
-    partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose)
-    res = _finish(partial, final, error, wall, None, hazard_free=True)
+    bdir.mkdir(parents=True, exist_ok=True)
+    with RunLock(bdir, rid, lock_timeout_s):
+        if results.is_finished(final):  # another process computed it while we waited
+            return results.load(final)
+        _drop_stale_partials(bdir, rid)
+        partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose)
+        res = _finish(partial, final, error, wall, None, hazard_free=True)
     if error:
         raise BaselineError(final, f"baseline of {configuration} failed: {error}")
     return res
@@ -148,14 +170,27 @@ def baseline_for(
 def run_configuration(
     scenario: Scenario, configuration: str, out_dir: str | Path = "results", *,
     force: bool = False, mode: Literal["python", "cmd"] = "python", verbose: bool = False,
+    lock_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> RunOutcome:
-    """Run (or reuse) one configuration and return its outcome."""
+    """Run (or reuse) one configuration and return its outcome. Holds the run id's lock
+    while it computes; a process that had to wait for another reuses its complete file."""
     out_dir = Path(out_dir)
     rid = run_id(scenario, configuration)
     final = results.final_path(out_dir, rid)
     if results.is_finished(final) and not force:
         res = results.load(final)
         return RunOutcome(configuration, rid, final, res.status, metrics=res.metrics, reused=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(out_dir, rid, lock_timeout_s) as lock:
+        if results.is_finished(final) and (not force or lock.contended):
+            res = results.load(final)  # written by the process we waited for
+            return RunOutcome(configuration, rid, final, res.status, metrics=res.metrics, reused=True)
+        _drop_stale_partials(out_dir, rid)
+        return _compute(scenario, configuration, out_dir, rid, final, mode, verbose, lock_timeout_s)
+
+
+def _compute(scenario: Scenario, configuration: str, out_dir: Path, rid: str, final: Path,
+             mode: Literal["python", "cmd"], verbose: bool, lock_timeout_s: float) -> RunOutcome:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     region = region_for(scenario, configuration, out_dir)
@@ -167,7 +202,7 @@ def run_configuration(
     if scenario.hazards and scenario.run.baseline:
         t0 = time.perf_counter()
         try:
-            baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose)
+            baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose, lock_timeout_s)
         except BaselineError as err:
             return RunOutcome(configuration, rid, err.path, "failed", str(err), timings=timings)
         timings["baseline_s"] = time.perf_counter() - t0
@@ -189,33 +224,37 @@ def default_workers(n_configurations: int) -> int:
 
 def _run_in_worker(args: tuple) -> RunOutcome:  # type: ignore[type-arg]
     """One configuration in a worker process (top level, so it pickles)."""
-    scenario, configuration, out_dir, force, mode = args
+    scenario, configuration, out_dir, force, mode, lock_timeout_s = args
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # the workers share the cores: no BLAS threads on top
-    return run_configuration(scenario, configuration, out_dir, force=force, mode=mode)
+    return run_configuration(scenario, configuration, out_dir, force=force, mode=mode,
+                             lock_timeout_s=lock_timeout_s)
 
 
 def run_scenario(
     scenario: Scenario, out_dir: str | Path = "results", *, force: bool = False,
     mode: Literal["python", "cmd"] = "python", verbose: bool = False, workers: int = 1,
+    lock_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> list[RunOutcome]:
     """Every configuration the scenario lists, each with its own baseline.
 
     ``workers > 1`` runs configurations in that many worker processes (``spawn``: each has
-    its own SUMO and mosaik). Every configuration has its own region and baseline, so the
-    results equal the serial order's; outcomes come back in the scenario's order.
+    its own SUMO and mosaik). Every configuration has its own region and baseline (and
+    each run id its lock), so the results equal the serial order's; outcomes come back in
+    the scenario's order.
     """
     configurations = list(scenario.run.configurations)
     workers = max(1, min(int(workers), len(configurations)))
     if workers == 1:
         return [
-            run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose)
+            run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose,
+                              lock_timeout_s=lock_timeout_s)
             for c in configurations
         ]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    jobs = [(scenario, c, Path(out_dir), force, mode) for c in configurations]
+    jobs = [(scenario, c, Path(out_dir), force, mode, lock_timeout_s) for c in configurations]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(_run_in_worker, jobs))
 

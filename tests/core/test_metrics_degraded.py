@@ -102,7 +102,12 @@ def test_run_warns_and_exits(monkeypatch, capsys, tmp_path: Path, statuses, stri
     outcomes = [_outcome(f"c{i}", s, solver_failure_steps_power=3.0 if s == "degraded" else 0.0)
                 for i, s in enumerate(statuses)]
     monkeypatch.setattr(runner, "run_scenario", lambda *a, **k: outcomes)
-    monkeypatch.setattr(cli, "load_scenario", lambda *a, **k: SimpleNamespace(run=SimpleNamespace(configurations=["c0", "c1"])))
+    import twin.config
+    import twin.validation
+
+    monkeypatch.setattr(twin.config, "load_scenario",
+                        lambda *a, **k: SimpleNamespace(run=SimpleNamespace(configurations=["c0", "c1"])))
+    monkeypatch.setattr(twin.validation, "check_scenario", lambda *a, **k: None)
     monkeypatch.setattr(runner, "summary_table", lambda o: "table")
     argv = ["run", "scenario.toml", "--out", str(tmp_path)] + (["--strict"] if strict else [])
     assert cli.main(argv) == code

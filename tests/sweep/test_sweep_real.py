@@ -68,5 +68,5 @@ def test_real_sweep_on_two_tcp_workers_equals_serial_runs(tmp_path: Path, capsys
     assert main(["sweep", str(sweep_file), "--out", str(out), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "0 runs executed, 2 reused" in printed
-    assert "2 runs: 2 complete, 0 failed, 0 pending" in printed
+    assert "2 runs: 2 complete, 0 degraded, 0 failed, 0 pending" in printed
     assert "decentralised - centralised (mean difference, 95 % CI" in printed

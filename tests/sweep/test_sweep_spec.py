@@ -50,7 +50,7 @@ configurations = ["centralised", "anchor_towns"]
 seeds = [3, 11]
 [set]
 "region.size" = "small"
-"run.hours" = 6
+"run.hours" = 7
 [grid]
 "region.configurations.decentralised.prosumer_share" = [0.1, 0.5]
 "hazards[0].peak_wind_ms" = [35.0]
@@ -60,7 +60,7 @@ seeds = [3, 11]
     for r in runs:
         share = r.params["region.configurations.decentralised.prosumer_share"]
         scenario = load_scenario(tmp_path / "default.toml", [
-            'region.size="small"', "run.hours=6", f"run.seed={r.seed}",
+            'region.size="small"', "run.hours=7", f"run.seed={r.seed}",
             f"region.configurations.decentralised.prosumer_share={share}"])
         storm = scenario.hazards[0].model_copy(update={"peak_wind_ms": 35.0})
         scenario = validate_data({**scenario.model_dump(), "hazards": [storm.model_dump()]}, "x")
@@ -78,8 +78,8 @@ def test_seed_count_starts_at_the_base_seed_and_one_seed_is_the_base_run(tmp_pat
 
 def test_cli_set_overrides_every_run(tmp_path: Path) -> None:
     p = write_sweep(tmp_path, "seeds = 2\n")
-    runs = expand(load_sweep(p, ["run.hours=3"]))
-    assert {r.scenario.run.hours for r in runs} == {3.0}
+    runs = expand(load_sweep(p, ["run.hours=7"]))  # the base's storm starts at 6 h
+    assert {r.scenario.run.hours for r in runs} == {7.0}
 
 
 @pytest.mark.parametrize(

@@ -162,6 +162,9 @@ def cached_region(target: Path, fill: Callable[[Path], object]) -> RegionInfo:
         return load_region(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    tmp.chmod(0o777 & ~mask)  # mkdtemp makes 0700: follow the umask like the other folders
     try:
         fill(tmp)
         try:

@@ -90,6 +90,27 @@ def _dry_run(sweep: Any, out: Path) -> int:
     return EXIT_OK
 
 
+def _check_plugins(sweep: Any, path: Path) -> None:
+    """Every distinct plug-in setting of the sweep loads, before a cluster starts (region ids
+    need the region, which `twin validate SWEEP` builds; the sweep writes nothing before its
+    scheduler answers)."""
+    from twin.config import ScenarioError
+    from twin.sweep.spec import expand
+    from twin.validation import plugin_problems
+
+    seen: set[str] = set()
+    problems: list[str] = []
+    for run in expand(sweep):
+        s = run.scenario
+        key = repr((s.power.policy, s.power.policy_params, s.power.shed_order,
+                    s.restoration.dispatch, s.restoration.dispatch_params))
+        if key not in seen:
+            seen.add(key)
+            problems += [p for p in plugin_problems(s) if p not in problems]
+    if problems:
+        raise ScenarioError(str(path), problems)
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     if args.target[0] == "status" and len(args.target) == 2 and not Path("status").is_file():
         return _status(Path(args.target[1]))
@@ -102,6 +123,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out or default_out(path)
     if args.dry_run:
         return _dry_run(sweep, out)
+    _check_plugins(sweep, path)
 
     import distributed  # noqa: F401  (its import resets its loggers: quiet them again)
 

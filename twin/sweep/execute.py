@@ -374,7 +374,6 @@ def run_sweep(
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, overrides)
     out = Path(out_dir).resolve()  # workers may start elsewhere (PBS jobs start in $HOME)
-    out.mkdir(parents=True, exist_ok=True)
     runs = expand(sweep)
     header = _header(sweep, runs)
     if run_fn is None:
@@ -391,7 +390,6 @@ def run_sweep(
             rows[run.run_id] = _row(run, "pending", "", {}, reused=False)
             pending.append(run)
     reused = [rid for rid, r in rows.items() if r["reused"]]
-    mf.write_manifest(out, header, list(rows.values()))
     log.info("sweep %s: %d runs, %d complete already, %d to run", sweep.name, len(runs), len(reused), len(pending))
 
     executed: list[str] = []
@@ -407,6 +405,9 @@ def run_sweep(
         token = uuid.uuid4().hex[:8]
         bar = Progress(len(pending), progress)
         with connect(scheduler, jobqueue, workers, jobqueue_options, client) as client:
+            # nothing is written into the folder before the scheduler is reached
+            out.mkdir(parents=True, exist_ok=True)
+            mf.write_manifest(out, header, list(rows.values()))
             bfutures = {
                 bid: client.submit(baseline_task, baseline_fn, sc, cfg, str(out),
                                    key=f"twin-baseline-{bid}-{token}", retries=retries, pure=False)
@@ -450,5 +451,6 @@ def run_sweep(
                 raise
             finally:
                 bar.close()
+    out.mkdir(parents=True, exist_ok=True)
     pairs = finish(out, header, list(rows.values()))
     return SweepResult(out, list(rows.values()), executed, reused, list(baselines), pairs)

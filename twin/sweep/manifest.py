@@ -3,7 +3,12 @@
 ``DIR/manifest.json`` holds the sweep's description and every run (id, configuration, seed,
 parameters, status, error, scalar metrics); ``DIR/manifest.csv`` is the same table flat,
 one column per parameter (its dotted key) and per metric. Both are replaced atomically, so
-a reader never sees half a file, even while a sweep is running.
+a reader never sees half a file, even while a sweep is running, and follow the user's umask
+(readable by a group on a shared filesystem when the umask allows it).
+
+The state of a run is derived from its results file on every write: a complete file makes
+its run complete whatever the scheduler said (a run that finished after its report was
+lost, or while the sweep was being stopped).
 """
 
 from __future__ import annotations
@@ -32,13 +37,24 @@ BASE_COLUMNS = ("run_id", "configuration", "seed", "point")
 STATE_COLUMNS = ("status", "error", "reused", "wall_s")
 
 
+def umask_mode(base: int = 0o666) -> int:
+    """``base`` less the process's umask: the mode a plain ``open()`` would give a new file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync and a
+    rename; the file gets the mode the umask gives (mkstemp alone would make it 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", newline="") as f:
             f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+            os.fchmod(f.fileno(), umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -94,9 +110,22 @@ def to_csv(rows: list[dict[str, Any]], parameters: list[str]) -> str:
     return buf.getvalue()
 
 
+def derive_states(out_dir: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows (updated in place) whose results file is finished (complete or degraded) take
+    its status and metrics, whatever they said before (pending, or failed when the scheduler
+    lost them)."""
+    for r in rows:
+        if r["status"] not in FINISHED_STATUSES:
+            status, error, metrics = file_state(results.final_path(Path(out_dir), r["run_id"]))
+            if status in FINISHED_STATUSES:
+                r.update(status=status, error=error, metrics=metrics)
+    return rows
+
+
 def write_manifest(out_dir: Path, header: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """Replace DIR/manifest.json and DIR/manifest.csv atomically."""
+    """Replace DIR/manifest.json and DIR/manifest.csv atomically, states derived from the files."""
     out_dir = Path(out_dir)
+    derive_states(out_dir, rows)
     counts = Counter(r["status"] for r in rows)
     doc = {
         "format": FORMAT,
@@ -118,12 +147,8 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
 
 
 def refresh(out_dir: Path, doc: dict[str, Any]) -> dict[str, Any]:
-    """Rows marked pending whose results file has completed since are reported as complete."""
-    for r in doc["runs"]:
-        if r["status"] == "pending":
-            status, error, metrics = file_state(results.final_path(Path(out_dir), r["run_id"]))
-            if status in FINISHED_STATUSES:
-                r.update(status=status, error=error, metrics=metrics)
+    """Rows not complete whose results file has completed since are reported as complete."""
+    derive_states(out_dir, doc["runs"])
     return doc
 
 

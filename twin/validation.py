@@ -1,0 +1,152 @@
+"""Checks of a scenario beyond its schema: the dependency CSV, the region and the plug-ins.
+
+``twin validate`` and ``twin run`` call :func:`check_scenario` before any simulation starts:
+it builds (or loads the cached) region of every configuration and resolves every id the
+scenario names against it (outage assets, cyber-attack sites, crew depots), and loads each
+plug-in with its parameters. Every problem is collected and raised at once as a
+:class:`twin.config.ScenarioError` naming the file and the dotted key (exit 2).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from twin.config import ASSET_TYPES, CyberHazard, OutageHazard, Scenario, ScenarioError
+
+DEPENDENCY_KEY = "region.files.dependencies"
+# Couplings a dependency CSV may give: the ones the simulators implement through the
+# region's dependency table (a power bus feeding a consumer, an ICT access site serving an
+# endpoint). Other cross-sector effects (water->power, traffic->restoration) are modelled
+# without dependency rows and cannot be given in the CSV.
+DEPENDENCY_COUPLINGS: tuple[str, ...] = (
+    "power->water", "power->ict", "power->traffic", "ict->power", "ict->water", "ict->traffic",
+)
+SUPPLIER_TYPE = {"power": "bus", "ict": "site"}  # what supplies each source sector
+
+
+def _asset_problem(aid: str, role: str) -> str | None:
+    sector, _, rest = aid.partition("/")
+    typ, _, name = rest.partition("/")
+    if not name:
+        return f"{role} {aid!r} is not an asset id <sector>/<type>/<name>"
+    if sector not in ASSET_TYPES:
+        return f"{role} {aid!r}: unknown sector {sector!r}"
+    if typ not in ASSET_TYPES[sector]:
+        return f"{role} {aid!r}: {sector} has no asset type {typ!r}"
+    return None
+
+
+def dependency_problems(path: Path, key: str = DEPENDENCY_KEY) -> list[str]:
+    """Every problem of a dependency CSV ``consumer,supplier[,coupling]`` that needs no region:
+    row shape, id syntax, the coupling's name and direction, its supplier type, repeats."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as err:
+        return [f"{key}: cannot read {path}: {err.strerror}"]
+    except UnicodeDecodeError as err:
+        return [f"{key}: {path} is not UTF-8 text (byte {err.start}); save it as UTF-8"]
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as err:
+        return [f"{key}: {path} is not CSV: {err}"]
+    for k, row in enumerate(rows, start=1):
+        row = [c.strip() for c in row]
+        if not row or not any(row) or row[0].startswith("#") or row[0].lower() == "consumer":
+            continue
+        where = f"{key}: {path.name} line {k}"
+        if not 2 <= len(row) <= 3:
+            problems.append(f"{where}: expected consumer,supplier[,coupling], got {len(row)} columns")
+            continue
+        consumer, supplier = row[0], row[1]
+        bad = [p for p in (_asset_problem(consumer, "consumer"), _asset_problem(supplier, "supplier")) if p]
+        if bad:
+            problems.extend(f"{where}: {p}" for p in bad)
+            continue
+        c_sector, s_sector = consumer.split("/")[0], supplier.split("/")[0]
+        coupling = row[2] if len(row) > 2 and row[2] else f"{s_sector}->{c_sector}"
+        if coupling not in DEPENDENCY_COUPLINGS:
+            problems.append(f"{where}: coupling {coupling!r} is not one the simulators implement "
+                            f"({', '.join(DEPENDENCY_COUPLINGS)})")
+            continue
+        source, _, target = coupling.partition("->")
+        if (source, target) != (s_sector, c_sector):
+            problems.append(f"{where}: coupling {coupling!r} needs a {source} supplier and a {target} "
+                            f"consumer, not {supplier} -> {consumer}")
+            continue
+        if supplier.split("/")[1] != SUPPLIER_TYPE[source]:
+            problems.append(f"{where}: a {source} supplier must be a {source}/{SUPPLIER_TYPE[source]}, "
+                            f"not {supplier}")
+            continue
+        if (consumer, source) in seen:
+            problems.append(f"{where}: {consumer} already has a {source} supplier on line {seen[consumer, source]}")
+            continue
+        seen[consumer, source] = k
+    return problems
+
+
+def region_problems(scenario: Scenario, region: Any, configuration: str) -> list[str]:
+    """Ids the scenario names that the built region of ``configuration`` does not have."""
+    ids = {a["id"] for a in region.assets}
+    districts = {d["id"] for d in region.districts}
+    facilities = {f["id"] for f in region.layout.get("facilities", [])}
+    where = " in the region"
+    problems = []
+    for i, h in enumerate(scenario.hazards):
+        if isinstance(h, OutageHazard) and h.asset not in ids:
+            problems.append(f"hazards[{i}].asset: no asset {h.asset!r}{where} (see `twin region show`)")
+        if isinstance(h, CyberHazard) and h.target not in ids:
+            problems.append(f"hazards[{i}].target: no ICT site {h.target!r}{where}")
+    for sector, places in scenario.restoration.depots.items():
+        for j, p in enumerate(places):
+            if p not in ids | districts | facilities:
+                problems.append(f"restoration.depots.{sector}[{j}]: {p!r} is no facility, district or asset{where}")
+    return problems
+
+
+def plugin_problems(scenario: Scenario) -> list[str]:
+    """Load each plug-in the scenario names with its parameters, as control would."""
+    from twin.control.controller import _takes
+    from twin.control.dispatch import DispatchError, load_dispatch_policy
+    from twin.models.power.policy import PolicyError, load_policy
+
+    problems = []
+    power = scenario.power
+    params = dict(power.policy_params)
+    if power.shed_order is not None and "shed_order" not in params and _takes(power.policy, "shed_order"):
+        params["shed_order"] = list(power.shed_order)
+    try:
+        load_policy(power.policy, **params)
+    except PolicyError as err:
+        problems.append(f"power.policy: {err}")
+    rest = scenario.restoration
+    try:
+        load_dispatch_policy(rest.dispatch, **rest.dispatch_params)
+    except DispatchError as err:
+        problems.append(f"restoration.dispatch: {err}")
+    return problems
+
+
+def check_scenario(scenario: Scenario, source: str, out_dir: Path,
+                   regions: dict[tuple[str, str], Any] | None = None) -> None:
+    """Plug-ins, then the region of every configuration (built or loaded from the cache in
+    ``out_dir``); ScenarioError with every problem found. ``regions`` keeps the loaded
+    regions between calls (a sweep checks many scenarios on few regions)."""
+    from twin.runner import region_for
+
+    regions = {} if regions is None else regions
+    problems = plugin_problems(scenario)
+    found: dict[str, list[str]] = {}
+    for configuration in scenario.run.configurations:
+        key = (scenario.region.model_dump_json(), configuration)
+        if key not in regions:
+            regions[key] = region_for(scenario, configuration, out_dir)
+        region = regions[key]
+        for p in region_problems(scenario, region, configuration):
+            found.setdefault(p, []).append(configuration)
+    problems += [f"{p} ({', '.join(c)})" for p, c in found.items()]
+    if problems:
+        raise ScenarioError(source, problems)
