@@ -50,6 +50,7 @@ NAMED: dict[str, str] = {
     "water/customers_out": "people",  # people at junctions delivered < 50 %
     "pump_on": "1",
     "pump_powered": "1",
+    "plant_producing": "1",  # 1 while the treatment plant produces
     # traffic (counts per exchange step, or at its end)
     "arrived": "vehicles", "departed": "vehicles", "stuck": "vehicles", "teleports": "vehicles",
     "vehicles_running": "vehicles", "trips_cancelled": "trips", "crews_en_route": "crews",
