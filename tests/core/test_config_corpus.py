@@ -137,6 +137,38 @@ class NotCallable:
 
 not_a_class = 42
 
+class ReturnsList:
+    def decide(self, telemetry):
+        return [("power/load/x", 0.0)]
+    def assign(self, time_s, crews, jobs):
+        return [(c["id"], j["asset"]) for c, j in zip(crews, jobs)]
+
+class ReturnsBare:
+    def decide(self, telemetry):
+        return {lid: 0.0 for lid in telemetry["loads"]}
+    def assign(self, time_s, crews, jobs):
+        return {c["id"]: 1 for c in crews}
+
+class ReturnsNone:
+    def decide(self, telemetry):
+        pass
+    def assign(self, time_s, crews, jobs):
+        pass
+
+class ReturnsNan:
+    def decide(self, telemetry):
+        return {lid: {"value": float("nan"), "cause_id": ""} for lid in telemetry["loads"]}
+
+class RaisesInCall:
+    def decide(self, telemetry):
+        raise RuntimeError("boom in decide")
+    def assign(self, time_s, crews, jobs):
+        raise KeyError("x_m")
+
+class ReturnsUnknown:
+    def decide(self, telemetry):
+        return {"power/load/nope": {"value": 0.0, "cause_id": ""}}
+
 def a_function(**kwargs):
     return None
 '''
@@ -171,6 +203,26 @@ def _plugin_cases() -> list[tuple[str, str, str]]:
 
 
 PLUGINS = _plugin_cases()
+
+# Plug-ins that load but return garbage: caught by calling them once on a sample input of
+# the region. (case id, spec, dotted key, what the message must say after the spec)
+RETURNS: list[tuple[str, str, str, str]] = [
+    ("policy-list", "corpus_plugins:ReturnsList", "power.policy",
+     ".decide() returned a list, expected a dict of commands {asset: {value, cause_id}}"),
+    ("policy-bare-value", "corpus_plugins:ReturnsBare", "power.policy",
+     ".decide() returned a float for 'power/load/"),
+    ("policy-none", "corpus_plugins:ReturnsNone", "power.policy", ".decide() returned None, expected a dict"),
+    ("policy-nan", "corpus_plugins:ReturnsNan", "power.policy", ".decide() returned value nan (a float)"),
+    ("policy-unknown-asset", "corpus_plugins:ReturnsUnknown", "power.policy",
+     ".decide() returned a command for 'power/load/nope', which is no asset of the region"),
+    ("dispatch-list", "corpus_plugins:ReturnsList", "restoration.dispatch",
+     ".assign() returned a list, expected a dict {crew id: job asset}"),
+    ("dispatch-not-strings", "corpus_plugins:ReturnsBare", "restoration.dispatch",
+     ".assign() returned 'power-1': 1 (a str: an int)"),
+    ("dispatch-none", "corpus_plugins:ReturnsNone", "restoration.dispatch", ".assign() returned None"),
+    ("policy-raises", "corpus_plugins:RaisesInCall", "power.policy", ".decide() raised RuntimeError: boom in decide"),
+    ("dispatch-raises", "corpus_plugins:RaisesInCall", "restoration.dispatch", ".assign() raised KeyError: 'x_m'"),
+]
 
 # ------------------------------------------------------------------ dependency CSV rules
 DEP_RULES: list[tuple[str, str]] = [  # (case id, CSV body)
@@ -259,6 +311,17 @@ def test_plugins(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture
     assert spec.split(":")[0] in err, "the message names the plug-in"
 
 
+@pytest.mark.parametrize(("spec", "key", "says"), [pytest.param(s, k, m, id=i) for i, s, k, m in RETURNS])
+def test_plugin_returns_garbage(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch, spec: str, key: str, says: str) -> None:
+    table, name = key.split(".")
+    text = f"{SMALL}[{table}]\n{name} = '{spec}'\n"
+    code, err, path = _validate(tmp_path, shared_out, capsys, text, monkeypatch, region=True)
+    _assert_rejected(code, err, path, key, shared_out)
+    assert spec + says in err, err
+    assert len(err.strip().splitlines()) == 1, "one line"
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=i) for i, b in DEP_RULES])
 def test_dependency_csv(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
                         monkeypatch: pytest.MonkeyPatch, body: str) -> None:
@@ -291,9 +354,9 @@ def test_outside_horizon_is_a_warning_when_allowed(tmp_path: Path, shared_out: P
 
 def test_corpus_size() -> None:
     """docs/reliability.md states these counts."""
-    assert (len(TABLES), len(REGION), len(PLUGINS), len(DEP_RULES)) == (53, 9, 28, 18)
+    assert (len(TABLES), len(REGION), len(PLUGINS), len(RETURNS), len(DEP_RULES)) == (53, 9, 28, 10, 18)
     doc = (ROOT / "docs" / "reliability.md").read_text()
-    assert f"{len(TABLES) + len(REGION) + len(PLUGINS) + len(DEP_RULES)} cases" in doc
+    assert f"{len(TABLES) + len(REGION) + len(PLUGINS) + len(RETURNS) + len(DEP_RULES)} cases" in doc
 
 
 def test_shipped_scenarios_still_validate(tmp_path: Path, shared_out: Path) -> None:
