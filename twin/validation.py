@@ -210,8 +210,11 @@ def plugin_output_problems(scenario: Scenario, region: Any) -> list[str]:
 def check_scenario(scenario: Scenario, source: str, out_dir: Path,
                    regions: dict[tuple[str, str], Any] | None = None) -> None:
     """Plug-ins, then the region of every configuration (built or loaded from the cache in
-    ``out_dir``); ScenarioError with every problem found. ``regions`` keeps the loaded
+    ``out_dir``; a bad import file is a problem naming its ``region.files`` key and path),
+    the disruption files read against it; ScenarioError with every problem found. ``regions`` keeps the loaded
     regions between calls (a sweep checks many scenarios on few regions)."""
+    from twin.region.disruption import DisruptionFileError, check_disruption_files
+    from twin.region.importers import RegionImportError
     from twin.runner import region_for
 
     regions = {} if regions is None else regions
@@ -221,8 +224,16 @@ def check_scenario(scenario: Scenario, source: str, out_dir: Path,
     for configuration in scenario.run.configurations:
         key = (scenario.region.model_dump_json(), configuration)
         if key not in regions:
-            regions[key] = region_for(scenario, configuration, out_dir)
+            try:
+                regions[key] = region_for(scenario, configuration, out_dir)
+            except RegionImportError as err:  # an import file: name it and its key
+                found.setdefault(f"region.files.{err.field}: {err.path}: {err.detail}", []).append(configuration)
+                continue
         region = regions[key]
+        try:
+            check_disruption_files(scenario, region.assets)
+        except DisruptionFileError as err:
+            found.setdefault(f"{err.key}: {err.path}: {err.detail}", []).append(configuration)
         if loaded:
             problems += plugin_output_problems(scenario, region)
             loaded = False
