@@ -247,7 +247,7 @@ def commands_problem(value: Any) -> str | None:
         if "value" not in cmd:
             return f"returned a command for {asset!r} without 'value', expected {{value, cause_id}}"
         v = cmd["value"]
-        if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v):
+        if not isinstance(v, Real) or not math.isfinite(v):
             return f"returned value {v!r} ({kind_of(v)}) for {asset!r}, expected a finite number"
         if not isinstance(cmd.get("cause_id", ""), str):
             return f"returned cause_id {cmd['cause_id']!r} for {asset!r}, expected a string (an event id or '')"
