@@ -317,6 +317,8 @@ ImportBody = Callable[[dict[str, bytes]], bytes]
 IMPORTS: list[tuple[str, str, dict[str, ImportBody], dict[str, str], str, str]] = [
     ("pandapower-not-json", "region.files.power", {"p.json": lambda g: b"{ not json"}, {"power": "p.json"},
      "", "not a readable power network"),
+    ("pandapower-other-json", "region.files.power", {"p.json": lambda g: b'{"a": 1}'}, {"power": "p.json"},
+     "", "JSON that is not a pandapower network (write it with pandapower.to_json)"),
     ("pandapower-no-slack", "region.files.power", {"p.json": lambda g: _json_with(g, "no-slack")},
      {"power": "p.json"}, "", "tables 'ext_grid' and 'gen' are empty"),
     ("pandapower-missing-bus", "region.files.power", {"p.json": lambda g: _json_with(g, "bad-bus")},
@@ -531,7 +533,7 @@ def test_outside_horizon_is_a_warning_when_allowed(tmp_path: Path, shared_out: P
 def test_corpus_size() -> None:
     """docs/reliability.md states these counts."""
     counts = (len(TABLES), len(REGION), len(PLUGINS), len(RETURNS), len(DEP_RULES), len(IMPORTS))
-    assert counts == (53, 9, 28, 10, 18, 25)
+    assert counts == (53, 9, 28, 10, 18, 26)
     doc = (ROOT / "docs" / "reliability.md").read_text()
     assert f"{sum(counts)} cases" in doc
 

@@ -84,6 +84,9 @@ def read_power(spec: str) -> Any:
         raise
     except ImportError as err:
         raise RegionImportError("power", spec, f"MATPOWER needs the optional 'matpowercaseframes' package ({err})") from err
+    except AttributeError as err:  # JSON, but not what pandapower.to_json writes
+        raise RegionImportError("power", spec, "JSON that is not a pandapower network (write it with "
+                                f"pandapower.to_json): {err}") from err
     except Exception as err:  # pandapower raises many types for a bad file
         raise RegionImportError("power", spec, f"not a readable power network: {err}") from err
 
