@@ -4,23 +4,31 @@ Power policies and crew-dispatch policies are loaded the same way; each kind nam
 method its interface requires and the exception it raises. ``twin validate`` (and ``twin
 run`` before any simulation) loads each plug-in once, so a missing module or class, wrong
 parameters, a constructor that raises or a missing method is an input error (exit 2); an
-exception the method raises during a run names the plug-in's ``module:Class`` and method.
+exception the method raises during a run names the plug-in's ``module:Class`` and method,
+and so does a value it returns that is not of the interface's shape (``returns``).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from typing import Any
 
+# Says what is wrong with a plug-in's return value (e.g. "returned a list, expected ..."),
+# or None when it has the interface's shape.
+ReturnCheck = Callable[[Any], "str | None"]
 
-def load_plugin(spec: str, method: str, error: type[Exception], what: str, **params: Any) -> Any:
+
+def load_plugin(spec: str, method: str, error: type[Exception], what: str,
+                returns: ReturnCheck | None = None, **params: Any) -> Any:
     """Instantiate the class ``spec`` names with ``params`` and check it has ``method``.
 
     Every problem (a malformed spec, a missing module or class, parameters the class does
     not take, a constructor that raises, a missing method) raises ``error`` with a message
     naming ``spec``. The returned instance's ``method`` re-raises any exception as ``error``
-    naming ``spec`` and the method, with the original as its cause.
+    naming ``spec`` and the method, with the original as its cause, and raises ``error``
+    naming them with what ``returns`` finds wrong in a return value.
     """
     module_name, sep, class_name = spec.partition(":")
     if not sep or not module_name or not class_name:
@@ -46,20 +54,34 @@ def load_plugin(spec: str, method: str, error: type[Exception], what: str, **par
     if not callable(bound):
         raise error(f"{what} {spec!r} has no {method}() method")
     try:
-        setattr(plugin, method, _named(bound, spec, method, error, what))
+        setattr(plugin, method, _named(bound, spec, method, error, what, returns))
     except AttributeError:  # __slots__ or a frozen class: leave the method as it is
         pass
     return plugin
 
 
-def _named(bound: Any, spec: str, method: str, error: type[Exception], what: str) -> Any:
-    """``bound`` with its exceptions re-raised as ``error`` naming ``spec`` and ``method``."""
+def _named(bound: Any, spec: str, method: str, error: type[Exception], what: str,
+           returns: ReturnCheck | None = None) -> Any:
+    """``bound`` with its exceptions, and return values ``returns`` refuses, raised as
+    ``error`` naming ``spec`` and ``method``."""
 
     @functools.wraps(bound)
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
-            return bound(*args, **kwargs)
+            value = bound(*args, **kwargs)
         except Exception as exc:
             raise error(f"{what} {spec}.{method}() raised {type(exc).__name__}: {exc}") from exc
+        problem = returns(value) if returns is not None else None
+        if problem:
+            raise error(f"{what} {spec}.{method}() {problem}")
+        return value
 
     return call
+
+
+def kind_of(value: Any) -> str:
+    """``value``'s type for a message: "a list", "an int", "None"."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"

@@ -107,19 +107,26 @@ def region_problems(scenario: Scenario, region: Any, configuration: str) -> list
     return problems
 
 
-def plugin_problems(scenario: Scenario) -> list[str]:
-    """Load each plug-in the scenario names with its parameters, as control would."""
+def _load_power_policy(scenario: Scenario) -> Any:
+    """The scenario's power policy, loaded with the parameters control passes it."""
     from twin.control.controller import _takes
-    from twin.control.dispatch import DispatchError, load_dispatch_policy
-    from twin.models.power.policy import PolicyError, load_policy
+    from twin.models.power.policy import load_policy
 
-    problems = []
     power = scenario.power
     params = dict(power.policy_params)
     if power.shed_order is not None and "shed_order" not in params and _takes(power.policy, "shed_order"):
         params["shed_order"] = list(power.shed_order)
+    return load_policy(power.policy, **params)
+
+
+def plugin_problems(scenario: Scenario) -> list[str]:
+    """Load each plug-in the scenario names with its parameters, as control would."""
+    from twin.control.dispatch import DispatchError, load_dispatch_policy
+    from twin.models.power.policy import PolicyError
+
+    problems = []
     try:
-        load_policy(power.policy, **params)
+        _load_power_policy(scenario)
     except PolicyError as err:
         problems.append(f"power.policy: {err}")
     rest = scenario.restoration
@@ -130,21 +137,106 @@ def plugin_problems(scenario: Scenario) -> list[str]:
     return problems
 
 
+CATEGORY_OF_SECTOR = {"water": "water", "ict": "ict", "traffic": "traffic"}
+
+
+def sample_telemetry(region: Any, step_s: int) -> dict[str, Any]:
+    """A power telemetry of ``region`` in the shape docs/policies.md gives: one grid island
+    serving every load, batteries full, switches in their normal position, nothing failed
+    or tripped. It stands for the first step's, to call a policy once before any run."""
+    loads = {
+        a["id"]: {"demand_mw": float(a["p_mw"]), "served": True, "critical": bool(a["critical"]),
+                  "category": "household" if a["sector"] == "power" else CATEGORY_OF_SECTOR.get(a["sector"], "other"),
+                  "district": a["district"], "island": "power/grid/main"}
+        for a in region.assets
+        if (a["sector"] == "power" and a["type"] == "load") or (a["sector"] != "power" and a["needs_power"])
+    }
+    switches = [a["id"] for a in region.assets_of("power", "switch")]
+    storage = [a["id"] for a in region.assets if a["sector"] == "power" and a["type"] in ("battery", "microgrid")]
+    return {
+        "time_s": 0, "step_s": int(step_s),
+        "islands": [{"id": "power/grid/main", "kind": "grid", "cause_id": "", "capacity_mw": -1.0,
+                     "demand_mw": sum(ld["demand_mw"] for ld in loads.values()), "energy_mwh": 0.0}],
+        "loads": loads, "battery_soc": dict.fromkeys(storage, 1.0),
+        "switch_closed": dict.fromkeys(switches, True), "switch_normally_closed": dict.fromkeys(switches, True),
+        "buses": {a["id"]: "grid" for a in region.assets_of("power", "bus")},
+        "branches": [], "tripped": {}, "transfer_trials": {},
+    }
+
+
+def sample_dispatch(region: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One idle crew per sector and one open repair job per sector of ``region``, in the
+    shape docs/restoration.md gives, to call a dispatch policy once before any run."""
+    crews, jobs = [], []
+    for sector in ("power", "water", "ict", "traffic"):
+        assets = sorted(region.assets_of(sector), key=lambda a: a["id"])
+        if not assets:
+            continue
+        a = assets[0]
+        crews.append({"id": f"{sector}-1", "sector": sector, "position": a["district"],
+                      "x_m": float(a["x_m"]), "y_m": float(a["y_m"])})
+        jobs.append({"asset": a["id"], "sector": sector, "kind": "repair", "since_s": 0,
+                     "cause_id": f"0|{a['id']}|failed", "x_m": float(a["x_m"]), "y_m": float(a["y_m"]),
+                     "critical": bool(a["critical"]), "customers": int(a["customers"]), "work_h": 4.0})
+    return crews, jobs
+
+
+def plugin_output_problems(scenario: Scenario, region: Any) -> list[str]:
+    """Call each plug-in once on a representative input built from ``region`` and check
+    what it returns (its shape, and for a policy that it commands assets of the region)."""
+    from twin.control.dispatch import DispatchError, load_dispatch_policy
+    from twin.models.power.policy import PolicyError
+
+    problems = []
+    try:
+        policy = _load_power_policy(scenario)
+        commands = policy.decide(sample_telemetry(region, scenario.run.step_s))
+        ids = {a["id"] for a in region.assets}
+        unknown = sorted(set(commands) - ids)
+        if unknown:
+            problems.append(f"power.policy: policy {scenario.power.policy}.decide() returned a command for "
+                            f"{unknown[0]!r}, which is no asset of the region")
+    except PolicyError as err:
+        problems.append(f"power.policy: {err} (called once on a sample telemetry of the region)")
+    rest = scenario.restoration
+    try:
+        crews, jobs = sample_dispatch(region)
+        load_dispatch_policy(rest.dispatch, **rest.dispatch_params).assign(0, crews, jobs)
+    except DispatchError as err:
+        problems.append(f"restoration.dispatch: {err} (called once on sample crews and jobs of the region)")
+    return problems
+
+
 def check_scenario(scenario: Scenario, source: str, out_dir: Path,
                    regions: dict[tuple[str, str], Any] | None = None) -> None:
     """Plug-ins, then the region of every configuration (built or loaded from the cache in
-    ``out_dir``); ScenarioError with every problem found. ``regions`` keeps the loaded
+    ``out_dir``; a bad import file is a problem naming its ``region.files`` key and path),
+    the disruption files read against it; ScenarioError with every problem found. ``regions`` keeps the loaded
     regions between calls (a sweep checks many scenarios on few regions)."""
+    from twin.region.disruption import DisruptionFileError, check_disruption_files
+    from twin.region.importers import RegionImportError
     from twin.runner import region_for
 
     regions = {} if regions is None else regions
     problems = plugin_problems(scenario)
+    loaded = not problems  # call the plug-ins once, on the first region, if they load
     found: dict[str, list[str]] = {}
     for configuration in scenario.run.configurations:
         key = (scenario.region.model_dump_json(), configuration)
         if key not in regions:
-            regions[key] = region_for(scenario, configuration, out_dir)
+            try:
+                regions[key] = region_for(scenario, configuration, out_dir)
+            except RegionImportError as err:  # an import file: name it and its key
+                found.setdefault(f"region.files.{err.field}: {err.path}: {err.detail}", []).append(configuration)
+                continue
         region = regions[key]
+        try:
+            check_disruption_files(scenario, region.assets)
+        except DisruptionFileError as err:
+            found.setdefault(f"{err.key}: {err.path}: {err.detail}", []).append(configuration)
+        if loaded:
+            problems += plugin_output_problems(scenario, region)
+            loaded = False
         for p in region_problems(scenario, region, configuration):
             found.setdefault(p, []).append(configuration)
     problems += [f"{p} ({', '.join(c)})" for p, c in found.items()]

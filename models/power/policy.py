@@ -22,10 +22,12 @@ back to its local rule (serve every load the island's supply allows, shedding in
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import math
+from numbers import Real
+from typing import Any, Protocol, runtime_checkable
 
 from twin.models.power.grid import BATTERY_MODES, DEFAULT_SHED_ORDER
-from twin.plugins import load_plugin
+from twin.plugins import kind_of, load_plugin
 
 Commands = dict[str, dict[str, float | str]]
 
@@ -229,6 +231,29 @@ class NoActionPolicy:
         return {}
 
 
+EXPECTED_COMMANDS = "expected a dict of commands {asset: {value, cause_id}}"
+
+
+def commands_problem(value: Any) -> str | None:
+    """What is wrong with ``value`` as a policy's commands (None: nothing). Each command is
+    a dict with a finite number ``value`` and an optional string ``cause_id``."""
+    if not isinstance(value, dict):
+        return f"returned {kind_of(value)}, {EXPECTED_COMMANDS}"
+    for asset, cmd in value.items():
+        if not isinstance(asset, str):
+            return f"returned a command for {asset!r} ({kind_of(asset)}), expected asset ids as keys"
+        if not isinstance(cmd, dict):
+            return f"returned {kind_of(cmd)} for {asset!r}, expected a command {{value, cause_id}}"
+        if "value" not in cmd:
+            return f"returned a command for {asset!r} without 'value', expected {{value, cause_id}}"
+        v = cmd["value"]
+        if not isinstance(v, Real) or not math.isfinite(v):
+            return f"returned value {v!r} ({kind_of(v)}) for {asset!r}, expected a finite number"
+        if not isinstance(cmd.get("cause_id", ""), str):
+            return f"returned cause_id {cmd['cause_id']!r} for {asset!r}, expected a string (an event id or '')"
+    return None
+
+
 def load_policy(spec: str, **params) -> PowerPolicy:
     """Instantiate ``"package.module:Class"`` with ``params`` and check it fits the interface."""
-    return load_plugin(spec, "decide", PolicyError, "policy", **params)
+    return load_plugin(spec, "decide", PolicyError, "policy", returns=commands_problem, **params)

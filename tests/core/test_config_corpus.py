@@ -8,9 +8,11 @@ rest stop at the schema. Nothing here simulates.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -137,6 +139,38 @@ class NotCallable:
 
 not_a_class = 42
 
+class ReturnsList:
+    def decide(self, telemetry):
+        return [("power/load/x", 0.0)]
+    def assign(self, time_s, crews, jobs):
+        return [(c["id"], j["asset"]) for c, j in zip(crews, jobs)]
+
+class ReturnsBare:
+    def decide(self, telemetry):
+        return {lid: 0.0 for lid in telemetry["loads"]}
+    def assign(self, time_s, crews, jobs):
+        return {c["id"]: 1 for c in crews}
+
+class ReturnsNone:
+    def decide(self, telemetry):
+        pass
+    def assign(self, time_s, crews, jobs):
+        pass
+
+class ReturnsNan:
+    def decide(self, telemetry):
+        return {lid: {"value": float("nan"), "cause_id": ""} for lid in telemetry["loads"]}
+
+class RaisesInCall:
+    def decide(self, telemetry):
+        raise RuntimeError("boom in decide")
+    def assign(self, time_s, crews, jobs):
+        raise KeyError("x_m")
+
+class ReturnsUnknown:
+    def decide(self, telemetry):
+        return {"power/load/nope": {"value": 0.0, "cause_id": ""}}
+
 def a_function(**kwargs):
     return None
 '''
@@ -172,6 +206,26 @@ def _plugin_cases() -> list[tuple[str, str, str]]:
 
 PLUGINS = _plugin_cases()
 
+# Plug-ins that load but return garbage: caught by calling them once on a sample input of
+# the region. (case id, spec, dotted key, what the message must say after the spec)
+RETURNS: list[tuple[str, str, str, str]] = [
+    ("policy-list", "corpus_plugins:ReturnsList", "power.policy",
+     ".decide() returned a list, expected a dict of commands {asset: {value, cause_id}}"),
+    ("policy-bare-value", "corpus_plugins:ReturnsBare", "power.policy",
+     ".decide() returned a float for 'power/load/"),
+    ("policy-none", "corpus_plugins:ReturnsNone", "power.policy", ".decide() returned None, expected a dict"),
+    ("policy-nan", "corpus_plugins:ReturnsNan", "power.policy", ".decide() returned value nan (a float)"),
+    ("policy-unknown-asset", "corpus_plugins:ReturnsUnknown", "power.policy",
+     ".decide() returned a command for 'power/load/nope', which is no asset of the region"),
+    ("dispatch-list", "corpus_plugins:ReturnsList", "restoration.dispatch",
+     ".assign() returned a list, expected a dict {crew id: job asset}"),
+    ("dispatch-not-strings", "corpus_plugins:ReturnsBare", "restoration.dispatch",
+     ".assign() returned 'power-1': 1 (a str: an int)"),
+    ("dispatch-none", "corpus_plugins:ReturnsNone", "restoration.dispatch", ".assign() returned None"),
+    ("policy-raises", "corpus_plugins:RaisesInCall", "power.policy", ".decide() raised RuntimeError: boom in decide"),
+    ("dispatch-raises", "corpus_plugins:RaisesInCall", "restoration.dispatch", ".assign() raised KeyError: 'x_m'"),
+]
+
 # ------------------------------------------------------------------ dependency CSV rules
 DEP_RULES: list[tuple[str, str]] = [  # (case id, CSV body)
     ("columns-one", "water/pump/10\n"),
@@ -193,6 +247,167 @@ DEP_RULES: list[tuple[str, str]] = [  # (case id, CSV body)
     ("repeat-consumer-ict", "water/pump/10,ict/site/S1\nwater/pump/10,ict/site/S2,ict->water\n"),
     ("repeat-after-comment", "# note\nwater/pump/10,power/bus/Bus_178\n# again\nwater/pump/10,power/bus/Bus_2\n"),
 ]
+
+
+# ------------------------------------------------------------------ import formats
+# Each case breaks one file of a small imported region (a 3-bus pandapower grid, a MATPOWER
+# case, a two-junction INP, a SUMO 3x3 grid, the grid5 TNTP files); twin validate imports
+# the region and must name the scenario key, the file and what in it is wrong.
+CASE_M = """function mpc = case4
+mpc.version = '2';
+mpc.baseMVA = 100;
+mpc.bus = [
+\t1\t3\t0\t0\t0\t0\t1\t1\t0\t20\t1\t1.1\t0.9;
+\t2\t1\t2\t0.5\t0\t0\t1\t1\t0\t20\t1\t1.1\t0.9;
+];
+mpc.gen = [
+\t1\t0\t0\t100\t-100\t1.02\t100\t1\t100\t0;
+];
+mpc.branch = [
+\t1\t2\t0.01\t0.02\t0\t20\t20\t20\t0\t0\t1\t-360\t360;
+];
+"""
+TINY_INP = """[TITLE]
+tiny
+[JUNCTIONS]
+ J   10   0.5
+ K   10   0.5
+[RESERVOIRS]
+ R   0
+[PIPES]
+ P1  J  K  1000  300  100  0  Open
+[PUMPS]
+ PU  R  J  HEAD 1
+[CURVES]
+ 1  1  50
+[COORDINATES]
+ R  0   0
+ J  90  95
+ K  95  95
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+[END]
+"""
+DISRUPTION = "\n[[hazards]]\nkind = 'disruption_file'\npath = 'x.csv'\n"
+TNTP = {"traffic": "t.tntp", "traffic_nodes": "n.tntp"}
+FIRST_LINK = "\t1\t6\t3600.0\t3.15"
+
+
+def _json_with(good: dict[str, bytes], change: str) -> bytes:
+    """The good pandapower grid with one change: no slack, a line to a missing bus, a nan load."""
+    import pandapower as pp
+
+    net = pp.from_json(good["grid.json"].decode())
+    if change == "no-slack":
+        net.ext_grid.drop(net.ext_grid.index, inplace=True)
+    elif change == "bad-bus":
+        net.line.at[0, "to_bus"] = 99
+    else:
+        net.load.at[0, "p_mw"] = float("nan")
+    return pp.to_json(net).encode()
+
+
+def _first(good: dict[str, bytes], name: str, old: str, new: str) -> bytes:
+    return good[name].decode().replace(old, new, 1).encode()
+
+
+# (case id, dotted key, {file given: body from the good files}, files the scenario names, message)
+ImportBody = Callable[[dict[str, bytes]], bytes]
+IMPORTS: list[tuple[str, str, dict[str, ImportBody], dict[str, str], str, str]] = [
+    ("pandapower-not-json", "region.files.power", {"p.json": lambda g: b"{ not json"}, {"power": "p.json"},
+     "", "not a readable power network"),
+    ("pandapower-other-json", "region.files.power", {"p.json": lambda g: b'{"a": 1}'}, {"power": "p.json"},
+     "", "JSON that is not a pandapower network (write it with pandapower.to_json)"),
+    ("pandapower-no-slack", "region.files.power", {"p.json": lambda g: _json_with(g, "no-slack")},
+     {"power": "p.json"}, "", "tables 'ext_grid' and 'gen' are empty"),
+    ("pandapower-missing-bus", "region.files.power", {"p.json": lambda g: _json_with(g, "bad-bus")},
+     {"power": "p.json"}, "", "line[0] 'AB': to_bus 99 is no bus of the network"),
+    ("pandapower-nan-load", "region.files.power", {"p.json": lambda g: _json_with(g, "nan")},
+     {"power": "p.json"}, "", "load[0] 'homes': p_mw nan is not a finite number"),
+    ("matpower-garbage", "region.files.power", {"c.m": lambda g: b"this is not matpower\n"}, {"power": "c.m"},
+     "", "no mpc.baseMVA"),
+    ("matpower-no-branch", "region.files.power", {"c.m": lambda g: CASE_M.split("mpc.branch")[0].encode()},
+     {"power": "c.m"}, "", "no mpc.branch"),
+    ("matpower-bad-value", "region.files.power", {"c.m": lambda g: CASE_M.replace("\t2\t1\t2\t", "\t2\t1\tx\t").encode()},
+     {"power": "c.m"}, "", "mpc.bus row 2 column 3: 'x' is not a number"),
+    ("inp-not-utf8", "region.files.water", {"w.inp": lambda g: b"\xff\xfe\x00garbage"}, {"water": "w.inp"},
+     "", "not UTF-8 text (byte 0)"),
+    ("inp-bad-number", "region.files.water", {"w.inp": lambda g: TINY_INP.replace(" J   10", " J   ten").encode()},
+     {"water": "w.inp"}, "", "[JUNCTIONS] line 4: J elevation 'ten' is not a number"),
+    ("inp-missing-node", "region.files.water", {"w.inp": lambda g: TINY_INP.replace(" P1  J  K", " P1  J  Z").encode()},
+     {"water": "w.inp"}, "", "[PIPES] line 9: P1 ends at 'Z'"),
+    ("inp-no-nodes", "region.files.water", {"w.inp": lambda g: b"[TITLE]\nnothing\n[END]\n"}, {"water": "w.inp"},
+     "", "no nodes: [JUNCTIONS], [RESERVOIRS] and [TANKS]"),
+    ("sumo-not-xml", "region.files.traffic", {"r.net.xml": lambda g: b"<net><edge"}, {"traffic": "r.net.xml"},
+     "", "not valid XML: unclosed token: line 1"),
+    ("sumo-no-nodes", "region.files.traffic", {"r.net.xml": lambda g: b'<net version="1.9"></net>'},
+     {"traffic": "r.net.xml"}, "", "netconvert failed: Error: No nodes loaded."),
+    ("sumo-bad-shape", "region.files.traffic",
+     {"r.net.xml": lambda g: re.sub(rb'shape="[^"]+"', b'shape="a,b c,d"', g["grid.net.xml"], count=1)},
+     {"traffic": "r.net.xml"}, "", "Attribute 'shape' in definition of lane"),
+    ("tntp-bad-length", "region.files.traffic",
+     {"t.tntp": lambda g: _first(g, "grid5_net.tntp", FIRST_LINK, "\t1\t6\t3600.0\tlong"),
+      "n.tntp": lambda g: g["grid5_node.tntp"]}, TNTP, "", "line 10: length 'long' is not a finite number"),
+    ("tntp-negative-length", "region.files.traffic",
+     {"t.tntp": lambda g: _first(g, "grid5_net.tntp", FIRST_LINK, "\t1\t6\t3600.0\t-3.15"),
+      "n.tntp": lambda g: g["grid5_node.tntp"]}, TNTP, "", "line 10 (1->6) has length -3.15"),
+    ("tntp-bad-node", "region.files.traffic_nodes",
+     {"t.tntp": lambda g: g["grid5_net.tntp"],
+      "n.tntp": lambda g: _first(g, "grid5_node.tntp", "2\t0.0\t3.0", "2\tnorth\t3.0")}, TNTP, "",
+     "line 3: node 2: x 'north' or y '3.0' is not a number"),
+    ("dependencies-unknown-supplier", "region.files.dependencies", {"d.csv": lambda g: b"water/pump/PU,power/bus/Z\n"},
+     {"dependencies": "d.csv"}, "", "line 1: unknown asset id 'power/bus/Z'"),
+    ("dependencies-unknown-consumer", "region.files.dependencies",
+     {"d.csv": lambda g: b"water/pump/NOPE,power/bus/B\n"}, {"dependencies": "d.csv"}, "",
+     "line 1: unknown asset id 'water/pump/NOPE'"),
+    ("dependencies-not-utf8", "region.files.dependencies", {"d.csv": lambda g: b"water/pump/PU,power/bus/\xe9\n"},
+     {"dependencies": "d.csv"}, "", "is not UTF-8 text (byte 24)"),
+    ("disruption-header", "hazards[0].path", {"x.csv": lambda g: b"asset,when,fraction\npower/line/AB,0.5,1\n"}, {},
+     DISRUPTION, "header 'asset,when,fraction': expected"),
+    ("disruption-value", "hazards[0].path", {"x.csv": lambda g: b"asset,time_h,fraction\npower/line/AB,0.5,most\n"},
+     {}, DISRUPTION, "row 2: fraction 'most' is not a number"),
+    ("disruption-range", "hazards[0].path", {"x.csv": lambda g: b"asset,time_h,fraction\npower/line/AB,0.5,1.5\n"},
+     {}, DISRUPTION, "row 2: fraction 1.5 is outside 0..1"),
+    ("disruption-unknown", "hazards[0].path", {"x.csv": lambda g: b"asset,time_h,fraction\npower/line/XY,0.5,1\n"},
+     {}, DISRUPTION, "1 unknown component ids ['power/line/XY']"),
+    ("disruption-short-row", "hazards[0].path", {"x.csv": lambda g: b"asset,time_h,fraction\npower/line/AB,0.5\n"},
+     {}, DISRUPTION, "row 2: 2 columns, expected asset,time_h,fraction"),
+]
+
+
+@pytest.fixture(scope="module")
+def good_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The files of a small imported region that imports cleanly."""
+    import os
+    import subprocess
+
+    import pandapower as pp
+    import sumo
+
+    folder = tmp_path_factory.mktemp("good-import")
+    net = pp.create_empty_network()
+    a = pp.create_bus(net, 20.0, name="A", geodata=(0.0, 0.0))
+    b = pp.create_bus(net, 20.0, name="B", geodata=(1000.0, 0.0))
+    pp.create_ext_grid(net, a, name="grid")
+    pp.create_line(net, a, b, 1.0, "NA2XS2Y 1x185 RM/25 12/20 kV", name="AB")
+    pp.create_load(net, b, p_mw=0.5, name="homes")
+    home = Path(sumo.SUMO_HOME)
+    subprocess.run([str(home / "bin" / "netgenerate"), "--grid", "--grid.number", "3", "--grid.length", "200",
+                    "--default-junction-type", "traffic_light", "--no-warnings", "true",
+                    "-o", str(folder / "grid.net.xml")],
+                   check=True, capture_output=True, env={**os.environ, "SUMO_HOME": str(home)})
+    return {"grid.json": pp.to_json(net).encode(), "tiny.inp": TINY_INP.encode(),
+            "grid.net.xml": (folder / "grid.net.xml").read_bytes(),
+            "grid5_net.tntp": (DATA / "grid5_net.tntp").read_bytes(),
+            "grid5_node.tntp": (DATA / "grid5_node.tntp").read_bytes()}
+
+
+def _imported(files: dict[str, str]) -> str:
+    given = {"power": "grid.json", "water": "tiny.inp", "traffic": "grid.net.xml", **files}
+    lines = "".join(f'{k} = "{v}"\n' for k, v in given.items())
+    return ('[run]\nhours = 1\nconfigurations = ["centralised"]\n[region.files]\n' + lines
+            + "[region.files.transforms.water]\nscale = 10.0\n")
 
 
 def _write_plugins(folder: Path) -> None:
@@ -259,6 +474,17 @@ def test_plugins(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture
     assert spec.split(":")[0] in err, "the message names the plug-in"
 
 
+@pytest.mark.parametrize(("spec", "key", "says"), [pytest.param(s, k, m, id=i) for i, s, k, m in RETURNS])
+def test_plugin_returns_garbage(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch, spec: str, key: str, says: str) -> None:
+    table, name = key.split(".")
+    text = f"{SMALL}[{table}]\n{name} = '{spec}'\n"
+    code, err, path = _validate(tmp_path, shared_out, capsys, text, monkeypatch, region=True)
+    _assert_rejected(code, err, path, key, shared_out)
+    assert spec + says in err, err
+    assert len(err.strip().splitlines()) == 1, "one line"
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=i) for i, b in DEP_RULES])
 def test_dependency_csv(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
                         monkeypatch: pytest.MonkeyPatch, body: str) -> None:
@@ -268,6 +494,21 @@ def test_dependency_csv(tmp_path: Path, shared_out: Path, capsys: pytest.Capture
     code, err, path = _validate(tmp_path, shared_out, capsys, IMPORTED, monkeypatch, files)
     _assert_rejected(code, err, path, "region.files.dependencies", shared_out)
     assert "deps.csv line" in err
+
+
+@pytest.mark.parametrize(("key", "bodies", "files", "tail", "says"),
+                         [pytest.param(k, b, f, t, m, id=i) for i, k, b, f, t, m in IMPORTS])
+def test_import_formats(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
+                        monkeypatch: pytest.MonkeyPatch, good_files: dict[str, bytes], key: str,
+                        bodies: dict[str, ImportBody], files: dict[str, str], tail: str, says: str) -> None:
+    given = {**good_files, **{name: body(good_files) for name, body in bodies.items()}}
+    code, err, path = _validate(tmp_path, shared_out, capsys, _imported(files) + tail, monkeypatch, given,
+                                region=True)
+    _assert_rejected(code, err, path, key, shared_out)
+    broken = next(iter(bodies)) if len(bodies) == 1 else files[key.rsplit(".", 1)[1]]
+    assert f"{path.parent / broken}" in err, "the message names the file"
+    assert says in err, err
+    assert len(err.strip().splitlines()) == 1, "one line"
 
 
 def test_all_problems_at_once(tmp_path: Path, shared_out: Path, capsys: pytest.CaptureFixture[str],
@@ -291,9 +532,10 @@ def test_outside_horizon_is_a_warning_when_allowed(tmp_path: Path, shared_out: P
 
 def test_corpus_size() -> None:
     """docs/reliability.md states these counts."""
-    assert (len(TABLES), len(REGION), len(PLUGINS), len(DEP_RULES)) == (53, 9, 28, 18)
+    counts = (len(TABLES), len(REGION), len(PLUGINS), len(RETURNS), len(DEP_RULES), len(IMPORTS))
+    assert counts == (53, 9, 28, 10, 18, 26)
     doc = (ROOT / "docs" / "reliability.md").read_text()
-    assert f"{len(TABLES) + len(REGION) + len(PLUGINS) + len(DEP_RULES)} cases" in doc
+    assert f"{sum(counts)} cases" in doc
 
 
 def test_shipped_scenarios_still_validate(tmp_path: Path, shared_out: Path) -> None:

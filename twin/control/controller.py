@@ -68,6 +68,8 @@ class Controller:
             if shed_order is not None and "shed_order" not in params and _takes(power_policy, "shed_order"):
                 params["shed_order"] = list(shed_order)
             self.policy = load_policy(power_policy, **params)
+        self.policy_spec = power_policy or ""
+        self.asset_ids = {a["id"] for a in region.assets}
         self._last: dict[str, float] = {}
         self.crews = None
         if restoration is not None:
@@ -123,7 +125,14 @@ class Controller:
         blocked: dict[str, Command] = {}
         if self.policy is not None and power_telemetry:
             closed = power_telemetry.get("switch_closed", {})
-            for asset, cmd in sorted(self.policy.decide(dict(power_telemetry)).items()):
+            commands = self.policy.decide(dict(power_telemetry))  # its shape checked by load_policy
+            unknown = sorted(set(commands) - self.asset_ids)
+            if unknown:
+                from twin.models.power.policy import PolicyError
+
+                raise PolicyError(f"policy {self.policy_spec}.decide() returned a command for {unknown[0]!r}, "
+                                  "which is no asset of the region")
+            for asset, cmd in sorted(commands.items()):
                 if asset not in self.endpoints or asset in reachable:
                     d.power[asset] = cmd
                 elif asset.startswith("power/switch/") and asset in closed \

@@ -89,6 +89,7 @@ class CrewManager:
         self.seed = int(seed)
         self.assets: dict[str, Asset] = {a["id"]: a for a in region.assets}
         self.policy = load_dispatch_policy(dispatch, **dict(dispatch_params or {}))
+        self.dispatch = dispatch  # its module:Class, named when its assignment is impossible
         self.repair_median_h = dict(repair_median_h or {})
         self.manual_switching_h = float(manual_switching_h)
         self.manual_switching = bool(manual_switching)
@@ -335,17 +336,18 @@ class CrewManager:
                          "cause_id": j.cause_id, "x_m": x, "y_m": y, "critical": bool(critical),
                          "customers": int(customers), "work_h": self.work_h(j.asset, j.kind)})
         chosen = self.policy.assign(int(time_s), crews, jobs)
+        who = f"dispatch policy {self.dispatch}.assign()"
         by_asset = {j.asset: j for j in open_jobs}
         taken: set[str] = set()
         for cid, asset in sorted(chosen.items()):
             crew = self.crews.get(cid)
             job = by_asset.get(asset)
             if crew is None or crew.state != "idle":
-                raise DispatchError(f"dispatch policy assigned {asset!r} to {cid!r}, which is not an idle crew")
+                raise DispatchError(f"{who} assigned {asset!r} to {cid!r}, which is not an idle crew")
             if job is None or asset in taken:
-                raise DispatchError(f"dispatch policy assigned {cid!r} to {asset!r}, which is no open job (or taken twice)")
+                raise DispatchError(f"{who} assigned {cid!r} to {asset!r}, which is no open job (or taken twice)")
             if job.sector != crew.sector:
-                raise DispatchError(f"dispatch policy sent {crew.sector} crew {cid!r} to {asset!r}")
+                raise DispatchError(f"{who} sent {crew.sector} crew {cid!r} to {asset!r}, a {job.sector} job")
             taken.add(asset)
             ev = make_event(time_s, "control", asset, "crew_dispatched", 1.0, job.cause_id, "control")
             out.events.append(ev)

@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from twin.plugins import load_plugin
+from twin.plugins import kind_of, load_plugin
 
 
 class DispatchError(ValueError):
@@ -97,6 +97,22 @@ class OldestFirstDispatchPolicy:
         return assign_in_turn(crews, jobs, lambda crew, j: (j["since_s"], j["asset"]))
 
 
+EXPECTED_ASSIGNMENT = "expected a dict {crew id: job asset}"
+
+
+def assignment_problem(value: Any) -> str | None:
+    """What is wrong with ``value`` as an assignment's shape (None: nothing); whether its
+    crews are idle and its jobs open is checked where it is carried out."""
+    if not isinstance(value, dict):
+        return f"returned {kind_of(value)}, {EXPECTED_ASSIGNMENT}"
+    for cid, asset in value.items():
+        if not isinstance(cid, str) or not isinstance(asset, str):
+            return (f"returned {cid!r}: {asset!r} ({kind_of(cid)}: {kind_of(asset)}), "
+                    f"{EXPECTED_ASSIGNMENT} of strings")
+    return None
+
+
 def load_dispatch_policy(spec: str, **params: Any) -> DispatchPolicy:
-    """Instantiate ``"package.module:Class"`` with ``params``; DispatchError if impossible."""
-    return load_plugin(spec, "assign", DispatchError, "dispatch policy", **params)
+    """Instantiate ``"package.module:Class"`` with ``params``; DispatchError if impossible
+    (and, during a run, when its ``assign`` returns something that is no assignment)."""
+    return load_plugin(spec, "assign", DispatchError, "dispatch policy", returns=assignment_problem, **params)

@@ -22,6 +22,7 @@ type (docs/regions.md, "Disruption files"):
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class DisruptionFileError(ValueError):
     def __init__(self, key: str, path: str | Path, message: str):
         self.key = key
         self.path = str(path)
+        self.detail = message
         super().__init__(f"{key} ({path}): {message}")
 
 
@@ -76,12 +78,23 @@ def read_disruptions(path: str | Path, key: str = "hazards") -> list[Disruption]
     ci, ti, di = header.index(comp), header.index(tcol), header.index(dcol)
     out = []
     for k, row in enumerate(rows[1:], start=2):
-        try:
-            name, t, f = row[ci].strip(), float(row[ti]) * t_unit, float(row[di]) / d_unit
-        except (IndexError, ValueError) as err:
-            raise DisruptionFileError(key, path, f"row {k}: {err}") from err
-        if not 0.0 <= f <= 1.0 or t < 0:
-            raise DisruptionFileError(key, path, f"row {k}: {dcol} {row[di]} or {tcol} {row[ti]} out of range")
+        if len(row) <= max(ci, ti, di):
+            raise DisruptionFileError(key, path, f"row {k}: {len(row)} columns, expected {comp},{tcol},{dcol}")
+        name = row[ci].strip()
+        values = {}
+        for col, i, unit in ((tcol, ti, t_unit), (dcol, di, d_unit)):
+            try:
+                values[col] = float(row[i]) * unit if col == tcol else float(row[i]) / unit
+            except ValueError as err:
+                raise DisruptionFileError(key, path, f"row {k}: {col} {row[i].strip()!r} is not a number") from err
+            if not math.isfinite(values[col]):
+                raise DisruptionFileError(key, path, f"row {k}: {col} {row[i].strip()!r} is not a finite number")
+        t, f = values[tcol], values[dcol]
+        if t < 0:
+            raise DisruptionFileError(key, path, f"row {k}: {tcol} {row[ti].strip()} is negative")
+        if not 0.0 <= f <= 1.0:
+            top = "1" if d_unit == 1.0 else "100"
+            raise DisruptionFileError(key, path, f"row {k}: {dcol} {row[di].strip()} is outside 0..{top}")
         out.append(Disruption(name, t, f, k))
     return out
 

@@ -26,6 +26,7 @@ class RegionImportError(ValueError):
     def __init__(self, field: str, path: str | Path, message: str):
         self.field = field
         self.path = str(path)
+        self.detail = message
         super().__init__(f"region.files.{field} ({path}): {message}")
 
 

@@ -73,14 +73,52 @@ def read_power(spec: str) -> Any:
         raise RegionImportError("power", spec, "no such file")
     try:
         if path.suffix.lower() == ".m":
+            problem = matpower_problem(path)
+            if problem:
+                raise RegionImportError("power", spec, problem)
             from pandapower.converter.matpower.from_mpc import from_mpc
 
             return from_mpc(str(path))
         return pp.from_json(str(path))
+    except RegionImportError:
+        raise
     except ImportError as err:
         raise RegionImportError("power", spec, f"MATPOWER needs the optional 'matpowercaseframes' package ({err})") from err
+    except AttributeError as err:  # JSON, but not what pandapower.to_json writes
+        raise RegionImportError("power", spec, "JSON that is not a pandapower network (write it with "
+                                f"pandapower.to_json): {err}") from err
     except Exception as err:  # pandapower raises many types for a bad file
         raise RegionImportError("power", spec, f"not a readable power network: {err}") from err
+
+
+MATPOWER_SECTIONS = ("baseMVA", "bus", "gen", "branch")  # what a case needs
+
+
+def matpower_problem(path: Path) -> str | None:
+    """The first problem of a MATPOWER case that pandapower reports without naming it: a
+    missing section, a matrix entry that is not a number (``mpc.bus row 2: ...``)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        return f"not UTF-8 text (byte {err.start}); save it as UTF-8"
+    text = re.sub(r"%[^\n]*", "", text)  # comments
+    for section in MATPOWER_SECTIONS:
+        if not re.search(rf"mpc\.{section}\s*=", text):
+            return f"no mpc.{section} (a MATPOWER case needs {', '.join('mpc.' + s for s in MATPOWER_SECTIONS)})"
+    for section in MATPOWER_SECTIONS[1:]:
+        m = re.search(rf"mpc\.{section}\s*=\s*\[(.*?)\]", text, re.S)
+        if m is None:
+            return f"mpc.{section} is not a matrix '[ ... ];'"
+        rows = [r.split() for r in re.split(r"[;\n]", m.group(1)) if r.strip()]
+        if not rows:
+            return f"mpc.{section} is empty"
+        for k, row in enumerate(rows, start=1):
+            for j, tok in enumerate(row, start=1):
+                try:
+                    float(tok)
+                except ValueError:
+                    return f"mpc.{section} row {k} column {j}: {tok!r} is not a number"
+    return None
 
 
 def _bus_geo(net: Any) -> dict[int, tuple[float, float]]:
@@ -123,13 +161,68 @@ def _name_elements(net: Any) -> dict[tuple[str, int], str]:
     return ids
 
 
+# The bus columns of each element table, and the columns that must hold finite numbers.
+BUS_COLUMNS: dict[str, tuple[str, ...]] = {
+    "line": ("from_bus", "to_bus"), "trafo": ("hv_bus", "lv_bus"), "switch": ("bus",),
+    "load": ("bus",), "sgen": ("bus",), "gen": ("bus",), "ext_grid": ("bus",), "storage": ("bus",),
+    "motor": ("bus",), "asymmetric_load": ("bus",), "ward": ("bus",),
+}
+NUMBER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "bus": ("vn_kv",), "line": ("length_km",), "load": ("p_mw", "q_mvar"), "sgen": ("p_mw",),
+    "gen": ("p_mw",), "storage": ("p_mw", "max_e_mwh"),
+}
+
+
+def table_problem(net: Any) -> str | None:
+    """The first element of ``net`` that names a bus the network lacks, or holds a value
+    that is not a finite number where one is needed: ``table[row] 'name': column ...``."""
+    buses = set(int(b) for b in net.bus.index)
+    for table in sorted(set(BUS_COLUMNS) | set(NUMBER_COLUMNS)):
+        df = net[table] if table in net else None
+        if df is None or not len(df):
+            continue
+        for col in BUS_COLUMNS.get(table, ()):
+            if col not in df:
+                return f"table {table!r} has no column {col!r}"
+            rows = df if table != "switch" else df[df["et"] == "b"] if "et" in df else df
+            cols = [col] + (["element"] if table == "switch" and "et" in df else [])
+            for c in cols:
+                for i, b in rows[c].items():
+                    if _as_int(b) not in buses:
+                        return f"{table}[{i}] {str(df.at[i, 'name']) if 'name' in df else ''!r}: {c} {b!r} is no bus of the network"
+        for col in NUMBER_COLUMNS.get(table, ()):
+            if col not in df:
+                return f"table {table!r} has no column {col!r}"
+            for i, v in df[col].items():
+                try:
+                    ok = math.isfinite(float(v))
+                except (TypeError, ValueError):
+                    ok = False
+                if not ok:
+                    name = str(df.at[i, "name"]) if "name" in df else ""
+                    return f"{table}[{i}] {name!r}: {col} {v!r} is not a finite number"
+    return None
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(f) if math.isfinite(f) and f == int(f) else None
+
+
 def import_power(spec: str, transform: Transform) -> _PowerImport:
     """Read the grid, place its buses in the common frame and name every element by asset id."""
     net = read_power(spec)
     if not len(net.bus):
-        raise RegionImportError("power", spec, "the network has no buses")
+        raise RegionImportError("power", spec, "the network has no buses (table 'bus' is empty)")
     if not len(net.ext_grid) and not len(net.gen):
-        raise RegionImportError("power", spec, "the network has no external grid or generator (no slack)")
+        raise RegionImportError("power", spec, "the network has no external grid or generator "
+                                "(tables 'ext_grid' and 'gen' are empty: no slack)")
+    problem = table_problem(net)
+    if problem:
+        raise RegionImportError("power", spec, problem)
     imp = _PowerImport(net=net, bus_xy=_power_positions(net, transform, spec))
     imp.ids = _name_elements(net)
     for (table, i), aid in imp.ids.items():

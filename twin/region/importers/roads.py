@@ -59,7 +59,10 @@ def _netconvert(args: list[str], field_name: str, spec: str) -> None:
     env = {**os.environ, "SUMO_HOME": str(_sumo_home())}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
-        raise RegionImportError(field_name, spec, f"netconvert failed: {proc.stderr.strip()[-500:]}")
+        errors = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip().startswith("Error")]
+        errors = [e for e in errors if "Quitting" not in e] or [proc.stderr.strip()[-300:]]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise RegionImportError(field_name, spec, f"netconvert failed: {errors[0][:300]}{more}")
 
 
 def read_sumo_plain(spec: str, work: Path) -> PlainRoads:

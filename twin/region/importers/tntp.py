@@ -16,6 +16,7 @@ Each link becomes one directed SUMO edge ``L<id>`` (its own road asset
 from __future__ import annotations
 
 import logging
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -126,13 +127,13 @@ def read_tntp(link_file: str, node_file: str | None, transform: Transform,
         if len(parts) < len(need):
             raise RegionImportError("traffic", link_file, f"line {line}: {len(parts)} columns")
         rec = dict(zip(cols, parts, strict=False))
-        try:
-            a, b = rec["init_node"], rec["term_node"]
-            length = float(rec["length"]) * unit
-            cap = float(rec.get("capacity", 0) or 0)
-            fft = float(rec.get("free_flow_time", 0) or 0)
-        except ValueError as err:
-            raise RegionImportError("traffic", link_file, f"line {line}: {err}") from err
+        if any(c not in rec for c in need):
+            raise RegionImportError("traffic", link_file, f"line {line}: {len(parts)} columns, no "
+                                    f"{[c for c in need if c not in rec]}")
+        a, b = rec["init_node"], rec["term_node"]
+        length = _number(rec, "length", link_file, line) * unit
+        cap = _number(rec, "capacity", link_file, line)
+        fft = _number(rec, "free_flow_time", link_file, line)
         if length <= 0:
             raise RegionImportError("traffic", link_file, f"line {line} ({a}->{b}) has length {length}")
         speed = length / (fft * 60.0) if fft > 0 else DEFAULT_SPEED_MS
@@ -160,11 +161,27 @@ def read_tntp(link_file: str, node_file: str | None, transform: Transform,
         for line, parts in read_tntp_file(npath, "traffic_nodes").rows:
             if parts[0].lower() == "node":
                 continue  # a header line without "~"
+            if len(parts) < 3:
+                raise RegionImportError("traffic_nodes", node_file, f"line {line}: {len(parts)} columns, "
+                                        "expected node, x, y")
             try:
                 nodes[parts[0]] = transform(float(parts[1]), float(parts[2]))
-            except (ValueError, IndexError) as err:
-                raise RegionImportError("traffic_nodes", node_file, f"line {line}: {err}") from err
+            except ValueError as err:
+                raise RegionImportError("traffic_nodes", node_file, f"line {line}: node {parts[0]}: x {parts[1]!r} "
+                                        f"or y {parts[2]!r} is not a number") from err
     return nodes, links
+
+
+def _number(rec: dict[str, str], column: str, link_file: str, line: int) -> float:
+    """The finite number in ``column`` of a link row (0 when the column is absent or empty)."""
+    text = rec.get(column, "") or "0"
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise RegionImportError("traffic", link_file, f"line {line}: {column} {text!r} is not a finite number")
+    return value
 
 
 def _first_thru(meta: dict[str, str]) -> int:

@@ -25,6 +25,53 @@ def water_source(spec: str) -> Path:
     return path
 
 
+# Numeric fields of INP sections (0-based positions after the id) and the links' sections.
+INP_NUMBERS: dict[str, dict[int, str]] = {
+    "JUNCTIONS": {1: "elevation", 2: "demand"}, "RESERVOIRS": {1: "head"},
+    "TANKS": {1: "elevation", 2: "initial level", 3: "minimum level", 4: "maximum level", 5: "diameter"},
+    "PIPES": {3: "length", 4: "diameter", 5: "roughness"},
+}
+INP_NODES = ("JUNCTIONS", "RESERVOIRS", "TANKS")
+INP_LINKS = ("PIPES", "PUMPS", "VALVES")
+
+
+def inp_problem(path: Path) -> str | None:
+    """The first problem of an INP file that EPANET would report without naming it: bytes
+    that are not UTF-8, a field that is not a number, a link to a node no section defines,
+    no nodes at all. ``[SECTION] line N: ...``."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        return f"not UTF-8 text (byte {err.start}); save it as UTF-8"
+    section, nodes, links = "", set(), []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(";")[0].strip()
+        if not line:
+            continue
+        if line.startswith("["):
+            section = line.strip("[] ").upper()
+            continue
+        parts = line.split()
+        if section in INP_NODES:
+            nodes.add(parts[0])
+        for i, name in INP_NUMBERS.get(section, {}).items():
+            if i < len(parts):
+                try:
+                    float(parts[i])
+                except ValueError:
+                    return f"[{section}] line {n}: {parts[0]} {name} {parts[i]!r} is not a number"
+        if section in INP_LINKS and len(parts) >= 3:
+            links.append((section, n, parts))
+    for section, n, parts in links:
+        for end in parts[1:3]:
+            if end not in nodes:
+                return (f"[{section}] line {n}: {parts[0]} ends at {end!r}, which no [JUNCTIONS], "
+                        "[RESERVOIRS] or [TANKS] line defines")
+    if not nodes:
+        return "no nodes: [JUNCTIONS], [RESERVOIRS] and [TANKS] are empty or missing"
+    return None
+
+
 def import_water(spec: str, transform: Transform, out_dir: Path, work: Path) -> list[Asset]:
     """Write ``water.inp`` through the water sector's INP importer, in the common frame."""
     import wntr
@@ -32,6 +79,9 @@ def import_water(spec: str, transform: Transform, out_dir: Path, work: Path) -> 
     from twin.models.water.importer import InpImportError, import_inp
 
     src = water_source(spec)
+    problem = inp_problem(src)
+    if problem:
+        raise RegionImportError("water", spec, problem)
     try:
         wn = wntr.network.WaterNetworkModel(str(src))
     except Exception as err:  # wntr raises many types for bad files
