@@ -37,7 +37,7 @@ def test_example_sweep_expands_to_the_documented_runs() -> None:
     runs = expand(sweep)
     assert len(runs) == 3 * 2 * 3 * 2  # wind x prosumer share x seeds x configurations
     assert len({r.run_id for r in runs}) == len(runs)
-    assert sweep.seeds() == [42, 43, 44]
+    assert sweep.seeds() == [2, 3, 4]  # the base scenario's seed (cosim_configs/default.toml) and the next two
     assert {r.configuration for r in runs} == {"centralised", "decentralised"}
     winds = sorted({r.scenario.hazards[0].peak_wind_ms for r in runs})  # type: ignore[union-attr]
     assert winds == [30.0, 42.0, 55.0]
@@ -72,7 +72,7 @@ def test_seed_count_starts_at_the_base_seed_and_one_seed_is_the_base_run(tmp_pat
     p = write_sweep(tmp_path, "seeds = 1\n")
     runs = expand(p)
     base = load_scenario(DEFAULT)
-    assert [(r.configuration, r.seed) for r in runs] == [(c, 42) for c in base.run.configurations]
+    assert [(r.configuration, r.seed) for r in runs] == [(c, base.run.seed) for c in base.run.configurations]
     assert [r.run_id for r in runs] == [run_id(base, c) for c in base.run.configurations]
 
 
