@@ -379,7 +379,8 @@ def run_sweep(
     process with each finished row (a KeyboardInterrupt from it interrupts the sweep like
     Ctrl-C). ``client`` is an existing ``distributed.Client`` to use (left open); without it,
     ``scheduler`` or ``jobqueue``, a local cluster of ``workers`` processes is started and
-    closed again.
+    closed again. A scheduler lost mid-sweep raises ``SchedulerLostError`` once the manifest is
+    written (runs not yet reported left pending).
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, overrides)
