@@ -442,7 +442,7 @@ def run_sweep(
                         res = fut.result()
                     except (Exception, asyncio.CancelledError) as err:  # KilledWorker, lost scheduler
                         if _scheduler_lost(err, client):  # the run did not fail: it stays pending
-                            lost = f"lost the Dask scheduler at {scheduler or 'the cluster'} mid-sweep"
+                            lost = f"lost the Dask scheduler{' at ' + scheduler if scheduler else ''} mid-sweep"
                             break
                         res = {"status": "failed", "error": _error_text(err), "metrics": {}, "wall_s": None}
                         status, _, metrics = mf.file_state(results.final_path(out, run.run_id))
