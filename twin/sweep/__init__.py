@@ -14,7 +14,7 @@ from importlib import import_module
 from typing import Any
 
 _WHERE = {
-    "JobqueueOptions": "execute", "SweepClusterError": "execute", "SweepResult": "execute",
+    "JobqueueOptions": "execute", "SchedulerLostError": "execute", "SweepClusterError": "execute", "SweepResult": "execute",
     "WORKER_ENV": "execute", "connect": "execute", "make_jobqueue_cluster": "execute",
     "run_sweep": "execute",
     "read_manifest": "manifest", "summary": "manifest",

@@ -7,11 +7,12 @@ happen only when a sweep command runs.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from twin.cli import EXIT_OK, EXIT_RUN_FAILED, InputError
+from twin.cli import EXIT_ENVIRONMENT, EXIT_OK, EXIT_RUN_FAILED, InputError
 
 SLURM_PBS = ("slurm", "pbs")
 
@@ -129,10 +130,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     from twin.cli import quiet
     from twin.sweep import stats
-    from twin.sweep.execute import SweepClusterError, run_sweep
+    from twin.sweep.execute import SchedulerLostError, SweepClusterError, run_sweep
     from twin.sweep.manifest import MANIFEST_CSV, summary
 
     quiet(args.verbose)
+    if not args.verbose:  # a lost scheduler is reported in one line, not by the client's reconnect logs
+        for name in ("distributed", "distributed.client"):  # dask's config sets the client's own level
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
     try:
         result = run_sweep(
@@ -143,6 +147,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     except SweepClusterError as err:
         raise InputError(str(err)) from None
+    except SchedulerLostError as err:
+        print(f"twin: {err}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     print(f"{len(result.executed)} runs executed, {len(result.reused)} reused")
     print(summary(out))
     print(stats.table(result.paired))

@@ -50,6 +50,16 @@ class SweepClusterError(RuntimeError):
     """The cluster could not be reached or created (bad address, missing dask-jobqueue)."""
 
 
+class SchedulerLostError(RuntimeError):
+    """The scheduler went away mid-sweep. The manifest is written (unfinished runs pending,
+    complete files complete); rerunning the same command completes the rest."""
+
+
+def _scheduler_lost(err: BaseException, client: Any) -> bool:
+    """A task cancelled because the client lost its scheduler (not a failure of the run)."""
+    return getattr(err, "reason", None) == "scheduler-connection-lost" or client.status != "running"
+
+
 class Outcome(Protocol):
     """What a run function returns (``twin.runner.RunOutcome`` has these)."""
 
@@ -369,7 +379,8 @@ def run_sweep(
     process with each finished row (a KeyboardInterrupt from it interrupts the sweep like
     Ctrl-C). ``client`` is an existing ``distributed.Client`` to use (left open); without it,
     ``scheduler`` or ``jobqueue``, a local cluster of ``workers`` processes is started and
-    closed again.
+    closed again. A scheduler lost mid-sweep raises ``SchedulerLostError`` once the manifest is
+    written (runs not yet reported left pending).
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, overrides)
@@ -401,6 +412,7 @@ def run_sweep(
                 if bid not in baselines and not results.is_finished(results.final_path(out / BASELINE_DIR, bid)):
                     baselines[bid] = (run.scenario, run.configuration)
 
+    lost = ""  # why the scheduler was lost mid-sweep, if it was
     if pending:
         token = uuid.uuid4().hex[:8]
         bar = Progress(len(pending), progress)
@@ -429,6 +441,9 @@ def run_sweep(
                     try:
                         res = fut.result()
                     except (Exception, asyncio.CancelledError) as err:  # KilledWorker, lost scheduler
+                        if _scheduler_lost(err, client):  # the run did not fail: it stays pending
+                            lost = f"lost the Dask scheduler{' at ' + scheduler if scheduler else ''} mid-sweep"
+                            break
                         res = {"status": "failed", "error": _error_text(err), "metrics": {}, "wall_s": None}
                         status, _, metrics = mf.file_state(results.final_path(out, run.run_id))
                         if status in FINISHED_STATUSES:  # the run finished; only its report got lost
@@ -452,5 +467,10 @@ def run_sweep(
             finally:
                 bar.close()
     out.mkdir(parents=True, exist_ok=True)
-    pairs = finish(out, header, list(rows.values()))
+    pairs = finish(out, header, list(rows.values()))  # rows are refreshed from the files
+    if lost:
+        doc = mf.read_manifest(out)
+        raise SchedulerLostError(
+            f"{lost}; {doc['counts']['complete']} of {len(runs)} runs complete in {out}; "
+            "rerun the same command (against a running scheduler) to complete the rest")
     return SweepResult(out, list(rows.values()), executed, reused, list(baselines), pairs)
