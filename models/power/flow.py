@@ -225,15 +225,7 @@ class FlowMixin:
         """Solve each live island alone; de-energise those that do not converge."""
         net = self.net
         self._nc_cause = {}
-        saved = net.bus["in_service"].copy()
-        bad: list[Island] = []
-        live = [isl for isl in islands if isl.kind != "dead"]
-        for isl in live:
-            others = [b for o in live if o is not isl for b in o.buses]
-            net.bus.loc[others, "in_service"] = False
-            if not self.solver.solve_cold(net):
-                bad.append(isl)
-            net.bus["in_service"] = saved
+        bad = self._failing_islands(islands)
         for isl in bad:
             self._non_convergence_event(isl, t, events)
             net.bus.loc[sorted(isl.buses), "in_service"] = False
