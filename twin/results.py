@@ -260,42 +260,59 @@ def write_events(path: Path, events: list[Event]) -> None:
         _events_into(f, events)
 
 
+def _put_metrics(f: h5py.File, metrics: dict[str, float], curves: dict[str, np.ndarray]) -> None:
+    if "metrics" in f:
+        del f["metrics"]
+    g = f.create_group("metrics")
+    for k, v in sorted(metrics.items()):
+        _set_units(g.create_dataset(k, data=float(v)), k, "metrics")
+    pg = g.create_group("performance")
+    times: tuple[h5py.Dataset, ...] = ()
+    if "series/time_s" in f:
+        times = (f["series/time_s"], _time_scale(pg, "time", f["series/time_s"][()]))
+    for k, v in sorted(curves.items()):
+        ds = pg.create_dataset(k, data=np.asarray(v, dtype=np.float64))
+        _set_units(ds, k, "metrics/performance")
+        _attach_time(ds, times)
+
+
+def _put_solver_failures(f: h5py.File, counts: dict[str, int]) -> None:
+    if "solver_failures" in f:
+        del f["solver_failures"]
+    g = f.create_group("solver_failures")
+    for solver, n in sorted(counts.items()):
+        g.attrs[solver] = np.int64(n)
+
+
+def _put_status(f: h5py.File, status: str, error: str, attrs: dict[str, Any]) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    f.attrs["status"] = status
+    f.attrs["error"] = error
+    for k, v in attrs.items():
+        f.attrs[k] = v
+
+
 def write_metrics(path: Path, metrics: dict[str, float], curves: dict[str, np.ndarray]) -> None:
     with edit(path) as f:
-        if "metrics" in f:
-            del f["metrics"]
-        g = f.create_group("metrics")
-        for k, v in sorted(metrics.items()):
-            _set_units(g.create_dataset(k, data=float(v)), k, "metrics")
-        pg = g.create_group("performance")
-        times: tuple[h5py.Dataset, ...] = ()
-        if "series/time_s" in f:
-            times = (f["series/time_s"], _time_scale(pg, "time", f["series/time_s"][()]))
-        for k, v in sorted(curves.items()):
-            ds = pg.create_dataset(k, data=np.asarray(v, dtype=np.float64))
-            _set_units(ds, k, "metrics/performance")
-            _attach_time(ds, times)
-
-
-def write_solver_failures(path: Path, counts: dict[str, int]) -> None:
-    """``/solver_failures``: one int attribute per solver, the steps it did not solve
-    (:func:`twin.events.solver_failure_counts`)."""
-    with edit(path) as f:
-        if "solver_failures" in f:
-            del f["solver_failures"]
-        g = f.create_group("solver_failures")
-        for solver, n in sorted(counts.items()):
-            g.attrs[solver] = np.int64(n)
+        _put_metrics(f, metrics, curves)
 
 
 def set_status(path: Path, status: str, error: str = "", **attrs: Any) -> None:
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}")
     with edit(path) as f:
-        f.attrs["status"] = status
-        f.attrs["error"] = error
-        for k, v in attrs.items():
-            f.attrs[k] = v
+        _put_status(f, status, error, attrs)
+
+
+def write_outcome(path: Path, metrics: dict[str, float], curves: dict[str, np.ndarray],
+                  solver_failures: dict[str, int], status: str, **attrs: Any) -> None:
+    """Metrics, solver failures and the final status in one atomic rewrite of the file
+    (``/solver_failures``: one int attribute per solver, the steps it did not solve,
+    :func:`twin.events.solver_failure_counts`). Each write rewrites the whole file, so the
+    runner's last step is one write, not three."""
+    with edit(path) as f:
+        _put_metrics(f, metrics, curves)
+        _put_solver_failures(f, solver_failures)
+        _put_status(f, status, "", attrs)
 
 
 def publish(partial: Path, final: Path) -> Path:

@@ -135,10 +135,8 @@ def _finish(partial: Path, final: Path, error: str, wall_s: float,
         return results.load(final)
     run = results.load(partial)
     m, curves = metrics_mod.compute(run, run if hazard_free else baseline)
-    results.write_metrics(partial, m, curves)
-    results.write_solver_failures(partial, solver_failure_counts(run.events))
     status = run_status(run.events, None if hazard_free or baseline is None else baseline.status)
-    results.set_status(partial, status, "", wall_time_s=wall_s)
+    results.write_outcome(partial, m, curves, solver_failure_counts(run.events), status, wall_time_s=wall_s)
     results.publish(partial, final)
     return results.load(final)
 
