@@ -22,15 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import twin
-from twin.events import EXIT_DEGRADED, EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_INPUT, FINISHED_STATUSES
+from twin.events import (
+    EXIT_DEGRADED,
+    EXIT_ENVIRONMENT,
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    FINISHED_STATUSES,
+)
 from twin.runlock import DEFAULT_TIMEOUT_S, RunLockTimeout
 
 # twin.config and the importers load inside main(), so that Ctrl-C during start-up is a
 # message too (and `twin --help` is quick).
 
 CORE_COMMANDS: tuple[str, ...] = ("run", "validate")  # defined here, need no plug-in
-EXIT_OK, EXIT_INTERRUPTED = 0, 130
-EXIT_RUN_FAILED, EXIT_BAD_INPUT = EXIT_FAILED, EXIT_INPUT  # older names, kept for plugged commands
 
 
 class InputError(Exception):
@@ -272,8 +278,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     from twin.config import ScenarioError
-    from twin.region.disruption import DisruptionFileError
-    from twin.region.importers import RegionImportError
+    from twin.region.importers.common import InputFileError
 
     args = build_parser(plugins=_command(argv) not in CORE_COMMANDS).parse_args(argv)
     verbose = getattr(args, "verbose", False)
@@ -297,7 +302,7 @@ def _main(argv: list[str]) -> int:
         return code
     except ScenarioError as err:
         return explain(err.report(), EXIT_INPUT)
-    except (InputError, RegionImportError, DisruptionFileError) as err:
+    except (InputError, InputFileError) as err:  # region files, disruption files
         return explain(f"twin: {err}", EXIT_INPUT)
     except UnicodeDecodeError as err:
         return explain(f"twin: not UTF-8 text ({err}); save the file as UTF-8", EXIT_INPUT)

@@ -227,7 +227,7 @@ def check_scenario(scenario: Scenario, source: str, out_dir: Path,
             try:
                 regions[key] = region_for(scenario, configuration, out_dir)
             except RegionImportError as err:  # an import file: name it and its key
-                found.setdefault(f"region.files.{err.field}: {err.path}: {err.detail}", []).append(configuration)
+                found.setdefault(f"{err.key}: {err.path}: {err.detail}", []).append(configuration)
                 continue
         region = regions[key]
         try:

@@ -118,7 +118,8 @@ def test_bad_files_are_named(tmp_path: Path) -> None:
 def test_twin_run_exits_2_on_unknown_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import tomli_w
 
-    from twin.cli import EXIT_BAD_INPUT, main
+    from twin.cli import main
+    from twin.events import EXIT_INPUT as EXIT_BAD_INPUT
 
     f = tiny_files(tmp_path, 10.0)
     (tmp_path / "disruption.csv").write_text("asset,time_h,fraction\nNOPE1,1,0.5\n")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from twin.cli import EXIT_BAD_INPUT, main
+from twin.cli import main
 from twin.config import RegionFiles, ScenarioError, load_scenario, validate_data
+from twin.events import EXIT_INPUT as EXIT_BAD_INPUT
 from twin.region.importers import (
     RegionImportError,
     Transform,

@@ -31,6 +31,7 @@ from twin.config import Scenario
 from twin.hazards import Damage, _aligned, hazard_id, register_hazard, repair_time_h
 from twin.randomness import uniform
 from twin.region.assets import Asset
+from twin.region.importers.common import InputFileError
 
 LAYOUTS: dict[str, tuple[str, str, str, float, float]] = {
     # name: (component column, time column, damage column, seconds per time unit, damage unit)
@@ -39,14 +40,8 @@ LAYOUTS: dict[str, tuple[str, str, str, float, float]] = {
 }
 
 
-class DisruptionFileError(ValueError):
+class DisruptionFileError(InputFileError):
     """A disruption file that cannot be read or names components the region lacks."""
-
-    def __init__(self, key: str, path: str | Path, message: str):
-        self.key = key
-        self.path = str(path)
-        self.detail = message
-        super().__init__(f"{key} ({path}): {message}")
 
 
 @dataclass(frozen=True)

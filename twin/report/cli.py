@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from twin.cli import EXIT_OK, InputError
+from twin.cli import InputError
+from twin.events import EXIT_OK
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:

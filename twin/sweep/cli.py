@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from twin.cli import EXIT_ENVIRONMENT, EXIT_OK, EXIT_RUN_FAILED, InputError
+from twin.cli import InputError
+from twin.events import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK
 
 SLURM_PBS = ("slurm", "pbs")
 
@@ -154,7 +155,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(summary(out))
     print(stats.table(result.paired))
     print(f"manifest: {out / MANIFEST_CSV}; paired statistics: {out / stats.PAIRED_CSV}")
-    return EXIT_OK if not result.failed else EXIT_RUN_FAILED
+    return EXIT_OK if not result.failed else EXIT_FAILED
 
 
 def register(subparsers: Any) -> None:

@@ -17,17 +17,26 @@ log = logging.getLogger(__name__)
 LAYOUT_EDGE_M = 500.0  # mean edge length of a generated layout, metres
 
 
-class RegionImportError(ValueError):
-    """A file of ``[region.files]`` is missing, unreadable or inconsistent.
+class InputFileError(ValueError):
+    """A file a scenario names is missing, unreadable or inconsistent: bad input (exit 2).
 
-    ``field`` is the scenario key (``region.files.power``), ``path`` the file.
+    ``key`` is the scenario's dotted key that names the file, ``path`` the file and
+    ``detail`` what is wrong with it.
     """
+
+    def __init__(self, key: str, path: str | Path, message: str):
+        self.key = key
+        self.path = str(path)
+        self.detail = message
+        super().__init__(f"{key} ({path}): {message}")
+
+
+class RegionImportError(InputFileError):
+    """A file of ``[region.files]``; ``field`` is the key below ``region.files``."""
 
     def __init__(self, field: str, path: str | Path, message: str):
         self.field = field
-        self.path = str(path)
-        self.detail = message
-        super().__init__(f"region.files.{field} ({path}): {message}")
+        super().__init__(f"region.files.{field}", path, message)
 
 
 
