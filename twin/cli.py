@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -119,15 +121,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
         scenario, args.out, force=args.force, mode=args.mode, verbose=args.verbose,
         workers=1 if args.verbose else workers, lock_timeout_s=args.lock_timeout,
     )
-    print(summary_table(outcomes))
+    code = run_exit_code([o.status for o in outcomes], strict=args.strict)
+    if args.json:
+        print_json({"exit_code": code, "runs": [outcome_json(o) for o in outcomes]})
+    else:
+        print(summary_table(outcomes))
     for o in outcomes:
         note = " (reused; --force to recompute)" if o.reused else ""
-        print(f"{o.configuration}: {o.path}{note}")
+        if not args.json:
+            print(f"{o.configuration}: {o.path}{note}")
         if o.error:
             print(f"{o.configuration}: FAILED: {o.error}", file=sys.stderr)
         for warning in run_warnings(o):
             print(f"{o.configuration}: WARNING: {warning}", file=sys.stderr)
-    return run_exit_code([o.status for o in outcomes], strict=args.strict)
+    return code
+
+
+def json_value(value: Any) -> Any:
+    """``value`` with nan/inf floats as null (JSON has no such numbers; a metric that is
+    not meaningful is null, its ``*_applicable`` flag says why) and paths as strings."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return json_value(value.item())
+    return value
+
+
+def print_json(document: dict[str, Any]) -> None:
+    """One JSON document on stdout (``--json``), for scripts."""
+    print(json.dumps(json_value(document), indent=2, sort_keys=False, allow_nan=False))
+
+
+def outcome_json(o: Any) -> dict[str, Any]:
+    """A run's outcome for ``twin run --json``."""
+    return {"configuration": o.configuration, "run_id": o.run_id, "path": o.path, "status": o.status,
+            "error": o.error, "reused": o.reused, "warnings": run_warnings(o), "metrics": o.metrics}
 
 
 def run_warnings(outcome: Any) -> list[str]:
@@ -190,6 +224,8 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
                    help="configurations run in N worker processes (default: one per configuration, up to the cores)")
     r.add_argument("--strict", action="store_true",
                    help="exit with code 3 if a run is degraded (a solver did not solve a step)")
+    r.add_argument("--json", action="store_true",
+                   help="print the outcome as one JSON document on stdout (status, paths, metrics) for scripts")
     r.set_defaults(func=_cmd_run)
 
     for module in PLUGGED_COMMANDS if plugins else ():

@@ -13,6 +13,7 @@ from typing import Any
 import mosaik_api_v3
 
 from twin.events import Event
+from twin.progress import STEP_REPORTERS
 from twin.results import write_series
 
 META = {
@@ -91,6 +92,8 @@ class RecorderSim(mosaik_api_v3.Simulator):
         for _src, evs in sorted(data.get("events", {}).items()):
             events.extend(evs or [])
         self.recording.add_step(int(time), series, events)
+        if (report := STEP_REPORTERS.get(str(self.out_path))) is not None:
+            report((int(time) + self.step_s) / 3600.0)  # simulated hours done
         return int(time) + self.step_s
 
     def get_data(self, outputs: dict) -> dict:

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,6 +24,7 @@ from twin import results
 from twin.atomic import is_disk_full
 from twin.config import Scenario, run_id
 from twin.events import run_status, solver_failure_counts
+from twin.progress import STEP_REPORTERS, PhaseReporter, QueueReporter, RunProgress
 from twin.recorder import ACTIVE
 from twin.region.assets import RegionInfo
 from twin.region.builder import build_region, region_key
@@ -75,8 +77,10 @@ def region_for(scenario: Scenario, configuration: str, out_dir: Path) -> RegionI
 def _execute(
     scenario: Scenario, configuration: str, region: RegionInfo, out_dir: Path, rid: str,
     hazards: bool, mode: Literal["python", "cmd"], verbose: bool,
+    step_report: Callable[[float], None] | None = None,
 ) -> tuple[Path, str, float]:
-    """Run the world into a partial file; return (partial path, error, wall seconds)."""
+    """Run the world into a partial file; return (partial path, error, wall seconds).
+    ``step_report`` gets the simulated hours after every step (in-process simulators only)."""
     from twin.world import run_world  # mosaik and the simulators load only when running
 
     partial = own_partial(out_dir, rid)
@@ -94,6 +98,8 @@ def _execute(
     results.start_file(partial, attrs, region)
     start = time.perf_counter()
     error = ""
+    if step_report is not None:
+        STEP_REPORTERS[str(partial)] = step_report
     try:
         run_world(scenario, region.root, partial, hazards=hazards, mode=mode, verbose=verbose)
     except KeyboardInterrupt:
@@ -107,6 +113,8 @@ def _execute(
         recording = ACTIVE.pop(str(partial), None)
         if recording is not None and recording.time_s:
             recording.write(partial)
+    finally:
+        STEP_REPORTERS.pop(str(partial), None)
     return partial, error, time.perf_counter() - start
 
 
@@ -144,7 +152,7 @@ def _finish(partial: Path, final: Path, error: str, wall_s: float,
 def baseline_for(
     scenario: Scenario, configuration: str, region: RegionInfo, out_dir: Path,
     mode: Literal["python", "cmd"] = "python", verbose: bool = False,
-    lock_timeout_s: float = DEFAULT_TIMEOUT_S,
+    lock_timeout_s: float = DEFAULT_TIMEOUT_S, step_report: Callable[[float], None] | None = None,
 ) -> results.Results:
     """The hazard-free run of this configuration and seed, computed once and cached."""
     quiet = scenario.without_hazards()
@@ -158,7 +166,8 @@ def baseline_for(
         if results.is_finished(final):  # another process computed it while we waited
             return results.load(final)
         _drop_stale_partials(bdir, rid)
-        partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose)
+        partial, error, wall = _execute(quiet, configuration, region, bdir, rid, False, mode, verbose,
+                                        step_report)
         res = _finish(partial, final, error, wall, None, hazard_free=True)
     if error:
         raise BaselineError(final, f"baseline of {configuration} failed: {error}")
@@ -168,11 +177,20 @@ def baseline_for(
 def run_configuration(
     scenario: Scenario, configuration: str, out_dir: str | Path = "results", *,
     force: bool = False, mode: Literal["python", "cmd"] = "python", verbose: bool = False,
-    lock_timeout_s: float = DEFAULT_TIMEOUT_S,
+    lock_timeout_s: float = DEFAULT_TIMEOUT_S, progress: PhaseReporter | None = None,
 ) -> RunOutcome:
     """Run (or reuse) one configuration and return its outcome. Holds the run id's lock
-    while it computes; a process that had to wait for another reuses its complete file."""
-    out_dir = Path(out_dir)
+    while it computes; a process that had to wait for another reuses its complete file.
+    ``progress`` hears each phase (region, baseline, run, done) and the simulated hours."""
+    report: PhaseReporter = progress or (lambda configuration, phase, hours: None)
+    outcome = _run_or_reuse(scenario, configuration, Path(out_dir), force, mode, verbose, lock_timeout_s, report)
+    report(configuration, "done" if outcome.status != "failed" else "failed", None)
+    return outcome
+
+
+def _run_or_reuse(scenario: Scenario, configuration: str, out_dir: Path, force: bool,
+                  mode: Literal["python", "cmd"], verbose: bool, lock_timeout_s: float,
+                  report: PhaseReporter) -> RunOutcome:
     rid = run_id(scenario, configuration)
     final = results.final_path(out_dir, rid)
     if results.is_finished(final) and not force:
@@ -184,12 +202,14 @@ def run_configuration(
             res = results.load(final)  # written by the process we waited for
             return RunOutcome(configuration, rid, final, res.status, metrics=res.metrics, reused=True)
         _drop_stale_partials(out_dir, rid)
-        return _compute(scenario, configuration, out_dir, rid, final, mode, verbose, lock_timeout_s)
+        return _compute(scenario, configuration, out_dir, rid, final, mode, verbose, lock_timeout_s, report)
 
 
 def _compute(scenario: Scenario, configuration: str, out_dir: Path, rid: str, final: Path,
-             mode: Literal["python", "cmd"], verbose: bool, lock_timeout_s: float) -> RunOutcome:
+             mode: Literal["python", "cmd"], verbose: bool, lock_timeout_s: float,
+             report: PhaseReporter) -> RunOutcome:
     timings: dict[str, float] = {}
+    report(configuration, "region", None)
     t0 = time.perf_counter()
     region = region_for(scenario, configuration, out_dir)
     timings["region_s"] = time.perf_counter() - t0
@@ -199,13 +219,16 @@ def _compute(scenario: Scenario, configuration: str, out_dir: Path, rid: str, fi
     baseline = None
     if scenario.hazards and scenario.run.baseline:
         t0 = time.perf_counter()
+        report(configuration, "baseline", None)
         try:
-            baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose, lock_timeout_s)
+            baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose, lock_timeout_s,
+                                    lambda h: report(configuration, "baseline", h))
         except BaselineError as err:
             return RunOutcome(configuration, rid, err.path, "failed", str(err), timings=timings)
         timings["baseline_s"] = time.perf_counter() - t0
+    report(configuration, "run", None)
     partial, error, wall = _execute(scenario, configuration, region, out_dir, rid,
-                                    True, mode, verbose)
+                                    True, mode, verbose, lambda h: report(configuration, "run", h))
     timings["run_s"] = wall
     res = _finish(partial, final, error, wall, baseline, hazard_free=not scenario.hazards)
     return RunOutcome(configuration, rid, final, res.status, error, res.metrics, timings=timings)
@@ -222,19 +245,22 @@ def default_workers(n_configurations: int) -> int:
 
 def _run_in_worker(args: tuple) -> RunOutcome:  # type: ignore[type-arg]
     """One configuration in a worker process (top level, so it pickles)."""
-    scenario, configuration, out_dir, force, mode, lock_timeout_s = args
+    scenario, configuration, out_dir, force, mode, lock_timeout_s, progress = args
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # the workers share the cores: no BLAS threads on top
     return run_configuration(scenario, configuration, out_dir, force=force, mode=mode,
-                             lock_timeout_s=lock_timeout_s)
+                             lock_timeout_s=lock_timeout_s, progress=progress)
 
 
 def run_scenario(
     scenario: Scenario, out_dir: str | Path = "results", *, force: bool = False,
     mode: Literal["python", "cmd"] = "python", verbose: bool = False, workers: int = 1,
-    lock_timeout_s: float = DEFAULT_TIMEOUT_S,
+    lock_timeout_s: float = DEFAULT_TIMEOUT_S, show_progress: bool | None = None,
 ) -> list[RunOutcome]:
     """Every configuration the scenario lists, each with its own baseline.
+
+    ``show_progress`` draws one labelled bar per configuration (twin.progress; ``None``:
+    only on a terminal, never with ``verbose``, whose simulator logs would tear it).
 
     ``workers > 1`` runs configurations in that many worker processes (``spawn``: each has
     its own SUMO and mosaik). Every configuration has its own region and baseline (and
@@ -243,18 +269,43 @@ def run_scenario(
     """
     configurations = list(scenario.run.configurations)
     workers = max(1, min(int(workers), len(configurations)))
-    if workers == 1:
-        return [
-            run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose,
-                              lock_timeout_s=lock_timeout_s)
-            for c in configurations
-        ]
+    bars = RunProgress(configurations, scenario.run.hours, bool(scenario.hazards and scenario.run.baseline),
+                       enabled=False if verbose else show_progress)
+    try:
+        if workers == 1:
+            report = bars.report if bars.enabled else None
+            return [
+                run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose,
+                                  lock_timeout_s=lock_timeout_s, progress=report)
+                for c in configurations
+            ]
+        return _run_parallel(scenario, configurations, Path(out_dir), force, mode, lock_timeout_s, workers, bars)
+    finally:
+        bars.close()
+
+
+def _run_parallel(scenario: Scenario, configurations: list[str], out_dir: Path, force: bool,
+                  mode: Literal["python", "cmd"], lock_timeout_s: float, workers: int,
+                  bars: RunProgress) -> list[RunOutcome]:
+    """The configurations in ``workers`` spawned processes; their progress reaches ``bars``
+    through a queue read by a thread of this process."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    jobs = [(scenario, c, Path(out_dir), force, mode, lock_timeout_s) for c in configurations]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_run_in_worker, jobs))
+    context = multiprocessing.get_context("spawn")
+    manager = context.Manager() if bars.enabled else None
+    queue = manager.Queue() if manager is not None else None
+    relay = bars.relay(queue) if queue is not None else None
+    progress = QueueReporter(queue) if queue is not None else None
+    jobs = [(scenario, c, out_dir, force, mode, lock_timeout_s, progress) for c in configurations]
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_run_in_worker, jobs))
+    finally:
+        if queue is not None and relay is not None and manager is not None:
+            queue.put(None)
+            relay.join(timeout=5)
+            manager.shutdown()
 
 
 def summary_table(outcomes: list[RunOutcome]) -> str:

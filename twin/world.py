@@ -146,5 +146,5 @@ def run_world(
             world.connect(entities[c.src], entities[c.dst], (c.src_attr, c.dst_attr), **kwargs)
         for eid in RECORDED:
             world.connect(entities[eid], entities["recorder"], "series", "events")
-        # a progress bar on a terminal (long runs), never in logs or CI
-        world.run(until=scenario.run.horizon_s, print_progress=verbose or sys.stderr.isatty())
+        # twin's own labelled bars (twin.progress) show progress; mosaik's only with --verbose
+        world.run(until=scenario.run.horizon_s, print_progress=verbose)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 import pytest
 
 from twin.report.figures import mean_ci
-from twin.report.tables import Progress, format_number, format_table, metrics_table, progress
+from twin.report.tables import format_number, format_table, metrics_table
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -37,18 +36,6 @@ def test_metrics_table_side_by_side() -> None:
     assert lines[2].split() == ["thing", "(u)", "2", "-"]
     assert lines[3].split() == ["status", "complete", "failed"]
     assert len({len(line) for line in lines[:2]}) == 1  # header and rule equally wide
-
-
-def test_progress_only_on_a_terminal() -> None:
-    quiet = io.StringIO()
-    assert list(progress(range(3), 3, "runs", stream=quiet)) == [0, 1, 2]
-    assert quiet.getvalue() == ""  # a StringIO is not a terminal
-    shown = io.StringIO()
-    bar = Progress(2, "runs", stream=shown, enabled=True)
-    bar.advance()
-    bar.advance()
-    out = shown.getvalue()
-    assert "runs  1/2   50%" in out and out.endswith("runs  2/2  100%  0:00 left\n")
 
 
 def test_mean_ci() -> None:

@@ -85,17 +85,22 @@ def test_manifest_is_written_atomically_and_summarised(tmp_path: Path, capsys) -
     assert "no manifest.json" in capsys.readouterr().err
 
 
-def test_progress_line_over_the_whole_sweep(capsys) -> None:
-    from twin.sweep.execute import Progress
 
-    bar = Progress(4, enabled=True, width=8)
-    bar.update(failed=False)
-    bar.update(failed=True)
-    bar.close()
-    err = capsys.readouterr().err
-    assert "\rsweep 1/4 [##......] 0 failed" in err and "\rsweep 2/4 [####....] 1 failed" in err
-    assert err.endswith("\n")
-    quiet_bar = Progress(4, enabled=False)
-    quiet_bar.update(failed=False)
-    quiet_bar.close()
-    assert capsys.readouterr().err == ""
+
+def test_status_as_json(tmp_path: Path, capsys) -> None:
+    """`twin sweep status DIR --json`: the same counts as the text, as one JSON document;
+    a share over no finished run is null, not 0."""
+    rows = [row(0, 1, "centralised", a=1.0), row(0, 1, "decentralised", status="failed"),
+            row(0, 2, "centralised", status="degraded", a=float("nan"))]
+    header = {"name": "t", "sweep_file": "s.toml", "parameters": [], "configurations": ["centralised", "decentralised"]}
+    mf.write_manifest(tmp_path, header, rows)
+    capsys.readouterr()
+    assert main(["sweep", "status", str(tmp_path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["counts"] == {"complete": 1, "degraded": 1, "failed": 1, "pending": 0}
+    assert doc["configurations"]["decentralised"] == {"complete": 0, "degraded": 0, "failed": 1, "pending": 0}
+    pooled = {f["configuration"]: f for f in doc["flagged"] if f["point"] is None}
+    assert pooled["centralised"]["n"] == 2 and pooled["centralised"]["degraded_share"] == 0.5
+    assert pooled["decentralised"]["n"] == 0 and pooled["decentralised"]["degraded_share"] is None
+    assert [r["run_id"] for r in doc["runs"]] == ["0-1-centralised", "0-1-decentralised", "0-2-centralised"]
+    assert doc["runs"][2]["metrics"]["a"] is None  # nan is null in JSON

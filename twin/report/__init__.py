@@ -2,7 +2,7 @@
 
 - :func:`explain` / :func:`format_chain`: why an asset failed, back to the hazard;
 - :func:`write_report`: PNG figures, a self-contained HTML page and a CSV of metrics;
-- :func:`format_table` / :func:`metrics_table` / :class:`Progress`: terminal output.
+- :func:`format_table` / :func:`metrics_table`: terminal output.
 
 Importing this package does not import matplotlib; the figures load it when drawn.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from twin.report.explain import ExplainError, Explanation, explain, format_chain, format_time, parse_time
-from twin.report.tables import Progress, format_number, format_table, metrics_table, progress
+from twin.report.tables import format_number, format_table, metrics_table, progress
 
 if TYPE_CHECKING:
     from twin.report.build import ReportFiles
@@ -27,5 +27,5 @@ def write_report(paths: Any, out_dir: Any, show_progress: bool | None = None) ->
 
 __all__ = [
     "ExplainError", "Explanation", "explain", "format_chain", "format_time", "parse_time",
-    "Progress", "format_number", "format_table", "metrics_table", "progress", "write_report",
+    "format_number", "format_table", "metrics_table", "progress", "write_report",
 ]

@@ -49,7 +49,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``explain`` and ``report`` to the ``twin`` command."""
     e = sub.add_parser("explain", help="why did an asset fail: the chain of causes back to the hazard")
-    e.add_argument("run", type=Path, metavar="RUN.h5")
+    e.add_argument("run", type=Path, metavar="RUN.h5", help="a run's results file")
     e.add_argument("asset", metavar="ASSET", help="asset id, e.g. water/pump/PS2")
     e.add_argument("--at", metavar="TIME",
                    help="explain the failure in force at TIME (seconds, HH:MM or hours like 6.5h); "

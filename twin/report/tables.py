@@ -1,19 +1,17 @@
-"""Terminal output: aligned tables of metrics and a progress line for long loops.
+"""Terminal output: aligned tables of metrics (``progress`` is twin.progress.iterate).
 
-Used by ``twin report`` and meant for ``twin run`` too (``metrics_table`` takes the
-``(name, metrics)`` pairs any caller has). Progress is written only to a terminal, so logs
-and pipes stay quiet.
+Used by ``twin report`` and ``twin run`` (``metrics_table`` takes the ``(name, metrics)``
+pairs any caller has).
 """
 
 from __future__ import annotations
 
 import math
-import sys
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 from twin.metrics import HEADLINE, is_applicable
+from twin.progress import iterate as progress  # noqa: F401  (the report modules' progress bar)
 
 T = TypeVar("T")
 
@@ -82,37 +80,3 @@ def metrics_table(runs: Sequence[tuple[str, dict[str, float]]],
     if status is not None:
         rows.append(["status", *status])
     return format_table(rows, header)
-
-
-class Progress:
-    """``label  3/10  30%  0:12 left`` rewritten in place on a terminal; silent elsewhere."""
-
-    def __init__(self, total: int, label: str = "", stream: IO[str] | None = None,
-                 enabled: bool | None = None) -> None:
-        self.total, self.label, self.done = total, label, 0
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = (self.stream.isatty() if enabled is None else enabled) and total > 0
-        self._start = time.perf_counter()
-
-    def text(self) -> str:
-        elapsed = time.perf_counter() - self._start
-        frac = self.done / self.total if self.total else 1.0
-        left = elapsed / frac * (1 - frac) if frac > 0 else math.nan
-        eta = "" if math.isnan(left) else f"  {int(left // 60)}:{int(left % 60):02d} left"
-        return f"{self.label}  {self.done}/{self.total}  {frac:4.0%}{eta}".strip()
-
-    def advance(self, n: int = 1) -> None:
-        self.done += n
-        if self.enabled:
-            end = "\n" if self.done >= self.total else ""
-            self.stream.write("\r\x1b[2K" + self.text() + end)
-            self.stream.flush()
-
-
-def progress(items: Iterable[T], total: int, label: str = "", stream: IO[str] | None = None,
-             enabled: bool | None = None) -> Iterator[T]:
-    """Iterate ``items`` while showing a :class:`Progress` line."""
-    bar = Progress(total, label, stream, enabled)
-    for item in items:
-        yield item
-        bar.advance()

@@ -26,6 +26,14 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         path = write_screening(result, args.out / f"screen-{result.run_id}.h5")
         rows.append((configuration, result, elapsed, path))
     rows.sort(key=lambda r: r[1].mean_cascade_size)
+    if args.json:
+        from twin.cli import print_json
+
+        print_json({"seed": seed, "realisations": args.realisations, "configurations": [
+            {"configuration": c, "mean_cascade_size": r.mean_cascade_size, "seconds": t, "path": p,
+             "top_assets": [{"asset": a, "mean_cascade_size": v} for a, v in r.ranked_assets(args.top)]}
+            for c, r, t, p in rows]})
+        return 0
     print(f"{'configuration':<16}{'mean cascade':>14}{'seconds':>10}  file")
     for configuration, result, elapsed, path in rows:
         print(f"{configuration:<16}{result.mean_cascade_size:>14.4f}{elapsed:>10.2f}  {path}")
@@ -39,14 +47,19 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("screen", help="fast topological cascade screening of a scenario's region")
-    p.add_argument("scenario", type=Path)
-    p.add_argument("--out", type=Path, default=Path("results"))
-    p.add_argument("--realisations", type=int, default=1000)
+    p.add_argument("scenario", type=Path, help="scenario file (TOML) whose region is screened")
+    p.add_argument("--out", type=Path, default=Path("results"),
+                   help="results folder: region cache and screen-<id>.h5 files (default: results)")
+    p.add_argument("--realisations", type=int, default=1000,
+                   help="random attack realisations per configuration (default 1000)")
     p.add_argument("--attack-fraction", type=float, default=0.02,
                    help="share of assets removed at random in each realisation")
     p.add_argument("--couplings", default="supply", choices=["supply", "all"],
                    help="dependencies treated as hard (see docs/screening.md)")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--top", type=int, default=10)
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--seed", type=int, help="seed of the realisations (default: the scenario's run.seed)")
+    p.add_argument("--top", type=int, default=10, help="assets listed per configuration (default 10)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario value, e.g. --set region.size=small (repeatable)")
+    p.add_argument("--json", action="store_true",
+                   help="print the results as one JSON document on stdout for scripts")
     p.set_defaults(func=_cmd_screen)

@@ -46,6 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=["python", "cmd"], default="python", help="simulators in-process or not")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true", help="log every failure and the cluster's messages")
+    p.add_argument("--json", action="store_true",
+                   help="with `status DIR`: print the summary and every run's row as one JSON document")
 
 
 def jobqueue_options(args: argparse.Namespace, out: Path) -> Any:
@@ -58,11 +60,18 @@ def jobqueue_options(args: argparse.Namespace, out: Path) -> Any:
     )
 
 
-def _status(folder: Path) -> int:
-    from twin.sweep.manifest import summary
+def _status(folder: Path, as_json: bool = False) -> int:
+    from twin.sweep.manifest import summary, summary_json
     from twin.sweep.stats import PAIRED_CSV
 
     try:
+        if as_json:
+            from twin.cli import print_json
+
+            doc = summary_json(folder)
+            doc["paired_csv"] = str(folder / PAIRED_CSV) if (folder / PAIRED_CSV).is_file() else None
+            print_json(doc)
+            return EXIT_OK
         text = summary(folder)
     except FileNotFoundError as err:
         raise InputError(str(err)) from None
@@ -115,7 +124,7 @@ def _check_plugins(sweep: Any, path: Path) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     if args.target[0] == "status" and len(args.target) == 2 and not Path("status").is_file():
-        return _status(Path(args.target[1]))
+        return _status(Path(args.target[1]), args.json)
     if len(args.target) != 1:
         raise InputError("usage: twin sweep SWEEP [options] | twin sweep status DIR")
     from twin.sweep.spec import load_sweep

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from twin import progress as twin_progress
 from twin import results
 from twin.config import Scenario, run_id
 from twin.events import FINISHED_STATUSES
@@ -272,34 +273,24 @@ def connect(
 
 
 class Progress:
-    """One progress line over the whole sweep on stderr (only on a terminal unless forced)."""
+    """One labelled bar over the whole sweep on stderr (twin.progress: only on a terminal
+    unless forced), counting finished runs and showing how many failed."""
 
-    def __init__(self, total: int, enabled: bool | None = None, width: int = 30):
-        self.total, self.done, self.failed, self.width = total, 0, 0, width
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.start = time.monotonic()
+    def __init__(self, total: int, enabled: bool | None = None) -> None:
+        self.failed = 0
+        self._bar = twin_progress.bar(total, "sweep", enabled=enabled, unit="run")
+        self._bar.set_postfix_str("0 failed", refresh=False)
 
     def update(self, failed: bool) -> None:
-        self.done += 1
         self.failed += int(failed)
-        self.draw()
+        self._bar.set_postfix_str(f"{self.failed} failed", refresh=False)
+        self._bar.update(1)
 
     def draw(self) -> None:
-        if not self.enabled:
-            return
-        frac = self.done / self.total if self.total else 1.0
-        filled = int(frac * self.width)
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / self.done * (self.total - self.done) if self.done else 0.0
-        text = (f"\rsweep {self.done}/{self.total} [{'#' * filled}{'.' * (self.width - filled)}]"
-                f" {self.failed} failed, {elapsed:.0f} s, eta {eta:.0f} s ")
-        sys.stderr.write(text)
-        sys.stderr.flush()
+        self._bar.refresh()
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        self._bar.close()
 
 
 # --- the sweep ---------------------------------------------------------------------------

@@ -152,6 +152,30 @@ def refresh(out_dir: Path, doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def summary_json(out_dir: Path) -> dict[str, Any]:
+    """What :func:`summary` says, as data (``twin sweep status --json``): counts by status
+    overall and per configuration, flagged shares, and every run's row."""
+    doc = refresh(out_dir, read_manifest(out_dir))
+    rows = doc["runs"]
+    configs = list(dict.fromkeys(r["configuration"] for r in rows))
+    from twin.sweep.stats import flag_shares
+
+    def counts(subset: list[dict[str, Any]]) -> dict[str, int]:
+        by = Counter(r["status"] for r in subset)
+        return {s: by.get(s, 0) for s in RUN_STATUSES}
+
+    return {
+        "name": doc.get("name"), "sweep_file": doc.get("sweep_file"), "updated_utc": doc.get("updated_utc"),
+        "folder": str(out_dir), "counts": counts(rows),
+        "configurations": {c: counts([r for r in rows if r["configuration"] == c]) for c in configs},
+        "flagged": [{"configuration": f.configuration, "point": f.point, "n": f.n,
+                     "degraded_share": f.degraded_share if f.n else None,
+                     "flagged_share": f.flagged_share if f.n else None}
+                    for f in flag_shares(rows, configs)],
+        "runs": rows,
+    }
+
+
 def summary(out_dir: Path, max_errors: int = 10) -> str:
     """A text summary of a sweep folder: counts by status and configuration, the share of
     flagged runs (degraded, negative impacts) per configuration and point, the failures."""

@@ -3,6 +3,7 @@ critical facilities the generators need."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -14,20 +15,21 @@ TOWN_SHARE = 0.25  # a district with at least this share of the city's populatio
 
 
 def kmeans(points: np.ndarray, k: int, iterations: int = 50) -> np.ndarray:
-    """Deterministic k-means centres: farthest-point start, Lloyd iterations (no random draw)."""
+    """Deterministic k-means centres: a farthest-point start (no random draw), then
+    scipy's Lloyd iterations (``scipy.cluster.vq.kmeans2`` from that start; an empty
+    cluster keeps its centre)."""
+    from scipy.cluster.vq import kmeans2
+
+    points = np.asarray(points, float)
     k = max(1, min(k, len(points)))
     centres = [points[np.argmin(((points - points.mean(axis=0)) ** 2).sum(axis=1))]]
     while len(centres) < k:
         d2 = np.min(((points[:, None, :] - np.array(centres)[None]) ** 2).sum(axis=2), axis=1)
         centres.append(points[int(np.argmax(d2))])
-    c = np.array(centres, float)
-    for _ in range(iterations):
-        label = np.argmin(((points[:, None, :] - c[None]) ** 2).sum(axis=2), axis=1)
-        new = np.array([points[label == j].mean(axis=0) if (label == j).any() else c[j] for j in range(k)])
-        if np.allclose(new, c):
-            break
-        c = new
-    return c
+    with warnings.catch_warnings():  # "one of the clusters is empty": its centre stays, as documented
+        warnings.simplefilter("ignore", UserWarning)
+        c, _ = kmeans2(points, np.array(centres, float), iter=iterations, minit="matrix", missing="warn")
+    return np.asarray(c, float)
 
 
 def make_districts(
