@@ -72,3 +72,25 @@ def test_region_show_writes_where_out_says(out: str | None, configs: list[str], 
 
 def test_region_show_into_an_existing_folder(tmp_path: Path) -> None:
     assert map_paths(Path("x.toml"), ["a"], tmp_path, Path("results")) == [tmp_path / "x-a.png"]
+
+
+def test_screen_json_matches_the_library(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`twin screen --json` prints what screen_region computes on the same region and seed."""
+    from twin.config import load_scenario
+    from twin.screening.region import screen_region
+
+    argv = ["screen", "cosim_configs/default.toml", "--set", "region.size=small",
+            "--set", 'run.configurations=["centralised"]', "--realisations", "30", "--top", "3",
+            "--seed", "5", "--out", str(tmp_path), "--json"]
+    capsys.readouterr()
+    assert cli.main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (entry,) = doc["configurations"]
+    scenario = load_scenario(Path("cosim_configs/default.toml"), argv[3:6:2])
+    region = runner.region_for(scenario, "centralised", tmp_path)
+    direct = screen_region(region.root, 30, 5)
+    assert doc["seed"] == 5 and doc["realisations"] == 30
+    assert entry["mean_cascade_size"] == pytest.approx(direct.mean_cascade_size, rel=1e-12)
+    assert [(a["asset"], a["mean_cascade_size"]) for a in entry["top_assets"]] == [
+        (a, pytest.approx(v, rel=1e-12)) for a, v in direct.ranked_assets(3)]
+    assert Path(entry["path"]).is_file()
