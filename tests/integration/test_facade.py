@@ -154,9 +154,10 @@ def test_power_region_elements_are_its_assets(tmp_path: Path) -> None:
 def test_docs_list_every_model_and_attribute() -> None:
     """docs/mosaik.md names every element model and attribute of every facade."""
     from twin.facade.ict import IctElements
+    from twin.facade.traffic import TrafficElements
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "mosaik.md").read_text()
-    for sim in (PowerElements, WaterElements, IctElements):
+    for sim in (PowerElements, WaterElements, IctElements, TrafficElements):
         for name, model in sim.MODELS.items():
             row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), "")
             assert row, f"docs/mosaik.md has no row for {name}"

@@ -9,7 +9,8 @@ or pumps. ``sim_config`` entries:
 - ``{"python": "twin.facade.power:PowerElements"}`` or
   ``{"cmd": "python -m twin.facade.power %(addr)s"}``;
 - ``{"python": "twin.facade.water:WaterElements"}`` or
-  ``{"cmd": "python -m twin.facade.water %(addr)s"}``.
+  ``{"cmd": "python -m twin.facade.water %(addr)s"}``;
+- ``twin.facade.ict:IctElements`` and ``twin.facade.traffic:TrafficElements`` alike.
 """
 
 from twin.facade.common import ElementModel, ElementSimulator, FacadeError
