@@ -1,0 +1,124 @@
+"""Road access to hospitals on the current edge travel times, without SUMO or mosaik.
+
+Plain functions over a :class:`~twin.models.traffic.network.RoadNetwork` and a mapping
+``edge id -> travel time (s)``: the traffic model reads the times from SUMO
+(:meth:`TrafficModel.edge_travel_times`) and the adapter turns the result into the series
+``hospital_reach_frac`` and ``hospital_travel_time_s`` (docs/traffic.md, "Access to
+hospitals").
+
+Conventions, the same as SUMO's router (``simulation.findRoute``) so that the two can be
+compared: a trip starts on an origin edge and ends on a destination edge, turns only where
+the net has a connection, and its travel time is the sum of the times of every edge of the
+route, the first and the last included; turning movements cost nothing. People live on their district's street edges, spread
+evenly (as the demand model spreads trip origins); a closed edge is no origin and no part
+of any route.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .network import RoadNetwork
+
+# The access norm: a hospital of basic emergency care within 30 minutes by car. The German
+# Federal Joint Committee (G-BA) uses it to define the hospitals a region cannot do without:
+# "Regelungen für die Vereinbarung von Sicherstellungszuschlägen gemäß § 136c Absatz 3
+# SGB V" (G-BA, 24 Nov 2016, § 3: more than 5,000 people would need more than 30 car-minutes
+# to the next suitable hospital); the same 30 minutes is the planning threshold of the
+# BBSR's hospital accessibility indicator.
+ACCESS_TIME_S = 1_800.0
+# How often the travel times are recomputed (s of simulated time). Between two updates the
+# series repeat the last values; a change in the closed roads triggers an update at once.
+ACCESS_PERIOD_S = 900
+
+
+@dataclass(frozen=True)
+class Access:
+    """Road access of one district to one hospital at one moment."""
+
+    reach_frac: float  # share of the district's street edges within ACCESS_TIME_S
+    centre_s: float  # travel time from the district's centre edge, s (math.inf: no route)
+
+
+def open_edges(net: RoadNetwork, closed_roads: Iterable[str]) -> set[str]:
+    """Edges of the network that are not on a closed road (both directions close)."""
+    shut = {e for road in closed_roads for e in net.edges_of_road(net.road_of(road))}
+    return set(net.edges) - shut
+
+
+def times_to(net: RoadNetwork, times: Mapping[str, float], usable: set[str],
+             destination: str) -> dict[str, float]:
+    """Travel time (s) from every usable edge to ``destination`` over usable edges.
+
+    Dijkstra backwards over the edge graph of the net's connections (what a vehicle may
+    turn into): the time from edge ``e`` is ``times[e]`` plus the least time from one of its
+    successors, down to ``times[destination]`` for the destination itself. Edges without a
+    route are absent.
+    """
+    if destination not in usable:
+        return {}
+    preds: dict[str, list[str]] = {}
+    for a in usable:
+        for b in net.successors.get(a, ()):
+            if b in usable:
+                preds.setdefault(b, []).append(a)
+    dist: dict[str, float] = {destination: float(times[destination])}
+    heap: list[tuple[float, str]] = [(dist[destination], destination)]
+    while heap:
+        d, edge = heapq.heappop(heap)
+        if d > dist[edge]:
+            continue
+        for prev in preds.get(edge, ()):
+            nd = d + float(times[prev])
+            if nd < dist.get(prev, math.inf):
+                dist[prev] = nd
+                heapq.heappush(heap, (nd, prev))
+    return dist
+
+
+class HospitalAccess:
+    """Access of every district to every hospital, the fixed parts computed once.
+
+    ``districts``: dicts with ``id``, ``x_m``, ``y_m``; ``hospitals``: {hospital id: (x_m,
+    y_m)}. A hospital is reached on the open edge nearest its position (midpoints, ties by
+    id); a district's people are spread evenly over its street edges
+    (:meth:`RoadNetwork.street_edges`; one on a closed road reaches nothing), and its centre
+    is the street edge nearest the district's centre. A district without street edges has
+    ``reach_frac`` 0 and no centre time.
+    """
+
+    def __init__(self, net: RoadNetwork, districts: Iterable[Mapping],
+                 hospitals: Mapping[str, tuple[float, float]], limit_s: float = ACCESS_TIME_S):
+        self.net = net
+        self.limit_s = float(limit_s)
+        self.streets: dict[str, tuple[str, ...]] = {}
+        self.centre: dict[str, str] = {}
+        for d in districts:
+            did = str(d["id"])
+            self.streets[did] = net.street_edges(did)
+            near = _ranked(net, float(d["x_m"]), float(d["y_m"]), set(self.streets[did]))
+            self.centre[did] = near[0] if near else ""
+        self.hospital_edges = {h: _ranked(net, x, y, set(net.edges)) for h, (x, y) in hospitals.items()}
+
+    def compute(self, times: Mapping[str, float],
+                closed_roads: Iterable[str]) -> dict[tuple[str, str], Access]:
+        """{(district, hospital): Access} on the edge times ``times`` (s) with the roads
+        ``closed_roads`` (road names or edge ids) removed."""
+        usable = open_edges(self.net, closed_roads)
+        out: dict[tuple[str, str], Access] = {}
+        for h, ranked in self.hospital_edges.items():
+            dest = next((e for e in ranked if e in usable), "")
+            to_h = times_to(self.net, times, usable, dest) if dest else {}
+            for did, streets in self.streets.items():
+                ok = sum(1 for e in streets if to_h.get(e, math.inf) <= self.limit_s)
+                centre = to_h.get(self.centre[did], math.inf) if self.centre[did] else math.inf
+                out[(did, h)] = Access(ok / len(streets) if streets else 0.0, centre)
+        return out
+
+
+def _ranked(net: RoadNetwork, x_m: float, y_m: float, among: set[str]) -> list[str]:
+    """Edges of ``among`` by distance of their midpoint from a position (ties by id)."""
+    return sorted(among, key=lambda e: (math.dist(net.midpoint(e), (x_m, y_m)), e))

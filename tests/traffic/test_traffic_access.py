@@ -1,0 +1,110 @@
+"""Hospital access on the current edge times, against sumolib and networkx on the same times."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import networkx as nx
+import pytest
+import sumolib
+
+from twin.models.traffic.access import ACCESS_TIME_S, HospitalAccess, open_edges, times_to
+from twin.models.traffic.network import RoadNetwork
+from twin.models.traffic.testing import make_region
+from twin.models.traffic.traffic import TrafficModel, TrafficOptions
+from twin.region.assets import RegionInfo
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> RegionInfo:
+    return make_region(tmp_path_factory.mktemp("region"), "small", 1)
+
+
+def _hospital_xy(region: RegionInfo) -> tuple[float, float]:
+    f = next(f for f in region.layout["facilities"] if f["id"] == "hospital")
+    return float(f["x_m"]), float(f["y_m"])
+
+
+def _networkx_times(net_file: str, times: dict[str, float], closed_edges: set[str],
+                    destination: str) -> dict[str, float]:
+    """Edge-to-edge fastest times apart from twin: the line graph of the connections that
+    sumolib reads, weighted by the time of the edge left, plus the destination's time."""
+    net = sumolib.net.readNet(net_file)
+    g = nx.DiGraph()
+    for e in net.getEdges():
+        if e.getID() in closed_edges:
+            continue
+        for succ in e.getOutgoing():
+            if succ.getID() not in closed_edges:
+                g.add_edge(e.getID(), succ.getID(), weight=times[e.getID()])
+    lengths = nx.single_source_dijkstra_path_length(g.reverse(), destination, weight="weight")
+    return {e: d + times[destination] for e, d in lengths.items()}
+
+
+def test_free_flow_times_equal_sumolibs_fastest_path(region: RegionInfo) -> None:
+    net = RoadNetwork.read(region.path("traffic"))
+    times = {e: info.free_flow_s for e, info in net.edges.items()}
+    usable = open_edges(net, ())
+    dest = "city_1_1-city_1_2"
+    ours = times_to(net, times, usable, dest)
+    ref = sumolib.net.readNet(str(region.path("traffic")))
+    rnd = random.Random(5)
+    for origin in rnd.sample(sorted(net.edges), 40):
+        _, cost = ref.getFastestPath(ref.getEdge(origin), ref.getEdge(dest))
+        assert ours[origin] == pytest.approx(cost, rel=1e-9)
+
+
+def test_loaded_times_with_a_closure_equal_networkx(region: RegionInfo) -> None:
+    """SUMO's edge times in the morning peak with a road closed, then the same times given
+    to networkx: every edge's time to the hospital agrees, and the closed road is no way."""
+    closed_road = "city_1_1-city_1_2"
+    with TrafficModel(region.path("traffic"), region.districts, 3,
+                      TrafficOptions(demand_scale=0.5)) as m:
+        m.close_road(closed_road)
+        m.advance(7 * 3600)
+        for k in range(12):
+            m.advance(7 * 3600 + (k + 1) * 300)
+        times = m.edge_travel_times()
+        closed = m.closed_roads
+    net = RoadNetwork.read(region.path("traffic"))
+    assert any(t > 1.05 * net.edges[e].free_flow_s for e, t in times.items())  # congestion seen
+    usable = open_edges(net, closed)
+    shut = set(net.edges) - usable
+    assert shut == set(net.edges_of_road(closed_road))
+    access = HospitalAccess(net, region.districts, {"h": _hospital_xy(region)})
+    dest = next(e for e in access.hospital_edges["h"] if e in usable)
+    ours = times_to(net, times, usable, dest)
+    ref = _networkx_times(str(region.path("traffic")), times, shut, dest)
+    assert set(ours) == set(ref)
+    for e, t in ref.items():
+        assert ours[e] == pytest.approx(t, rel=1e-12)
+    # the district figures follow from those times
+    result = access.compute(times, closed)
+    for d in region.districts:
+        streets = net.street_edges(d["id"])
+        share = sum(ref.get(e, math.inf) <= ACCESS_TIME_S for e in streets) / len(streets)
+        a = result[(d["id"], "h")]
+        assert a.reach_frac == pytest.approx(share)
+        assert a.centre_s == pytest.approx(ref[access.centre[d["id"]]])
+
+
+def test_a_cut_off_district_reaches_nothing(region: RegionInfo) -> None:
+    """Closing the only road into a village: none of its people reach the hospital, the
+    others still do; a hospital time limit below the drive makes the share 0 as well."""
+    net = RoadNetwork.read(region.path("traffic"))
+    times = {e: info.free_flow_s for e, info in net.edges.items()}
+    village = next(d for d in region.districts if d["kind"] == "village")
+    links = sorted({net.road_of(e.id) for e in net.edges.values()
+                    if (e.from_node.split("_", 1)[0] == village["id"])
+                    != (e.to_node.split("_", 1)[0] == village["id"])})
+    assert links  # the village's connection to its town
+    access = HospitalAccess(net, region.districts, {"h": _hospital_xy(region)})
+    open_result = access.compute(times, ())
+    assert all(a.reach_frac == 1.0 for a in open_result.values())
+    cut = access.compute(times, links)
+    assert cut[(village["id"], "h")].reach_frac == 0.0
+    assert math.isinf(cut[(village["id"], "h")].centre_s)
+    assert cut[("city", "h")].reach_frac == 1.0
+    strict = HospitalAccess(net, region.districts, {"h": _hospital_xy(region)}, limit_s=60.0)
+    assert strict.compute(times, ())[(village["id"], "h")].reach_frac == 0.0
