@@ -49,22 +49,27 @@ def open_edges(net: RoadNetwork, closed_roads: Iterable[str]) -> set[str]:
     return set(net.edges) - shut
 
 
+def predecessors(net: RoadNetwork) -> dict[str, tuple[str, ...]]:
+    """Edge -> the edges that may turn into it (the net's connections reversed)."""
+    preds: dict[str, list[str]] = {}
+    for a, succ in net.successors.items():
+        for b in succ:
+            preds.setdefault(b, []).append(a)
+    return {b: tuple(sorted(p)) for b, p in preds.items()}
+
+
 def times_to(net: RoadNetwork, times: Mapping[str, float], usable: set[str],
-             destination: str) -> dict[str, float]:
+             destination: str, preds: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, float]:
     """Travel time (s) from every usable edge to ``destination`` over usable edges.
 
     Dijkstra backwards over the edge graph of the net's connections (what a vehicle may
     turn into): the time from edge ``e`` is ``times[e]`` plus the least time from one of its
     successors, down to ``times[destination]`` for the destination itself. Edges without a
-    route are absent.
+    route are absent. ``preds``: :func:`predecessors` of ``net``, if already at hand.
     """
     if destination not in usable:
         return {}
-    preds: dict[str, list[str]] = {}
-    for a in usable:
-        for b in net.successors.get(a, ()):
-            if b in usable:
-                preds.setdefault(b, []).append(a)
+    preds = predecessors(net) if preds is None else preds
     dist: dict[str, float] = {destination: float(times[destination])}
     heap: list[tuple[float, str]] = [(dist[destination], destination)]
     while heap:
@@ -72,6 +77,8 @@ def times_to(net: RoadNetwork, times: Mapping[str, float], usable: set[str],
         if d > dist[edge]:
             continue
         for prev in preds.get(edge, ()):
+            if prev not in usable:
+                continue
             nd = d + float(times[prev])
             if nd < dist.get(prev, math.inf):
                 dist[prev] = nd
@@ -102,6 +109,7 @@ class HospitalAccess:
             near = _ranked(net, float(d["x_m"]), float(d["y_m"]), set(self.streets[did]))
             self.centre[did] = near[0] if near else ""
         self.hospital_edges = {h: _ranked(net, x, y, set(net.edges)) for h, (x, y) in hospitals.items()}
+        self.preds = predecessors(net)
 
     def compute(self, times: Mapping[str, float],
                 closed_roads: Iterable[str]) -> dict[tuple[str, str], Access]:
@@ -111,7 +119,7 @@ class HospitalAccess:
         out: dict[tuple[str, str], Access] = {}
         for h, ranked in self.hospital_edges.items():
             dest = next((e for e in ranked if e in usable), "")
-            to_h = times_to(self.net, times, usable, dest) if dest else {}
+            to_h = times_to(self.net, times, usable, dest, self.preds) if dest else {}
             for did, streets in self.streets.items():
                 ok = sum(1 for e in streets if to_h.get(e, math.inf) <= self.limit_s)
                 centre = to_h.get(self.centre[did], math.inf) if self.centre[did] else math.inf
