@@ -108,3 +108,47 @@ def test_a_cut_off_district_reaches_nothing(region: RegionInfo) -> None:
     assert cut[("city", "h")].reach_frac == 1.0
     strict = HospitalAccess(net, region.districts, {"h": _hospital_xy(region)}, limit_s=60.0)
     assert strict.compute(times, ())[(village["id"], "h")].reach_frac == 0.0
+
+
+def test_adapter_updates_every_15_min_and_on_closures(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """TrafficSim with a hospital in the region: series keyed district|hospital, recomputed
+    at 0 and 900 s, and at once in the step a road closes (not in between)."""
+    import json
+
+    from twin.models.traffic.simulator import TrafficSim
+    from twin.region.assets import REGION_FILE, make_asset
+
+    reg = make_region(tmp_path, "small", 1)
+    data = json.loads((reg.root / REGION_FILE).read_text())
+    x, y = _hospital_xy(reg)
+    data["assets"].append(make_asset("power/load/hospital", "power", "load", x, y, "city",
+                                     capacity=0.8, capacity_unit="MW", critical=True))
+    (reg.root / REGION_FILE).write_text(json.dumps(data))
+    sim = TrafficSim()
+    sim.init("Traffic", step_s=300)
+    sim.create(1, "Roads", region_dir=str(reg.root), seed=1, demand_scale=0.0)
+    village = next(d for d in reg.districts if d["kind"] == "village")
+    net = sim.model.net
+    links = sorted({net.road_of(e.id) for e in net.edges.values()
+                    if (e.from_node.split("_", 1)[0] == village["id"])
+                    != (e.to_node.split("_", 1)[0] == village["id"])})
+    updates = []
+    try:
+        for t in (0, 300, 600, 900, 1200, 1500):
+            failed = {f"traffic/road/{r}": "F|road" for r in links} if t >= 1500 else {}
+            sim.step(t, {"traffic": {"failed": {"incidents": failed}}}, 10**9)
+            updates.append(sim.access_updates)
+            series = sim.get_data({"traffic": ["series"]})["traffic"]["series"]
+            key = f"{village['id']}|power/load/hospital"
+            assert set(series["hospital_reach_frac"]) == {f"{d['id']}|power/load/hospital"
+                                                          for d in reg.districts}
+            if t < 1500:
+                assert series["hospital_reach_frac"][key] == 1.0
+                assert 0.0 < series["hospital_travel_time_s"][key] < ACCESS_TIME_S
+            else:
+                assert series["hospital_reach_frac"][key] == 0.0
+                assert math.isnan(series["hospital_travel_time_s"][key])
+    finally:
+        sim.finalize()
+    assert updates == [1, 1, 1, 2, 2, 3]
+    assert sim.access_cost_s > 0.0
