@@ -50,6 +50,7 @@ DEPENDENCY_COLUMNS = ("consumer", "supplier", "coupling")
 # columns at all); others are named by their labels (see :func:`column_dimension`).
 COLUMN_DIMENSIONS: dict[str, str] = {
     "load_served_mw": "load", "endpoint_reachable": "endpoint", "battery_soc": "battery",
+    "hospital_reach_frac": "district_hospital", "hospital_travel_time_s": "district_hospital",
 }
 
 

@@ -90,6 +90,11 @@ NAMED: dict[str, str] = {
     "trips_lost_person_h": "person h", "trips_lost_person_h_scaled": "person h",
     "vehicle_delay_h_scaled": "vehicle h",
     "equity_gini": "1", "equity_rural_urban_ratio": "1",
+    # access to essential services (twin/metrics/access.py)
+    **{f"access_{s}_lost_person_h": "person h" for s in ("hospital", "emergency_call")},
+    **{f"access_{s}_lost_h_per_person_{c}": "h" for s in ("hospital", "emergency_call")
+       for c in ("city", "town", "rural", "urban")},
+    "hospital_reach_frac": "1", "hospital_travel_time_s": "s", "district_emergency_call_frac": "1",
     **{f"min_performance_{s}": "1" for s in SECTORS},
     **{f"metrics/performance/{s}": "1" for s in SECTORS},
     # steps a solver did not solve (/solver_failures/<solver>, docs/architecture.md)

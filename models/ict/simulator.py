@@ -27,6 +27,7 @@ from twin.adapters import merge_sources
 from twin.events import Event
 from twin.models.ict.attacks import AttackSchedule, falsified_endpoints, parse_attacks
 from twin.models.ict.build import load_graph
+from twin.models.ict.calls import answer_sites, call_frac, serving_sites
 from twin.models.ict.network import IctNetwork, endpoints_from_region
 from twin.region.assets import load_region
 
@@ -68,6 +69,8 @@ class IctSim(mosaik_api_v3.Simulator):
         self.endpoint_sites: dict[str, str] = {}
         self.events: list[Event] = []
         self.time_s = 0
+        self.serving: dict[str, tuple[str, ...]] = {}
+        self.answers: tuple[str, ...] = ()
 
     def init(self, sid: str, time_resolution: float = 1.0, step_s: int = 300, **sim_params: Any):
         if float(time_resolution) != 1.0:
@@ -91,6 +94,8 @@ class IctSim(mosaik_api_v3.Simulator):
         site_bus = {c: s for c, s in region.suppliers("power->ict").items() if c in graph}
         self.net = IctNetwork(graph, endpoints, site_bus, recharge_ratio=recharge_ratio)
         self.endpoint_sites = {e: ep.site for e, ep in endpoints.items()}
+        self.answers = answer_sites(graph)
+        self.serving = serving_sites(graph, region.districts) if self.answers else {}
         self.attacks = AttackSchedule(parse_attacks(attacks or []), seed, handle_takedowns)
         return [{"eid": EID, "type": MODEL}]
 
@@ -118,7 +123,11 @@ class IctSim(mosaik_api_v3.Simulator):
         net = self.net
         assert net is not None
         reachable = net.reachable
+        calls = ({"district_emergency_call_frac": call_frac(self.serving, self.answers,
+                                                            net.reach.component_of)}
+                 if self.answers else {})
         return {
+            **calls,
             "endpoints_reachable": float(len(reachable)),
             "endpoints_total": float(len(net.endpoints)),
             "sites_up": float(len(net.sites) - len(net.sites_down)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -46,6 +46,9 @@ class RoadNetwork:
     edges: dict[str, EdgeInfo]
     nodes: dict[str, tuple[float, float]]  # junction id -> (x_m, y_m)
     signals: tuple[str, ...]  # tls ids (= junction ids of signalised nodes)
+    # edge -> the edges a vehicle may turn into from it (the net's connections; no U-turn
+    # at signalised junctions, netconvert's --no-turnarounds.tls)
+    successors: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, net_file: str | Path) -> RoadNetwork:
@@ -67,7 +70,13 @@ class RoadNetwork:
             if j.get("type") != "internal"
         }
         signals = tuple(sorted(t.get("id") for t in root.iter("tlLogic")))
-        return cls(edges=edges, nodes=nodes, signals=signals)
+        succ: dict[str, set[str]] = {}
+        for c in root.iter("connection"):
+            a, b = c.get("from"), c.get("to")
+            if a in edges and b in edges:
+                succ.setdefault(a, set()).add(b)
+        successors = {e: tuple(sorted(succ.get(e, ()))) for e in edges}
+        return cls(edges=edges, nodes=nodes, signals=signals, successors=successors)
 
     def road_of(self, edge_id: str) -> str:
         """Road name (forward edge id) that an edge belongs to."""

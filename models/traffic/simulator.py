@@ -32,6 +32,8 @@ and ``events`` (docs/architecture.md).
 from __future__ import annotations
 
 import logging
+import math
+import time as wallclock
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +42,9 @@ import mosaik_api_v3
 from twin.adapters import merge_sources
 from twin.events import Event, event_id, make_event
 from twin.models.power.consumers import supply_cause
-from twin.region.assets import load_region
+from twin.region.assets import is_hospital, load_region
 
+from .access import ACCESS_PERIOD_S, HospitalAccess
 from .traffic import (
     CrewTrip,
     StepStats,
@@ -118,6 +121,12 @@ class TrafficSim(mosaik_api_v3.Simulator):
         self.arrivals: dict[str, dict[str, Any]] = {}
         self.error = ""
         self._prev_stuck = 0
+        self.access: HospitalAccess | None = None
+        self.access_series: dict[str, dict[str, float]] = {}
+        self.access_updated_s = -math.inf
+        self.access_closed: frozenset[str] = frozenset()
+        self.access_cost_s = 0.0  # wall time spent on hospital access (s), for the docs
+        self.access_updates = 0
 
     # ------------------------------------------------------------- mosaik API
     def init(self, sid: str, time_resolution: float = 1.0, step_s: int = 300,
@@ -151,6 +160,9 @@ class TrafficSim(mosaik_api_v3.Simulator):
         if options.backend == "libsumo":
             TrafficModel.close_stale_libsumo()  # a previous World that ended without finalize
         self.model.start()
+        hospitals = {a["id"]: (a["x_m"], a["y_m"]) for a in region.assets if is_hospital(a["id"])}
+        if hospitals:
+            self.access = HospitalAccess(self.model.net, region.districts, hospitals)
         suppliers = region.suppliers("power->traffic")
         for a in region.assets_of("traffic", "signal"):
             self.signal_p_mw[a["id"]] = float(a["p_mw"])
@@ -174,6 +186,7 @@ class TrafficSim(mosaik_api_v3.Simulator):
                     self._apply_commands(time, merge_sources(data.get("commands")))
                 self.stats = self.model.advance(time + self.step_s)
                 self._report(time, self.stats)
+                self._update_access(time)
             except (TrafficError, *sumo_errors()) as exc:  # SUMO trouble: an outcome
                 self.error = str(exc)
                 self.stats = None  # from here on the series report no traffic
@@ -314,6 +327,26 @@ class TrafficSim(mosaik_api_v3.Simulator):
                                           "crew_arrived", trip.travel_time_s, trip.cause_id,
                                           "traffic->restoration"))
 
+    def _update_access(self, time: int) -> None:
+        """Hospital access on SUMO's current edge times, every ``ACCESS_PERIOD_S`` and at
+        once when the closed roads change (docs/traffic.md, "Access to hospitals")."""
+        m = self.model
+        if self.access is None or m is None:
+            return
+        closed = m.closed_roads
+        if time - self.access_updated_s < ACCESS_PERIOD_S and closed == self.access_closed:
+            return
+        t0 = wallclock.perf_counter()
+        result = self.access.compute(m.edge_travel_times(), closed)
+        self.access_series = {
+            "hospital_reach_frac": {f"{d}|{h}": a.reach_frac for (d, h), a in sorted(result.items())},
+            "hospital_travel_time_s": {f"{d}|{h}": (a.centre_s if math.isfinite(a.centre_s) else math.nan)
+                                       for (d, h), a in sorted(result.items())},
+        }
+        self.access_updated_s, self.access_closed = time, closed
+        self.access_cost_s += wallclock.perf_counter() - t0
+        self.access_updates += 1
+
     def _series(self) -> dict[str, Any]:
         st = self.stats
         m = self.model
@@ -327,6 +360,7 @@ class TrafficSim(mosaik_api_v3.Simulator):
                 "crews_en_route": 0.0,
                 "district_travel_time_index": dict.fromkeys(districts, 1.0),
                 "district_time_loss_h": dict.fromkeys(districts, 0.0),
+                **self.access_series,
             }
         return {
             "time_loss_h": float(st.time_loss_h),
@@ -346,6 +380,7 @@ class TrafficSim(mosaik_api_v3.Simulator):
             "district_time_loss_h": {
                 d: float(st.district_time_loss_h.get(d, 0.0)) for d in districts
             },
+            **self.access_series,
         }
 
 

@@ -486,6 +486,13 @@ class TrafficModel:
         stats.crews_finished = self._check_crews()
         return stats
 
+    def edge_travel_times(self) -> dict[str, float]:
+        """Current travel time (s) of every edge: SUMO's estimate for the last step
+        (``edge.getTraveltime``: length over the mean speed of the vehicles on it, free flow
+        on an empty edge). One getter per edge: call it every few steps, not every step."""
+        get = self.sumo.edge.getTraveltime
+        return {e: float(get(e)) for e in self.net.edges}
+
     # ----------------------------------------------------------------- roads
     @property
     def closed_roads(self) -> frozenset[str]:

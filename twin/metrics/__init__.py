@@ -2,7 +2,8 @@
 
 The definitions, formulas and units are documented in docs/metrics.md; this package is their
 one implementation: :mod:`twin.metrics.core` (performance curves, impact totals, flags),
-:mod:`~twin.metrics.cascades`, :mod:`~twin.metrics.equity`, :mod:`~twin.metrics.cost`.
+:mod:`~twin.metrics.cascades`, :mod:`~twin.metrics.equity`, :mod:`~twin.metrics.cost`,
+:mod:`~twin.metrics.access` (access to a hospital and to an emergency call).
 :func:`compute` gathers them all; every name used elsewhere is importable from here.
 """
 
@@ -11,6 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from twin.events import solver_failure_counts
+from twin.metrics.access import (
+    ACCESS_TIME_S,
+    HOSPITAL_BACKUP_H,
+    SERVICES,
+    access_metrics,
+    access_share,
+    emergency_call_share,
+    hospital_access_share,
+    hospital_working,
+)
 from twin.metrics.cascades import (
     cascade_depths,
     cascade_metrics,
@@ -109,6 +120,8 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
     m.update(trip_metrics(run, baseline, m["vehicle_delay_h"]))
     for key, value in {**utility_indices(run, baseline), **lost_load_metrics(run, baseline)}.items():
         set_applicable(m, key, value)
+    for key, value in access_metrics(run, baseline).items():
+        set_applicable(m, key, value)
 
     curves: dict[str, np.ndarray] = {}
     step_h = run.step_s / 3600.0
@@ -141,6 +154,8 @@ HEADLINE: tuple[tuple[str, str], ...] = (
 )
 
 __all__ = [
+    "ACCESS_TIME_S", "HOSPITAL_BACKUP_H", "SERVICES", "access_metrics", "access_share",
+    "emergency_call_share", "hospital_access_share", "hospital_working",
     "APPLICABLE_SUFFIX", "HEADLINE", "IMPACT_TOTALS", "NEGATIVE_ABS_TOLERANCE", "NEGATIVE_REL_TOLERANCE",
     "RATIO_FLOOR_H", "URBANISATION_CLASSES", "district_classes", "urbanisation",
     "BASE_TRIP_H", "LOST_TRIP_PENALTY_H", "demand_scale", "trip_metrics",

@@ -81,6 +81,18 @@ def make_asset(
     )
 
 
+# A region's hospitals are its power loads named ``power/load/hospital`` (the synthetic
+# builder's, at the layout's ``hospital`` facility) or ``power/load/hospital-<k>``. A region
+# without one (an imported grid names its own loads) has no hospital access metric
+# (docs/metrics.md, "Access to essential services").
+HOSPITAL_ID = "power/load/hospital"
+
+
+def is_hospital(asset_id: str) -> bool:
+    """True for the asset id of a hospital (see :data:`HOSPITAL_ID`)."""
+    return asset_id == HOSPITAL_ID or asset_id.startswith(HOSPITAL_ID + "-")
+
+
 REGION_FILE = "region.json"
 SECTOR_FILES: dict[str, str] = {
     "power": "power.json",  # pandapower JSON, element names are asset ids
