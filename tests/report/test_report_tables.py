@@ -22,7 +22,7 @@ def test_format_table_aligns_columns() -> None:
     text = format_table([["energy", 1.5, 1200.0], ["water", None, 3.0]], header=["", "a", "bb"])
     assert text.splitlines() == [
         "            a     bb",
-        "------  -----  -----",
+        "─" * 20,  # rich's rule under the header
         "energy  1.500  1,200",
         "water       -      3",
     ]
@@ -43,3 +43,11 @@ def test_mean_ci() -> None:
     assert mean == 2.0 and half == pytest.approx(1.96 * 1.0 / math.sqrt(3))
     assert mean_ci([5.0]) == (5.0, 0.0)
     assert mean_ci([math.nan, 4.0]) == (4.0, 0.0)  # nan (e.g. no rural district) is left out
+
+
+def test_format_table_never_wraps_or_colours() -> None:
+    """A long label stays on one line whatever the terminal width; no escape codes."""
+    label = "x" * 300
+    text = format_table([[label, 1.0]], header=["metric", "value"])
+    assert text.splitlines()[2].startswith(label) and "\x1b" not in text
+    assert format_table([]) == ""

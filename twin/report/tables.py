@@ -6,6 +6,7 @@ pairs any caller has).
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from typing import TypeVar
@@ -38,29 +39,32 @@ def format_number(v: float | int | str | None, decimals: int = 1) -> str:
 
 def format_table(rows: Sequence[Sequence[object]], header: Sequence[str] | None = None,
                  align: str | None = None) -> str:
-    """Rows as aligned columns separated by two spaces; a rule under the header.
+    """Rows as aligned columns (rich's table layout, plain text: no colour, no wrapping),
+    a rule under the header.
 
     ``align`` has one letter per column, ``l`` or ``r``; by default the first column is
-    left-aligned and the others right-aligned (numbers).
+    left-aligned and the others right-aligned (numbers). Numbers go through
+    :func:`format_number`.
     """
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
     cells = [[format_number(c) if not isinstance(c, str) else c for c in row] for row in rows]
-    if header is not None:
-        cells.insert(0, list(header))
-    if not cells:
+    if not cells and header is None:
         return ""
-    ncol = max(len(r) for r in cells)
-    cells = [r + [""] * (ncol - len(r)) for r in cells]
+    ncol = max(len(r) for r in [*cells, list(header or [])])
     align = align or ("l" + "r" * (ncol - 1))
-    widths = [max(len(r[i]) for r in cells) for i in range(ncol)]
-
-    def line(r: list[str]) -> str:
-        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w)
-                         for c, w, a in zip(r, widths, align, strict=True)).rstrip()
-
-    out = [line(r) for r in cells]
-    if header is not None:
-        out.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
+                  show_header=header is not None, header_style="")
+    head = list(header or [""] * ncol) + [""] * (ncol - len(header or []))
+    for name, a in zip(head, align, strict=True):
+        table.add_column(name, justify="left" if a == "l" else "right", no_wrap=True)
+    for r in cells:
+        table.add_row(*(r + [""] * (ncol - len(r))))
+    buf = io.StringIO()
+    Console(file=buf, width=100_000, color_system=None, force_terminal=False, highlight=False).print(table)
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines())
 
 
 def metric_cell(m: dict[str, float], key: str) -> str:
