@@ -27,9 +27,11 @@ Rules (documented in docs/water.md):
   A pump without a command follows its local fallback rule: its own EPANET controls (for built
   regions a level switch on its tank; a pump without a tank runs whenever powered).
 - A demand junction whose delivered demand is below half its requirement is "out"
-  (``low_pressure`` event, its people count in ``customers_out``). The cause is attributed to the
-  earliest still-active water outage (pump stopped or asset damaged), preferring one in the
-  same district; with no outage active the event has coupling ``simulator`` and no cause.
+  (``low_pressure`` event, its people count in ``customers_out``). Its cause is the active
+  outage (pump stopped, plant stopped, asset damaged, tank drained) that carried the largest
+  share of its supply on the last solution before that outage began, traced through the
+  flows (:mod:`twin.models.water.causes`); with no outage active the event has coupling
+  ``simulator`` and no cause.
 - Integrity: :mod:`twin.models.water.integrity` checks every step's solution
   (``hydraulics_unsolved``, ``stale_solution``, ``pressure_outlier``, ``epanet_warning``,
   ``option_overridden``).
@@ -53,10 +55,12 @@ from typing import Any
 from twin.events import Event, event_id, make_event
 from twin.region.assets import Asset, load_region
 
+from .causes import CauseTracer
 from .control import pump_asset_id
 from .integrity import NETWORK_ASSET, IntegrityWatch  # noqa: F401 - re-exported
 from .network import CONTROL_VALVES, EN_PUMP, WaterNetwork
 from .supply import GENERATOR_START_FAILURE, PowerSupply
+from .trace import FlowTrace
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +242,11 @@ class WaterOperation:
         self._leaks: dict[str, dict[str, float]] = {}  # node -> {cause asset: area}
         self._pump_failed: dict[str, str] = {}  # pump asset -> failure event id
         self._commands_links: set[str] = set()
-        self._outages: dict[str, tuple[int, str]] = {}  # event id -> (time, district)
+        # active outages and the hydraulic cause attribution (causes.py)
+        net.read_flow_vector = True
+        self.causes = CauseTracer(FlowTrace(
+            len(net.node_ids), net.link_end_indices(),
+            {net.node_index(n) - 1 for n in [*net.tanks, *net.reservoirs]}))
         self._out: set[str] = set()
         self._negative: set[str] = set()
         self._pump_on_prev: dict[str, bool] = {}
@@ -362,12 +370,13 @@ class WaterOperation:
             self._isolated.discard(aid)
             self._leaking_pipes.pop(aid, None)
             self._mode.pop(aid, None)
-            self._outages.pop(cause or f"failed:{aid}", None)
+            self.causes.remove(cause or f"failed:{aid}")
         for aid in sorted(set(failed) - set(self._failed)):
             self._failed[aid] = failed[aid]
             self._mode[aid] = str((damage or {}).get(aid, {}).get("mode", "failed"))
             self._apply_damage(aid, failed[aid], on=True)
-            self._outages[failed[aid] or f"failed:{aid}"] = (t_s, self._district_of_asset(aid))
+            self.causes.add(failed[aid] or f"failed:{aid}", t_s, self._district_of_asset(aid),
+                            *self._elements(aid))
             if aid in self.asset_link and (self.pipe_break == "leak_then_closed"
                                            or self._mode[aid] == "break"):
                 self._leaking_pipes[aid] = t_s
@@ -402,15 +411,15 @@ class WaterOperation:
                     stopped = "production_stopped" if ps.is_well else "pump_stopped"
                     ev = emit(aid, stopped, 0.0, why, "power->water")
                     ps.down_event = ev["event_id"]
-                    self._outages[ps.down_event] = (t_s, ps.district)
+                    self.causes.add(ps.down_event, t_s, ps.district, *self._elements(aid))
                 else:
                     ps.down_event = self._pump_failed.get(aid, "")
             elif not ps.available and available:
-                if ps.down_event in self._outages and ps.down_event.endswith(
+                if ps.down_event in self.causes and ps.down_event.endswith(
                         ("|pump_stopped", "|production_stopped")):
                     emit(aid, "production_started" if ps.is_well else "pump_started", 1.0,
                          self._power_back_cause(t_s, ps.supply), "power->water")
-                    self._outages.pop(ps.down_event, None)
+                    self.causes.remove(ps.down_event)
                 ps.down_event = ""
             ps.available = available
             cmd = commands.get(aid)
@@ -463,7 +472,7 @@ class WaterOperation:
         for aid in sorted(req):
             out = req[aid] > 0 and dlv[aid] < OUT_SHARE * req[aid]
             if out and aid not in self._out:
-                cause, coupling = self._attribute(self.district[aid])
+                cause, coupling = self._attribute(self.asset_node[aid], self.district[aid])
                 emit(aid, "low_pressure", pres[aid], cause, coupling)
                 self._out.add(aid)
             elif not out and aid in self._out:
@@ -480,6 +489,8 @@ class WaterOperation:
         for j in sorted(closed - self._emitters_closed):
             emit(self.node_asset[j], "emitter_closed", snap.pressure_m[j], "", "simulator")
         self._emitters_closed = closed
+        # the reference solution of every outage that begins at the next step
+        self.causes.reference = snap.flow_vector
 
         tank_level = {self.node_asset[n]: v for n, v in snap.tank_level_m.items()}
         load = {
@@ -533,13 +544,14 @@ class WaterOperation:
         for n, level in levels.items():
             aid = self.node_asset[n]
             if level < DRAINED_M and aid not in self._drained:
-                cause, coupling = self._attribute(self._tank_district[aid])
+                cause, coupling = self._attribute(n, self._tank_district[aid])
                 ev = emit(aid, "drained", level, cause, coupling)
                 self._drained[aid] = ev["event_id"]
-                self._outages[ev["event_id"]] = (t_s, self._tank_district[aid])
+                self.causes.add(ev["event_id"], t_s, self._tank_district[aid],
+                                nodes=[self.net.node_index(n) - 1])
             elif level > REFILLED_M and aid in self._drained:
                 drained = self._drained.pop(aid)
-                self._outages.pop(drained, None)
+                self.causes.remove(drained)
                 emit(aid, "refilled", level, drained, "water")
 
     def _step_plants(self, t_s: int, dead: Mapping[str, str], shed: Mapping[str, str],
@@ -550,12 +562,12 @@ class WaterOperation:
             if pl.producing and not powered:
                 ev = emit(aid, "production_stopped", 0.0, why, "power->water")
                 pl.down_event = ev["event_id"]
-                self._outages[pl.down_event] = (t_s, pl.district)
+                self.causes.add(pl.down_event, t_s, pl.district, *self._elements(aid))
                 self._close(pl.link, "power")
             elif not pl.producing and powered:
                 emit(aid, "production_started", 1.0, self._power_back_cause(t_s, pl.supply),
                      "power->water")
-                self._outages.pop(pl.down_event, None)
+                self.causes.remove(pl.down_event)
                 pl.down_event = ""
                 self._reopen(pl.link, "power")
             pl.producing = powered
@@ -580,13 +592,24 @@ class WaterOperation:
             return self.pumps[aid].district
         return self.district.get(aid, "")
 
-    def _attribute(self, district: str) -> tuple[str, str]:
-        """The cause of a junction going out: the earliest active outage, same district first."""
-        if not self._outages:
-            return "", "simulator"
-        ranked = sorted(self._outages.items(), key=lambda kv: (kv[1][1] != district, kv[1][0], kv[0]))
-        cause = ranked[0][0]
-        return ("" if cause.startswith("failed:") else cause), "water"
+    def _attribute(self, node: str, district: str) -> tuple[str, str]:
+        """The cause of a junction going out or a tank draining (EPANET node id): the active
+        outage that carried the largest share of its supply (causes.py)."""
+        return self.causes.attribute(self.net.node_index(node) - 1, district)
+
+    def _elements(self, aid: str) -> tuple[list[int], list[int]]:
+        """0-based (link, node) indices an asset's outage takes out of the supply: a pump's
+        or valve's link, both halves of a split pipe, a junction's or tank's node."""
+        net = self.net
+        if aid in self.pumps:
+            return [net.link_index(self.pumps[aid].name) - 1], []
+        if aid in self.asset_link:
+            link = self.asset_link[aid]
+            links = [link] + ([net.split[link][1]] if link in net.split else [])
+            return [net.link_index(lid) - 1 for lid in links], []
+        if aid in self.asset_node:
+            return [], [net.node_index(self.asset_node[aid]) - 1]
+        return [], []
 
     def close(self) -> None:
         """Free EPANET and delete the private folder."""
