@@ -4,7 +4,8 @@ loss of service, traced through the hydraulics (docs/water.md, "Causes").
 An *outage* is an event that takes an element out of the supply: a pump that stopped (no
 power, no fuel, a failed start), a plant that stopped producing, a damaged pump, pipe,
 valve, junction or tank, a tank that drained. Each outage keeps the link flows of the last
-solved step *before* it began (its reference solution), and the elements it took out (links
+solved step *before* it began (its reference solution; for a pump that was idle then, under
+its level switch, the last solution in which it ran), and the elements it took out (links
 and nodes). When a junction drops below its service share, or a tank drains, every active
 outage is scored by the share of the water arriving there that passed through its elements
 on its reference solution (:class:`twin.models.water.trace.FlowTrace`); the cause is the
@@ -63,10 +64,13 @@ class CauseTracer:
         return outage_id in self.active
 
     def add(self, outage_id: str, time_s: int, district: str,
-            links: Sequence[int] = (), nodes: Sequence[int] = ()) -> None:
-        """Register an outage beginning at ``time_s`` (its reference: :attr:`reference`)."""
+            links: Sequence[int] = (), nodes: Sequence[int] = (),
+            ref: list[float] | None = None) -> None:
+        """Register an outage beginning at ``time_s``; its reference solution is ``ref``
+        when given (a pump idle at the last step: the last solution in which it ran), else
+        :attr:`reference`."""
         self.active[outage_id] = Outage(int(time_s), district, tuple(links), tuple(nodes),
-                                        self.reference)
+                                        self.reference if ref is None else ref)
 
     def remove(self, outage_id: str) -> None:
         self.active.pop(outage_id, None)

@@ -247,6 +247,7 @@ class WaterOperation:
         self.causes = CauseTracer(FlowTrace(
             len(net.node_ids), net.link_end_indices(),
             {net.node_index(n) - 1 for n in [*net.tanks, *net.reservoirs]}))
+        self._ran_in: dict[str, list[float] | None] = {}  # pump -> last solution it ran in
         self._out: set[str] = set()
         self._negative: set[str] = set()
         self._pump_on_prev: dict[str, bool] = {}
@@ -376,7 +377,7 @@ class WaterOperation:
             self._mode[aid] = str((damage or {}).get(aid, {}).get("mode", "failed"))
             self._apply_damage(aid, failed[aid], on=True)
             self.causes.add(failed[aid] or f"failed:{aid}", t_s, self._district_of_asset(aid),
-                            *self._elements(aid))
+                            *self._elements(aid), ref=self._ran_in.get(aid))
             if aid in self.asset_link and (self.pipe_break == "leak_then_closed"
                                            or self._mode[aid] == "break"):
                 self._leaking_pipes[aid] = t_s
@@ -411,7 +412,8 @@ class WaterOperation:
                     stopped = "production_stopped" if ps.is_well else "pump_stopped"
                     ev = emit(aid, stopped, 0.0, why, "power->water")
                     ps.down_event = ev["event_id"]
-                    self.causes.add(ps.down_event, t_s, ps.district, *self._elements(aid))
+                    self.causes.add(ps.down_event, t_s, ps.district, *self._elements(aid),
+                                    ref=self._ran_in.get(aid))
                 else:
                     ps.down_event = self._pump_failed.get(aid, "")
             elif not ps.available and available:
@@ -491,6 +493,9 @@ class WaterOperation:
         self._emitters_closed = closed
         # the reference solution of every outage that begins at the next step
         self.causes.reference = snap.flow_vector
+        for aid, ps in self.pumps.items():  # the last solution each pump ran in
+            if snap.pump_flow_m3s[ps.name] > 0:
+                self._ran_in[aid] = snap.flow_vector
 
         tank_level = {self.node_asset[n]: v for n, v in snap.tank_level_m.items()}
         load = {
