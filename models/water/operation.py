@@ -59,7 +59,7 @@ from .causes import CauseTracer
 from .control import pump_asset_id
 from .integrity import NETWORK_ASSET, IntegrityWatch  # noqa: F401 - re-exported
 from .network import CONTROL_VALVES, EN_PUMP, WaterNetwork
-from .supply import GENERATOR_START_FAILURE, PowerSupply
+from .supply import GENERATOR_START_FAILURE, REFUEL_REQUEST_FRAC, PowerSupply
 from .trace import FlowTrace
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ REFILLED_M = 0.05  # ... and holds water again above this one
 # a pipe the incidents simulator reports with mode "break" leaks through an orifice of the
 # full pipe section (a circumferential break); "leak" through leak_area_frac of it
 BREAK_AREA_FRAC = 1.0
+REFUEL_PREFIX = "refuel/"  # command key of a crew's refuelling: "refuel/<asset id>"
 
 
 class WaterOperationError(ValueError):
@@ -122,6 +123,8 @@ class StepOutput:
     process_pressure_m: dict[str, float]
     series: dict[str, Any]
     events: list[Event] = field(default_factory=list)
+    # generators asking for a refuelling crew: {asset: its backup_started / fuel_exhausted event}
+    needs_fuel: dict[str, str] = field(default_factory=dict)
 
 
 class WaterOperation:
@@ -138,6 +141,7 @@ class WaterOperation:
         duration_s: int = 169 * 3600,
         pump_backup_h: float = 0.0,
         generator_start_failure: float = GENERATOR_START_FAILURE,
+        refuel_request_frac: float = REFUEL_REQUEST_FRAC,
         seed: int = 0,
         efficiency: float = 0.75,
         minimum_pressure_m: float | None = None,
@@ -157,6 +161,10 @@ class WaterOperation:
             raise WaterOperationError(f"isolate_after_h must be >= 0, got {isolate_after_h}")
         if pump_backup_h < 0:
             raise WaterOperationError(f"pump_backup_h must be >= 0, got {pump_backup_h}")
+        if not 0 <= refuel_request_frac <= 1:
+            raise WaterOperationError(
+                f"refuel_request_frac must be in [0, 1], got {refuel_request_frac}")
+        self.refuel_request_frac = float(refuel_request_frac)
         self.net = WaterNetwork(
             inp_path, step_s=step_s, duration_s=duration_s, efficiency=efficiency,
             work_dir=work_dir, minimum_pressure_m=minimum_pressure_m,
@@ -390,6 +398,13 @@ class WaterOperation:
                 del self._leaking_pipes[aid]
                 emit(aid, "isolated", 0.0, self._failed[aid], "water")
 
+        # crews that refuelled a generator (command "refuel/<asset>", from control)
+        for key, cmd in sorted(commands.items()):
+            supply = self._supply(key.removeprefix(REFUEL_PREFIX)) if key.startswith(
+                REFUEL_PREFIX) else None
+            if supply is not None and float(cmd.get("value", 1.0)) >= 0.5:
+                supply.refuel(str(cmd.get("cause_id", "")), emit)
+
         # link commands (crews / remote valves)
         link_cmds = {a: c for a, c in commands.items() if a in self.asset_link and a not in self.pumps}
         for aid in sorted(self._commands_links - set(link_cmds)):
@@ -540,7 +555,15 @@ class WaterOperation:
             "junction_required_m3s": req,
             "junction_delivered_m3s": dlv,
         }
-        return StepOutput(load, tank_level, pump_on, process, series, events)
+        needs_fuel = {aid: ev for aid, x in [*self.pumps.items(), *self.plants.items()]
+                      if (ev := x.supply.fuel_request(self.refuel_request_frac))}
+        return StepOutput(load, tank_level, pump_on, process, series, events, needs_fuel)
+
+    def _supply(self, aid: str) -> PowerSupply | None:
+        """The power supply (grid and generator) of a pump, well or plant."""
+        if aid in self.pumps:
+            return self.pumps[aid].supply
+        return self.plants[aid].supply if aid in self.plants else None
 
     def _tank_events(self, t_s: int, levels: Mapping[str, float], emit: Any) -> None:
         """``drained`` when a tank runs empty (cause: the outage the attribution rule names,
@@ -587,7 +610,10 @@ class WaterOperation:
     @staticmethod
     def _power_back_cause(t_s: int, supply: PowerSupply) -> str:
         """The power event that gave an asset its supply back: its bus ``energised`` or its
-        load ``restored`` (the load's name is the consumer id), at this step."""
+        load ``restored`` (the load's name is the consumer id), at this step; a generator
+        started again after refuelling: its ``backup_started``."""
+        if supply.on_generator:
+            return supply.started
         if supply.loss == "shed":
             return event_id(t_s, supply.asset_id, "restored")
         return event_id(t_s, supply.bus, "energised") if supply.bus else ""
