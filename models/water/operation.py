@@ -46,7 +46,6 @@ Rules (documented in docs/water.md):
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +56,7 @@ from twin.region.assets import Asset, load_region
 
 from .causes import CauseTracer
 from .control import pump_asset_id
+from .damage import BREAK_AREA_FRAC, DamageMixin  # noqa: F401 - re-exported
 from .integrity import NETWORK_ASSET, IntegrityWatch  # noqa: F401 - re-exported
 from .network import CONTROL_VALVES, EN_PUMP, WaterNetwork
 from .supply import GENERATOR_START_FAILURE, REFUEL_REQUEST_FRAC, PowerSupply
@@ -73,9 +73,6 @@ PERSON_M3S = 0.150 / 86400.0  # to estimate people from demand on foreign networ
 PIPE_BREAKS: tuple[str, ...] = ("closed", "leak", "leak_then_closed")
 DRAINED_M = 1e-3  # a tank below this level is empty (EPANET stops drawing from it)
 REFILLED_M = 0.05  # ... and holds water again above this one
-# a pipe the incidents simulator reports with mode "break" leaks through an orifice of the
-# full pipe section (a circumferential break); "leak" through leak_area_frac of it
-BREAK_AREA_FRAC = 1.0
 REFUEL_PREFIX = "refuel/"  # command key of a crew's refuelling: "refuel/<asset id>"
 
 
@@ -127,7 +124,7 @@ class StepOutput:
     needs_fuel: dict[str, str] = field(default_factory=dict)
 
 
-class WaterOperation:
+class WaterOperation(DamageMixin):
     """See the module docstring. ``assets`` and ``power_suppliers`` come from the region;
     without them ids are derived from EPANET names and pumps have no bus."""
 
@@ -269,81 +266,6 @@ class WaterOperation:
         kwargs.setdefault("pump_backup_h", float(region.params.get("pump_backup_h", 0.0)))
         return cls(region.path("water"), assets=region.assets,
                    power_suppliers=region.suppliers("power->water"), **kwargs)
-
-    # --- damage -------------------------------------------------------------------------------
-    def _close(self, link: str, reason: str) -> None:
-        """Close a pipe or valve for one reason (damage, isolation, command); pumps are
-        handled by the pump logic, never here."""
-        closers = self._link_closers.setdefault(link, set())
-        if not closers:
-            self.net.close_link(link)
-        closers.add(reason)
-
-    def _reopen(self, link: str, reason: str) -> None:
-        closers = self._link_closers.get(link, set())
-        closers.discard(reason)
-        if not closers and link in self._link_closers:
-            del self._link_closers[link]
-            self.net.open_link(link)
-
-    def _set_leak(self, node: str, reason: str, area: float | None) -> None:
-        leaks = self._leaks.setdefault(node, {})
-        if area is None:
-            leaks.pop(reason, None)
-        else:
-            leaks[reason] = area
-        self.net.set_leak(node, sum(leaks.values()))
-
-    def _leak_node(self, link: str) -> str | None:
-        """The node inside a split pipe, else its upstream junction."""
-        if link in self.net.split:
-            return self.net.split[link][0]
-        a, b = self.net.link_nodes(link)
-        for n in (a, b):
-            if n in self.net.junctions:
-                return n
-        return None
-
-    def _apply_damage(self, aid: str, cause: str, on: bool) -> None:
-        """Apply (``on``) or undo the damage of one asset."""
-        if aid in self.pumps:
-            if on:
-                self._pump_failed[aid] = cause
-            else:
-                self._pump_failed.pop(aid, None)
-            return
-        if aid in self.asset_link:
-            link = self.asset_link[aid]
-            mode = self._mode.get(aid, "failed")
-            leaking = (mode in ("leak", "break") or self.pipe_break != "closed") and (
-                aid not in self._isolated)
-            if leaking and self.net.link_type[link] not in CONTROL_VALVES:
-                node = self._leak_node(link)
-                if node is not None:
-                    d = self.net.link_diameter_m(link)
-                    frac = BREAK_AREA_FRAC if mode == "break" else self.leak_area_frac
-                    area = frac * math.pi * d * d / 4.0
-                    self._set_leak(node, aid, area if on else None)
-                    return
-            (self._close if on else self._reopen)(link, aid)
-            return
-        if aid in self.asset_node:
-            node = self.asset_node[aid]
-            if node in self.net.junctions:
-                self._set_leak(node, aid, self.junction_leak_area_m2 if on else None)
-                return
-            for link in self.net.link_ids:  # tank / reservoir: isolate it
-                if node in self.net.link_nodes(link):
-                    if link in self.net.pumps:
-                        pid = self.link_asset[link]
-                        if on:
-                            self._pump_failed[pid] = cause
-                        else:
-                            self._pump_failed.pop(pid, None)
-                    else:
-                        (self._close if on else self._reopen)(link, aid)
-            return
-        logger.debug("water: ignoring damage of unknown asset %s", aid)
 
     # --- one step -----------------------------------------------------------------------------
     def step(
