@@ -12,8 +12,9 @@ Rules (documented in docs/water.md):
   ``dead_buses`` and its own load is not in ``unsupplied`` (shed on a live bus), or while
   its backup generator has fuel. A shed pump behaves exactly like one on a dead bus, its
   cause being the load's ``shed`` event (recovery: the load's ``restored`` event). The generator holds
-  ``pump_backup_h`` hours of fuel and burns it only during steps in which the bus is dead
-  (it is not refuelled during a run). A pump that loses power is forced off and emits
+  ``pump_backup_h`` hours of fuel and burns it only during steps in which the bus is dead;
+  at half a tank it asks for a crew (output ``needs_fuel``), whose refuelling arrives as the
+  command ``refuel/<asset>``. A pump that loses power is forced off and emits
   ``pump_stopped`` (cause: the bus's event in ``dead_buses``, coupling ``power->water``);
   when power returns it emits ``pump_started`` and restarts under its local rule.
 - A damaged pump, pipe, junction, tank or reservoir (``failed``): a pump is forced off; a pipe
