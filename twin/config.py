@@ -352,6 +352,7 @@ class RestorationSection(_Strict):
         return v
     manual_switching_h: float = Field(0.25, ge=0, description="Time a crew takes to operate a switch by hand on site, hours.")
     manual_switching: bool = Field(True, description="Send power crews to operate switches that control cannot reach over ICT.")
+    refuel_h: float = Field(0.5, ge=0, le=48, description="Time a water crew takes on site to refuel a backup generator (pump, well, plant) that asked for fuel, hours (docs/water.md).")
     blocked_speed_kmh: float = Field(5.0, ge=0, le=200, description="A crew with no open route clears its way at this speed over 1.3 x the straight-line distance, km/h; 0: it waits and the job is offered again an hour later.")
 
 

@@ -70,9 +70,12 @@ COUPLINGS: tuple[Coupling, ...] = (
     Coupling("ict", "control", "false_value", "false_value", meaning="the value they report instead"),
     Coupling("water", "control", "tank_level_m", "tank_level_m", meaning="tank telemetry"),
     Coupling("water", "control", "pump_on", "pump_on", meaning="pump telemetry"),
+    Coupling("water", "control", "needs_fuel", "needs_fuel",
+             meaning="backup generators running low: refuelling jobs for water crews"),
     # commands from control, shifted
     Coupling("control", "power", "power_commands", "commands", True, {}, "switching, batteries, shedding"),
-    Coupling("control", "water", "water_commands", "commands", True, {}, "pump schedule"),
+    Coupling("control", "water", "water_commands", "commands", True, {},
+             "pump schedule, and crews' refuelling (refuel/<asset>)"),
     Coupling("control", "traffic", "traffic_commands", "commands", True, {}, "signal coordination, crews"),
     # restoration: damage waiting for crews, crews' arrivals, and their repairs (shifted)
     Coupling("incidents", "control", "needs_crew", "needs_crew", meaning="damage only a crew repairs"),

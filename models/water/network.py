@@ -100,6 +100,8 @@ class Snapshot:
     watched_flow_m3s: dict[str, float] = field(default_factory=dict)  # see watch_links
     # emitters closed for the step because EPANET would have them inject water (p < 0)
     emitters_closed: list[str] = field(default_factory=list)
+    # every link's flow (m3/s) in ``link_ids`` order, only with ``read_flow_vector``
+    flow_vector: list[float] | None = None
 
     @property
     def solved(self) -> bool:
@@ -143,6 +145,7 @@ class WaterNetwork:
             raise FileNotFoundError(f"no INP file at {src}")
         self.step_s = int(step_s)
         self.read_link_flows = bool(read_link_flows)
+        self.read_flow_vector = False  # set by callers tracing causes (trace.py)
         self._emitters: dict[str, float] = {}  # node -> emitter coefficient (INP units)
         self.efficiency = float(efficiency)
         self._dir = Path(tempfile.mkdtemp(prefix="twin-water-", dir=work_dir))
@@ -604,6 +607,7 @@ class WaterNetwork:
             if self.read_link_flows else {}
         )
         watched = {lid: self._link(i, tk.EN_FLOW) * q for lid, i in self._watched.items()}
+        vector = self._flow_vector() if self.read_flow_vector else None
         pump_on, pump_flow, pump_head, pump_p = {}, {}, {}, {}
         for p in self.pumps:
             a, b = self._link_nodes[p]
@@ -619,8 +623,21 @@ class WaterNetwork:
             time_s=t_s, pressure_m=pressure, required_m3s=required,
             delivered_m3s=delivered, leak_m3s=leak, tank_level_m=levels, link_flow_m3s=flows,
             pump_on=pump_on, pump_flow_m3s=pump_flow, pump_head_m=pump_head, pump_p_mw=pump_p,
-            revision=self.revision, watched_flow_m3s=watched,
+            revision=self.revision, watched_flow_m3s=watched, flow_vector=vector,
         )
+
+    def _flow_vector(self) -> list[float]:
+        """Every link's flow in m3/s, in ``link_ids`` order (one toolkit call per link)."""
+        get, ph, ref, d, q = self._lib.EN_getlinkvalue, self._ph, ctypes.byref(self._d), self._d, self._q
+        out = [0.0] * len(self.link_ids)
+        for i in range(len(out)):
+            get(ph, i + 1, tk.EN_FLOW, ref)
+            out[i] = d.value * q
+        return out
+
+    def link_end_indices(self) -> list[tuple[int, int]]:
+        """0-based (start, end) node indices of every link, in ``link_ids`` order."""
+        return [(a - 1, b - 1) for a, b in (self._link_nodes[lid] for lid in self.link_ids)]
 
     # --- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:

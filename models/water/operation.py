@@ -12,8 +12,9 @@ Rules (documented in docs/water.md):
   ``dead_buses`` and its own load is not in ``unsupplied`` (shed on a live bus), or while
   its backup generator has fuel. A shed pump behaves exactly like one on a dead bus, its
   cause being the load's ``shed`` event (recovery: the load's ``restored`` event). The generator holds
-  ``pump_backup_h`` hours of fuel and burns it only during steps in which the bus is dead
-  (it is not refuelled during a run). A pump that loses power is forced off and emits
+  ``pump_backup_h`` hours of fuel and burns it only during steps in which the bus is dead;
+  at half a tank it asks for a crew (output ``needs_fuel``), whose refuelling arrives as the
+  command ``refuel/<asset>``. A pump that loses power is forced off and emits
   ``pump_stopped`` (cause: the bus's event in ``dead_buses``, coupling ``power->water``);
   when power returns it emits ``pump_started`` and restarts under its local rule.
 - A damaged pump, pipe, junction, tank or reservoir (``failed``): a pump is forced off; a pipe
@@ -27,9 +28,11 @@ Rules (documented in docs/water.md):
   A pump without a command follows its local fallback rule: its own EPANET controls (for built
   regions a level switch on its tank; a pump without a tank runs whenever powered).
 - A demand junction whose delivered demand is below half its requirement is "out"
-  (``low_pressure`` event, its people count in ``customers_out``). The cause is attributed to the
-  earliest still-active water outage (pump stopped or asset damaged), preferring one in the
-  same district; with no outage active the event has coupling ``simulator`` and no cause.
+  (``low_pressure`` event, its people count in ``customers_out``). Its cause is the active
+  outage (pump stopped, plant stopped, asset damaged, tank drained) that carried the largest
+  share of its supply on the last solution before that outage began, traced through the
+  flows (:mod:`twin.models.water.causes`); with no outage active the event has coupling
+  ``simulator`` and no cause.
 - Integrity: :mod:`twin.models.water.integrity` checks every step's solution
   (``hydraulics_unsolved``, ``stale_solution``, ``pressure_outlier``, ``epanet_warning``,
   ``option_overridden``).
@@ -44,7 +47,6 @@ Rules (documented in docs/water.md):
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,10 +55,13 @@ from typing import Any
 from twin.events import Event, event_id, make_event
 from twin.region.assets import Asset, load_region
 
+from .causes import CauseTracer
 from .control import pump_asset_id
+from .damage import BREAK_AREA_FRAC, DamageMixin  # noqa: F401 - re-exported
 from .integrity import NETWORK_ASSET, IntegrityWatch  # noqa: F401 - re-exported
 from .network import CONTROL_VALVES, EN_PUMP, WaterNetwork
-from .supply import GENERATOR_START_FAILURE, PowerSupply
+from .supply import GENERATOR_START_FAILURE, REFUEL_REQUEST_FRAC, PowerSupply
+from .trace import FlowTrace
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +74,7 @@ PERSON_M3S = 0.150 / 86400.0  # to estimate people from demand on foreign networ
 PIPE_BREAKS: tuple[str, ...] = ("closed", "leak", "leak_then_closed")
 DRAINED_M = 1e-3  # a tank below this level is empty (EPANET stops drawing from it)
 REFILLED_M = 0.05  # ... and holds water again above this one
-# a pipe the incidents simulator reports with mode "break" leaks through an orifice of the
-# full pipe section (a circumferential break); "leak" through leak_area_frac of it
-BREAK_AREA_FRAC = 1.0
+REFUEL_PREFIX = "refuel/"  # command key of a crew's refuelling: "refuel/<asset id>"
 
 
 class WaterOperationError(ValueError):
@@ -118,9 +121,11 @@ class StepOutput:
     process_pressure_m: dict[str, float]
     series: dict[str, Any]
     events: list[Event] = field(default_factory=list)
+    # generators asking for a refuelling crew: {asset: its backup_started / fuel_exhausted event}
+    needs_fuel: dict[str, str] = field(default_factory=dict)
 
 
-class WaterOperation:
+class WaterOperation(DamageMixin):
     """See the module docstring. ``assets`` and ``power_suppliers`` come from the region;
     without them ids are derived from EPANET names and pumps have no bus."""
 
@@ -134,6 +139,7 @@ class WaterOperation:
         duration_s: int = 169 * 3600,
         pump_backup_h: float = 0.0,
         generator_start_failure: float = GENERATOR_START_FAILURE,
+        refuel_request_frac: float = REFUEL_REQUEST_FRAC,
         seed: int = 0,
         efficiency: float = 0.75,
         minimum_pressure_m: float | None = None,
@@ -153,6 +159,10 @@ class WaterOperation:
             raise WaterOperationError(f"isolate_after_h must be >= 0, got {isolate_after_h}")
         if pump_backup_h < 0:
             raise WaterOperationError(f"pump_backup_h must be >= 0, got {pump_backup_h}")
+        if not 0 <= refuel_request_frac <= 1:
+            raise WaterOperationError(
+                f"refuel_request_frac must be in [0, 1], got {refuel_request_frac}")
+        self.refuel_request_frac = float(refuel_request_frac)
         self.net = WaterNetwork(
             inp_path, step_s=step_s, duration_s=duration_s, efficiency=efficiency,
             work_dir=work_dir, minimum_pressure_m=minimum_pressure_m,
@@ -238,7 +248,12 @@ class WaterOperation:
         self._leaks: dict[str, dict[str, float]] = {}  # node -> {cause asset: area}
         self._pump_failed: dict[str, str] = {}  # pump asset -> failure event id
         self._commands_links: set[str] = set()
-        self._outages: dict[str, tuple[int, str]] = {}  # event id -> (time, district)
+        # active outages and the hydraulic cause attribution (causes.py)
+        net.read_flow_vector = True
+        self.causes = CauseTracer(FlowTrace(
+            len(net.node_ids), net.link_end_indices(),
+            {net.node_index(n) - 1 for n in [*net.tanks, *net.reservoirs]}))
+        self._ran_in: dict[str, list[float] | None] = {}  # pump -> last solution it ran in
         self._out: set[str] = set()
         self._negative: set[str] = set()
         self._pump_on_prev: dict[str, bool] = {}
@@ -252,81 +267,6 @@ class WaterOperation:
         kwargs.setdefault("pump_backup_h", float(region.params.get("pump_backup_h", 0.0)))
         return cls(region.path("water"), assets=region.assets,
                    power_suppliers=region.suppliers("power->water"), **kwargs)
-
-    # --- damage -------------------------------------------------------------------------------
-    def _close(self, link: str, reason: str) -> None:
-        """Close a pipe or valve for one reason (damage, isolation, command); pumps are
-        handled by the pump logic, never here."""
-        closers = self._link_closers.setdefault(link, set())
-        if not closers:
-            self.net.close_link(link)
-        closers.add(reason)
-
-    def _reopen(self, link: str, reason: str) -> None:
-        closers = self._link_closers.get(link, set())
-        closers.discard(reason)
-        if not closers and link in self._link_closers:
-            del self._link_closers[link]
-            self.net.open_link(link)
-
-    def _set_leak(self, node: str, reason: str, area: float | None) -> None:
-        leaks = self._leaks.setdefault(node, {})
-        if area is None:
-            leaks.pop(reason, None)
-        else:
-            leaks[reason] = area
-        self.net.set_leak(node, sum(leaks.values()))
-
-    def _leak_node(self, link: str) -> str | None:
-        """The node inside a split pipe, else its upstream junction."""
-        if link in self.net.split:
-            return self.net.split[link][0]
-        a, b = self.net.link_nodes(link)
-        for n in (a, b):
-            if n in self.net.junctions:
-                return n
-        return None
-
-    def _apply_damage(self, aid: str, cause: str, on: bool) -> None:
-        """Apply (``on``) or undo the damage of one asset."""
-        if aid in self.pumps:
-            if on:
-                self._pump_failed[aid] = cause
-            else:
-                self._pump_failed.pop(aid, None)
-            return
-        if aid in self.asset_link:
-            link = self.asset_link[aid]
-            mode = self._mode.get(aid, "failed")
-            leaking = (mode in ("leak", "break") or self.pipe_break != "closed") and (
-                aid not in self._isolated)
-            if leaking and self.net.link_type[link] not in CONTROL_VALVES:
-                node = self._leak_node(link)
-                if node is not None:
-                    d = self.net.link_diameter_m(link)
-                    frac = BREAK_AREA_FRAC if mode == "break" else self.leak_area_frac
-                    area = frac * math.pi * d * d / 4.0
-                    self._set_leak(node, aid, area if on else None)
-                    return
-            (self._close if on else self._reopen)(link, aid)
-            return
-        if aid in self.asset_node:
-            node = self.asset_node[aid]
-            if node in self.net.junctions:
-                self._set_leak(node, aid, self.junction_leak_area_m2 if on else None)
-                return
-            for link in self.net.link_ids:  # tank / reservoir: isolate it
-                if node in self.net.link_nodes(link):
-                    if link in self.net.pumps:
-                        pid = self.link_asset[link]
-                        if on:
-                            self._pump_failed[pid] = cause
-                        else:
-                            self._pump_failed.pop(pid, None)
-                    else:
-                        (self._close if on else self._reopen)(link, aid)
-            return
-        logger.debug("water: ignoring damage of unknown asset %s", aid)
 
     # --- one step -----------------------------------------------------------------------------
     def step(
@@ -362,12 +302,13 @@ class WaterOperation:
             self._isolated.discard(aid)
             self._leaking_pipes.pop(aid, None)
             self._mode.pop(aid, None)
-            self._outages.pop(cause or f"failed:{aid}", None)
+            self.causes.remove(cause or f"failed:{aid}")
         for aid in sorted(set(failed) - set(self._failed)):
             self._failed[aid] = failed[aid]
             self._mode[aid] = str((damage or {}).get(aid, {}).get("mode", "failed"))
             self._apply_damage(aid, failed[aid], on=True)
-            self._outages[failed[aid] or f"failed:{aid}"] = (t_s, self._district_of_asset(aid))
+            self.causes.add(failed[aid] or f"failed:{aid}", t_s, self._district_of_asset(aid),
+                            *self._elements(aid), ref=self._ran_in.get(aid))
             if aid in self.asset_link and (self.pipe_break == "leak_then_closed"
                                            or self._mode[aid] == "break"):
                 self._leaking_pipes[aid] = t_s
@@ -379,6 +320,13 @@ class WaterOperation:
                 self._apply_damage(aid, self._failed[aid], on=True)  # ... the pipe is closed
                 del self._leaking_pipes[aid]
                 emit(aid, "isolated", 0.0, self._failed[aid], "water")
+
+        # crews that refuelled a generator (command "refuel/<asset>", from control)
+        for key, cmd in sorted(commands.items()):
+            supply = self._supply(key.removeprefix(REFUEL_PREFIX)) if key.startswith(
+                REFUEL_PREFIX) else None
+            if supply is not None and float(cmd.get("value", 1.0)) >= 0.5:
+                supply.refuel(str(cmd.get("cause_id", "")), emit)
 
         # link commands (crews / remote valves)
         link_cmds = {a: c for a, c in commands.items() if a in self.asset_link and a not in self.pumps}
@@ -402,15 +350,16 @@ class WaterOperation:
                     stopped = "production_stopped" if ps.is_well else "pump_stopped"
                     ev = emit(aid, stopped, 0.0, why, "power->water")
                     ps.down_event = ev["event_id"]
-                    self._outages[ps.down_event] = (t_s, ps.district)
+                    self.causes.add(ps.down_event, t_s, ps.district, *self._elements(aid),
+                                    ref=self._ran_in.get(aid))
                 else:
                     ps.down_event = self._pump_failed.get(aid, "")
             elif not ps.available and available:
-                if ps.down_event in self._outages and ps.down_event.endswith(
+                if ps.down_event in self.causes and ps.down_event.endswith(
                         ("|pump_stopped", "|production_stopped")):
                     emit(aid, "production_started" if ps.is_well else "pump_started", 1.0,
                          self._power_back_cause(t_s, ps.supply), "power->water")
-                    self._outages.pop(ps.down_event, None)
+                    self.causes.remove(ps.down_event)
                 ps.down_event = ""
             ps.available = available
             cmd = commands.get(aid)
@@ -463,7 +412,7 @@ class WaterOperation:
         for aid in sorted(req):
             out = req[aid] > 0 and dlv[aid] < OUT_SHARE * req[aid]
             if out and aid not in self._out:
-                cause, coupling = self._attribute(self.district[aid])
+                cause, coupling = self._attribute(self.asset_node[aid], self.district[aid])
                 emit(aid, "low_pressure", pres[aid], cause, coupling)
                 self._out.add(aid)
             elif not out and aid in self._out:
@@ -480,6 +429,11 @@ class WaterOperation:
         for j in sorted(closed - self._emitters_closed):
             emit(self.node_asset[j], "emitter_closed", snap.pressure_m[j], "", "simulator")
         self._emitters_closed = closed
+        # the reference solution of every outage that begins at the next step
+        self.causes.reference = snap.flow_vector
+        for aid, ps in self.pumps.items():  # the last solution each pump ran in
+            if snap.pump_flow_m3s[ps.name] > 0:
+                self._ran_in[aid] = snap.flow_vector
 
         tank_level = {self.node_asset[n]: v for n, v in snap.tank_level_m.items()}
         load = {
@@ -524,7 +478,15 @@ class WaterOperation:
             "junction_required_m3s": req,
             "junction_delivered_m3s": dlv,
         }
-        return StepOutput(load, tank_level, pump_on, process, series, events)
+        needs_fuel = {aid: ev for aid, x in [*self.pumps.items(), *self.plants.items()]
+                      if (ev := x.supply.fuel_request(self.refuel_request_frac))}
+        return StepOutput(load, tank_level, pump_on, process, series, events, needs_fuel)
+
+    def _supply(self, aid: str) -> PowerSupply | None:
+        """The power supply (grid and generator) of a pump, well or plant."""
+        if aid in self.pumps:
+            return self.pumps[aid].supply
+        return self.plants[aid].supply if aid in self.plants else None
 
     def _tank_events(self, t_s: int, levels: Mapping[str, float], emit: Any) -> None:
         """``drained`` when a tank runs empty (cause: the outage the attribution rule names,
@@ -533,13 +495,14 @@ class WaterOperation:
         for n, level in levels.items():
             aid = self.node_asset[n]
             if level < DRAINED_M and aid not in self._drained:
-                cause, coupling = self._attribute(self._tank_district[aid])
+                cause, coupling = self._attribute(n, self._tank_district[aid])
                 ev = emit(aid, "drained", level, cause, coupling)
                 self._drained[aid] = ev["event_id"]
-                self._outages[ev["event_id"]] = (t_s, self._tank_district[aid])
+                self.causes.add(ev["event_id"], t_s, self._tank_district[aid],
+                                nodes=[self.net.node_index(n) - 1])
             elif level > REFILLED_M and aid in self._drained:
                 drained = self._drained.pop(aid)
-                self._outages.pop(drained, None)
+                self.causes.remove(drained)
                 emit(aid, "refilled", level, drained, "water")
 
     def _step_plants(self, t_s: int, dead: Mapping[str, str], shed: Mapping[str, str],
@@ -550,12 +513,12 @@ class WaterOperation:
             if pl.producing and not powered:
                 ev = emit(aid, "production_stopped", 0.0, why, "power->water")
                 pl.down_event = ev["event_id"]
-                self._outages[pl.down_event] = (t_s, pl.district)
+                self.causes.add(pl.down_event, t_s, pl.district, *self._elements(aid))
                 self._close(pl.link, "power")
             elif not pl.producing and powered:
                 emit(aid, "production_started", 1.0, self._power_back_cause(t_s, pl.supply),
                      "power->water")
-                self._outages.pop(pl.down_event, None)
+                self.causes.remove(pl.down_event)
                 pl.down_event = ""
                 self._reopen(pl.link, "power")
             pl.producing = powered
@@ -570,7 +533,10 @@ class WaterOperation:
     @staticmethod
     def _power_back_cause(t_s: int, supply: PowerSupply) -> str:
         """The power event that gave an asset its supply back: its bus ``energised`` or its
-        load ``restored`` (the load's name is the consumer id), at this step."""
+        load ``restored`` (the load's name is the consumer id), at this step; a generator
+        started again after refuelling: its ``backup_started``."""
+        if supply.on_generator:
+            return supply.started
         if supply.loss == "shed":
             return event_id(t_s, supply.asset_id, "restored")
         return event_id(t_s, supply.bus, "energised") if supply.bus else ""
@@ -580,13 +546,24 @@ class WaterOperation:
             return self.pumps[aid].district
         return self.district.get(aid, "")
 
-    def _attribute(self, district: str) -> tuple[str, str]:
-        """The cause of a junction going out: the earliest active outage, same district first."""
-        if not self._outages:
-            return "", "simulator"
-        ranked = sorted(self._outages.items(), key=lambda kv: (kv[1][1] != district, kv[1][0], kv[0]))
-        cause = ranked[0][0]
-        return ("" if cause.startswith("failed:") else cause), "water"
+    def _attribute(self, node: str, district: str) -> tuple[str, str]:
+        """The cause of a junction going out or a tank draining (EPANET node id): the active
+        outage that carried the largest share of its supply (causes.py)."""
+        return self.causes.attribute(self.net.node_index(node) - 1, district)
+
+    def _elements(self, aid: str) -> tuple[list[int], list[int]]:
+        """0-based (link, node) indices an asset's outage takes out of the supply: a pump's
+        or valve's link, both halves of a split pipe, a junction's or tank's node."""
+        net = self.net
+        if aid in self.pumps:
+            return [net.link_index(self.pumps[aid].name) - 1], []
+        if aid in self.asset_link:
+            link = self.asset_link[aid]
+            links = [link] + ([net.split[link][1]] if link in net.split else [])
+            return [net.link_index(lid) - 1 for lid in links], []
+        if aid in self.asset_node:
+            return [], [net.node_index(self.asset_node[aid]) - 1]
+        return [], []
 
     def close(self) -> None:
         """Free EPANET and delete the private folder."""

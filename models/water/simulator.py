@@ -10,6 +10,8 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
   load (default: the region's configuration parameter, else 0);
 - ``generator_start_failure`` (float): probability a generator fails to start on demand
   (default 0.03, :data:`twin.models.water.supply.GENERATOR_START_FAILURE`);
+- ``refuel_request_frac`` (float): a generator asks for a refuelling crew (output
+  ``needs_fuel``) when its fuel is down to this share of a full tank (default 0.5);
 - ``minimum_pressure_m``, ``required_pressure_m``, ``pressure_exponent`` (float or None):
   pressure-driven demand (default None: the INP's; a value that differs from the INP's is
   an ``option_overridden`` event and a log warning, and switches a demand-driven INP to PDA);
@@ -21,9 +23,10 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
 - ``process_plants`` (list[str]): power plants fed by the ``process`` junction
   (default ``["power/plant/central"]``).
 
-Inputs: ``failed``, ``dead_buses``, ``commands``, ``unsupplied`` (power: consumers shed on a
+Inputs: ``failed``, ``dead_buses``, ``commands`` (pumps, valves, and ``refuel/<asset>`` from
+crews), ``unsupplied`` (power: consumers shed on a
 live bus, {consumer id: shed event}), ``damage`` (incidents: {asset: {"mode", "fraction"}}); outputs: ``load_p_mw``, ``tank_level_m``,
-``pump_on``, ``process_pressure_m``, ``series``, ``events`` (docs/architecture.md). The rules
+``pump_on``, ``process_pressure_m``, ``needs_fuel`` {asset: event}, ``series``, ``events`` (docs/architecture.md). The rules
 live in :mod:`twin.models.water.operation`; this module is plumbing only.
 """
 
@@ -47,7 +50,8 @@ logger = logging.getLogger(__name__)
 
 EID = "water"
 INPUTS = ("failed", "dead_buses", "commands", "unsupplied", "damage")
-OUTPUTS = ("load_p_mw", "tank_level_m", "pump_on", "process_pressure_m", "series", "events")
+OUTPUTS = ("load_p_mw", "tank_level_m", "pump_on", "process_pressure_m", "needs_fuel", "series",
+           "events")
 
 META: dict[str, Any] = {
     "api_version": "3.0",
@@ -57,6 +61,7 @@ META: dict[str, Any] = {
             "public": True,
             "params": [
                 "region_dir", "inp", "seed", "pump_backup_h", "generator_start_failure",
+                "refuel_request_frac",
                 "minimum_pressure_m",
                 "required_pressure_m", "pressure_exponent", "pipe_break", "leak_area_frac", "isolate_after_h", "junction_leak_area_m2",
                 "efficiency", "hours", "process_plants", "split_pipes",
@@ -148,7 +153,8 @@ class WaterSim(mosaik_api_v3.Simulator):
             self.out = StepOutput({}, {}, {}, {}, {}, events)
         else:
             self.out = StepOutput(self.out.load_p_mw, self.out.tank_level_m, self.out.pump_on,
-                                  self.out.process_pressure_m, self.out.series, events)
+                                  self.out.process_pressure_m, self.out.series, events,
+                                  self.out.needs_fuel)
 
     def get_data(self, outputs: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
         data: dict[str, dict[str, Any]] = {}

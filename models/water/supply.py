@@ -14,7 +14,12 @@ Rules (docs/water.md, "Power"):
 - Fuel is kept in *full-load seconds*: ``pump_backup_h`` hours at the asset's nominal power
   ``p_mw``. Each step on the generator burns ``step_s * load / p_mw`` of it (a pump stopped
   by its level switch burns nothing; an asset without a nominal power burns by time). When
-  it reaches 0 the generator stops (``fuel_exhausted``) and is not refuelled.
+  it reaches 0 the generator stops (``fuel_exhausted``).
+- Refuelling: while the grid is lost, a generator whose fuel is at or below
+  ``refuel_request_frac`` of its tank (running, or run dry) asks for a crew
+  (:meth:`PowerSupply.fuel_request`, cause its ``backup_started`` or ``fuel_exhausted``
+  event). A crew that reached it fills the tank (:meth:`PowerSupply.refuel`, ``refuelled``);
+  a generator that had run dry then starts again at the next step (a new start attempt).
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from twin.randomness import stream
 # show start and run reliability vary by more than an order of magnitude with maintenance;
 # set it for the fleet being modelled (WaterOperation(generator_start_failure=...)).
 GENERATOR_START_FAILURE = 0.03
+# A generator asks for a refuelling crew when its tank is down to this share: half a tank,
+# an operating assumption (time for a crew to drive there before it runs dry).
+REFUEL_REQUEST_FRAC = 0.5
 
 Emit = Callable[[str, str, float, str, str], dict]
 
@@ -55,6 +63,8 @@ class PowerSupply:
     cause: str = ""  # the power event of the current grid loss
     failed_start: str = ""  # start_failed event id during this grid loss
     exhausted: str = ""  # fuel_exhausted event id during this grid loss
+    started: str = ""  # backup_started event id of the current run on the generator
+    capacity_s: float = -1.0  # a full tank, full-load seconds (default: the initial fuel)
     _rng: np.random.Generator | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -63,6 +73,8 @@ class PowerSupply:
                 f"generator_start_failure must be in [0, 1], got {self.start_failure}")
         if self.fuel_s < 0:
             raise SupplyError(f"backup fuel must be >= 0, got {self.fuel_s} s")
+        if self.capacity_s < 0:
+            self.capacity_s = self.fuel_s
 
     def update(self, dead: Mapping[str, str], shed: Mapping[str, str],
                emit: Emit) -> tuple[bool, str]:
@@ -73,7 +85,7 @@ class PowerSupply:
             loss, cause = "shed", shed[self.asset_id]
         else:
             self.on_generator = False
-            self.failed_start = self.exhausted = ""
+            self.failed_start = self.exhausted = self.started = ""
             return True, ""
         self.loss, self.cause = loss, cause
         if self.on_generator:
@@ -90,7 +102,8 @@ class PowerSupply:
             ev = emit(self.asset_id, "start_failed", 0.0, cause, "power->water")
             self.failed_start = ev["event_id"]
             return False, self.failed_start
-        emit(self.asset_id, "backup_started", self.fuel_s / 3600.0, cause, "power->water")
+        ev = emit(self.asset_id, "backup_started", self.fuel_s / 3600.0, cause, "power->water")
+        self.started = ev["event_id"]
         self.on_generator = True
         return True, ""
 
@@ -104,6 +117,25 @@ class PowerSupply:
             self.fuel_s = 0.0
             ev = emit(self.asset_id, "fuel_exhausted", 0.0, self.cause, "power->water")
             self.exhausted = ev["event_id"]
+
+    def fuel_request(self, request_frac: float) -> str:
+        """The event a refuelling crew is sent for ('' when none is needed): the generator
+        runs (or ran dry) during a grid loss with fuel at or below ``request_frac`` of a
+        full tank."""
+        if self.capacity_s <= 0 or not (self.on_generator or self.exhausted):
+            return ""
+        if self.fuel_s > request_frac * self.capacity_s:
+            return ""
+        return self.exhausted or self.started
+
+    def refuel(self, cause: str, emit: Emit) -> None:
+        """A crew filled the tank: fuel back to :attr:`capacity_s` (``refuelled``, value =
+        hours at full load); a generator that ran dry starts again at the next update."""
+        if self.capacity_s <= 0:
+            return
+        self.fuel_s = self.capacity_s
+        self.exhausted = ""
+        emit(self.asset_id, "refuelled", self.fuel_s / 3600.0, cause, "repair")
 
     def _draw(self) -> float:
         if self._rng is None:

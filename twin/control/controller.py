@@ -89,6 +89,7 @@ class Controller:
         needs_crew: Mapping[str, str] | None = None,
         crew_arrivals: Mapping[str, Mapping[str, Any]] | None = None,
         step_s: int = 300,
+        needs_fuel: Mapping[str, str] | None = None,
     ) -> Decisions:
         """Commands for the next step (they arrive one step later: time-shifted).
 
@@ -97,7 +98,9 @@ class Controller:
         attacker's value, and every command decided on it names the attack as its cause.
         With crews, ``needs_crew`` {asset: failure} and ``crew_arrivals`` (traffic) drive the
         crews; a switch command that cannot reach its switch over ICT becomes a crew's job,
-        and the crew carries it out by hand on site.
+        and the crew carries it out by hand on site; ``needs_fuel`` {generator's asset: event}
+        (water) are refuelling jobs for water crews, whose work reaches water as the command
+        ``refuel/<asset>`` (by hand: no ICT needed).
         """
         from twin.models.water.control import schedule_pumps
 
@@ -142,8 +145,10 @@ class Controller:
             off_grid = sorted(b for b, kind in (power_telemetry or {}).get("buses", {}).items()
                               if kind != "grid")
             crew = self.crews.step(time_s, step_s, needs_crew or {}, crew_arrivals or {},
-                                   blocked, off_grid)
+                                   blocked, off_grid, needs_fuel or {})
             d.power.update(crew.switching)  # by hand, on site: no ICT needed
+            for asset, done in crew.refuels.items():
+                d.water[f"refuel/{asset}"] = {"value": 1.0, "cause_id": done}
             d.traffic.update(crew.trips)
             d.repairs = crew.repairs
             d.events.extend(crew.events)
@@ -153,6 +158,8 @@ class Controller:
                 d.traffic[signal] = {"value": 1.0, "cause_id": ""}
         for sector, cmds in (("water", d.water), ("power", d.power)):
             for asset, cmd in cmds.items():
+                if asset.startswith("refuel/"):
+                    continue  # a crew's work, already an event (crew_finished)
                 key = f"{sector}:{asset}"
                 value = float(cmd["value"])
                 if self._last.get(key) != value:

@@ -8,7 +8,8 @@ the switch commands crews carry out by hand, and the events. A job's life:
 ``failed`` (incidents) → ``crew_dispatched`` (control, cause = the failure, coupling
 ``control``) → ``crew_arrived`` (traffic, cause = the dispatch, ``traffic->restoration``) →
 ``crew_finished`` (control, cause = the arrival, ``repair``) → ``repaired`` (incidents, cause
-= ``crew_finished``, ``repair``), or for a switch the ``switched`` event of power.
+= ``crew_finished``, ``repair``), or for a switch the ``switched`` event of power, or for
+a backup generator running low (water's ``needs_fuel``) the ``refuelled`` event of water.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Job:
 
     asset: str
     sector: str
-    kind: str  # "repair" | "switch"
+    kind: str  # "repair" | "switch" | "refuel"
     since_s: int
     cause_id: str
     value: float = 0.0  # wanted switch position (switch jobs)
@@ -72,6 +73,7 @@ class CrewStep:
     trips: dict[str, Command] = field(default_factory=dict)  # traffic commands "crew/<id>"
     repairs: dict[str, str] = field(default_factory=dict)  # asset -> crew_finished event
     switching: dict[str, Command] = field(default_factory=dict)  # switch -> command by hand
+    refuels: dict[str, str] = field(default_factory=dict)  # generator's asset -> crew_finished
     events: list[Event] = field(default_factory=list)
 
 
@@ -84,7 +86,7 @@ class CrewManager:
                  dispatch_params: Mapping[str, Any] | None = None,
                  repair_median_h: Mapping[str, float] | None = None,
                  manual_switching_h: float = 0.25, manual_switching: bool = True,
-                 blocked_speed_kmh: float = 5.0) -> None:
+                 blocked_speed_kmh: float = 5.0, refuel_h: float = 0.5) -> None:
         self.region = region
         self.seed = int(seed)
         self.assets: dict[str, Asset] = {a["id"]: a for a in region.assets}
@@ -94,6 +96,7 @@ class CrewManager:
         self.manual_switching_h = float(manual_switching_h)
         self.manual_switching = bool(manual_switching)
         self.blocked_speed_kmh = float(blocked_speed_kmh)
+        self.refuel_h = float(refuel_h)
         self._places = self._place_table()
         self.crews: dict[str, Crew] = {}
         for sector in SECTORS:
@@ -109,6 +112,7 @@ class CrewManager:
         self._occurrence: dict[str, int] = {}
         self._reported: set[str] = set()  # repairs reported, not yet cleared by incidents
         self._switched: dict[str, int] = {}  # switch operated by hand -> until when to wait for it
+        self._refuelled: dict[str, int] = {}  # generator refuelled -> until when to wait for it
         self._bus_own: dict[str, tuple[int, bool]] = {}  # bus -> its own loads' customers, critical
         self._customers, self._critical = self._impact_table()
 
@@ -195,6 +199,8 @@ class CrewManager:
         """Expected hours on site (the median), as the dispatch policy sees it."""
         if kind == "switch":
             return self.manual_switching_h
+        if kind == "refuel":
+            return self.refuel_h
         a = self.assets.get(asset)
         cls = f"{a['sector']}/{a['type']}" if a else ""
         return float(self.repair_median_h.get(cls, REPAIR_TIME.get(cls, DEFAULT_REPAIR).median_h))
@@ -204,13 +210,15 @@ class CrewManager:
     def step(self, time_s: int, step_s: int, needs_crew: Mapping[str, str],
              arrivals: Mapping[str, Mapping[str, Any]],
              blocked_switches: Mapping[str, Command] | None = None,
-             off_grid_buses: list[str] | None = None) -> CrewStep:
+             off_grid_buses: list[str] | None = None,
+             needs_fuel: Mapping[str, str] | None = None) -> CrewStep:
         """Advance the crews over ``[time_s, time_s + step_s)``.
 
         ``needs_crew`` {asset: failure event} is the damage waiting for a crew;
         ``blocked_switches`` {switch: command} the switch commands control could not send over
         ICT; ``off_grid_buses`` the buses off the main grid, whose customers closing a tie by
-        hand brings back.
+        hand brings back; ``needs_fuel`` {asset: event} the backup generators (water) asking
+        for fuel, refuelling jobs for water crews (``refuel_h`` on site).
         """
         out = CrewStep()
         self._pending_events: list[Event] = []
@@ -218,8 +226,9 @@ class CrewManager:
         blocked = dict(blocked_switches or {}) if self.manual_switching else {}
         self._arrivals(time_s, arrivals)
         out.events.extend(self._pending_events)
+        fuel = dict(needs_fuel or {})
         self._finish(time_s, step_s, needs_crew, blocked, out)
-        self._update_jobs(time_s, needs_crew, blocked)
+        self._update_jobs(time_s, needs_crew, blocked, fuel)
         own = [self._bus_own.get(b, (0, False)) for b in off_grid_buses or []]
         self._dispatch(time_s, out, (sum(c for c, _ in own), any(k for _, k in own)))
         for key in self._recalls:
@@ -262,6 +271,8 @@ class CrewManager:
     def _work_drawn_h(self, asset: str, kind: str) -> float:
         if kind == "switch":
             return self.manual_switching_h
+        if kind == "refuel":
+            return self.refuel_h
         a = self.assets.get(asset)
         if a is None:
             return DEFAULT_REPAIR.median_h
@@ -283,13 +294,17 @@ class CrewManager:
                 if cmd is not None and float(cmd["value"]) == job.value:
                     out.switching[crew.job] = {"value": job.value, "cause_id": ev["event_id"]}
                     self._switched[crew.job] = time_s + 2 * step_s
+            elif job is not None and job.kind == "refuel":
+                out.refuels[crew.job] = ev["event_id"]
+                # the command reaches water one step later, its needs_fuel the step after
+                self._refuelled[crew.job] = time_s + 2 * step_s
             elif crew.job in needs_crew:
                 out.repairs[crew.job] = ev["event_id"]
                 self._reported.add(crew.job)
             crew.state, crew.job, crew.done_s = "idle", "", 0.0
 
     def _update_jobs(self, time_s: int, needs_crew: Mapping[str, str],
-                     blocked: Mapping[str, Command]) -> None:
+                     blocked: Mapping[str, Command], needs_fuel: Mapping[str, str]) -> None:
         busy = {c.job for c in self.crews.values() if c.job}
         staffed = {c.sector for c in self.crews.values()}
         self._reported &= set(needs_crew)  # incidents cleared the others
@@ -297,6 +312,11 @@ class CrewManager:
             sector = asset.split("/", 1)[0]
             if sector in staffed and asset not in self.jobs and asset not in self._reported:
                 self.jobs[asset] = Job(asset, sector, "repair", time_s, str(cause))
+        self._refuelled = {a: t for a, t in self._refuelled.items() if t > time_s}
+        if "water" in staffed:
+            for asset, cause in sorted(needs_fuel.items()):
+                if asset not in self.jobs and asset not in self._refuelled:
+                    self.jobs[asset] = Job(asset, "water", "refuel", time_s, str(cause))
         # a switch operated by hand shows its new position two steps later (command shifted)
         self._switched = {sw: t for sw, t in self._switched.items() if sw in blocked and t > time_s}
         for sw, cmd in blocked.items():
@@ -310,7 +330,8 @@ class CrewManager:
                 self.jobs[sw] = Job(sw, "power", "switch", time_s, str(cmd.get("cause_id", "")), value)
         for asset in list(self.jobs):
             job = self.jobs[asset]
-            still = asset in needs_crew if job.kind == "repair" else asset in blocked
+            still = (asset in needs_crew if job.kind == "repair" else
+                     asset in needs_fuel if job.kind == "refuel" else asset in blocked)
             if not still and asset not in busy:
                 del self.jobs[asset]
 

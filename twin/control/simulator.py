@@ -21,7 +21,7 @@ META = {
                        "water_schedule", "restoration"],
             "attrs": [
                 "unreachable", "falsified", "false_value", "tank_level_m", "pump_on", "telemetry",
-                "needs_crew", "crew_arrivals",
+                "needs_crew", "crew_arrivals", "needs_fuel",
                 "power_commands", "water_commands", "traffic_commands", "repairs", "series", "events",
             ],
             "trigger": [],
@@ -65,6 +65,7 @@ class ControlSim(mosaik_api_v3.Simulator):
             merge_sources(data.get("pump_on")), telemetry, merge_sources(data.get("falsified")),
             merge_sources(data.get("false_value")), merge_sources(data.get("needs_crew")),
             merge_sources(data.get("crew_arrivals")), self.step_s,
+            merge_sources(data.get("needs_fuel")),
         )
         return int(time) + self.step_s
 
