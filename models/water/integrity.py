@@ -10,7 +10,12 @@ and emits, on asset ``water/network/epanet`` with coupling ``simulator``:
   while the demand patterns moved to another period or the network changed (a watchdog
   independent of EPANET's return codes);
 - ``pressure_outlier`` (on the worst junction, value = its pressure) when a junction's
-  pressure is below -10 m or above 500 m;
+  pressure is above 500 m, or below -10 m while the junction delivers water (a
+  demand-driven model forcing demand at a pressure no water column can hold). A junction
+  below -10 m that delivers nothing is not a solver failure: in a zone cut off from every
+  source (a drained tank, stopped pumps) pressure-driven demand makes any head below the
+  minimum pressure a solution, so EPANET's number there is arbitrary while the outcome, no
+  water, is right; the operation reports it as ``negative_pressure``;
 
 and, at the first step, ``option_overridden`` for every INP option the network does not use
 as written (asset ``water/option/<option>``, value = the value used). The first three of
@@ -28,6 +33,7 @@ NETWORK_ASSET = "water/network/epanet"
 # of DESIGN.md showed -11,988 m)
 PRESSURE_OUTLIER_LOW_M = -10.0
 PRESSURE_OUTLIER_HIGH_M = 500.0
+DELIVERING_M3S = 1e-9  # a junction delivering more than this is "delivering water"
 
 Emit = Callable[[str, str, float, str, str], dict]
 
@@ -43,6 +49,16 @@ class IntegrityWatch:
         self._prev_revision = -1
         self._prev_demands: tuple[float, ...] = ()
         self._overrides_reported = False
+
+    def outliers(self, snap: Snapshot) -> dict[str, float]:
+        """Junctions whose pressure is not a meaningful solution (module docstring)."""
+        out = {}
+        for j in self.net.junctions:
+            p = snap.pressure_m[j]
+            if p > PRESSURE_OUTLIER_HIGH_M or (
+                    p < PRESSURE_OUTLIER_LOW_M and snap.delivered_m3s.get(j, 0.0) > DELIVERING_M3S):
+                out[j] = p
+        return out
 
     def check(self, t_s: int, snap: Snapshot, emit: Emit) -> None:
         """Emit the events of one step's solution quality."""
@@ -67,8 +83,7 @@ class IntegrityWatch:
             emit(NETWORK_ASSET, "stale_solution", 0.0, "", "simulator")
         self._prev_pressure, self._prev_revision, self._prev_demands = (
             pressure, self.net.revision, demands)
-        if pressure and (min(pressure.values()) < PRESSURE_OUTLIER_LOW_M
-                         or max(pressure.values()) > PRESSURE_OUTLIER_HIGH_M):
-            worst = max(pressure, key=lambda j: max(PRESSURE_OUTLIER_LOW_M - pressure[j],
-                                                    pressure[j] - PRESSURE_OUTLIER_HIGH_M))
-            emit(self.node_asset[worst], "pressure_outlier", pressure[worst], "", "simulator")
+        bad = self.outliers(snap)
+        if bad:
+            worst = max(bad, key=lambda j: max(PRESSURE_OUTLIER_LOW_M - bad[j], bad[j] - PRESSURE_OUTLIER_HIGH_M))
+            emit(self.node_asset[worst], "pressure_outlier", bad[worst], "", "simulator")

@@ -142,3 +142,21 @@ def test_stepping_past_the_duration_raises(stop_inp: Path) -> None:
         net.step(STEP_S)
         with pytest.raises(WaterNetworkError, match="past the hydraulic duration"):
             net.step(2 * STEP_S)
+
+
+def test_negative_pressure_without_delivery_is_no_solver_failure(tmp_path: Path) -> None:
+    """The same junction 30 m above its source under pressure-driven demand delivers
+    nothing: a physical outcome (negative_pressure), not a pressure_outlier."""
+    wn = wntr.network.WaterNetworkModel()
+    wn.add_reservoir("R", base_head=50.0, coordinates=(0, 0))
+    wn.add_junction("J1", base_demand=0.004, elevation=80.0, coordinates=(1, 0))
+    wn.add_pipe("P1", "R", "J1", length=10.0, diameter=1.0, roughness=130)
+    wn.options.time.duration = 3600
+    inp = tmp_path / "pdd.inp"
+    wntr.network.write_inpfile(wn, str(inp), units="LPS", version=2.2)
+    with WaterOperation(inp, minimum_pressure_m=0.0, required_pressure_m=20.0) as op:
+        out = op.step(0)
+    kinds = {e["kind"] for e in out.events}
+    assert "pressure_outlier" not in kinds and "negative_pressure" in kinds
+    assert out.series["junction_delivered_m3s"]["water/junction/J1"] == pytest.approx(0.0, abs=1e-9)
+    assert run_status(out.events) == "complete"
