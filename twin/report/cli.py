@@ -36,7 +36,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if files.study is not None:  # a hazard-ensemble study: no runs were loaded
         if files.banner:
             print(f"WARNING: {files.banner}", file=sys.stderr)
-        print(f"study report: {files.study}, {files.html}, {files.csv} and the tables as CSV, "
+        print(f"study report: {files.study}, {files.html}, {files.interactive}, {files.csv} and the tables as CSV, "
               f"{len(files.figures)} figures in {Path(args.out)}")
         return EXIT_OK
     if args.table:

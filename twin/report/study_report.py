@@ -309,7 +309,10 @@ def write_study_report(folder: Path, out_dir: Path) -> Any:
     md += ["## Figures", ""] + [f"- `{name}`: {captions.get(name, name)}" for name in figures] + [""]
     (out / STUDY_MD).write_text("\n".join(md), encoding="utf-8")
     html_path = page(out / "report.html", body, figures, captions)
-    return ReportFiles(figures, html_path, csv_path, [], [], warn, study=out / STUDY_MD)
+    from twin.report.study_interactive import STUDY_INTERACTIVE_HTML, write_study_interactive
+
+    live = write_study_interactive(study, pair, exc, out / STUDY_INTERACTIVE_HTML)
+    return ReportFiles(figures, html_path, csv_path, [], [], warn, interactive=live, study=out / STUDY_MD)
 
 
 def _sections(study: Study, summ: list[dict[str, Any]], pair: list[dict[str, Any]], ann: list[dict[str, Any]],
