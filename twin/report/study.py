@@ -109,6 +109,7 @@ def paired(study: Study) -> list[dict[str, Any]]:
             xb = np.where(has_b[:, None], study.values[np.where(has_b, ib, 0)], math.nan)
             d = xb - xa
             flagged = study.flagged[ia] | np.where(has_b, study.flagged[np.where(has_b, ib, 0)], False)
+            degraded = study.degraded[ia] | np.where(has_b, study.degraded[np.where(has_b, ib, 0)], False)
             previous: list[dict[str, Any]] | None = None
             for scope in FLAG_SCOPES:
                 usable = np.isfinite(d) & (~flagged[:, None] if scope == "excluded" else True)
@@ -118,7 +119,7 @@ def paired(study: Study) -> list[dict[str, Any]]:
                     z_by_scope[scope].append(z_by_scope["included"][-1])
                     eav_by_scope[scope].append(eav_by_scope["included"][-1])
                     continue
-                rows = _paired_cells(study, f, a, b, scope, d, xa, xb, usable, flagged)
+                rows = _paired_cells(study, f, a, b, scope, d, xa, xb, usable, flagged, degraded)
                 eff, covered = ss.stratum_weights(w, strata, usable)
                 z = len(ia) * eff * np.where(usable, d, 0.0)  # mean over A's draws = Σ w̃ d
                 eav = z.mean(axis=0)
@@ -151,7 +152,7 @@ def paired(study: Study) -> list[dict[str, Any]]:
 
 
 def _paired_cells(study: Study, family: str, a: str, b: str, scope: str, d: np.ndarray, xa: np.ndarray,
-                  xb: np.ndarray, usable: np.ndarray, flagged: np.ndarray) -> list[dict[str, Any]]:
+                  xb: np.ndarray, usable: np.ndarray, flagged: np.ndarray, degraded: np.ndarray) -> list[dict[str, Any]]:
     """One row per metric: mean difference with its BCa interval and the Wilcoxon test; the
     intervals of metrics with the same usable pairs come from one scipy call."""
     nm = d.shape[1]
@@ -174,6 +175,7 @@ def _paired_cells(study: Study, family: str, a: str, b: str, scope: str, d: np.n
         n = int(mask.sum())
         rows.append({
             "family": family, "config_a": a, "config_b": b, "metric": m, "flagged_pairs": scope, "n": n,
+            "degraded_share": float(degraded[mask].mean()) if n else math.nan,
             "flagged_share": float(flagged[mask].mean()) if n else math.nan,
             "mean_a": float(xa[mask, j].mean()) if n else math.nan,
             "mean_b": float(xb[mask, j].mean()) if n else math.nan,
@@ -295,13 +297,21 @@ def cost_rows(study: Study, paired_rows: list[dict[str, Any]]) -> list[dict[str,
             dc = cost["mean_diff"] if cost else math.nan
         avoided = -r["eav_diff_per_year"]
         ce = ss.cost_effectiveness(dc, avoided, -r["eav_high"], -r["eav_low"])
-        out.append({"family": f, "config_a": a, "config_b": b, "metric": m,
+        out.append({"family": f, "config_a": a, "config_b": b, "metric": m, "n": r["n"],
+                    "degraded_share": r.get("degraded_share", _pooled(by, a, b, m, "degraded_share")),
                     "delta_cost_meur_per_year": dc, "avoided_per_year": avoided,
                     "avoided_low": -r["eav_high"], "avoided_high": -r["eav_low"],
                     "ratio_meur_per_unit": math.nan if ce.ratio_meur_per_unit is None else ce.ratio_meur_per_unit,
                     "ratio_eur_per_unit": math.nan if ce.ratio_meur_per_unit is None else ce.ratio_meur_per_unit * 1e6,
                     "status": ce.status, "interval_meur_per_unit": ce.interval})
     return out
+
+
+def _pooled(by: dict[tuple[str, str, str, str], dict[str, Any]], a: str, b: str, m: str, key: str) -> float:
+    """A share pooled over the families' rows of one comparison and metric (weighted by n)."""
+    per = [v for (f, aa, bb, mm), v in by.items() if (aa, bb, mm) == (a, b, m) and f != ALL]
+    n = sum(v["n"] for v in per)
+    return sum(v[key] * v["n"] for v in per if math.isfinite(v[key])) / n if n else math.nan
 
 
 def sensitivity_points(study: Study) -> dict[tuple[str, int], dict[str, float]]:
@@ -318,13 +328,14 @@ def sensitivity_points(study: Study) -> dict[tuple[str, int], dict[str, float]]:
 
 
 def point_differences(study: Study, family: str, sp: int, a: str, b: str) -> dict[str, np.ndarray]:
-    """Per crossover metric, the finite paired differences B − A at one sensitivity point."""
+    """Per crossover metric, the finite paired differences B − A at one sensitivity point
+    (and under ``"_degraded"``, per pair, whether either run is degraded)."""
     def runs(c: str) -> dict[tuple[Any, ...], int]:
         return {pair_key(r): i for i, r in enumerate(study.rows) if r["configuration"] == c
                 and r["ensemble"]["family"] == family and r["ensemble"]["sensitivity_point"] == sp}
     ra, rb = runs(a), runs(b)
     keys = [k for k in ra if k in rb]
-    out = {}
+    out = {"_degraded": np.array([study.degraded[ra[k]] or study.degraded[rb[k]] for k in keys], dtype=bool)}
     for m in CROSSOVER_METRICS:
         if m in study.metrics and keys:
             j = study.column(m)
@@ -359,7 +370,11 @@ def crossover_rows(study: Study) -> tuple[list[dict[str, Any]], dict[tuple[str, 
                         continue
                     cr = ss.crossover_bootstrap(x[keep], [diffs[sp][m] for sp, k in zip(good, keep, strict=True) if k])
                     out.append({"family": f, "config_a": a, "config_b": b, "metric": m, "parameter": p,
-                                "points": int(keep.sum()), "low_value": float(x[keep].min()),
+                                "points": int(keep.sum()),
+                                "pairs": int(sum(len(diffs[sp][m]) for sp, k in zip(good, keep, strict=True) if k)),
+                                "degraded_share": float(np.mean(np.concatenate(
+                                    [diffs[sp]["_degraded"] for sp, k in zip(good, keep, strict=True) if k]))),
+                                "low_value": float(x[keep].min()),
                                 "high_value": float(x[keep].max()),
                                 "crossovers": ";".join(f"{z:.6g}" for z in cr.zeros),
                                 "ci_low": cr.low, "ci_high": cr.high,

@@ -39,7 +39,8 @@ TABLES = ("summary", "paired", "annual", "exceedance", "cost_effectiveness", "cr
 
 
 def fmt(v: Any, digits: int = 4) -> str:
-    """A table cell: ``n/a`` for a missing or non-finite number, else 4 significant digits."""
+    """A table cell: ``n/a`` for a missing or non-finite number, else 4 significant digits
+    (whole numbers with thousands separators from 10,000 on)."""
     if v is None or v == "":
         return "n/a"
     if isinstance(v, str):
@@ -49,7 +50,9 @@ def fmt(v: Any, digits: int = 4) -> str:
         return "n/a"
     if x == 0:
         return "0"
-    if abs(x) >= 10 ** digits or abs(x) < 1e-3:
+    if 10 ** digits <= abs(x) < 1e12:
+        return f"{x:,.0f}"
+    if abs(x) >= 1e12 or abs(x) < 1e-3:
         return f"{x:.{digits - 1}e}"
     return f"{x:.{digits}g}"
 
@@ -148,10 +151,11 @@ def paired_tables(rows: list[dict[str, Any]]) -> list[tuple[str, list[str], list
             without = "n/a" if e is None else (f"{fmt(e['mean_diff'])} {_ci(e['bca_low'], e['bca_high'], e['bca_note'])} "
                                                f"(n={e['n']}), p={_p(e['wilcoxon_p'], e['wilcoxon_note'])}")
             body.append([f"{r['config_b']} − {r['config_a']}", _label(r["metric"]) + (" *" if r["headline"] else ""),
-                         f"{r['n']} ({pct(r['flagged_share'])} flagged)", fmt(r["mean_diff"]),
+                         f"{r['n']} ({pct(r['degraded_share'])} degraded, {pct(r['flagged_share'])} flagged)",
+                         fmt(r["mean_diff"]),
                          _ci(r["bca_low"], r["bca_high"], r["bca_note"]), _p(r["wilcoxon_p"], r["wilcoxon_note"]),
                          _p(r["holm_p"]) if r["headline"] else "", without])
-        out.append((f, ["B − A", "metric (* headline)", "n (flagged share)", "mean B − A", "95 % BCa",
+        out.append((f, ["B − A", "metric (* headline)", "n pairs (degraded, flagged share)", "mean B − A", "95 % BCa",
                         "Wilcoxon p", "Holm p", "without flagged pairs: mean [BCa] (n), p"], body))
     return out
 
@@ -190,9 +194,10 @@ def annual_tables(study: Study, rows: list[dict[str, Any]], paired_rows: list[di
 
 
 def cost_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    header = ["family", "B vs A", "loss", "ΔC (M EUR/yr)", "avoided per year [95 % BCa]", "M EUR per unit avoided",
+    header = ["family", "B vs A", "loss", "n pairs (degraded)", "ΔC (M EUR/yr)", "avoided per year [95 % BCa]", "M EUR per unit avoided",
               "EUR per unit", "interval (M EUR per unit)", "status"]
-    body = [[r["family"], f"{r['config_b']} vs {r['config_a']}", _label(r["metric"]), fmt(r["delta_cost_meur_per_year"]),
+    body = [[r["family"], f"{r['config_b']} vs {r['config_a']}", _label(r["metric"]),
+             f"{r['n']} ({pct(r['degraded_share'])})", fmt(r["delta_cost_meur_per_year"]),
              f"{fmt(r['avoided_per_year'])} {_ci(r['avoided_low'], r['avoided_high'], '')}",
              fmt(r["ratio_meur_per_unit"]) if r["status"] in ("ok", "dominant") else "not meaningful",
              fmt(r["ratio_eur_per_unit"]) if r["status"] in ("ok", "dominant") else "not meaningful",
@@ -201,9 +206,10 @@ def cost_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
 
 
 def crossover_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    header = ["family", "B − A", "metric", "parameter", "points", "range", "crossover(s)", "95 % interval",
+    header = ["family", "B − A", "metric", "parameter", "points, pairs (degraded)", "range", "crossover(s)", "95 % interval",
               "resamples with a crossing", "reading"]
-    body = [[r["family"], f"{r['config_b']} − {r['config_a']}", metric_label(r["metric"]), r["parameter"], str(r["points"]),
+    body = [[r["family"], f"{r['config_b']} − {r['config_a']}", metric_label(r["metric"]), r["parameter"],
+             f"{r['points']}, {r['pairs']} ({pct(r['degraded_share'])})",
              f"{fmt(r['low_value'])} – {fmt(r['high_value'])}",
              ", ".join(fmt(float(z)) for z in r["crossovers"].split(";")) if r["crossovers"] else "none",
              _ci(r["ci_low"], r["ci_high"], ""), pct(r["share_resamples_with_crossing"]), r["reading"]] for r in rows]
