@@ -66,8 +66,13 @@ def recompute(report: Path, families: tuple[str, ...] | None = None) -> int:
                         continue
                     row = table[(family, a, b, metric, scope)]
                     assert int(row["n"]) == len(d)
+                    if len(d) == 0:
+                        assert row["mean_diff"] == ""
+                        continue
                     assert float(row["mean_diff"]) == pytest.approx(d.mean(), rel=1e-7, abs=1e-9)
-                    if np.ptp(d) == 0:
+                    if len(d) < 3:
+                        assert row["bca_low"] == "" and row["bca_note"] == "n < 3"
+                    elif np.ptp(d) == 0:
                         assert float(row["bca_low"]) == float(row["bca_high"]) == pytest.approx(d[0])
                     else:
                         ci = stats.bootstrap((d,), np.mean, n_resamples=10_000, method="BCa",

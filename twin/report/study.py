@@ -33,13 +33,13 @@ ALL = "all"  # the family label of sums over every family
 FLAG_SCOPES = ("included", "excluded")
 
 
-def _main(study: Study, family: str, configuration: str) -> np.ndarray:
+def main_runs(study: Study, family: str, configuration: str) -> np.ndarray:
     """Indices of the main-study runs (no sensitivity point) of one family and configuration."""
     return np.array([i for i, r in enumerate(study.rows) if r["configuration"] == configuration
                      and r["ensemble"]["family"] == family and r["ensemble"]["sensitivity_point"] is None], dtype=int)
 
 
-def _shares(study: Study, idx: np.ndarray) -> tuple[int, float, float]:
+def flag_shares_of(study: Study, idx: np.ndarray) -> tuple[int, float, float]:
     """(finished runs, degraded share, flagged share) of the runs ``idx``."""
     done = study.finished[idx]
     n = int(done.sum())
@@ -55,10 +55,10 @@ def summary(study: Study) -> list[dict[str, Any]]:
     out = []
     for f in study.families():
         for c in study.configurations:
-            idx = _main(study, f, c)
+            idx = main_runs(study, f, c)
             if not len(idx):
                 continue
-            runs, deg, flg = _shares(study, idx)
+            runs, deg, flg = flag_shares_of(study, idx)
             for j, m in enumerate(study.metrics):
                 x = study.values[idx, j]
                 x = x[np.isfinite(x)]
@@ -75,8 +75,8 @@ def summary(study: Study) -> list[dict[str, Any]]:
 def _slots(study: Study, family: str, a: str, b: str) -> tuple[np.ndarray, np.ndarray]:
     """The main-study runs of A in ``family`` (every status) and the index of B's run of the
     same draw (-1 if B has none)."""
-    ia = _main(study, family, a)
-    of_b = {pair_key(study.rows[i]): i for i in _main(study, family, b)}
+    ia = main_runs(study, family, a)
+    of_b = {pair_key(study.rows[i]): i for i in main_runs(study, family, b)}
     ib = np.array([of_b.get(pair_key(study.rows[i]), -1) for i in ia], dtype=int)
     return ia, ib
 
@@ -218,10 +218,10 @@ def annual(study: Study) -> list[dict[str, Any]]:
     for c in study.configurations:
         totals: dict[str, tuple[np.ndarray, np.ndarray, float, int]] = {}
         for f in study.families():
-            idx = _main(study, f, c)
+            idx = main_runs(study, f, c)
             if not len(idx):
                 continue
-            runs, deg, _ = _shares(study, idx)
+            runs, deg, _ = flag_shares_of(study, idx)
             rate = float(sum(study.rows[i]["ensemble"]["weight_per_year"] for i in idx))
             for scope in FLAG_SCOPES:
                 x, eff, covered = _eff(study, idx, scope)
@@ -235,8 +235,8 @@ def annual(study: Study) -> list[dict[str, Any]]:
                                 "eav_per_year": float(eav[j]), "rate_covered": float(covered[j])})
         if len(study.families()) > 1 and totals:
             for scope, (eav, cov, rate, runs) in totals.items():
-                idx = np.concatenate([_main(study, f, c) for f in study.families()])
-                _, deg, _ = _shares(study, idx)
+                idx = np.concatenate([main_runs(study, f, c) for f in study.families()])
+                _, deg, _ = flag_shares_of(study, idx)
                 for j in cols:
                     out.append({"family": ALL, "configuration": c, "metric": study.metrics[j], "flagged_runs": scope,
                                 "runs": runs, "degraded_share": deg, "rate_per_year": rate,
@@ -253,7 +253,7 @@ def exceedance_rows(study: Study) -> list[dict[str, Any]]:
     for c in study.configurations:
         pooled: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {m: [] for m in metrics}
         for f in families:
-            idx = _main(study, f, c)
+            idx = main_runs(study, f, c)
             if not len(idx):
                 continue
             x, eff, _ = _eff(study, idx, "included")

@@ -221,9 +221,9 @@ def banner(study: Study) -> str:
     over = []
     for f in study.families():
         for c in study.configurations:
-            idx = st._main(study, f, c)
+            idx = st.main_runs(study, f, c)
             if len(idx):
-                n, deg, flg = st._shares(study, idx)
+                n, deg, flg = st.flag_shares_of(study, idx)
                 if n and flg > FLAG_BANNER_SHARE:
                     over.append(f"{f} / {c}: {pct(flg)} flagged ({pct(deg)} degraded)")
     if not over:
