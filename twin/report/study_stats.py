@@ -47,7 +47,7 @@ def bca_mean(diffs: np.ndarray, n_resamples: int = BOOTSTRAP_RESAMPLES) -> tuple
     return bca_sum_of_means([np.atleast_2d(np.asarray(diffs, dtype=float))], n_resamples)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=8)
 def _counts(ns: tuple[int, ...], n_resamples: int) -> tuple[np.ndarray, ...]:
     """How often each observation appears in each resample (resamples × n), per sample, for
     the indices scipy.stats.bootstrap draws from a fresh ``default_rng(BOOTSTRAP_SEED)``:
@@ -57,7 +57,8 @@ def _counts(ns: tuple[int, ...], n_resamples: int) -> tuple[np.ndarray, ...]:
     for n in ns:
         idx = rng.integers(0, n, (n_resamples, n))
         flat = (np.arange(n_resamples)[:, None] * n + idx).ravel()
-        out.append(np.bincount(flat, minlength=n_resamples * n).reshape(n_resamples, n).astype(float))
+        dtype = np.uint8 if n < 256 else (np.uint16 if n < 65_536 else np.uint32)  # a count is at most n
+        out.append(np.bincount(flat, minlength=n_resamples * n).reshape(n_resamples, n).astype(dtype))
     return tuple(out)
 
 
@@ -86,7 +87,7 @@ def bca_sum_of_means(samples: list[np.ndarray], n_resamples: int = BOOTSTRAP_RES
         return low, high, ["n < 3"] * k
     theta = sum(s.mean(axis=1) for s in samples)
     counts = _counts(ns, n_resamples)
-    theta_b = sum((s @ c.T) / n for s, c, n in zip(samples, counts, ns, strict=True))  # (k, resamples)
+    theta_b = sum((s @ c.T.astype(float)) / n for s, c, n in zip(samples, counts, ns, strict=True))  # (k, resamples)
     below = (theta_b < theta[:, None]).sum(axis=1) + (theta_b <= theta[:, None]).sum(axis=1)
     z0 = special.ndtri(below / (2 * n_resamples))
     nums, dens = np.zeros(k), np.zeros(k)
