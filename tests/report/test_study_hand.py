@@ -130,3 +130,14 @@ def test_bad_ensemble_names_the_file_and_key(tmp_path: Path, capsys: pytest.Capt
     assert main(["report", str(folder), "--out", str(tmp_path / "rep")]) == 2
     err = capsys.readouterr().err
     assert "manifest.json" in err and "ensemble.weight_per_year" in err
+
+
+def test_loss_by_return_period_by_hand() -> None:
+    from twin.report.study_report import return_period_loss
+
+    # the 3-draw curve of the centralised configuration: λ(40) = 0.5, λ(10) = 0.75, λ(0) = 1.0
+    losses, freqs = [40.0, 10.0, 0.0], [0.5, 0.75, 1.0]
+    assert return_period_loss(losses, freqs, 1.0) == "0"  # λ ≥ 1 only at loss 0
+    assert return_period_loss(losses, freqs, 1.5) == "10"  # λ ≥ 2/3: losses 10 and 0
+    assert return_period_loss(losses, freqs, 10.0) == "> 40"  # 0.1 per year lies beyond the draws
+    assert return_period_loss([5.0], [0.05], 10.0) == "0"  # events rarer than once in 10 years

@@ -193,6 +193,39 @@ def annual_tables(study: Study, rows: list[dict[str, Any]], paired_rows: list[di
     return out
 
 
+RETURN_PERIODS_Y: tuple[float, ...] = (1.0, 10.0, 100.0)
+
+
+def return_period_loss(losses: list[float], freqs: list[float], period_y: float) -> str:
+    """The largest loss whose annual exceedance frequency is at least ``1 / period_y``: ``0``
+    when the hazard's events (with any loss) are rarer than that, ``> x_max`` when even the
+    largest drawn loss is exceeded more often (the return period lies beyond the draws)."""
+    f = 1.0 / period_y
+    pts = sorted(zip(losses, freqs, strict=True))
+    if not pts or pts[0][1] < f:
+        return "0"
+    if pts[-1][1] >= f:
+        return f"> {fmt(pts[-1][0])}"
+    return fmt(max(x for x, lam in pts if lam >= f))
+
+
+def return_period_table(rows: list[dict[str, Any]], n_by: dict[tuple[str, str], tuple[int, float]]
+                        ) -> tuple[list[str], list[list[str]]]:
+    """Per family, configuration and loss metric: the loss at each of RETURN_PERIODS_Y."""
+    curves: dict[tuple[str, str, str], tuple[list[float], list[float]]] = {}
+    for r in rows:
+        xs, fs = curves.setdefault((r["family"], r["configuration"], r["metric"]), ([], []))
+        xs.append(r["loss"])
+        fs.append(r["exceedance_per_year"])
+    header = ["family", "configuration", "metric", "n (degraded)",
+              *(f"{p:g}-year loss" for p in RETURN_PERIODS_Y)]
+    body = []
+    for (f, c, m), (xs, fs) in curves.items():
+        n, deg = n_by.get((f, c), (0, math.nan))
+        body.append([f, c, _label(m), f"{n} ({pct(deg)})", *(return_period_loss(xs, fs, p) for p in RETURN_PERIODS_Y)])
+    return header, body
+
+
 def cost_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     header = ["family", "B vs A", "loss", "n pairs (degraded)", "ΔC (M EUR/yr)", "avoided per year [95 % BCa]", "M EUR per unit avoided",
               "EUR per unit", "interval (M EUR per unit)", "status"]
@@ -293,7 +326,7 @@ def write_study_report(folder: Path, out_dir: Path) -> Any:
 
     warn = banner(study)
     prov = provenance(study, out)
-    sections = _sections(study, summ, pair, ann, cost, cross)
+    sections = _sections(study, summ, pair, ann, exc, cost, cross)
     md = [f"# Study report: {study.doc.get('name', '')}", "",
           *(f"- **{k}**: {v}" for k, v in prov), "",
           *([f"> **Warning.** {warn}", ""] if warn else []),
@@ -322,13 +355,18 @@ def write_study_report(folder: Path, out_dir: Path) -> Any:
 
 
 def _sections(study: Study, summ: list[dict[str, Any]], pair: list[dict[str, Any]], ann: list[dict[str, Any]],
-              cost: list[dict[str, Any]], cross: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
+              exc: list[dict[str, Any]], cost: list[dict[str, Any]], cross: list[dict[str, Any]]
+              ) -> list[tuple[str, list[Any]]]:
+    n_by = {(r["family"], r["configuration"]): (r["runs"], r["degraded_share"]) for r in ann
+            if r["flagged_runs"] == "included"}
+    rh, rb = return_period_table(exc, n_by)
     ch, cb = cost_table(cost)
     xh, xb = crossover_table(cross)
     return [
         ("Per hazard family and configuration", summary_tables(study, summ)),
         ("Paired differences", paired_tables(pair)),
         ("Expected annual values", annual_tables(study, ann, pair)),
+        ("Loss by return period (from the exceedance curves, exceedance.png)", [("", rh, rb)]),
         ("Cost-effectiveness", [("", ch, cb)]),
         ("Crossovers of the sensitivity study", [("", xh, xb)]),
     ]
