@@ -120,6 +120,7 @@ def test_crossover_of_the_sensitivity_study(tmp_path: Path) -> None:
     r = rows[("centralised", "decentralised", "customer_outage_h", SHARE_PARAM)]
     assert float(r["crossovers"]) == pytest.approx(CROSS_AT)  # the fixture's linear difference
     assert (rep / "crossover_customer_outage_h.png").is_file() and (rep / "crossover_map.png").is_file()
+    assert 'data-plot="crossover-customer_outage_h"' in (rep / "interactive.html").read_text()
 
 
 def test_bad_ensemble_names_the_file_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,9 @@
 
 - ``exceedance-<metric>``: loss-exceedance curves, one panel per family (and all), log frequency;
 - ``paired-<metric>``: the paired mean differences with their BCa intervals per family and comparison;
-- ``distributions-<metric>``: a box per family and configuration with every draw (hover names the run).
+- ``distributions-<metric>``: a box per family and configuration with every draw (hover names the run);
+- ``crossover-customer_outage_h``: with a sensitivity study, the paired mean difference per point
+  along each varied parameter, one row per comparison.
 
 Every plot is a ``div.twin-plot`` whose ``data-plot`` names it, as in twin.report.interactive.
 """
@@ -22,7 +24,7 @@ from plotly.subplots import make_subplots
 from twin.report.figures import configuration_colour
 from twin.report.interactive import PLOTLY_CONFIG, _fig_json, _json_script
 from twin.report.study import ALL
-from twin.report.study_data import LOSS_METRICS, Study, metric_label, metric_unit
+from twin.report.study_data import CROSSOVER_METRICS, LOSS_METRICS, Study, metric_label, metric_unit
 
 STUDY_INTERACTIVE_HTML = "interactive.html"
 
@@ -103,14 +105,42 @@ def distributions_plot(study: Study, metric: str) -> go.Figure:
     return fig
 
 
+def crossover_plot(profiles: dict[tuple[str, str, str, str], Any], metric: str) -> go.Figure | None:
+    """Per comparison (rows) and varied parameter (columns), the paired mean difference at each
+    sensitivity point (hover: the point's parameter values)."""
+    keys = [k for k in profiles if k[3] == metric]
+    if not keys:
+        return None
+    params = list(profiles[keys[0]]["params"])
+    fig = make_subplots(rows=len(keys), cols=len(params), shared_yaxes="rows",
+                        column_titles=[p.rsplit(".", 1)[-1] for p in params],
+                        row_titles=[f"{k[2]} − {k[1]} ({k[0]})" for k in keys])
+    for i, key in enumerate(keys, start=1):
+        prof = profiles[key]
+        text = [", ".join(f"{p.rsplit('.', 1)[-1]}={prof['params'][p][n]:.4g}" for p in params)
+                for n in range(len(prof["points"]))]
+        for j, p in enumerate(params, start=1):
+            fig.add_trace(go.Scatter(x=[_finite(float(v)) for v in prof["params"][p]], y=prof["means"].tolist(),
+                                     mode="markers", text=text, showlegend=False,
+                                     marker={"color": configuration_colour(key[2], [key[1], key[2]])}), row=i, col=j)
+            fig.add_hline(y=0.0, line={"color": "#888", "width": 1}, row=i, col=j)
+    fig.update_layout(title=f"{_title(metric)}: paired mean difference B − A per sensitivity point",
+                      height=140 + 220 * len(keys), margin={"t": 80, "l": 60, "r": 160, "b": 40})
+    return fig
+
+
 def write_study_interactive(study: Study, paired_rows: list[dict[str, Any]], exceedance: list[dict[str, Any]],
-                            path: Path) -> Path:
+                            path: Path, profiles: dict[tuple[str, str, str, str], Any] | None = None) -> Path:
     """The offline page of the study's figures (see the module docstring)."""
     figures: dict[str, str] = {}
     for m in (m for m in LOSS_METRICS if m in study.metrics):
         figures[f"exceedance-{m}"] = _fig_json(exceedance_plot(exceedance, m))
         figures[f"paired-{m}"] = _fig_json(paired_plot(paired_rows, m))
         figures[f"distributions-{m}"] = _fig_json(distributions_plot(study, m))
+    for m in CROSSOVER_METRICS[:1]:
+        cross = crossover_plot(profiles or {}, m)
+        if cross is not None:
+            figures[f"crossover-{m}"] = _fig_json(cross)
     divs = "".join(f'<div class="twin-plot" id="plot-{html.escape(k)}" data-plot="{html.escape(k)}"></div>'
                    for k in figures)
     figures_json = "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in figures.items()) + "}"

@@ -350,7 +350,7 @@ def write_study_report(folder: Path, out_dir: Path) -> Any:
     html_path = page(out / "report.html", body, figures, captions)
     from twin.report.study_interactive import STUDY_INTERACTIVE_HTML, write_study_interactive
 
-    live = write_study_interactive(study, pair, exc, out / STUDY_INTERACTIVE_HTML)
+    live = write_study_interactive(study, pair, exc, out / STUDY_INTERACTIVE_HTML, profiles)
     return ReportFiles(figures, html_path, csv_path, [], [], warn, interactive=live, study=out / STUDY_MD)
 
 
