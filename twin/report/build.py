@@ -86,6 +86,7 @@ class ReportFiles:
     screenings: list[ScreeningResult] = field(default_factory=list)
     banner: str = ""  # the warning shown atop the HTML when too many runs are flagged
     interactive: Path | None = None  # interactive.html (twin.report.interactive); None without runs
+    study: Path | None = None  # study.md of a hazard-ensemble study (twin.report.study_report)
 
 
 def run_shares(runs: Sequence[Run]) -> list[FlagShare]:

@@ -33,6 +33,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         files = write_report(args.paths, args.out, show_progress=None)
     except (ReportInputError, ResultsError) as err:
         raise InputError(str(err)) from None
+    if files.study is not None:  # a hazard-ensemble study: no runs were loaded
+        if files.banner:
+            print(f"WARNING: {files.banner}", file=sys.stderr)
+        print(f"study report: {files.study}, {files.html}, {files.interactive}, {files.csv} and the tables as CSV, "
+              f"{len(files.figures)} figures in {Path(args.out)}")
+        return EXIT_OK
     if args.table:
         print(metrics_table([(r.label, r.metrics) for r in files.runs],
                             status=[r.results.status for r in files.runs]))

@@ -92,6 +92,12 @@ def write_sweep_report(folder: Path, out_dir: Path, show_progress: bool | None =
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     doc = read_manifest(folder)
+    from twin.report.study_data import is_study
+
+    if is_study(doc):  # a hazard-ensemble study: its own report (twin.report.study_report)
+        from twin.report.study_report import write_study_report
+
+        return write_study_report(folder, out)
     labels = point_label_of(doc)
     groups, rows = sweep_groups(doc)
     configs = list(dict.fromkeys(c for _, c in groups))
