@@ -215,6 +215,10 @@ class WaterOperation:
                 self.plants[aid] = PlantState(aid, lid, district_of(aid),
                                               float(by_id[aid]["capacity"]), supply(aid))
         self.net.watch_links([p.link for p in self.plants.values()])
+        # backup generator assets (water/generator/<station>) -> their station's supply
+        self.generators: dict[str, PowerSupply] = {
+            f"water/generator/{aid.rsplit('/', 1)[-1]}": x.supply
+            for aid, x in [*self.pumps.items(), *self.plants.items()]}
         self.people: dict[str, int] = {}
         self.district: dict[str, str] = {}
         for j in net.demand_junctions:
@@ -289,6 +293,9 @@ class WaterOperation:
 
     def _apply_damage(self, aid: str, cause: str, on: bool) -> None:
         """Apply (``on``) or undo the damage of one asset."""
+        if aid in self.generators:
+            self.generators[aid].damaged = cause or f"failed:{aid}" if on else ""
+            return
         if aid in self.pumps:
             if on:
                 self._pump_failed[aid] = cause
@@ -367,7 +374,8 @@ class WaterOperation:
             self._failed[aid] = failed[aid]
             self._mode[aid] = str((damage or {}).get(aid, {}).get("mode", "failed"))
             self._apply_damage(aid, failed[aid], on=True)
-            self._outages[failed[aid] or f"failed:{aid}"] = (t_s, self._district_of_asset(aid))
+            if aid not in self.generators:  # a generator's damage is no outage by itself
+                self._outages[failed[aid] or f"failed:{aid}"] = (t_s, self._district_of_asset(aid))
             if aid in self.asset_link and (self.pipe_break == "leak_then_closed"
                                            or self._mode[aid] == "break"):
                 self._leaking_pipes[aid] = t_s

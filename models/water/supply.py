@@ -15,6 +15,8 @@ Rules (docs/water.md, "Power"):
   ``p_mw``. Each step on the generator burns ``step_s * load / p_mw`` of it (a pump stopped
   by its level switch burns nothing; an asset without a nominal power burns by time). When
   it reaches 0 the generator stops (``fuel_exhausted``) and is not refuelled.
+- A damaged generator (its asset ``water/generator/<station>`` in ``failed``) does not start,
+  and stops if running; the station's outage is then caused by the generator's failure.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class PowerSupply:
     cause: str = ""  # the power event of the current grid loss
     failed_start: str = ""  # start_failed event id during this grid loss
     exhausted: str = ""  # fuel_exhausted event id during this grid loss
+    damaged: str = ""  # the failure event of the generator asset while it is damaged
     _rng: np.random.Generator | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +79,9 @@ class PowerSupply:
             self.failed_start = self.exhausted = ""
             return True, ""
         self.loss, self.cause = loss, cause
+        if self.damaged:  # a damaged generator does not run (or stops)
+            self.on_generator = False
+            return False, self.damaged
         if self.on_generator:
             if self.fuel_s > 0:
                 return True, ""
