@@ -8,7 +8,10 @@ gust, over the seeds:
   time (utilities' "customers out at peak");
 - ``share interrupted``: the share of households whose bus was de-energised at least once
   (sustained interruptions; faults the reclosers clear within a step do not count);
-- ``sections down``: overhead line sections with permanent damage (transient faults left out);
+- ``expected sections failing``: the sum of the fragility's P(fail) over the overhead line
+  sections at their gusts, all and the feeder sections alone (normally open ties cut nobody
+  off), before the reclosers clear the transient share;
+- ``sections down``: line sections with permanent damage in the runs (transient faults left out);
 - ``runs degraded``: runs in which a solver failed some step (their numbers are kept, flagged).
 
 docs/study.md ("Calibration") compares the table with published outage observations.
@@ -88,13 +91,31 @@ def _cell(sel: list[dict[str, float]], key: str, pct: bool) -> str:
     return f"{f(v.mean())} ({f(v.min())}–{f(v.max())})"
 
 
+def expected_faults(scenario: Path, out: Path, gust: float, configuration: str, size: str,
+                    extra: list[str]) -> tuple[float, float]:
+    """Expected overhead sections the storm's fragility fails (before reclosing), all of them
+    and the feeder sections alone (normally open ties cut nobody off): sum of P(fail)."""
+    from twin.config import load_scenario
+    from twin.hazards import storm_wind_ms, wind_failure_probability
+    from twin.runner import region_for
+
+    sc = load_scenario(scenario, [f'region.size="{size}"', f"hazards[0].peak_wind_ms={gust:g}", *extra])
+    storm = sc.hazards[0]
+    region = region_for(sc, configuration, out)
+    p = {a["id"]: wind_failure_probability(a, storm_wind_ms(storm, a["x_m"], a["y_m"])[0])
+         for a in region.assets if a["sector"] == "power" and a["type"] == "line"}
+    feeders = [v for k, v in p.items() if not k.rsplit("/", 1)[-1].startswith("T")]
+    return float(sum(p.values())), float(sum(feeders))
+
+
 def table(rows: list[dict[str, float]], gusts: list[float], seeds: list[int]) -> str:
     """Markdown table: mean (min-max over seeds) per gust."""
-    lines = ["| peak gust (m/s) | peak share out | share interrupted | sections down | runs degraded |",
-             "|---|---|---|---|---|"]
+    lines = ["| peak gust (m/s) | expected sections failing (feeders) | peak share out | share interrupted "
+             "| sections down | runs degraded |", "|---|---|---|---|---|---|"]
     for g in gusts:
         sel = [r for r in rows if r["gust"] == g]
-        lines.append(f"| {g:g} | {_cell(sel, 'peak_share_out', True)} | "
+        lines.append(f"| {g:g} | {sel[0]['expected']:.1f} ({sel[0]['expected_feeders']:.1f}) | "
+                     f"{_cell(sel, 'peak_share_out', True)} | "
                      f"{_cell(sel, 'share_interrupted', True)} | {_cell(sel, 'sections_down', False)} | {int(sum(r['degraded'] for r in sel))} of {len(sel)} |")
     lines.append("")
     lines.append(f"Mean (min–max) over seeds {', '.join(map(str, seeds))}.")
@@ -117,10 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     for g in gusts:
+        exp, exp_feeders = expected_faults(args.scenario, args.out, g, args.configuration, args.size, args.set)
         for s in seeds:
             path = run_one(args.scenario, args.out, g, s, args.configuration, args.size, args.hours,
                            args.set)
-            rows.append({"gust": g, "seed": s, **outage_stats(path)})
+            rows.append({"gust": g, "seed": s, "expected": exp, "expected_feeders": exp_feeders,
+                         **outage_stats(path)})
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(f"{args.configuration}, region {args.size}, {args.hours:g} h, storm of "
           f"{args.scenario.name} (track, decay) with its peak gust varied"

@@ -190,6 +190,7 @@ REPAIR_TIME: dict[str, RepairTime] = {
     "water/pump": RepairTime(8.0, 0.5, "assumption: motor or controls of a pump station"),
     "water/pipe": RepairTime(6.0, 0.5, "assumption: main break repair"),
     "water/well": RepairTime(8.0, 0.5, "assumption: well pump and controls"),
+    "water/generator": RepairTime(12.0, 0.5, "assumption: bring in and connect a rental generator in place of a damaged standby set"),
     "ict/site": RepairTime(4.0, 0.5, "assumption: mast, radio or power unit of a site"),
     "ict/link": RepairTime(3.0, 0.5, "assumption: splice a fibre / realign a link"),
     "traffic/road": RepairTime(1.5, 0.5, "assumption: clear fallen trees from a road"),
