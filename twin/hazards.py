@@ -53,7 +53,7 @@ WIND_FRAGILITY: dict[str, Fragility] = {
 # that a section of LINE_REFERENCE_KM (the mean overhead section of the default region,
 # 6.0 km) keeps the former per-section median of 40 m/s: p_km(40) = 1 - 0.5^(1/6).
 LINE_REFERENCE_KM = 6.0
-WIND_LINE_PER_KM = Fragility(57.9, 0.30, "assumption: 1 km of overhead MV line incl. poles and trees along it, calibrated so that a 6 km section has its median at 40 m/s; combined per km as in Panteli et al. (2017)")
+WIND_LINE_PER_KM = Fragility(57.9, 0.30, "assumption: 1 km of overhead MV line incl. poles and trees along it, calibrated so that a 6 km section has its median at 40 m/s; spans combined in series as the towers and spans of a line in Panteli et al. (2017, IEEE Trans. Power Syst. 32(5), 3747-3757)")
 
 # Depth-damage fragility per asset class, intensity = water depth above ground in m.
 FLOOD_FRAGILITY: dict[str, Fragility] = {
@@ -65,6 +65,7 @@ FLOOD_FRAGILITY: dict[str, Fragility] = {
     "power/plant": Fragility(1.2, 0.40, "assumption: central plant's generator, switchgear and auxiliaries at grade"),
     "water/pump": Fragility(1.0, 0.40, "assumption: pump station motors and controls at floor level"),
     "water/well": Fragility(1.5, 0.40, "assumption: wellhead and its pump controls"),
+    "water/generator": Fragility(0.6, 0.40, "assumption: skid-mounted standby diesel set at grade, alternator, control panel and day tank ~0.3-0.9 m above grade"),
     "water/plant": Fragility(1.0, 0.40, "assumption: treatment plant's filters, dosing and controls at grade (the plant is its clear well water/reservoir/R-plant)"),
     "ict/site": Fragility(0.8, 0.50, "assumption: ground-level equipment cabinet and power supply of the site (also edge controllers)"),
     "traffic/road": Fragility(0.3, 0.30, "assumption: median at 0.3 m, the depth at which Pregnolato et al. (2017, Transp. Res. D 55) find roads impassable to cars"),
@@ -86,6 +87,7 @@ EARTHQUAKE_FRAGILITY: dict[str, Fragility] = {
     "power/battery": Fragility(0.90, 0.60, "assumption: wall-mounted home batteries, unanchored equipment"),
     "water/pump": Fragility(0.66, 0.65, "HAZUS-MH MR4 (FEMA 2003) sec. 8.1: small pumping plant, extensive"),
     "water/well": Fragility(0.72, 0.65, "HAZUS-MH MR4 (FEMA 2003) sec. 8.1: well, extensive"),
+    "water/generator": Fragility(0.60, 0.60, "assumption: standby diesel set on vibration isolators (it shifts and tears its fuel and cable connections); HAZUS has no curve for the generator alone"),
     "water/tank": Fragility(1.15, 0.50, "HAZUS-MH MR4 (FEMA 2003) sec. 8.1: elevated steel tank, extensive"),
     "water/plant": Fragility(0.95, 0.60, "HAZUS-MH MR4 (FEMA 2003) sec. 8.1: small water treatment plant, anchored components, extensive"),
     "ict/site": Fragility(0.62, 0.70, "HAZUS-MH MR4 (FEMA 2003) sec. 8.7: communication central office, anchored components, extensive (masts, routers, data centre, edge controllers)"),
@@ -103,6 +105,7 @@ NOT_DAMAGED: dict[str, dict[str, str]] = {
         "water/pipe": "buried", "water/junction": "buried node", "water/reservoir": "ground-level basin or aquifer",
         "water/tank": "elevated tanks are designed for wind (EN 1991-1-4); no failure in storms",
         "water/pump": "pump house", "water/well": "well house", "water/valve": "buried",
+        "water/generator": "inside its station's building or a weatherproof enclosure",
         "power/bus": "indoor switchgear; fails through its lines", "power/trafo": "substation; fails through its lines",
         "power/switch": "counted in its line's per-km fragility", "power/load": "a demand, not equipment",
         "power/ext_grid": "transmission connection outside the region",
@@ -187,6 +190,7 @@ REPAIR_TIME: dict[str, RepairTime] = {
     "water/pump": RepairTime(8.0, 0.5, "assumption: motor or controls of a pump station"),
     "water/pipe": RepairTime(6.0, 0.5, "assumption: main break repair"),
     "water/well": RepairTime(8.0, 0.5, "assumption: well pump and controls"),
+    "water/generator": RepairTime(12.0, 0.5, "assumption: bring in and connect a rental generator in place of a damaged standby set"),
     "ict/site": RepairTime(4.0, 0.5, "assumption: mast, radio or power unit of a site"),
     "ict/link": RepairTime(3.0, 0.5, "assumption: splice a fibre / realign a link"),
     "traffic/road": RepairTime(1.5, 0.5, "assumption: clear fallen trees from a road"),

@@ -26,7 +26,7 @@ import networkx as nx
 from twin.randomness import stream, uniform
 from twin.region.assets import SECTOR_FILES, Asset, make_asset
 from twin.region.layout import District, Layout
-from twin.region.params import ConfigurationParams
+from twin.region.params import ConfigurationParams, core_backup_h
 
 SITE_PREFIX = "ict/site/"
 LINK_PREFIX = "ict/link/"
@@ -50,6 +50,16 @@ ROLE_UNIT: dict[str, str] = {
     "datacentre": "datacentre",
     "tmc": "tmc",
 }
+
+
+# Roles whose backup is ``params.ict_core_backup_h`` (central offices in FCC 07-177's terms);
+# access sites and edge controllers have ``params.ict_backup_h``.
+CORE_ROLES: frozenset[str] = frozenset({"router", "datacentre", "tmc"})
+
+
+def site_backup_h(role: str, params: ConfigurationParams) -> float:
+    """Backup hours of a site of ``role`` under ``params``."""
+    return core_backup_h(params) if role in CORE_ROLES else float(params.ict_backup_h)
 
 
 class IctBuildError(ValueError):
@@ -122,7 +132,7 @@ class _Builder:
     def site(self, sid: str, role: str, x: float, y: float, district: str) -> str:
         self.g.add_node(
             sid, role=role, x_m=round(float(x), 1), y_m=round(float(y), 1), district=district,
-            backup_h=float(self.params.ict_backup_h), p_mw=ROLE_P_MW[role],
+            backup_h=site_backup_h(role, self.params), p_mw=ROLE_P_MW[role],
         )
         return sid
 

@@ -22,8 +22,9 @@ The grid is a realistic radial 20 kV system on the layout's map:
   (``power/pv/<district>``) and home batteries (``power/battery/<district>``), aggregated per
   district and spread over its load buses (several pandapower elements share the asset id
   as ``name``); grid-forming community batteries (``power/microgrid/<district>``) that can
-  island a district; and in the ``centralised`` configuration a central plant
-  (``power/plant/central``) at the water plant, which needs process water.
+  island a district; in ``centralised`` and ``centralised_hardened`` a central plant
+  (``power/plant/central``) at the water plant, which needs process water; with
+  ``substation_n1`` one transformer more than the peak needs (N-1).
 
 Extra columns in the net's tables carry what the simulator needs and pandapower ignores:
 ``district``, ``customers`` (households), ``critical`` and ``category`` (loads), ``type``
@@ -39,7 +40,7 @@ from pathlib import Path
 
 from twin.region.assets import SECTOR_FILES, Asset, make_asset
 from twin.region.layout import District, Layout
-from twin.region.params import ConfigurationParams
+from twin.region.params import CENTRAL_PLANT_CONFIGURATIONS, ConfigurationParams
 
 log = logging.getLogger(__name__)
 
@@ -377,6 +378,8 @@ def build_net(layout: Layout, params: ConfigurationParams, configuration: str) -
     ))
     peak = sum(_district_peak_mw(d) for d in layout.districts) + sum(FACILITY_LOADS_MW.values())
     n_trafos = max(1, math.ceil(peak / (TRAFO_SN_MVA * TRAFO_MAX_LOADING)))
+    if params.substation_n1:  # N-1: the others carry the peak when any one is out
+        n_trafos += 1
     for k in range(1, n_trafos + 1):
         tr = pp.create_transformer(net, b.bus_index[hv], b.bus_index[mv], std_type=TRAFO_TYPE,
                                    name=f"power/trafo/TR{k}")
@@ -406,7 +409,7 @@ def build_net(layout: Layout, params: ConfigurationParams, configuration: str) -
     _tie_lines(b, [*city_feeders, f_plant], town_feeders)
     _prosumers(b, params)
     _microgrids(b, params)
-    if configuration == "centralised":
+    if configuration in CENTRAL_PLANT_CONFIGURATIONS:
         _central_plant(b)
         _plant_voltage(net)
     _bus_customers(b)

@@ -18,7 +18,9 @@ The network, on the layout's map (metres):
   ``GW-<district>-<n>`` and a well pump ``<district>-<n>`` (asset ``water/well/<district>-<n>``,
   type ``well``; powered and PLC-controlled like a pump station);
 - the central power plant's process-water supply junction ``process`` (asset
-  ``water/junction/process``), read by the simulator as ``process_pressure_m``.
+  ``water/junction/process``), read by the simulator as ``process_pressure_m``;
+- with ``pump_backup_h`` > 0, a backup generator ``water/generator/<station>`` at every pump
+  station, well and the treatment plant (an asset only: it has no EPANET element).
 
 Pumps' local fallback rule is written into the INP as EPANET simple controls: a level switch
 on the pump's tank (open below ``LOW_FRAC``, closed above ``HIGH_FRAC`` of the tank's range);
@@ -44,6 +46,7 @@ from twin.region.params import ConfigurationParams
 from .network import UNBALANCED_EXTRA_TRIALS
 
 LITRES_PER_PERSON_DAY = 150.0
+GENERATOR_BACKED: tuple[str, ...] = ("pump", "well", "plant")  # asset types with a backup generator
 # Hourly demand multipliers (residential diurnal curve), normalised to a mean of 1.
 _DIURNAL_RAW = [
     0.55, 0.45, 0.40, 0.40, 0.45, 0.65, 1.05, 1.45, 1.50, 1.30, 1.15, 1.10,
@@ -376,4 +379,22 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
     opts.time.quality_timestep = HYDRAULIC_STEP_S
     opts.quality.parameter = "NONE"
     wntr.network.write_inpfile(wn, str(out_dir / SECTOR_FILES["water"]), units="LPS", version=2.2)
-    return b.assets
+    return [*b.assets, *generator_assets(b.assets, params)]
+
+
+def generator_assets(assets: list[Asset], params: ConfigurationParams) -> list[Asset]:
+    """A backup generator ``water/generator/<station>`` beside each powered water asset (pump
+    station, well, treatment plant) when ``params.pump_backup_h`` > 0: its ``p_mw`` is the
+    station's nominal power (the generator is sized for it), its capacity the hours of fuel
+    (unit ``backup_h``). The water simulator runs the station on it while its bus is dead
+    (docs/water.md, "Power"); a damaged generator does not start."""
+    if params.pump_backup_h <= 0:
+        return []
+    return [
+        make_asset(
+            f"water/generator/{a['id'].rsplit('/', 1)[-1]}", "water", "generator", a["x_m"], a["y_m"],
+            a["district"], capacity=float(params.pump_backup_h), capacity_unit="backup_h",
+            critical=True, p_mw=a["p_mw"],
+        )
+        for a in assets if a["type"] in GENERATOR_BACKED
+    ]

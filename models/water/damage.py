@@ -72,6 +72,9 @@ class DamageMixin:
 
     def _apply_damage(self, aid: str, cause: str, on: bool) -> None:
         """Apply (``on``) or undo the damage of one asset."""
+        if aid in self.generators:
+            self.generators[aid].damaged = cause or f"failed:{aid}" if on else ""
+            return
         if aid in self.pumps:
             if on:
                 self._pump_failed[aid] = cause

@@ -225,6 +225,10 @@ class WaterOperation(DamageMixin):
                 self.plants[aid] = PlantState(aid, lid, district_of(aid),
                                               float(by_id[aid]["capacity"]), supply(aid))
         self.net.watch_links([p.link for p in self.plants.values()])
+        # backup generator assets (water/generator/<station>) -> their station's supply
+        self.generators: dict[str, PowerSupply] = {
+            f"water/generator/{aid.rsplit('/', 1)[-1]}": x.supply
+            for aid, x in [*self.pumps.items(), *self.plants.items()]}
         self.people: dict[str, int] = {}
         self.district: dict[str, str] = {}
         for j in net.demand_junctions:
@@ -307,8 +311,9 @@ class WaterOperation(DamageMixin):
             self._failed[aid] = failed[aid]
             self._mode[aid] = str((damage or {}).get(aid, {}).get("mode", "failed"))
             self._apply_damage(aid, failed[aid], on=True)
-            self.causes.add(failed[aid] or f"failed:{aid}", t_s, self._district_of_asset(aid),
-                            *self._elements(aid), ref=self._ran_in.get(aid))
+            if aid not in self.generators:  # a generator's damage is no outage by itself
+                self.causes.add(failed[aid] or f"failed:{aid}", t_s, self._district_of_asset(aid),
+                                *self._elements(aid), ref=self._ran_in.get(aid))
             if aid in self.asset_link and (self.pipe_break == "leak_then_closed"
                                            or self._mode[aid] == "break"):
                 self._leaking_pipes[aid] = t_s

@@ -20,6 +20,8 @@ Rules (docs/water.md, "Power"):
   (:meth:`PowerSupply.fuel_request`, cause its ``backup_started`` or ``fuel_exhausted``
   event). A crew that reached it fills the tank (:meth:`PowerSupply.refuel`, ``refuelled``);
   a generator that had run dry then starts again at the next step (a new start attempt).
+- A damaged generator (its asset ``water/generator/<station>`` in ``failed``) does not start,
+  and stops if running; the station's outage is then caused by the generator's failure.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class PowerSupply:
     exhausted: str = ""  # fuel_exhausted event id during this grid loss
     started: str = ""  # backup_started event id of the current run on the generator
     capacity_s: float = -1.0  # a full tank, full-load seconds (default: the initial fuel)
+    damaged: str = ""  # the failure event of the generator asset while it is damaged
     _rng: np.random.Generator | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -88,6 +91,9 @@ class PowerSupply:
             self.failed_start = self.exhausted = self.started = ""
             return True, ""
         self.loss, self.cause = loss, cause
+        if self.damaged:  # a damaged generator does not run (or stops)
+            self.on_generator = False
+            return False, self.damaged
         if self.on_generator:
             if self.fuel_s > 0:
                 return True, ""

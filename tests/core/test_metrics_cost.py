@@ -13,9 +13,9 @@ from twin import metrics, results
 from twin.region.assets import make_asset
 
 
-def _file(path: Path, configuration: str, toml: str) -> None:
+def _file(path: Path, configuration: str, toml: str, extra: list | None = None) -> None:
     reg = SimpleNamespace(
-        assets=[
+        assets=[*(extra or []),
             make_asset("power/line/L1", "power", "line", 0, 0, "city"),
             make_asset("power/line/L2", "power", "line", 0, 0, "city", underground=True),
             make_asset("power/line/L3", "power", "line", 0, 0, "city", underground=True),
@@ -26,7 +26,9 @@ def _file(path: Path, configuration: str, toml: str) -> None:
             make_asset("power/microgrid/v1", "power", "microgrid", 0, 0, "city", capacity=2.0, capacity_unit="MWh"),
             make_asset("water/pump/PS1", "water", "pump", 0, 0, "city", p_mw=0.05),
             make_asset("water/pump/PS2", "water", "pump", 0, 0, "city", p_mw=0.03),
-            make_asset("ict/site/BS1", "ict", "site", 0, 0, "city", p_mw=0.002),
+            # an ICT site's capacity is its backup hours, as the ICT builder writes it
+            make_asset("ict/site/BS1", "ict", "site", 0, 0, "city", p_mw=0.002, capacity=6.0,
+                       capacity_unit="access"),
         ],
         dependencies=[],
         cost={"line_km": 20.0, "pipe_km": 4.0, "pv_mw": 1.5, "wells": 2.0, "tanks": 1.0, "pumps": 2.0},
@@ -36,9 +38,9 @@ def _file(path: Path, configuration: str, toml: str) -> None:
                               "seed": 1, "hours": 1.0, "hazard_free": False, "scenario_toml": toml}, reg)
 
 
-def _load(tmp_path: Path, configuration: str, toml: str) -> results.Results:
+def _load(tmp_path: Path, configuration: str, toml: str, extra: list | None = None) -> results.Results:
     path = tmp_path / f"{configuration}.h5"
-    _file(path, configuration, toml)
+    _file(path, configuration, toml, extra)
     results.write_series(path, [0, 1800], {"power": {"served_mw": [1.0, 1.0], "demand_mw": [1.0, 1.0]}})
     results.write_events(path, [])
     results.set_status(path, "complete")
@@ -91,3 +93,24 @@ def test_unknown_configuration_is_not_applicable(tmp_path: Path) -> None:
     run = _load(tmp_path, "decentralised", "not [ toml")
     m, _ = metrics.compute(run, None)
     assert math.isnan(m["annual_cost_meur"]) and m["annual_cost_meur_applicable"] == 0.0
+
+
+def test_hardened_counts_its_generators_transformer_and_core_batteries(tmp_path: Path) -> None:
+    """centralised_hardened's extras by hand: generators at the plant (0.1 MW) and PS1
+    (0.05 MW) with 72 h of fuel each, a second 40 MVA transformer, the data centre's 50 kW
+    for 24 h besides the access site's 2 kW for 6 h."""
+    extra = [
+        make_asset("water/generator/WTP", "water", "generator", 0, 0, "city", p_mw=0.1,
+                   capacity=72.0, capacity_unit="backup_h"),
+        make_asset("water/generator/PS1", "water", "generator", 0, 0, "city", p_mw=0.05,
+                   capacity=72.0, capacity_unit="backup_h"),
+        make_asset("power/trafo/TR2", "power", "trafo", 0, 0, "city", capacity=40.0, capacity_unit="MVA"),
+        make_asset("ict/site/DCC", "ict", "site", 0, 0, "city", p_mw=0.05, capacity=24.0,
+                   capacity_unit="datacentre"),
+    ]
+    q = metrics.cost_quantities(_load(tmp_path, "centralised_hardened", "", extra))
+    assert q is not None
+    assert q["backup_generator_kw"] == pytest.approx(150.0)  # not the pumps' 80 kW: the generators'
+    assert q["backup_fuel_kwh"] == pytest.approx(150.0 * 72.0)
+    assert q["transformer_mva"] == 80.0
+    assert q["ict_battery_kwh"] == pytest.approx(2.0 * 6.0 + 50.0 * 24.0)

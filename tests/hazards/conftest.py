@@ -39,8 +39,9 @@ def hz_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def small_regions(hz_out: Path) -> dict[str, RegionInfo]:
-    """The real built small region in the centralised and decentralised configurations."""
+    """The real built small region in every configuration."""
+    from twin.region.params import CONFIGURATIONS
     from twin.runner import region_for
 
     sc = crew_scenario(1, [])
-    return {c: region_for(sc, c, hz_out) for c in ("centralised", "decentralised")}
+    return {c: region_for(sc, c, hz_out) for c in CONFIGURATIONS}

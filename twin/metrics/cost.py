@@ -105,7 +105,13 @@ def cost_quantities(r: Results) -> dict[str, float] | None:
     line_km = float(r.cost.get("line_km", 0.0))
     pumps = kind == "water/pump"
     sites = kind == "ict/site"
-    generators_kw = float(p_kw[pumps].sum()) if params.pump_backup_h > 0 else 0.0
+    gens = kind == "water/generator"
+    if gens.any():  # generator assets: sized for their station, capacity = hours of fuel
+        generators_kw = float(p_kw[gens].sum())
+        fuel_kwh = float((p_kw[gens] * cap[gens]).sum())
+    else:  # results written before generators were assets: one per pump station
+        generators_kw = float(p_kw[pumps].sum()) if params.pump_backup_h > 0 else 0.0
+        fuel_kwh = generators_kw * params.pump_backup_h
     return {
         "overhead_line_km": line_km * (1.0 - cable_share),
         "cable_km": line_km * cable_share,
@@ -115,9 +121,10 @@ def cost_quantities(r: Results) -> dict[str, float] | None:
         "home_battery_kwh": float(cap[kind == "power/battery"].sum()) * 1000.0,
         "community_battery_kwh": float(cap[kind == "power/microgrid"].sum()) * 1000.0,
         "backup_generator_kw": generators_kw,
-        "backup_fuel_kwh": generators_kw * params.pump_backup_h,
+        "backup_fuel_kwh": fuel_kwh,
         "ict_site": float(sites.sum()),
-        "ict_battery_kwh": float(p_kw[sites].sum()) * params.ict_backup_h,
+        # an ICT site's capacity is its backup hours (core sites may have more than access sites)
+        "ict_battery_kwh": float((p_kw[sites] * cap[sites]).sum()),
         "well": float(r.cost.get("wells", 0.0)),
         "tank": float(r.cost.get("tanks", 0.0)),
         "pump": float(r.cost.get("pumps", 0.0)),

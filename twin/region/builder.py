@@ -23,7 +23,7 @@ from twin.region.params import ConfigurationParams
 
 SECTOR_ORDER: tuple[str, ...] = ("power", "water", "traffic", "ict")
 # Bump when a builder changes what it writes, so cached regions are rebuilt.
-BUILDER_VERSION = "4"  # 2: assets carry `underground`; 3: buses count their customers; 4: lines carry `length_km`
+BUILDER_VERSION = "5"  # 5: generators, N-1 trafos, core ICT backup; 2: assets carry `underground`; 3: buses count their customers; 4: lines carry `length_km`
 
 
 class RegionBuildError(RuntimeError):

@@ -158,7 +158,11 @@ def water_graph(path: Path, assets: Iterable[dict]) -> tuple[nx.Graph, set[str]]
     wn = wntr.network.WaterNetworkModel(str(path))
     node_id: dict[str, str] = {}
     link_id: dict[str, str] = {}
+    generators = []
     for a in assets:
+        if a["type"] == "generator":  # no EPANET element: a leaf of its station (below)
+            generators.append(a["id"])
+            continue
         (node_id if a["type"] in WATER_NODE_TYPES else link_id)[a["id"].rsplit("/", 1)[-1]] = a["id"]
 
     def nid(name: str) -> str:
@@ -171,6 +175,10 @@ def water_graph(path: Path, assets: Iterable[dict]) -> tuple[nx.Graph, set[str]]
         lid = link_id.get(name, f"water/_link/{name}")
         g.add_edge(a, lid)
         g.add_edge(lid, b)
+    for gen in generators:  # water/generator/<station> hangs on its station's link
+        station = link_id.get(gen.rsplit("/", 1)[-1])
+        if station is not None:
+            g.add_edge(gen, station)
     sources = {nid(n) for n in (*wn.reservoir_name_list, *wn.tank_name_list)}
     return g, sources
 

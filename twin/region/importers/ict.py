@@ -23,7 +23,7 @@ def read_ict(spec: str, transform: Transform, district_of: Callable[[float, floa
     """
     import networkx as nx
 
-    from twin.models.ict.build import DCC_ID, LINK_PREFIX, ROLE_P_MW, SITE_PREFIX, link_id
+    from twin.models.ict.build import DCC_ID, LINK_PREFIX, ROLE_P_MW, SITE_PREFIX, link_id, site_backup_h
 
     path = Path(spec)
     if not path.is_file():
@@ -47,7 +47,7 @@ def read_ict(spec: str, transform: Transform, district_of: Callable[[float, floa
             raise RegionImportError("ict", spec, f"site {n!r} has unknown role {role!r}; use {sorted(ROLE_P_MW)}")
         x, y = pos[ids[n]]
         g.add_node(ids[n], role=role, x_m=round(x, 1), y_m=round(y, 1), district=district_of(x, y),
-                   backup_h=float(data.get("backup_h", params.ict_backup_h)), p_mw=ROLE_P_MW[role])
+                   backup_h=float(data.get("backup_h", site_backup_h(role, params))), p_mw=ROLE_P_MW[role])
     for a, b, data in raw.edges(data=True):
         na, nb = g.nodes[ids[a]], g.nodes[ids[b]]
         lid = str(data.get("id") or link_id(ids[a], ids[b]))

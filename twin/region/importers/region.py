@@ -43,7 +43,7 @@ from twin.region.transforms_water import transform_water
 log = logging.getLogger(__name__)
 
 # Bump when the importer changes what it writes, so cached imported regions are rebuilt.
-IMPORTER_VERSION = "5"  # 5: configuration transforms; 4: TNTP ids, trip tables, motors
+IMPORTER_VERSION = "6"  # 6: backup generators as assets; 5: configuration transforms; 4: TNTP ids, trip tables, motors
 FILE_KEYS = ("power", "water", "traffic", "traffic_nodes", "traffic_trips", "ict", "dependencies")
 
 
@@ -101,6 +101,7 @@ def import_region_into(
     import pandapower as pp
 
     from twin.models.ict.build import build_graph, graph_assets, write_graph
+    from twin.models.water.build import generator_assets
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -129,6 +130,7 @@ def import_region_into(
             water_assets = reimport_water(wells_tanks, out_dir, files.water)
         for a in water_assets:
             a["district"] = district_of(a["x_m"], a["y_m"])
+        water_assets += generator_assets(water_assets, params)
         assets += water_assets
 
         node_district = {n: district_of(*xy) for n, xy in plain.node_xy().items()}
