@@ -96,14 +96,20 @@ def _cell(v: Any) -> Any:
 
 
 def to_csv(rows: list[dict[str, Any]], parameters: list[str]) -> str:
+    """The rows flat: base columns, parameters, ``ensemble.<field>`` (when any row is of an
+    ensemble), state, metrics."""
+    from twin.sweep.ensembles import ENSEMBLE_FIELDS
+
     metrics = metric_names(rows)
+    ensemble = list(ENSEMBLE_FIELDS) if any("ensemble" in r for r in rows) else []
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([*BASE_COLUMNS, *parameters, *STATE_COLUMNS, *metrics])
+    w.writerow([*BASE_COLUMNS, *parameters, *(f"ensemble.{f}" for f in ensemble), *STATE_COLUMNS, *metrics])
     for r in rows:
         w.writerow(
             [_cell(r.get(c)) for c in BASE_COLUMNS]
             + [_cell(r["params"].get(p)) for p in parameters]
+            + [_cell((r.get("ensemble") or {}).get(f)) for f in ensemble]
             + [_cell(r.get(c)) for c in STATE_COLUMNS]
             + [_cell(r.get("metrics", {}).get(m)) for m in metrics]
         )
