@@ -18,7 +18,7 @@ from scipy.stats import qmc
 from twin import results
 from twin.config import Scenario, run_id
 from twin.randomness import stream
-from twin.sweep import expand, load_sweep, run_sweep
+from twin.sweep import expand, load_sweep, run_sweep, summary
 from twin.sweep.ensembles import ENSEMBLE_FIELDS, GPD, GutenbergRichter, _storm_track
 from twin.sweep.execute import baseline_id
 from twin.sweep.spec import Range, latin_hypercube
@@ -196,6 +196,9 @@ def test_sweep_computes_each_baseline_once_and_writes_the_ensemble_columns(tmp_p
         weights[(r["configuration"], r["ensemble.family"])] += float(r["ensemble.weight_per_year"])
     assert weights == pytest.approx({("centralised", "windstorm"): 0.6, ("decentralised", "windstorm"): 0.6,
                                      ("centralised", "cyber"): 0.1, ("decentralised", "cyber"): 0.1})
+    text = summary(out)  # counts per family, not one line per draw
+    assert "point / configuration" not in text
+    assert [line.split()[-4] for line in text.splitlines() if line.startswith("windstorm / ")] == ["6", "6"]
 
 
 def test_latin_hypercube_is_scipys_per_dimension() -> None:

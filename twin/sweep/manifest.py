@@ -175,7 +175,21 @@ def summary(out_dir: Path, max_errors: int = 10) -> str:
         by = Counter(r["status"] for r in rows if r["configuration"] == c)
         lines.append(c.ljust(width) + "".join(str(by.get(s, 0)).rjust(10) for s in RUN_STATUSES))
     points = sorted({r["point"] for r in rows})
-    if len(points) > 1:  # different hazards or parameters: never one group
+    if any("ensemble" in r for r in rows):  # one line per family (and the sensitivity study), not per draw
+        def group(r: dict[str, Any]) -> str:
+            e = r.get("ensemble")
+            if not e:
+                return "no ensemble"
+            return e["family"] + (" (sensitivity)" if e.get("sensitivity_point") is not None else "")
+
+        groups = list(dict.fromkeys(group(r) for r in rows))
+        cells = [(f"{g} / {c}", Counter(r["status"] for r in rows if r["configuration"] == c and group(r) == g))
+                 for g in groups for c in configs]
+        w = max(len(label) for label, _ in cells) + 2
+        lines.append("ensemble / configuration".ljust(w) + "".join(s.rjust(10) for s in RUN_STATUSES))
+        lines += [label.ljust(w) + "".join(str(by.get(s, 0)).rjust(10) for s in RUN_STATUSES)
+                  for label, by in cells if by]
+    elif len(points) > 1:  # different hazards or parameters: never one group
         params = {r["point"]: r.get("params", {}) for r in rows}
         cells = [(f"{p}: " + (", ".join(f"{k}={v!r}" for k, v in params[p].items()) or "-") + f" / {c}",
                   Counter(r["status"] for r in rows if r["configuration"] == c and r["point"] == p))
