@@ -201,6 +201,8 @@ def summary(out_dir: Path, max_errors: int = 10) -> str:
     from twin.sweep.stats import flag_banner, flag_shares, shares_table
 
     shares = flag_shares(rows, configs)
+    if any("ensemble" in r for r in rows):  # every point is one draw: pooled shares only
+        shares = [s for s in shares if s.point is None]
     lines.append(shares_table(shares))
     banner = flag_banner(shares)
     if banner:

@@ -97,15 +97,13 @@ class FlagShare:
 
 
 def flag_shares(rows: list[dict[str, Any]], configurations: list[str] | None = None) -> list[FlagShare]:
-    """Per configuration: pooled over the sweep (point None) and, with several points, per point
-    (not for ensembles: each of their points is one draw, one run per configuration)."""
+    """Per configuration: pooled over the sweep (point None) and, with several points, per point."""
     done = [r for r in rows if r["status"] in FINISHED_STATUSES]
     configs = configurations or list(dict.fromkeys(r["configuration"] for r in rows))
     points = sorted({r["point"] for r in rows})
-    per_point = len(points) > 1 and not any("ensemble" in r for r in rows)
     out = []
     for c in configs:
-        for point in [None, *(points if per_point else [])]:
+        for point in [None, *(points if len(points) > 1 else [])]:
             sel = [r for r in done if r["configuration"] == c and (point is None or r["point"] == point)]
             neg = [r for r in sel if r.get("metrics", {}).get("negative_impacts", 0.0) > 0]
             out.append(FlagShare(c, point, len(sel), sum(r["status"] == "degraded" for r in sel),
