@@ -237,3 +237,17 @@ def test_quick_study_has_the_same_structure() -> None:
     for family in ("windstorm", "flood", "earthquake", "equipment", "cyber"):
         assert set(_per_configuration(runs, family).values()) == {10}
     assert set(_per_configuration(runs, "windstorm", sensitivity=True).values()) == {6}
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (('kind = "storm"', 'kind = "flood"'), 'hazard.kind: \'flood\' is not a kind of family windstorm'),
+    (("allocation = [1, 2, 3]", "allocation = [1, 2, 2]"), "allocation: counts sum to 5, not n = 6"),
+    (("strata = [0.0, 0.5, 0.9, 1.0]", "strata = [0.0, 0.9, 0.5, 1.0]"), "strata: edges must increase"),
+    (('field = "peak_wind_ms"', 'field = "peak_gust"'), "unknown key"),
+])
+def test_bad_ensemble_names_the_key(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
+    from twin.sweep import SweepError
+
+    with pytest.raises(SweepError) as err:
+        expand(load_sweep(write(tmp_path, SWEEP.replace(*edit, 1))))
+    assert message in str(err.value) and str(tmp_path / "sweep.toml") in err.value.report()
