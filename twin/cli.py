@@ -91,10 +91,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         seen: set[str] = set()
         regions: dict = {}
         for run in runs:  # plug-ins and ids once per distinct scenario (seeds do not matter)
-            key = run.scenario.model_copy(update={"run": run.scenario.run.model_copy(update={"seed": 0})})
+            # each run against its own configuration's region: an ensemble's cyber target
+            # "controller:<district>" names a site that exists in that configuration only
+            only = run.scenario.model_copy(update={"run": run.scenario.run.model_copy(
+                update={"configurations": [run.configuration]})})
+            key = only.model_copy(update={"run": only.run.model_copy(update={"seed": 0})})
             if (text := key.model_dump_json()) not in seen:
                 seen.add(text)
-                check_scenario(run.scenario, str(args.scenario), args.out, regions)
+                check_scenario(only, str(args.scenario), args.out, regions)
         print(f"{args.scenario}: ok (a sweep of {len(runs)} runs)")
     else:
         scenario = load_scenario(args.scenario, args.set, args.allow_outside)

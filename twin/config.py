@@ -364,6 +364,16 @@ def _after_start(end_h: float, info: ValidationInfo) -> float:
     return end_h
 
 
+def _damage_seed() -> Any:
+    """The ``damage_seed`` field every randomised hazard has (one definition, one text)."""
+    return Field(None, ge=0, description="Seed of this hazard's damage draws (fragility draws, ground-motion residuals, attack spread); default: run.seed. Varying it varies the hazard only, not demand, weather or traffic, so every draw shares one hazard-free baseline (docs/sweeps.md, ensembles).")
+
+
+def _fragility_scale() -> Any:
+    """The ``fragility_scale`` field of hazards with fragility curves."""
+    return Field(1.0, gt=0, le=10, description="Multiplies the median of every fragility curve this hazard uses (and divides earthquake pipe repair rates): > 1 hardens, < 1 weakens the assets; for sensitivity studies (docs/hazards.md).")
+
+
 class OutageHazard(_Strict):
     """A scheduled outage of one asset."""
 
@@ -382,6 +392,8 @@ class StormHazard(_Strict):
     end_h: float = Field(gt=0, description="Time it reaches the second point, hours.")
     peak_wind_ms: float = Field(gt=0, le=100, description="Gust speed at the track, m/s.")
     decay_m: float = Field(4000.0, gt=0, description="Distance over which the wind falls by a factor e, metres.")
+    damage_seed: int | None = _damage_seed()
+    fragility_scale: float = _fragility_scale()
 
     @field_validator("end_h")
     @classmethod
@@ -396,6 +408,7 @@ class RandomHazard(_Strict):
     probability: float = Field(gt=0, le=1, description="Failure probability per asset over the horizon.")
     sectors: list[Literal["power", "water", "traffic", "ict"]] = Field(default_factory=lambda: ["power"])
     types: list[str] = Field(default_factory=list, description="Asset types to consider (all if empty); each must be a type of one of the sectors.")
+    damage_seed: int | None = _damage_seed()
 
     @field_validator("sectors")
     @classmethod
@@ -423,6 +436,8 @@ class FloodHazard(_Strict):
     depth_m: float | list[float] = Field(description="Water depth in the polygons, m (one value, or one per polygon; the deepest applies where they overlap).")
     start_h: float = Field(ge=0, description="Time the water arrives, hours.")
     end_h: float | None = Field(None, gt=0, description="Time the water recedes, hours; flooded roads reopen then (default: stays). Other damaged assets need repair.")
+    damage_seed: int | None = _damage_seed()
+    fragility_scale: float = _fragility_scale()
 
     @model_validator(mode="after")
     def _shape(self) -> FloodHazard:
@@ -455,6 +470,7 @@ class CyberHazard(_Strict):
     spread_probability: float = Field(0.0, ge=0, le=1, description="Chance that the attack spreads to each neighbouring site.")
     false_value: float | None = Field(None, description="With false_data: the value the compromised endpoints report (e.g. a tank level, m).")
     duration_h: float | None = Field(None, gt=0, description="Hours until the attack is cleaned up; default: to the end of the run.")
+    damage_seed: int | None = _damage_seed()
 
 
 class EarthquakeHazard(_Strict):
@@ -472,6 +488,8 @@ class EarthquakeHazard(_Strict):
     residuals: bool = Field(True, description="Draw the inter- and intra-event residuals; false: median ground motion everywhere.")
     pipe_material: str = Field("cast_iron", description="Material and joint of every pipe (the asset table carries none): a key of twin.earthquake.PIPE_K1 (ALA 2001 K1, docs/hazards.md).")
     duration_h: float | None = Field(None, gt=0, description="Hours until damaged assets are repaired; default: the sector's repair time.")
+    damage_seed: int | None = _damage_seed()
+    fragility_scale: float = _fragility_scale()
 
     @field_validator("pipe_material")
     @classmethod

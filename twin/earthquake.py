@@ -31,6 +31,7 @@ from twin.hazards import (
     Damage,
     _aligned,
     asset_class,
+    damage_seed,
     hazard_id,
     register_hazard,
 )
@@ -200,7 +201,7 @@ def pipe_repairs(hz: EarthquakeHazard, index: int, seed: int, assets: list[Asset
             raise ValueError(f"pipe {a['id']!r}: expected its length in capacity (m), got unit {a['capacity_unit']!r}")
         length_km = a["capacity"] / 1000.0
         pgv = motion[a["id"]].pgv_cms
-        rate = ala_repair_rate_per_km(pgv, k1)
+        rate = ala_repair_rate_per_km(pgv, k1) / hz.fragility_scale  # a stronger pipe: fewer repairs
         rng = stream(seed, f"earthquake-{index}-repairs", a["id"])
         n = int(rng.poisson(rate * length_km))
         breaks = int(rng.binomial(n, BREAK_SHARE)) if n else 0
@@ -208,18 +209,18 @@ def pipe_repairs(hz: EarthquakeHazard, index: int, seed: int, assets: list[Asset
     return out
 
 
-def seismic_failure_probability(asset: Asset, pga_g: float) -> float:
+def seismic_failure_probability(asset: Asset, pga_g: float, fragility_scale: float = 1.0) -> float:
     """P(extensive damage) of a non-pipe asset at ``pga_g``; 0 for cables and classes
-    without a curve."""
+    without a curve. ``fragility_scale`` multiplies the medians."""
     if asset["sector"] == "power" and asset["type"] == "line" and asset.get("underground", False):
         return 0.0
     frag = EARTHQUAKE_FRAGILITY.get(asset_class(asset))
-    return 0.0 if frag is None else frag.probability(pga_g)
+    return 0.0 if frag is None else frag.probability(pga_g, fragility_scale)
 
 
 @register_hazard("earthquake", "earthquake")
 def _earthquake_damage(hz: EarthquakeHazard, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
-    seed, step, horizon = scenario.run.seed, scenario.run.step_s, scenario.run.horizon_s
+    seed, step, horizon = damage_seed(hz, scenario), scenario.run.step_s, scenario.run.horizon_s
     t0 = _aligned(hz.start_h * 3600, step, horizon)
     root = hazard_id(hz, i)
     dur = None if hz.duration_h is None else round(hz.duration_h * 3600)
@@ -231,7 +232,7 @@ def _earthquake_damage(hz: EarthquakeHazard, i: int, scenario: Scenario, assets:
     for a in assets:
         if a["sector"] == "water" and a["type"] == "pipe":
             continue
-        p = seismic_failure_probability(a, motion[a["id"]].pga_g)
+        p = seismic_failure_probability(a, motion[a["id"]].pga_g, hz.fragility_scale)
         if p > 0 and uniform(seed, f"earthquake-{i}", a["id"]) < p:
             out.append(Damage(t0, a["id"], root, t0, dur))
     return out

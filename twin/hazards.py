@@ -26,10 +26,12 @@ class Fragility:
     beta: float
     source: str
 
-    def probability(self, intensity: float) -> float:
+    def probability(self, intensity: float, scale: float = 1.0) -> float:
+        """P(fail) at ``intensity``; ``scale`` multiplies the median (a hazard's
+        ``fragility_scale``: > 1 hardens the asset)."""
         if intensity <= 0:
             return 0.0
-        z = math.log(intensity / self.median) / self.beta
+        z = math.log(intensity / (self.median * scale)) / self.beta
         return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
 
 
@@ -153,17 +155,26 @@ def line_length_km(asset: Asset) -> float:
     raise KeyError(f"asset {asset['id']!r} carries no line length (length_km); rebuild the region")
 
 
-def wind_failure_probability(asset: Asset, gust_ms: float) -> float:
+def wind_failure_probability(asset: Asset, gust_ms: float, fragility_scale: float = 1.0) -> float:
     """P(fail) of an asset in a gust (m/s): per km for overhead lines, per asset otherwise;
-    0 for classes wind does not damage and for anything ``underground``."""
+    0 for classes wind does not damage and for anything ``underground``. ``fragility_scale``
+    multiplies the medians."""
     if asset.get("underground", False):  # wind does not reach cables
         return 0.0
     cls = asset_class(asset)
     if cls == "power/line":
-        p_km = WIND_LINE_PER_KM.probability(gust_ms)
+        p_km = WIND_LINE_PER_KM.probability(gust_ms, fragility_scale)
         return 1.0 - (1.0 - p_km) ** line_length_km(asset)
     frag = WIND_FRAGILITY.get(cls)
-    return 0.0 if frag is None else frag.probability(gust_ms)
+    return 0.0 if frag is None else frag.probability(gust_ms, fragility_scale)
+
+
+def damage_seed(hazard: Any, scenario: Scenario) -> int:
+    """Seed of a hazard's damage draws: its ``damage_seed``, else ``run.seed`` (so a scenario
+    without one behaves as before). Hazard ensembles vary it per draw: the day (demand,
+    weather, traffic, all on run.seed) stays, only the hazard's draws change."""
+    own = getattr(hazard, "damage_seed", None)
+    return scenario.run.seed if own is None else int(own)
 
 
 @dataclass(frozen=True)
@@ -323,12 +334,12 @@ def _outage_damage(hz: OutageHazard, i: int, scenario: Scenario, assets: list[As
 
 @register_hazard("storm", "windstorm")
 def _storm_damage(hz: StormHazard, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
-    seed, step, horizon = scenario.run.seed, scenario.run.step_s, scenario.run.horizon_s
+    seed, step, horizon = damage_seed(hz, scenario), scenario.run.step_s, scenario.run.horizon_s
     t0 = _aligned(hz.start_h * 3600, step, horizon)
     out = []
     for a in assets:
         wind, hour = storm_wind_ms(hz, a["x_m"], a["y_m"])
-        p = wind_failure_probability(a, wind)
+        p = wind_failure_probability(a, wind, hz.fragility_scale)
         if p > 0 and uniform(seed, f"storm-{i}", a["id"]) < p:
             # most overhead-line faults are transient and cleared by reclosing (docs/power.md)
             transient = (a["sector"], a["type"]) == ("power", "line") and uniform(
@@ -340,7 +351,7 @@ def _storm_damage(hz: StormHazard, i: int, scenario: Scenario, assets: list[Asse
 
 @register_hazard("flood", "flood")
 def _flood_damage(hz: FloodHazard, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
-    seed, step, horizon = scenario.run.seed, scenario.run.step_s, scenario.run.horizon_s
+    seed, step, horizon = damage_seed(hz, scenario), scenario.run.step_s, scenario.run.horizon_s
     t0 = _aligned(hz.start_h * 3600, step, horizon)
     out = []
     for a in assets:
@@ -348,7 +359,7 @@ def _flood_damage(hz: FloodHazard, i: int, scenario: Scenario, assets: list[Asse
         if frag is None:
             continue
         depth = flood_depth_m(hz, a["x_m"], a["y_m"])
-        if uniform(seed, f"flood-{i}", a["id"]) < frag.probability(depth):
+        if uniform(seed, f"flood-{i}", a["id"]) < frag.probability(depth, hz.fragility_scale):
             # flooded roads reopen when the water recedes; other assets need repair
             dur = None
             if a["sector"] == "traffic" and a["type"] == "road" and hz.end_h is not None:
@@ -359,7 +370,7 @@ def _flood_damage(hz: FloodHazard, i: int, scenario: Scenario, assets: list[Asse
 
 @register_hazard("random", "equipment")
 def _random_damage(hz: RandomHazard, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
-    seed, step, horizon = scenario.run.seed, scenario.run.step_s, scenario.run.horizon_s
+    seed, step, horizon = damage_seed(hz, scenario), scenario.run.step_s, scenario.run.horizon_s
     out = []
     for a in assets:
         if a["sector"] not in hz.sectors or (hz.types and a["type"] not in hz.types):

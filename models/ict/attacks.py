@@ -48,6 +48,7 @@ class CyberAttack:
     spread_probability: float = 0.0
     false_value: float | None = None
     duration_s: int | None = None  # None: lasts to the end of the run
+    damage_seed: int | None = None  # seed of the spread draws; None: the run's seed
 
     def ends_within(self, time_s: int, step_s: int) -> bool:
         """True if the attack ends during the step ``[time_s, time_s + step_s)`` or before."""
@@ -59,7 +60,7 @@ def parse_attack(spec: Mapping[str, Any]) -> CyberAttack:
     if spec.get("kind", "cyber") != "cyber":
         raise AttackSpecError(f"not a cyber attack (kind={spec.get('kind')!r}): {dict(spec)}")
     allowed = {"kind", "target", "at_h", "mode", "spread_probability", "false_value",
-               "duration_h", "id"}
+               "duration_h", "id", "damage_seed"}
     unknown = sorted(set(spec) - allowed)
     if unknown:
         raise AttackSpecError(f"cyber attack has unknown keys {unknown}; allowed {sorted(allowed)}")
@@ -89,6 +90,7 @@ def parse_attack(spec: Mapping[str, Any]) -> CyberAttack:
         spread_probability=p,
         false_value=None if fv is None else float(fv),
         duration_s=None if dur is None else round(float(dur) * 3600),
+        damage_seed=None if spec.get("damage_seed") is None else int(spec["damage_seed"]),
     )
 
 
@@ -196,7 +198,8 @@ class AttackSchedule:
             if attack.target not in graph:
                 raise AttackSpecError(f"cyber attack target {attack.target!r} is not an ICT site")
             sites = spread_attack(
-                graph, attack.target, attack.spread_probability, self.seed,
+                graph, attack.target, attack.spread_probability,
+                self.seed if attack.damage_seed is None else attack.damage_seed,
                 dead_sites | set(self.taken_down), dead_links,
             )
             if not sites:

@@ -74,7 +74,8 @@ PROCESS_DEMAND_M3S = 0.002  # the central power plant's process / cooling water
 # North Carolina's rule 15A NCAC 18C .0805(c) (elevated plus ground storage at least one-half
 # day's supply of the average daily demand); the Ten States Standards (Recommended Standards
 # for Water Works, 7.0.1) ask for one day where storage provides no fire protection.
-STORAGE_H = 12.0
+# The value lives in ConfigurationParams.tank_storage_h (a scenario may change it per configuration).
+STORAGE_H: float = ConfigurationParams.model_fields["tank_storage_h"].default
 # The treatment plant: raw water -> flow control valve (the plant, its production) -> clear
 # well -> plant pump PS1. These three are operating assumptions, not standards: treatment
 # capacity 2.5 x the average demand (above what PS1 draws while it runs, about 2.3 x, so the
@@ -282,7 +283,7 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
     b.pipe(city_hub, PROCESS_JUNCTION, PROCESS_DEMAND_M3S * 3)
     z_city = b.z(city.x_m, city.y_m)
     tank_x, tank_y = city.x_m - 0.3 * city.radius_m, city.y_m + 0.5 * city.radius_m
-    b.tank("T-city", tank_x, tank_y, "city", z_city + CITY_TANK_BASE_M, total_avg)
+    b.tank("T-city", tank_x, tank_y, "city", z_city + CITY_TANK_BASE_M, total_avg, hours=params.tank_storage_h)
     b.pipe("T-city", city_hub, total_avg * PEAK_FACTOR * 1.5)
     z_plant = b.z(plant.x_m, plant.y_m)
     _plant(b, plant.x_m, plant.y_m, z_plant, total_avg)
@@ -335,7 +336,7 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
                 base = b.z(d.x_m, d.y_m) + LOCAL_TANK_BASE_M
                 if d.kind == "village":  # floats on its town's zone, just below the town tank
                     base = min(base, b.z(town.x_m, town.y_m) + LOCAL_TANK_BASE_M - 1.0)
-                b.tank(name, x, y, d.id, base, demand_m3s(serves))
+                b.tank(name, x, y, d.id, base, demand_m3s(serves), hours=params.tank_storage_h)
                 b.pipe(name, f"{d.id}-0", demand_m3s(serves) * PEAK_FACTOR * 1.5)
                 local_tank[d.id] = name
 

@@ -34,6 +34,7 @@ class ConfigurationParams(BaseModel):
     wells_per_town: int = Field(0, ge=0, le=5, description="Local wells with their own small supply per anchor town.")
     wells_per_village: int = Field(0, ge=0, le=2, description="Local wells per village.")
     local_tanks: bool = Field(False, description="An elevated tank in every town (and village with a well).")
+    tank_storage_h: float = Field(12.0, gt=0, le=72, description="Volume of each distribution tank (city and local), hours of the average demand it serves (tank autonomy; 12 h: models/water/build.STORAGE_H's source).")
     pump_backup_h: float = Field(0.0, ge=0, description="Fuel of the backup generator at each pump station, hours (0 = none).")
     ict_backup_h: float = Field(4.0, ge=0, description="Battery backup of each ICT site, hours.")
     ict_core_backup_h: float | None = Field(None, ge=0, description="Backup of the core ICT sites (aggregation routers, data and control centre, traffic-management centre), hours; unset: ict_backup_h.")

@@ -91,8 +91,12 @@ def _dry_run(sweep: Any, out: Path) -> int:
     points = len({r.point for r in runs})
     print(f"{sweep.name}: {len(runs)} runs = {points} parameter points x {len(sweep.seeds())} seeds x "
           f"{len({r.configuration for r in runs})} configurations; {sum(done)} complete in {out}")
-    header = ["run_id", "configuration", "seed", *keys, "done"]
-    table = [[r.run_id, r.configuration, str(r.seed), *(f"{r.params.get(k)!r}" for k in keys),
+    ens = ["family", "draw", "stratum", "intensity"] if any(r.ensemble for r in runs) else []
+    header = ["run_id", "configuration", "seed", *ens, *keys, "done"]
+    table = [[r.run_id, r.configuration, str(r.seed),
+              *(f"{(r.ensemble or {}).get(k, '')}" if k != "intensity" or not r.ensemble
+                else f"{r.ensemble['intensity']:.4g} {r.ensemble['intensity_unit']}" for k in ens),
+              *(f"{r.params.get(k)!r}" for k in keys),
               "yes" if d else "-"] for r, d in zip(runs, done, strict=True)]
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())

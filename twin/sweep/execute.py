@@ -32,6 +32,7 @@ from twin.config import Scenario, run_id
 from twin.events import FINISHED_STATUSES
 from twin.sweep import manifest as mf
 from twin.sweep import stats
+from twin.sweep.ensembles import ensemble_header
 from twin.sweep.spec import Sweep, SweepRun, expand, load_sweep
 
 log = logging.getLogger(__name__)
@@ -318,13 +319,21 @@ class SweepResult:
 
 def _row(run: SweepRun, status: str, error: str, metrics: dict[str, float], reused: bool,
          wall_s: float | None = None) -> dict[str, Any]:
-    return {"run_id": run.run_id, "configuration": run.configuration, "seed": run.seed, "point": run.point,
-            "params": dict(run.params), "status": status, "error": error, "reused": reused,
-            "wall_s": wall_s, "metrics": metrics}
+    row = {"run_id": run.run_id, "configuration": run.configuration, "seed": run.seed, "point": run.point,
+           "params": dict(run.params), "status": status, "error": error, "reused": reused,
+           "wall_s": wall_s, "metrics": metrics}
+    if run.ensemble is not None:  # ensemble and sensitivity runs: the draw's weight (docs/sweeps.md)
+        row["ensemble"] = dict(run.ensemble)
+    return row
 
 
 def _header(sweep: Sweep, runs: list[SweepRun]) -> dict[str, Any]:
-    return {
+    extra: dict[str, Any] = {}
+    if sweep.spec.ensembles:
+        extra["ensembles"] = ensemble_header(sweep.spec.ensembles)
+    if sweep.spec.sensitivity:
+        extra["sensitivity"] = sweep.spec.sensitivity.model_dump()
+    return {**extra,
         "name": sweep.name,
         "sweep_file": str(sweep.path),
         "base": str(sweep.base_path),

@@ -96,14 +96,20 @@ def _cell(v: Any) -> Any:
 
 
 def to_csv(rows: list[dict[str, Any]], parameters: list[str]) -> str:
+    """The rows flat: base columns, parameters, ``ensemble.<field>`` (when any row is of an
+    ensemble), state, metrics."""
+    from twin.sweep.ensembles import ENSEMBLE_FIELDS
+
     metrics = metric_names(rows)
+    ensemble = list(ENSEMBLE_FIELDS) if any("ensemble" in r for r in rows) else []
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([*BASE_COLUMNS, *parameters, *STATE_COLUMNS, *metrics])
+    w.writerow([*BASE_COLUMNS, *parameters, *(f"ensemble.{f}" for f in ensemble), *STATE_COLUMNS, *metrics])
     for r in rows:
         w.writerow(
             [_cell(r.get(c)) for c in BASE_COLUMNS]
             + [_cell(r["params"].get(p)) for p in parameters]
+            + [_cell((r.get("ensemble") or {}).get(f)) for f in ensemble]
             + [_cell(r.get(c)) for c in STATE_COLUMNS]
             + [_cell(r.get("metrics", {}).get(m)) for m in metrics]
         )
@@ -193,7 +199,21 @@ def summary(out_dir: Path, max_errors: int = 10) -> str:
         by = Counter(r["status"] for r in rows if r["configuration"] == c)
         lines.append(c.ljust(width) + "".join(str(by.get(s, 0)).rjust(10) for s in RUN_STATUSES))
     points = sorted({r["point"] for r in rows})
-    if len(points) > 1:  # different hazards or parameters: never one group
+    if any("ensemble" in r for r in rows):  # one line per family (and the sensitivity study), not per draw
+        def group(r: dict[str, Any]) -> str:
+            e = r.get("ensemble")
+            if not e:
+                return "no ensemble"
+            return e["family"] + (" (sensitivity)" if e.get("sensitivity_point") is not None else "")
+
+        groups = list(dict.fromkeys(group(r) for r in rows))
+        cells = [(f"{g} / {c}", Counter(r["status"] for r in rows if r["configuration"] == c and group(r) == g))
+                 for g in groups for c in configs]
+        w = max(len(label) for label, _ in cells) + 2
+        lines.append("ensemble / configuration".ljust(w) + "".join(s.rjust(10) for s in RUN_STATUSES))
+        lines += [label.ljust(w) + "".join(str(by.get(s, 0)).rjust(10) for s in RUN_STATUSES)
+                  for label, by in cells if by]
+    elif len(points) > 1:  # different hazards or parameters: never one group
         params = {r["point"]: r.get("params", {}) for r in rows}
         cells = [(f"{p}: " + (", ".join(f"{k}={v!r}" for k, v in params[p].items()) or "-") + f" / {c}",
                   Counter(r["status"] for r in rows if r["configuration"] == c and r["point"] == p))
@@ -205,6 +225,8 @@ def summary(out_dir: Path, max_errors: int = 10) -> str:
     from twin.sweep.stats import flag_banner, flag_shares, shares_table
 
     shares = flag_shares(rows, configs)
+    if any("ensemble" in r for r in rows):  # every point is one draw: pooled shares only
+        shares = [s for s in shares if s.point is None]
     lines.append(shares_table(shares))
     banner = flag_banner(shares)
     if banner:

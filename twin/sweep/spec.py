@@ -17,7 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from scipy.stats import qmc
 
 from twin.config import (
     Scenario,
@@ -30,7 +40,15 @@ from twin.config import (
     validation_problems,
 )
 from twin.randomness import stream
-from twin.region.params import Configuration
+from twin.region.params import Configuration, params_for
+from twin.sweep.ensembles import (
+    INTENSITY_SCALE_KEY,
+    Draw,
+    EnsembleSection,
+    check_strata,
+    draw_ensemble,
+    resolve_roles,
+)
 
 SEED_KEY = "run.seed"
 
@@ -103,6 +121,7 @@ class Choice(_Strict):
 
 
 Distribution = Annotated[Uniform | LogUniform | Normal | Integer | Choice, Field(discriminator="dist")]
+DISTRIBUTION: TypeAdapter[Any] = TypeAdapter(Distribution)
 
 
 class RandomSection(_Strict):
@@ -136,6 +155,25 @@ class LatinHypercubeSection(_Strict):
     params: dict[str, Range] = Field(min_length=1, description="Dotted scenario key -> range.")
 
 
+class SensitivitySection(_Strict):
+    """A Latin hypercube of ``n`` points, each run with ``draws`` paired draws of one ensemble."""
+
+    ensemble: str = Field("windstorm", description="Family of the [[ensembles]] table whose template, distribution and rate the draws use.")
+    n: int = Field(ge=1, description="Number of Latin-hypercube points.")
+    draws: int = Field(ge=1, description="Draws per point (the same draws at every point).")
+    strata: list[float] | None = Field(None, description="Quantile edges of the draws (default: the ensemble's).")
+    allocation: list[int] | None = Field(None, description="Draws per stratum (default: draws split evenly).")
+    params: dict[str, Range] = Field(min_length=1, description=f"Dotted scenario key (or {INTENSITY_SCALE_KEY}) -> range.")
+
+    @model_validator(mode="after")
+    def _strata(self) -> SensitivitySection:
+        if self.strata is not None:
+            check_strata(self.strata, self.allocation, self.draws)
+        elif self.allocation is not None:
+            raise ValueError("allocation: give strata with it")
+        return self
+
+
 class SweepFile(_Strict):
     """A whole sweep file (see docs/sweeps.md)."""
 
@@ -150,6 +188,8 @@ class SweepFile(_Strict):
     grid: dict[str, list[Any]] = Field(default_factory=dict, description="Dotted scenario key -> values; the grid is the product.")
     random: RandomSection | None = None
     latin_hypercube: LatinHypercubeSection | None = None
+    ensembles: list[EnsembleSection] = Field(default_factory=list, description="Hazard ensembles: each draw is a point (docs/sweeps.md).")
+    sensitivity: SensitivitySection | None = None
 
     @field_validator("seeds")
     @classmethod
@@ -185,7 +225,8 @@ class SweepFile(_Strict):
     def _keys(self) -> SweepFile:
         sections = {"set": list(self.set), "grid": list(self.grid),
                     "random.params": list(self.random.params) if self.random else [],
-                    "latin_hypercube.params": list(self.latin_hypercube.params) if self.latin_hypercube else []}
+                    "latin_hypercube.params": list(self.latin_hypercube.params) if self.latin_hypercube else [],
+                    "sensitivity.params": list(self.sensitivity.params) if self.sensitivity else []}
         seen: dict[str, str] = {}
         for section, keys in sections.items():
             for key in keys:
@@ -198,6 +239,20 @@ class SweepFile(_Strict):
                 if key in seen:
                     raise ValueError(f'{section}."{key}": {key} appears in both {seen[key]} and {section}')
                 seen[key] = section
+        families = [e.family for e in self.ensembles]
+        if len(set(families)) != len(families):
+            raise ValueError("ensembles: one table per family")
+        if self.sensitivity:
+            if self.sensitivity.ensemble not in families:
+                raise ValueError(f"sensitivity.ensemble: no [[ensembles]] table of family {self.sensitivity.ensemble!r}")
+            ens = self.ensembles[families.index(self.sensitivity.ensemble)]
+            if self.sensitivity.strata is None:
+                try:
+                    check_strata(ens.strata, None, self.sensitivity.draws)
+                except ValueError as err:
+                    raise ValueError(f"sensitivity.draws: {err}; give sensitivity.strata") from None
+        if INTENSITY_SCALE_KEY in seen and seen[INTENSITY_SCALE_KEY] != "sensitivity.params":
+            raise ValueError(f'{seen[INTENSITY_SCALE_KEY]}."{INTENSITY_SCALE_KEY}": only in sensitivity.params')
         return self
 
 
@@ -211,6 +266,7 @@ class SweepRun:
     point: int
     params: dict[str, Any]
     scenario: Scenario = field(repr=False, compare=False)
+    ensemble: dict[str, Any] | None = None  # the manifest's ensemble dict (ensemble and sensitivity runs)
 
 
 @dataclass
@@ -243,6 +299,8 @@ class Sweep:
             keys += list(self.spec.random.params)
         if self.spec.latin_hypercube:
             keys += list(self.spec.latin_hypercube.params)
+        if self.spec.sensitivity:
+            keys += list(self.spec.sensitivity.params)
         return keys
 
 
@@ -257,36 +315,51 @@ def _plain(x: Any) -> Any:
     return x.item() if hasattr(x, "item") else x
 
 
+def sample_values(d: Any, rng: np.random.Generator, n: int) -> list[Any]:
+    """``n`` values of one distribution of a ``[random.params]`` entry, as Python numbers."""
+    if isinstance(d, Uniform):
+        vals = rng.uniform(d.low, d.high, n).tolist()
+    elif isinstance(d, LogUniform):
+        vals = [math.exp(v) for v in rng.uniform(math.log(d.low), math.log(d.high), n)]
+    elif isinstance(d, Normal):
+        raw = rng.normal(d.mean, d.sd, n)
+        lo = -math.inf if d.low is None else d.low
+        hi = math.inf if d.high is None else d.high
+        vals = [min(max(float(v), lo), hi) for v in raw]
+    elif isinstance(d, Integer):
+        vals = rng.integers(d.low, d.high, n, endpoint=True).tolist()
+    else:
+        vals = [d.values[i] for i in rng.integers(0, len(d.values), n)]
+    return [_plain(v) for v in vals]
+
+
 def draw_random(section: RandomSection, sample_seed: int) -> list[dict[str, Any]]:
     """``n`` points; each parameter from its own stream, so adding one leaves the others alone."""
-    columns: dict[str, list[Any]] = {}
-    for key, d in section.params.items():
-        rng = stream(sample_seed, "sweep/random", key)
-        n = section.n
-        if isinstance(d, Uniform):
-            vals = rng.uniform(d.low, d.high, n).tolist()
-        elif isinstance(d, LogUniform):
-            vals = [math.exp(v) for v in rng.uniform(math.log(d.low), math.log(d.high), n)]
-        elif isinstance(d, Normal):
-            raw = rng.normal(d.mean, d.sd, n)
-            lo = -math.inf if d.low is None else d.low
-            hi = math.inf if d.high is None else d.high
-            vals = [min(max(float(v), lo), hi) for v in raw]
-        elif isinstance(d, Integer):
-            vals = rng.integers(d.low, d.high, n, endpoint=True).tolist()
-        else:
-            vals = [d.values[i] for i in rng.integers(0, len(d.values), n)]
-        columns[key] = [_plain(v) for v in vals]
+    columns = {key: sample_values(d, stream(sample_seed, "sweep/random", key), section.n)
+               for key, d in section.params.items()}
     return [{k: columns[k][i] for k in columns} for i in range(section.n)]
 
 
-def draw_latin_hypercube(section: LatinHypercubeSection, sample_seed: int) -> list[dict[str, Any]]:
-    """``n`` points; in every dimension each of the n equal strata holds exactly one point."""
-    n = section.n
+def _lhs_unit(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` points of a one-dimensional scrambled Latin hypercube (scipy.stats.qmc) in [0, 1)."""
+    try:
+        engine = qmc.LatinHypercube(d=1, rng=rng)
+    except TypeError:  # scipy < 1.15 calls it seed
+        engine = qmc.LatinHypercube(d=1, seed=rng)
+    return engine.random(n)[:, 0]
+
+
+def latin_hypercube(params: dict[str, Range], n: int, sample_seed: int,
+                    purpose: str = "sweep/latin_hypercube") -> list[dict[str, Any]]:
+    """``n`` points; in every dimension each of the n equal strata holds exactly one point.
+
+    Each dimension is scipy's ``qmc.LatinHypercube`` on its own stream ``(sample_seed,
+    purpose, key)``: jointly the same design as one d-dimensional hypercube (independent
+    permutations per dimension), and adding a parameter leaves the others' values alone.
+    """
     columns: dict[str, list[Any]] = {}
-    for key, r in section.params.items():
-        rng = stream(sample_seed, "sweep/latin_hypercube", key)
-        u = (rng.permutation(n) + rng.random(n)) / n  # one point in each stratum, shuffled
+    for key, r in params.items():
+        u = _lhs_unit(n, stream(sample_seed, purpose, key))
         vals: list[Any]
         if r.integer:
             lo, hi = math.ceil(r.low), math.floor(r.high)
@@ -298,6 +371,11 @@ def draw_latin_hypercube(section: LatinHypercubeSection, sample_seed: int) -> li
             vals = [r.low + float(x) * (r.high - r.low) for x in u]
         columns[key] = vals
     return [{k: columns[k][i] for k in columns} for i in range(n)]
+
+
+def draw_latin_hypercube(section: LatinHypercubeSection, sample_seed: int) -> list[dict[str, Any]]:
+    """The ``[latin_hypercube]`` section's ``n`` points."""
+    return latin_hypercube(section.params, section.n, sample_seed)
 
 
 def parameter_points(sweep: Sweep) -> list[dict[str, Any]]:
@@ -323,7 +401,8 @@ def parameter_points(sweep: Sweep) -> list[dict[str, Any]]:
 # --- loading and expansion ---------------------------------------------------------------
 
 
-_UNION_TAGS = ("uniform", "loguniform", "normal", "integer", "choice", "list[int]", "int")
+_UNION_TAGS = ("uniform", "loguniform", "normal", "integer", "choice", "list[int]", "int",
+               "gumbel", "gev", "gpd", "gutenberg_richter", "lognormal")
 
 
 def _errors(err: ValidationError) -> list[str]:
@@ -381,7 +460,71 @@ def _section_of(sweep: Sweep, key: str) -> str:
         return "random.params"
     if spec.latin_hypercube and key in spec.latin_hypercube.params:
         return "latin_hypercube.params"
+    if spec.sensitivity and key in spec.sensitivity.params:
+        return "sensitivity.params"
     return "set"
+
+
+@dataclass(frozen=True)
+class _Point:
+    """One parameter point: its parameter values, and the drawn hazard of an ensemble point."""
+
+    params: dict[str, Any]
+    draw: Draw | None = None
+    sensitivity_point: int | None = None
+    label: str = ""  # where a problem of this point comes from
+
+
+def ensemble_points(sweep: Sweep) -> list[_Point]:
+    """Every point of the sweep: the grid x random x hypercube points; with ensembles, each of
+    them crossed with every draw of every ensemble; then the sensitivity study's points (each
+    Latin-hypercube point with the same ``draws`` draws)."""
+    spec = sweep.spec
+    factors = parameter_points(sweep)
+    if not spec.ensembles and not spec.sensitivity:
+        return [_Point(p) for p in factors]
+    points: list[_Point] = []
+    for k, section in enumerate(spec.ensembles):
+        draws = draw_ensemble(section, spec.sample_seed, f"ensemble/{section.family}")
+        points += [_Point(dict(p), d, None, f"ensembles[{k}] ({section.family}) draw {d.index}")
+                   for p in factors for d in draws]
+    if spec.sensitivity:
+        sens = spec.sensitivity
+        section = next(e for e in spec.ensembles if e.family == sens.ensemble)
+        edges = sens.strata or section.strata
+        for j, lhs in enumerate(latin_hypercube(sens.params, sens.n, spec.sample_seed, "sweep/sensitivity")):
+            scale = float(lhs.get(INTENSITY_SCALE_KEY, 1.0))
+            draws = draw_ensemble(section, spec.sample_seed, f"sensitivity/{section.family}", n=sens.draws,
+                                  strata=edges, allocation=sens.allocation, intensity_scale=scale)
+            points += [_Point(dict(lhs), d, j, f"sensitivity point {j} draw {d.index}") for d in draws]
+    return points
+
+
+def _edge_control(data: dict[str, Any], configuration: str) -> bool:
+    overrides = data.get("region", {}).get("configurations", {}).get(configuration)
+    return bool(params_for(configuration, overrides).edge_control)
+
+
+def _scenarios(data: dict[str, Any], point: _Point, configurations: list[str], source: str) -> dict[str, Scenario]:
+    """The validated scenario of each configuration (one object for all unless a cyber target
+    names a role resolved per configuration). ScenarioError as validate_data."""
+    hazards = data.get("hazards") or []
+    roles = point.draw is not None and any(
+        isinstance(h, dict) and str(h.get("target", "")).startswith("controller:") for h in hazards)
+    if not roles:
+        scenario = validate_data(data, source)
+        return dict.fromkeys(configurations, scenario)
+    region = data.get("region", {})
+    size = None if region.get("files") else region.get("size", "default")
+    out: dict[str, Scenario] = {}
+    for c in configurations:
+        d = copy.deepcopy(data)
+        try:
+            d["hazards"] = [resolve_roles(h, c, _edge_control(d, c), size, int(region.get("seed", 1))) for h in hazards]
+        except ValueError as err:
+            raise ScenarioError(source, [f"hazards[0].{err}"]) from None
+        out[c] = validate_data(d, source)
+    return out
 
 
 def expand(sweep: Sweep | str | Path) -> list[SweepRun]:
@@ -389,6 +532,8 @@ def expand(sweep: Sweep | str | Path) -> list[SweepRun]:
 
     Each run's id is ``twin.config.run_id(scenario, configuration)`` of the base scenario
     with the overrides and ``run.seed`` applied: the id ``twin run`` gives the same inputs.
+    An ensemble point's scenario is the base with its hazards replaced by the drawn one
+    (``hazards[0]``), then the overrides applied.
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
@@ -399,10 +544,13 @@ def expand(sweep: Sweep | str | Path) -> list[SweepRun]:
     configurations = sweep.configurations(base_scenario)
     runs: list[SweepRun] = []
     seen: set[str] = set()
-    for index, point in enumerate(parameter_points(sweep)):
+    for index, pt in enumerate(ensemble_points(sweep)):
+        point = pt.params
         for seed in sweep.seeds():
             data = copy.deepcopy(sweep.base_data)
-            values = {**fixed, **point, SEED_KEY: seed}
+            if pt.draw is not None:
+                data["hazards"] = [copy.deepcopy(pt.draw.hazard)]
+            values = {**fixed, **{k: v for k, v in point.items() if k != INTENSITY_SCALE_KEY}, SEED_KEY: seed}
             bad = False
             for key, value in values.items():
                 try:
@@ -413,20 +561,23 @@ def expand(sweep: Sweep | str | Path) -> list[SweepRun]:
             if bad:
                 continue
             try:
-                scenario = validate_data(data, source)
+                scenarios = _scenarios(data, pt, configurations, source)
             except ScenarioError as err:
-                where = ", ".join(f"{k} = {v!r}" for k, v in point.items()) or "the fixed settings"
+                where = pt.label or ", ".join(f"{k} = {v!r}" for k, v in point.items()) or "the fixed settings"
                 for p in err.problems:
                     key = p.split(":", 1)[0]
                     label = f"{_section_of(sweep, key)}.\"{key}\"" if key in values else "scenario"
                     problems.append(f"{label}: {p.split(': ', 1)[-1]} (with {where})")
                 continue
+            record = None if pt.draw is None else pt.draw.record(pt.sensitivity_point)
             for configuration in configurations:
+                scenario = scenarios[configuration]
                 rid = run_id(scenario, configuration)
                 if rid in seen:
                     continue
                 seen.add(rid)
-                runs.append(SweepRun(rid, configuration, seed, index, dict(point), scenario))
+                runs.append(SweepRun(rid, configuration, seed, index, dict(point), scenario,
+                                     None if record is None else dict(record)))
     if problems:  # one line per problem, with the first parameter point that shows it
         first: dict[str, str] = {}
         for p in problems:
