@@ -64,6 +64,8 @@ COUPLINGS: tuple[Coupling, ...] = (
     Coupling("traffic", "power", "load_p_mw", "load_p_mw", True, {}, "signal demand"),
     Coupling("water", "power", "process_pressure_m", "process_pressure_m", True, {},
              "process water for the central plant"),
+    Coupling("water", "power", "process_cause", "process_cause", True, {},
+             "the water event behind the process pressure (the cause of a derated plant)"),
     # telemetry to control
     Coupling("ict", "control", "unreachable", "unreachable", meaning="which endpoints reach their controller"),
     Coupling("ict", "control", "falsified", "falsified", meaning="endpoints whose telemetry an attack falsifies"),

@@ -291,6 +291,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         load_p_mw: dict[str, float] | None = None,
         commands: dict[str, dict] | None = None,
         process_pressure_m: dict[str, float] | None = None,
+        process_cause: dict[str, str] | None = None,
     ) -> StepResult:
         """Advance over ``[time_s, time_s + step_s)`` and report the state.
 
@@ -299,7 +300,8 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         move switches (1 closed, 0 open; persistent), set the served share of a load (0..1)
         or the mode of a battery (0 self-consumption, 1 backup, 2 grid support) or the
         maximum share of a PV plant for this step; ``process_pressure_m`` is the water
-        pressure at the central plant.
+        pressure at the central plant and ``process_cause`` the water event behind it (the
+        cause of a ``derated`` event).
         """
         t = int(time_s)
         failed = dict(failed or {})
@@ -307,7 +309,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._failed = failed
         events: list[Event] = []
         load_frac, modes, pv_cap, load_cause = self._apply_commands(t, commands or {}, events)
-        self._apply_pressure(t, process_pressure_m, events)
+        self._apply_pressure(t, process_pressure_m, events, process_cause)
         self._apply_load_inputs(load_p_mw or {})
         self._crew_recloses(t, failed, events)
         self.protection.start_step(self, t, events)  # tripped breakers reclosed

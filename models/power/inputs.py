@@ -81,16 +81,21 @@ class InputsMixin:
                 events.append(ev)
                 self.switch_event[i] = ev["event_id"]
 
-    def _apply_pressure(self, t: int, pressure: dict[str, float] | None, events: list[Event]) -> None:
-        """Trip the central plant while its process water pressure is below threshold."""
+    def _apply_pressure(self, t: int, pressure: dict[str, float] | None, events: list[Event],
+                        causes: dict[str, str] | None = None) -> None:
+        """Trip the central plant while its process water pressure is below threshold; the
+        ``derated`` event names the water event behind the low pressure (``causes``, by
+        plant or junction as ``pressure`` is keyed; "" when water names none)."""
         if not pressure or not self.plants:
             return
         low = min(float(v) for v in pressure.values()) < self.pressure_threshold_m
+        causes = causes or {}
         for pos, g in enumerate(self.plants):
             name = str(self.net.gen.at[g, "name"])
             if low and self.plant_ok[pos]:
                 self.plant_ok[pos] = False
-                ev = make_event(t, "power", name, "derated", 0.0, "", "water->power")
+                cause = causes.get(name) or next((c for _, c in sorted(causes.items()) if c), "")
+                ev = make_event(t, "power", name, "derated", 0.0, cause, "water->power")
                 self.plant_event[pos] = ev["event_id"]
                 events.append(ev)
             elif not low and not self.plant_ok[pos]:

@@ -12,7 +12,8 @@ default ``household, traffic, other, control, ict, hospital, water``) and
 
 Inputs (dicts keyed by asset id; several sources are merged): ``failed`` {asset: cause
 event}, ``load_p_mw`` {consumer: MW}, ``commands`` {asset: {"value", "cause_id"}},
-``process_pressure_m`` {plant: m}. Outputs: ``dead_buses`` {bus: cause event},
+``process_pressure_m`` {plant: m}, ``process_cause`` {plant: the water event behind that
+pressure, named as the cause of a ``derated`` plant}. Outputs: ``dead_buses`` {bus: cause event},
 ``unsupplied`` {consumer: its load's shed event} (load shed >= 50 % on a live bus),
 ``switch_closed`` {switch: bool}, ``series``, ``events``, and ``telemetry`` (the input of
 power policies, see docs/policies.md).
@@ -41,7 +42,7 @@ META = {
                 "shed_order", "pressure_threshold_m", "protection",
             ],
             "attrs": [
-                "failed", "load_p_mw", "commands", "process_pressure_m",
+                "failed", "load_p_mw", "commands", "process_pressure_m", "process_cause",
                 "dead_buses", "unsupplied", "switch_closed", "series", "events", "telemetry",
             ],
             "trigger": [],
@@ -49,7 +50,7 @@ META = {
     },
 }
 
-INPUTS = ("failed", "load_p_mw", "commands", "process_pressure_m")
+INPUTS = ("failed", "load_p_mw", "commands", "process_pressure_m", "process_cause")
 OUTPUTS = ("dead_buses", "unsupplied", "switch_closed", "series", "events", "telemetry")
 
 
@@ -87,6 +88,7 @@ class PowerSim(mosaik_api_v3.Simulator):
         self.result = self.grid.step(
             time, failed=merged["failed"], load_p_mw=merged["load_p_mw"],
             commands=merged["commands"], process_pressure_m=merged["process_pressure_m"] or None,
+            process_cause=merged["process_cause"] or None,
         )
         return time + self.step_s
 

@@ -123,6 +123,9 @@ class StepOutput:
     events: list[Event] = field(default_factory=list)
     # generators asking for a refuelling crew: {asset: its backup_started / fuel_exhausted event}
     needs_fuel: dict[str, str] = field(default_factory=dict)
+    # why the process pressure is what it is: {plant: the process junction's low_pressure
+    # event while it is out, else the outage that carries most of its supply, else ""}
+    process_cause: dict[str, str] = field(default_factory=dict)
 
 
 class WaterOperation(DamageMixin):
@@ -259,6 +262,7 @@ class WaterOperation(DamageMixin):
             {net.node_index(n) - 1 for n in [*net.tanks, *net.reservoirs]}))
         self._ran_in: dict[str, list[float] | None] = {}  # pump -> last solution it ran in
         self._out: set[str] = set()
+        self._low_event: dict[str, str] = {}  # junction out -> its low_pressure event id
         self._negative: set[str] = set()
         self._pump_on_prev: dict[str, bool] = {}
         self._watch = IntegrityWatch(self.net, self.node_asset)
@@ -418,7 +422,7 @@ class WaterOperation(DamageMixin):
             out = req[aid] > 0 and dlv[aid] < OUT_SHARE * req[aid]
             if out and aid not in self._out:
                 cause, coupling = self._attribute(self.asset_node[aid], self.district[aid])
-                emit(aid, "low_pressure", pres[aid], cause, coupling)
+                self._low_event[aid] = emit(aid, "low_pressure", pres[aid], cause, coupling)["event_id"]
                 self._out.add(aid)
             elif not out and aid in self._out:
                 emit(aid, "pressure_ok", pres[aid], "", "water")
@@ -447,8 +451,9 @@ class WaterOperation(DamageMixin):
         }
         load.update({aid: 0.0 if pl.supply.on_generator else plant_p[aid]
                      for aid, pl in self.plants.items()})
-        process = {}
+        process, process_cause = {}, {}
         if self.process_plants:
+            process_cause = dict.fromkeys(self.process_plants, self._process_cause())
             p = snap.pressure_m[PROCESS_JUNCTION]
             process = {plant: p for plant in self.process_plants}
 
@@ -485,7 +490,7 @@ class WaterOperation(DamageMixin):
         }
         needs_fuel = {aid: ev for aid, x in [*self.pumps.items(), *self.plants.items()]
                       if (ev := x.supply.fuel_request(self.refuel_request_frac))}
-        return StepOutput(load, tank_level, pump_on, process, series, events, needs_fuel)
+        return StepOutput(load, tank_level, pump_on, process, series, events, needs_fuel, process_cause)
 
     def _supply(self, aid: str) -> PowerSupply | None:
         """The power supply (grid and generator) of a pump, well or plant."""
@@ -550,6 +555,15 @@ class WaterOperation(DamageMixin):
         if aid in self.pumps:
             return self.pumps[aid].district
         return self.district.get(aid, "")
+
+    def _process_cause(self) -> str:
+        """The water event behind the central plant's process pressure (StepOutput.process_cause)."""
+        aid = self.node_asset[PROCESS_JUNCTION]
+        if aid in self._out:
+            return self._low_event.get(aid, "")
+        if not self.causes.active:
+            return ""
+        return self._attribute(PROCESS_JUNCTION, self.district.get(aid, "network"))[0]
 
     def _attribute(self, node: str, district: str) -> tuple[str, str]:
         """The cause of a junction going out or a tank draining (EPANET node id): the active

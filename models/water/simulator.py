@@ -26,7 +26,8 @@ Model ``Network``; ``create(1, "Network", region_dir=..., seed=..., **params)`` 
 Inputs: ``failed``, ``dead_buses``, ``commands`` (pumps, valves, and ``refuel/<asset>`` from
 crews), ``unsupplied`` (power: consumers shed on a
 live bus, {consumer id: shed event}), ``damage`` (incidents: {asset: {"mode", "fraction"}}); outputs: ``load_p_mw``, ``tank_level_m``,
-``pump_on``, ``process_pressure_m``, ``needs_fuel`` {asset: event}, ``series``, ``events`` (docs/architecture.md). The rules
+``pump_on``, ``process_pressure_m``, ``process_cause`` {plant: the water event behind its
+process pressure}, ``needs_fuel`` {asset: event}, ``series``, ``events`` (docs/architecture.md). The rules
 live in :mod:`twin.models.water.operation`; this module is plumbing only.
 """
 
@@ -50,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 EID = "water"
 INPUTS = ("failed", "dead_buses", "commands", "unsupplied", "damage")
-OUTPUTS = ("load_p_mw", "tank_level_m", "pump_on", "process_pressure_m", "needs_fuel", "series",
+OUTPUTS = ("load_p_mw", "tank_level_m", "pump_on", "process_pressure_m", "process_cause", "needs_fuel", "series",
            "events")
 
 META: dict[str, Any] = {
@@ -154,7 +155,7 @@ class WaterSim(mosaik_api_v3.Simulator):
         else:
             self.out = StepOutput(self.out.load_p_mw, self.out.tank_level_m, self.out.pump_on,
                                   self.out.process_pressure_m, self.out.series, events,
-                                  self.out.needs_fuel)
+                                  self.out.needs_fuel, self.out.process_cause)
 
     def get_data(self, outputs: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
         data: dict[str, dict[str, Any]] = {}

@@ -190,9 +190,12 @@ def test_central_plant_island_and_low_process_water_pressure(central):
     served = res.series["load_served_mw"]
     assert served["power/load/hospital"] > 0 and served["power/load/water_plant"] > 0
     # process water pressure drops below the threshold: the plant trips, its island dies
-    res = grid.step(18 * 3600 + 600, failed=trafo, process_pressure_m={"water/junction/process": 5.0})
+    low = "64800|water/junction/process|low_pressure"
+    res = grid.step(18 * 3600 + 600, failed=trafo, process_pressure_m={"power/plant/central": 5.0},
+                    process_cause={"power/plant/central": low})
     derated = next(e for e in res.events if e["kind"] == "derated")
     assert (derated["asset_id"], derated["coupling"]) == ("power/plant/central", "water->power")
+    assert derated["cause_id"] == low  # the water event behind the low pressure
     mv_buses = [n for n in grid.net.bus["name"] if n != "power/bus/hv"]
     assert set(res.dead_buses) == set(mv_buses)
     assert all(_cause_of(res, b) == derated["event_id"] for b in mv_buses)

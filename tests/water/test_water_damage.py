@@ -176,6 +176,21 @@ def test_process_pressure_and_district_totals(central: Path, tmp_path: Path) -> 
         assert set(s["district_required_m3s"]) == {"city", "town1", "town2", "village1a", "village2a"}
 
 
+def test_process_cause_names_the_event_behind_the_process_pressure(central: Path) -> None:
+    """The plant's process junction cut off by a failed pipe: the water output names its
+    low_pressure event (whose cause is the pipe's failure); with nothing wrong, nothing."""
+    with WaterOperation.from_region(central, process_plants=["power/plant/central"]) as op:
+        feed = next(link for link in op.net.link_ids if "process" in op.net.link_nodes(link))
+        pipe = op.link_asset[feed]
+        fail = f"0|{pipe}|failed"
+        outs = run(op, 3, failed=lambda k: {pipe: fail} if k >= 1 else {})
+    assert outs[0].process_cause == {"power/plant/central": ""}
+    low = next(e for o in outs for e in o.events
+               if e["kind"] == "low_pressure" and e["asset_id"] == "water/junction/process")
+    assert low["cause_id"] == fail
+    assert outs[2].process_cause == {"power/plant/central": low["event_id"]}
+
+
 def test_bad_parameters(central: Path) -> None:
     with pytest.raises(WaterOperationError):
         WaterOperation.from_region(central, pipe_break="explode")
