@@ -76,6 +76,9 @@ class RunSection(_Strict):
         description="Configurations of the region to run and compare.",
     )
     baseline: bool = Field(True, description="Also run each configuration without hazards (cached); impact = excess over it.")
+    season: Literal["equinox", "summer", "winter"] = Field(
+        "equinox", description="Season of the PV and household profiles (daylight hours, clear-sky PV peak, household daily energy; docs/power.md). equinox: 12 h of daylight, the profiles' base values."
+    )
 
     @field_validator("step_s")
     @classmethod

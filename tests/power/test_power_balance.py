@@ -46,7 +46,8 @@ def test_shed_household_leaves_the_community_battery_to_the_hospital():
             assert s["island_storage_discharge_mw"]["power/microgrid/town"] == pytest.approx(0.2, abs=1e-9)
             assert s["island_storage_charge_mw"]["power/microgrid/town"] == 0.0
             assert s["island_generation_mw"]["power/microgrid/town"] == 0.0
-            assert served["power/load/C-1"] == pytest.approx(0.36 * 60 / 300)  # prosumers only
+            # the backup-capable prosumers only (default share 0.3 of 60, 1.2 kW each)
+            assert served["power/load/C-1"] == pytest.approx(0.36 * 60 * 0.3 / 300)
         elif dropped_at is None:
             dropped_at = k
             assert "power/bus/B" in res.dead_buses
