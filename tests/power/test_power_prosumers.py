@@ -188,3 +188,21 @@ def test_power_simulator_gets_the_season_and_the_storms_of_runs_with_hazards():
     assert [s["peak_wind_ms"] for s in with_storm["storms"]] == [48.0] and baseline["storms"] == []
     grid = PowerGrid(prosumer_feeder(), **{k: with_storm[k] for k in ("season", "storms")})
     assert grid.storms[0]["decay_m"] == 5000.0
+
+
+def test_backup_share_is_a_region_configuration_key(tmp_path):
+    """`region.configurations.<name>.backup_capable_share` (the sensitivity key) reaches the
+    power simulator through the built region's parameters."""
+    from twin.models.power.simulator import PowerSim
+    from twin.region.builder import build_region
+    from twin.region.params import params_for
+
+    params = params_for("decentralised", {"backup_capable_share": 0.5, "backup_kw_per_household": 2.0})
+    region = build_region("small", 1, "decentralised", params, tmp_path)
+    sim = PowerSim()
+    sim.init("power", step_s=STEP)
+    sim.create(1, "Grid", region_dir=str(region.path("power").parent), seed=1)
+    assert (sim.grid.backup_share, sim.grid.backup_mw) == (0.5, 0.002)
+    st = sim.grid.net.storage
+    homes = st[st["type"] == "home"]
+    assert homes.loc[homes["backup"], "customers"].sum() == pytest.approx(0.5 * homes["customers"].sum())
