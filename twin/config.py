@@ -211,7 +211,14 @@ class RegionSection(_Strict):
     @classmethod
     def _check_params(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for name, overrides in v.items():
-            ConfigurationParams(**{**DEFAULTS[name].model_dump(), **overrides})
+            try:
+                ConfigurationParams(**{**DEFAULTS[name].model_dump(), **overrides})
+            except ValidationError as err:  # keep the configuration's name in the key
+                raise ValidationError.from_exception_data(err.title, [
+                    {"type": e["type"], "loc": (name, *e["loc"]), "input": e["input"],
+                     **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                    for e in err.errors(include_url=False)
+                ]) from err
         return v
 
 
