@@ -76,6 +76,9 @@ class RunSection(_Strict):
         description="Configurations of the region to run and compare.",
     )
     baseline: bool = Field(True, description="Also run each configuration without hazards (cached); impact = excess over it.")
+    season: Literal["equinox", "summer", "winter"] = Field(
+        "equinox", description="Season of the PV and household profiles (daylight hours, clear-sky PV peak, household daily energy; docs/power.md). equinox: 12 h of daylight, the profiles' base values."
+    )
 
     @field_validator("step_s")
     @classmethod
@@ -208,7 +211,14 @@ class RegionSection(_Strict):
     @classmethod
     def _check_params(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for name, overrides in v.items():
-            ConfigurationParams(**{**DEFAULTS[name].model_dump(), **overrides})
+            try:
+                ConfigurationParams(**{**DEFAULTS[name].model_dump(), **overrides})
+            except ValidationError as err:  # keep the configuration's name in the key
+                raise ValidationError.from_exception_data(err.title, [
+                    {"type": e["type"], "loc": (name, *e["loc"]), "input": e["input"],
+                     **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                    for e in err.errors(include_url=False)
+                ]) from err
         return v
 
 

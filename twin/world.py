@@ -107,7 +107,9 @@ def create_params(scenario: Scenario, region_dir: Path, out_path: Path, hazards:
     run_scenario = scenario if hazards else scenario.without_hazards()
     return {
         "Incidents": {"region_dir": region, "scenario_toml": run_scenario.to_toml()},
-        "Power": {"region_dir": region, "seed": seed, **scenario.power.grid_options()},
+        "Power": {"region_dir": region, "seed": seed, **scenario.power.grid_options(),
+                  "season": scenario.run.season,  # storms dim PV under their wind field
+                  "storms": [h.model_dump() for h in run_scenario.hazards if h.kind == "storm"]},
         "Water": {"region_dir": region, "seed": seed, "hours": scenario.run.hours,
                   "minimum_pressure_m": scenario.water.minimum_pressure_m,
                   "required_pressure_m": scenario.water.required_pressure_m},

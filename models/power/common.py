@@ -15,6 +15,9 @@ DEFAULT_SHED_ORDER: tuple[str, ...] = (
 PEAK_PROFILE = 1.2  # household profile factor from which grid-support batteries discharge
 TRAFO_PF = 0.95  # MW per MVA of transformer rating counted as supply capacity
 EPS = 1e-9
+# IEEE 1547-2018, 4.10.3 (enter service): after a trip, DER reconnect only once voltage and
+# frequency have been normal for an intentional delay, default 300 s (range 0-600 s).
+PV_RECONNECT_S = 300
 
 
 class PowerGridError(RuntimeError):

@@ -40,10 +40,21 @@ from twin.models.power.common import (
 from twin.models.power.flow import FlowMixin
 from twin.models.power.inputs import InputsMixin
 from twin.models.power.outputs import OutputsMixin
-from twin.models.power.profiles import household_factor, pv_factor
+from twin.models.power.profiles import (
+    DEFAULT_SEASON,
+    SEASONS,
+    STORM_CLOUD_FACTOR,
+    cloud_factor,
+    daylight_factor,
+    household_factor,
+    storm_overcast,
+)
 from twin.models.power.prosumers import ProsumerMixin
 from twin.models.power.solver import PandapowerSolver, PowerFlowSolver
 from twin.models.power.supply import SupplyMixin
+from twin.region.params import ConfigurationParams
+
+_PARAM_DEFAULT = {k: f.default for k, f in ConfigurationParams.model_fields.items()}
 
 __all__ = [
     "BATTERY_MODES", "DEFAULT_SHED_ORDER", "Island", "PowerGrid", "PowerGridError", "StepResult",
@@ -81,7 +92,13 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
     shed first to last; loads of categories not listed count as ``other``),
     ``pressure_threshold_m`` (process water pressure below which the central plant trips),
     ``household_profile`` (apply the daily profile to household loads; off for test feeders),
-    ``solver`` (the power-flow backend, default :class:`PandapowerSolver`).
+    ``solver`` (the power-flow backend, default :class:`PandapowerSolver`),
+    ``protection`` (the ``[power.protection]`` options), ``backup_capable_share`` (share of
+    each home-battery element's households whose inverter islands, 0..1) and
+    ``backup_kw_per_household`` (their backup rating, kW; both default to
+    :class:`~twin.region.params.ConfigurationParams`), ``season`` (``run.season``) and
+    ``storms`` (storm hazards as dicts with ``track_m``, ``start_h``, ``end_h``,
+    ``peak_wind_ms``, ``decay_m``: PV under their wind field is overcast).
     """
 
     def __init__(
@@ -98,6 +115,10 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         household_profile: bool = True,
         solver: PowerFlowSolver | None = None,
         protection: dict | None = None,
+        backup_capable_share: float = _PARAM_DEFAULT["backup_capable_share"],
+        backup_kw_per_household: float = _PARAM_DEFAULT["backup_kw_per_household"],
+        season: str = DEFAULT_SEASON,
+        storms: list[dict] | None = None,
     ) -> None:
         if battery_mode not in BATTERY_MODES:
             raise PowerGridError(f"unknown battery mode {battery_mode!r}; choose one of {BATTERY_MODES}")
@@ -112,6 +133,16 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self.shed_order = tuple(shed_order)
         self.pressure_threshold_m = float(pressure_threshold_m)
         self.household_profile = bool(household_profile)
+        if not 0 <= backup_capable_share <= 1:
+            raise PowerGridError(f"backup_capable_share must be in [0, 1], got {backup_capable_share}")
+        if backup_kw_per_household < 0:
+            raise PowerGridError(f"backup_kw_per_household must be >= 0, got {backup_kw_per_household}")
+        self.backup_share = float(backup_capable_share)
+        self.backup_mw = float(backup_kw_per_household) / 1000.0  # per household
+        if season not in SEASONS:
+            raise PowerGridError(f"unknown season {season!r}; choose one of {sorted(SEASONS)}")
+        self.season = str(season)
+        self.storms = [dict(st) for st in storms or []]
         self.solver: PowerFlowSolver = solver if solver is not None else PandapowerSolver()
         self._prepare()
         from twin.models.power.protection import GridProtection  # relays, cold-load pickup
@@ -143,6 +174,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
             missing = net[table][col].isna()
             if missing.any():
                 net[table].loc[missing, col] = default
+        self._split_home_batteries()
         # hidden slacks for grid-forming units (plants, community batteries), off by default
         self.main_ext = [i for i, n in net.ext_grid["name"].items() if not str(n).endswith(SLACK_SUFFIX)]
         self.plants = list(net.gen.index)
@@ -194,6 +226,15 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
             for g in net.sgen.index
         }
         self.districts = sorted({str(d) for d in net.load["district"]})
+        self.storage_backup = net.storage["backup"].astype(bool).to_numpy()
+        self._home_customers: dict[int, float] = {}  # load position -> households with a home battery
+        for s, lp in self.home_load.items():
+            if lp is not None:
+                n = float(net.storage.at[s, "customers"])
+                self._home_customers[lp] = self._home_customers.get(lp, 0.0) + n
+        self._home_off: set[int] = set()  # loads whose home systems are off the network
+        self._home_back_t: dict[int, int] = {}  # ... and when the network came back to them
+        self._sgen_xy = self._sgen_positions()
         self._branches = self._branch_table()
         self._switch_branch: dict[int, str] = {}  # switch index -> the line/trafo it sits on
         for i in net.switch.index:
@@ -320,6 +361,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._dispatch_homes(t, modes, inj)
         self._dispatch_microgrids(islands, bus_island, inj)
         converged = self._solve(islands, inj, t, events, failed)
+        self._note_home_outages(inj.served_frac)
         self._update_energy(islands, inj.st_cells, self.step_s / 3600.0)
         return self._outcomes(t, islands, bus_island, inj, failed, set(load_cause), converged, events)
 
@@ -329,11 +371,11 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         """Demand (households by the daily profile, coupled loads as sent), PV by daylight
         and clouds, and the served share of loads on live islands (commands included)."""
         net = self.net
-        hh = household_factor(t) if self.household_profile else 1.0
+        hh = household_factor(t, self.season) if self.household_profile else 1.0
         demand = np.where(self.household, self.base_p * hh, self.load_p_in)
         demand = np.maximum(demand, 0.0)
         qratio = np.divide(self.base_q, self.base_p, out=np.zeros_like(self.base_p), where=self.base_p > 0)
-        pv = self.pv_rated * pv_factor(self.seed, t)
+        pv = self.pv_rated * self._pv_factors(t)
         if pv_cap:
             pv *= np.array([min(1.0, max(0.0, pv_cap.get(n, 1.0))) for n in self.sgen_names])
         pv[~net.sgen["in_service"].to_numpy(dtype=bool)] = 0.0
@@ -345,6 +387,19 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
             st_cells=np.zeros(len(net.storage)), self_served=np.zeros(len(net.load)),
             covered_customers=np.zeros(len(net.load)), shed_cause=dict(load_cause),
         )
+
+    def _pv_factors(self, t: int) -> np.ndarray | float:
+        """PV output over rated power: the season's daylight times the hour's seeded clouds,
+        or ``STORM_CLOUD_FACTOR`` for the PV a storm's wind field covers (per sgen)."""
+        day = daylight_factor(t, self.season)
+        if day == 0.0:
+            return 0.0
+        clouds = cloud_factor(self.seed, t)
+        if not self.storms:
+            return day * clouds
+        covered = np.fromiter((storm_overcast(self.storms, x, y, t) for x, y in self._sgen_xy),
+                              dtype=bool, count=len(self._sgen_xy))
+        return day * np.where(covered, STORM_CLOUD_FACTOR, clouds)
 
     def _outcomes(self, t: int, islands: list[Island], bus_island: dict[int, int], inj: _Injections,
                   failed: dict[str, str], commanded: set[int], converged: bool,

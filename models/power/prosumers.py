@@ -7,8 +7,10 @@ efficiency ``eta`` on charge and discharge.
 Modes of home batteries: ``self_consumption`` (cover the prosumers' net load, charge from
 surplus PV), ``backup`` (the same, keeping ``reserve_share`` for outages), ``grid_support``
 (discharge at full power in the evening peak down to the reserve). While its bus is dead
-(or its load shed) a prosumer household supplies itself from PV and battery as long as
-they cover its demand.
+(or its load shed) only a backup-capable prosumer household (``backup_capable_share`` of
+each element, split off as its own storage row) supplies itself from PV and battery, up
+to its inverter's backup rating; the others' PV trips with the grid (anti-islanding), and
+every home system reconnects ``PV_RECONNECT_S`` after the network returns.
 """
 
 from __future__ import annotations
@@ -17,56 +19,140 @@ import math
 
 import numpy as np
 
-from twin.models.power.common import BATTERY_MODES, EPS, PEAK_PROFILE, Island
+from twin.models.power.common import BATTERY_MODES, EPS, PEAK_PROFILE, PV_RECONNECT_S, Island, PowerGridError
 from twin.models.power.profiles import household_factor
 
 
 class ProsumerMixin:
     """Home batteries, community batteries and their state of charge."""
 
+    def _split_home_batteries(self) -> None:
+        """Split each home-battery element of ``n`` households into a backup-capable one
+        (``n * backup_share`` households, energy and power scaled alike; column ``backup``
+        True) and the rest, so the two keep their own state of charge: only the backup-capable
+        homes draw their batteries while the network is away. Rows keep the asset id."""
+        import pandas as pd
+
+        st = self.net.storage
+        done = self.net.get("backup_capable_share_split") if hasattr(self.net, "get") else None
+        if done is not None:  # this net object was split already (by an earlier PowerGrid)
+            if abs(float(done) - self.backup_share) > EPS:
+                raise PowerGridError(f"this net's home batteries were split at backup_capable_share "
+                                     f"{done}; build a fresh net for {self.backup_share}")
+            return
+        self.net["backup_capable_share_split"] = self.backup_share
+        st["backup"] = st["type"] == "grid_forming"  # irrelevant for community batteries
+        st["customers"] = st["customers"].astype(float)
+        s = self.backup_share
+        homes = [i for i in st.index if st.at[i, "type"] != "grid_forming"]
+        if s >= 1.0:
+            st.loc[homes, "backup"] = True
+            return
+        if s <= 0.0 or not homes:
+            return
+        scaled = ("customers", "max_e_mwh", "min_e_mwh", "max_p_mw", "min_p_mw", "sn_mva")
+        cols = [c for c in scaled if c in st.columns]
+        extra = st.loc[homes].copy()
+        extra[cols] = extra[cols] * s
+        extra["backup"] = True
+        st.loc[homes, cols] = st.loc[homes, cols] * (1.0 - s)
+        extra.index = range(int(st.index.max()) + 1, int(st.index.max()) + 1 + len(extra))
+        self.net.storage = pd.concat([st, extra])
+
+    def _sgen_positions(self) -> list[tuple[float, float]]:
+        """(x, y) in metres of each sgen's bus (``bus.geo`` GeoJSON; NaN where it has none, so
+        no storm covers it)."""
+        import json
+
+        geo = self.net.bus["geo"] if "geo" in self.net.bus.columns else None
+        out = []
+        for b in self.net.sgen["bus"]:
+            try:
+                x, y = json.loads(geo.at[int(b)])["coordinates"][:2]  # type: ignore[union-attr]
+                out.append((float(x), float(y)))
+            except (AttributeError, TypeError, KeyError, ValueError):
+                out.append((math.nan, math.nan))
+        return out
+
     def _dispatch_homes(self, t: int, modes: dict[str, int], inj) -> None:  # type: ignore[no-untyped-def]
-        """Home batteries, element by element; a household whose load the network does not
-        fully serve runs on its own PV and battery if they cover its demand (then served
-        and not out), else its battery idles."""
+        """Home systems, element by element. While the network fully serves its load, a home
+        battery runs its mode; its PV feeds in. Otherwise (bus dead, load shed) every PV
+        inverter leaves the network (anti-islanding) and only the backup-capable homes island:
+        they serve their own load up to ``backup_mw`` each from PV and battery (served
+        and, as far as served, not out); the others' PV and battery idle. After the network
+        returns, the homes' PV and batteries stay off it for ``PV_RECONNECT_S``
+        (IEEE 1547-2018 enter-service delay) while the network serves their whole load."""
         net = self.net
         peak = household_factor(t) >= PEAK_PROFILE  # evening peak: grid-support batteries discharge
         dt_h = self.step_s / 3600.0
         demand, served_frac, pv, st_p = inj.demand, inj.served_frac, inj.pv, inj.st_p
         st_on = net.storage["in_service"].to_numpy(dtype=bool)
+        held = self._reconnect_hold(t, served_frac)
         for s_pos, s in enumerate(net.storage.index):
-            if int(s) not in self.home_load:
+            lp = self.home_load.get(int(s))
+            if lp is None or not st_on[s_pos] or lp in held:
                 continue
-            lp = self.home_load[int(s)]
             n = self.storage_customers[s_pos]
             mode = BATTERY_MODES[modes.get(self.storage_names[s_pos], BATTERY_MODES.index(self.default_mode))]
-            if lp is None or not st_on[s_pos]:
-                continue
-            share = n / max(1.0, float(self.load_customers[lp]))
-            pros_load = demand[lp] * share
-            pros_pv = sum(pv[p] for p in self._pv_of_load.get(lp, ()))
-            grid_ok = served_frac[lp] > 0.999
-            if grid_ok:
+            pros_load = demand[lp] * n / max(1.0, float(self.load_customers[lp]))
+            pros_pv = self._home_pv(lp, pv) * n / max(EPS, self._home_customers[lp])
+            if served_frac[lp] > 0.999:
                 st_p[s_pos] = self._home_battery(s_pos, mode, pros_load, pros_pv, True, peak, dt_h)
                 inj.st_cells[s_pos] = st_p[s_pos]
                 continue
-            # islanded household systems (bus dead or load shed): behind the inverter, PV and
-            # battery cover the prosumers' unserved share or trip; they never exchange power
-            # with the network (a shed home must not charge from a microgrid or the grid)
-            need = pros_load * (1 - served_frac[lp])
-            p = self._home_battery(s_pos, mode, need, pros_pv, False, peak, dt_h)
-            supply = pros_pv - p
-            if supply + EPS >= need and need > 0:
-                inj.self_served[lp] += need
-                inj.covered_customers[lp] += n * (1 - served_frac[lp])
-                surplus = supply - need
-                if surplus > 0 and p < 0:
-                    p = min(0.0, p + surplus)
-            else:
-                p = 0.0
+            # off the network: behind the inverter; they never exchange power with the
+            # network (a shed home must not charge from a microgrid or the grid)
+            if not self.storage_backup[s_pos]:
+                continue  # anti-islanding: PV and battery trip with the grid
+            out_share = 1.0 - served_frac[lp]
+            target = min(pros_load * out_share, n * out_share * self.backup_mw)
+            served, p = self._islanded_home(s_pos, target, pros_pv * out_share, dt_h)
+            inj.self_served[lp] += served
+            if target > EPS:
+                inj.covered_customers[lp] += n * out_share * served / target
             inj.st_cells[s_pos] = p
-            st_p[s_pos] = 0.0
-            for q in self._pv_of_load.get(lp, ()):
-                inj.pv_grid[q] = 0.0
+        for lp, pvs in self._pv_of_load.items():
+            if served_frac[lp] <= 0.999 or lp in held:
+                for q in pvs:
+                    inj.pv_grid[q] = 0.0
+
+    def _reconnect_hold(self, t: int, served_frac: np.ndarray) -> set[int]:
+        """Loads whose home systems wait out the reconnection delay this step: off the
+        network at the end of an earlier step, fully served now, for less than
+        ``PV_RECONNECT_S`` (rounded up to whole steps)."""
+        held = set()
+        for lp in list(self._home_off):
+            if served_frac[lp] <= 0.999:
+                self._home_back_t.pop(lp, None)
+                continue
+            back = self._home_back_t.setdefault(lp, t)
+            if t < back + PV_RECONNECT_S:
+                held.add(lp)
+            else:
+                self._home_off.discard(lp)
+                del self._home_back_t[lp]
+        return held
+
+    def _note_home_outages(self, served_frac: np.ndarray) -> None:
+        """After the step's flow: loads with PV or home batteries that the network did not
+        fully serve have their inverters off the network (they reconnect after the delay)."""
+        for lp in self._pv_of_load.keys() | self._homes_of_load:
+            if served_frac[lp] <= 0.999:
+                self._home_off.add(lp)
+                self._home_back_t.pop(lp, None)
+
+    def _islanded_home(self, pos: int, target_mw: float, pv_mw: float, dt_h: float) -> tuple[float, float]:
+        """A backup-capable home system alone: (load served, power into the battery), MW.
+        It serves ``target_mw`` as far as PV plus what the battery can deliver over the step
+        (down to its minimum, no reserve kept) cover it; surplus PV charges the battery."""
+        e, e_max = self.energy[pos], self.e_max[pos]
+        pmax = self.p_max[pos]
+        avail = min(pmax, max(0.0, (e - self.e_min[pos]) * self.eta / dt_h))
+        served = min(target_mw, pv_mw + avail)
+        if pv_mw >= served:
+            room = max(0.0, (e_max - e) / (self.eta * dt_h))
+            return served, float(min(pv_mw - served, pmax, room))
+        return served, float(-(served - pv_mw))
 
     def _dispatch_microgrids(self, islands: list[Island], bus_island: dict[int, int], inj) -> None:  # type: ignore[no-untyped-def]
         """Community batteries: idle charging on the grid, energy sharing in an island."""

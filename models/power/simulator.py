@@ -8,7 +8,9 @@ default 0.9), ``reserve_share`` (backup reserve, default: the region's
 ``grid_support``; default ``backup``), ``shed_order`` (load categories shed first to last;
 default ``household, traffic, other, control, ict, hospital, water``) and
 ``pressure_threshold_m`` (central plant trips below it, default 20 m) and ``protection``
-(the ``[power.protection]`` options as a dict, :class:`twin.config.ProtectionSection`).
+(the ``[power.protection]`` options as a dict, :class:`twin.config.ProtectionSection`),
+``backup_capable_share`` and ``backup_kw_per_household`` (default: the region's), ``season``
+(``run.season``) and ``storms`` (the storm hazards as dicts; PV is overcast under them).
 
 Inputs (dicts keyed by asset id; several sources are merged): ``failed`` {asset: cause
 event}, ``load_p_mw`` {consumer: MW}, ``commands`` {asset: {"value", "cause_id"}},
@@ -39,7 +41,8 @@ META = {
             "public": True,
             "params": [
                 "region_dir", "seed", "battery_efficiency", "reserve_share", "battery_mode",
-                "shed_order", "pressure_threshold_m", "protection",
+                "shed_order", "pressure_threshold_m", "protection", "backup_capable_share",
+                "backup_kw_per_household", "season", "storms",
             ],
             "attrs": [
                 "failed", "load_p_mw", "commands", "process_pressure_m", "process_cause",
@@ -79,6 +82,9 @@ class PowerSim(mosaik_api_v3.Simulator):
             raise ValueError("the power simulator has exactly one entity: create(1, 'Grid', ...)")
         region = load_region(region_dir)
         params.setdefault("reserve_share", float(region.params.get("battery_reserve_share", 0.3)))
+        for key in ("backup_capable_share", "backup_kw_per_household"):  # regions built before: the default
+            if key in region.params:
+                params.setdefault(key, float(region.params[key]))
         self.grid = PowerGrid.from_file(region.path("power"), seed=int(seed), step_s=self.step_s, **params)
         return [{"eid": self.eid, "type": model}]
 

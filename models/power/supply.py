@@ -61,8 +61,9 @@ class SupplyMixin:
                 self._deplete(t, isl, events)
 
     def _home_pv(self, pos: int, pv: np.ndarray | None) -> float:
-        """PV output (MW) behind the inverter of load ``pos``'s home batteries (0 without)."""
-        if pv is None or pos not in self._homes_of_load:
+        """PV output (MW) of load ``pos``'s homes, behind their inverters (0 without): it
+        leaves the network with the load (anti-islanding, or islanded with a backup home)."""
+        if pv is None:
             return 0.0
         return float(sum(pv[q] for q in self._pv_of_load.get(pos, ())))
 

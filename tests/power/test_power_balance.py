@@ -46,7 +46,8 @@ def test_shed_household_leaves_the_community_battery_to_the_hospital():
             assert s["island_storage_discharge_mw"]["power/microgrid/town"] == pytest.approx(0.2, abs=1e-9)
             assert s["island_storage_charge_mw"]["power/microgrid/town"] == 0.0
             assert s["island_generation_mw"]["power/microgrid/town"] == 0.0
-            assert served["power/load/C-1"] == pytest.approx(0.36 * 60 / 300)  # prosumers only
+            # the backup-capable prosumers only (default share 0.3 of 60, 1.2 kW each)
+            assert served["power/load/C-1"] == pytest.approx(0.36 * 60 * 0.3 / 300)
         elif dropped_at is None:
             dropped_at = k
             assert "power/bus/B" in res.dead_buses
@@ -131,3 +132,22 @@ def test_invariants_hold_at_every_step_of_24h_storm_runs(tmp_path):
         eta = float(np.sqrt(scenario.power.grid_options().get("battery_efficiency", 0.9)))
         check_run_invariants(res.series["power"], res.columns["power"], e_min, e_max, eta, res.step_s)
         assert len(res.time_s) == 24 * 3600 // res.step_s
+
+
+def test_without_backup_inverters_only_the_microgrid_serves_in_an_outage():
+    """backup_capable_share = 0 on the shed-household microgrid: the energy not served falls
+    below the whole demand only by what the community battery delivers (the hospital's
+    0.2 MW, lossless); no household, prosumer or not, is served."""
+    grid = PowerGrid(shed_household_microgrid(), step_s=STEP, battery_efficiency=1.0,
+                     household_profile=False, backup_capable_share=0.0)
+    served = delivered = demand = 0.0
+    for k in range(12):
+        s = grid.step(10 * 3600 + k * STEP, failed=FAILED).series
+        assert_balanced(s, f"step {k}")
+        assert s["load_served_mw"]["power/load/C-1"] == 0.0
+        assert s["customers_out"]["town"] == pytest.approx(300)
+        served += s["served_mw"] * STEP / 3600
+        demand += s["demand_mw"] * STEP / 3600
+        delivered += s["island_storage_discharge_mw"]["power/microgrid/town"] * STEP / 3600
+    assert served == pytest.approx(delivered) == pytest.approx(0.2 * 12 * STEP / 3600)
+    assert demand - served == pytest.approx((0.36 + 0.2) * 12 * STEP / 3600 - delivered)

@@ -167,9 +167,11 @@ def test_one_bus_islands_bus_failures_and_microgrid_islands_do_not_crash(tmp_pat
     everything = {n: "0|all|failed" for n in grid.net.bus["name"]}
     res = grid.step(600, failed=everything)
     assert len(res.dead_buses) == len(grid.net.bus)
-    # only prosumers on their own PV and batteries remain supplied (at night: batteries)
+    # only backup-capable prosumers on their own PV and batteries remain supplied (at
+    # night: batteries; 1.2 kW mean demand each, below their 3 kW backup rating)
     st = grid.net.storage
-    prosumers = int(st.loc[st["type"] == "home", "customers"].sum())
+    prosumers = float(st.loc[(st["type"] == "home") & st["backup"], "customers"].sum())
+    assert prosumers == pytest.approx(0.3 * float(st.loc[st["type"] == "home", "customers"].sum()))
     households = int(grid.net.load.loc[grid.net.load["category"] == "household", "customers"].sum())
     assert sum(res.series["customers_out"].values()) == pytest.approx(households - prosumers)
     assert 0 < res.series["served_mw"] < res.series["demand_mw"]

@@ -27,6 +27,8 @@ class ConfigurationParams(BaseModel):
     prosumer_share: float = Field(0.0, ge=0, le=1, description="Share of households with rooftop PV and a battery.")
     pv_kw_per_household: float = Field(4.0, ge=0, description="Rooftop PV peak power per prosumer household, kW.")
     battery_kwh_per_household: float = Field(8.0, ge=0, description="Home battery energy per prosumer household, kWh.")
+    backup_capable_share: float = Field(0.3, ge=0, le=1, description="Share of prosumer households whose inverter can island (backup-capable); the others' PV and battery trip with the grid (docs/power.md).")
+    backup_kw_per_household: float = Field(3.0, ge=0, description="Backup power of a backup-capable home inverter while islanded, kW.")
     battery_reserve_share: float = Field(0.3, ge=0, le=1, description="Share of battery energy kept for outages (backup reserve mode).")
     microgrid_towns: bool = Field(False, description="Anchor towns get a grid-forming community battery and can island.")
     microgrid_villages: bool = Field(False, description="Villages get a grid-forming community battery and can island.")

@@ -109,9 +109,23 @@ def explain(r: Results, asset_id: str, at_s: int | None = None) -> Explanation:
     return Explanation(asset_id, event, events, recovered, complete, others)
 
 
+# Couplings that are not a sector's own network, read as what acted.
+_ACTED = {
+    "overload": "overload (protection tripped the breaker)",
+    "protection": "protection (automatic reclosing)",
+    "control": "control (a command)",
+    "repair": "repair (a crew)",
+    "policy": "policy (a decision)",
+    "voltage_collapse": "voltage_collapse (shed so that the power flow converges)",
+    "simulator": "simulator (a solver failure)",
+}
+
+
 def _coupling_label(coupling: str) -> str:
     if "->" in coupling or coupling in ROOT_COUPLINGS:
         return coupling
+    if coupling in _ACTED:
+        return _ACTED[coupling]
     return f"{coupling} (inside the {coupling} network)" if coupling else "(no coupling named)"
 
 
