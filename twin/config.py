@@ -37,7 +37,7 @@ Sector = Literal["power", "water", "ict", "traffic"]
 ASSET_TYPES: dict[str, tuple[str, ...]] = {
     "power": ("bus", "line", "trafo", "switch", "load", "sgen", "pv", "plant", "ext_grid",
               "battery", "microgrid", "motor", "asymmetric_load", "ward", "wind", "chp"),
-    "water": ("junction", "pipe", "pump", "tank", "reservoir", "well", "valve", "plant"),
+    "water": ("junction", "pipe", "pump", "tank", "reservoir", "well", "valve", "plant", "generator"),
     "ict": ("site", "link"),
     "traffic": ("road", "signal"),
 }
