@@ -42,7 +42,7 @@ from twin.models.power.inputs import InputsMixin
 from twin.models.power.outputs import OutputsMixin
 from twin.models.power.profiles import household_factor, pv_factor
 from twin.models.power.prosumers import ProsumerMixin
-from twin.models.power.solver import PandapowerSolver, PowerFlowSolver
+from twin.models.power.solver import DEFAULT_SOLVER, PowerFlowSolver, make_solver
 from twin.models.power.supply import SupplyMixin
 
 __all__ = [
@@ -81,7 +81,8 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
     shed first to last; loads of categories not listed count as ``other``),
     ``pressure_threshold_m`` (process water pressure below which the central plant trips),
     ``household_profile`` (apply the daily profile to household loads; off for test feeders),
-    ``solver`` (the power-flow backend, default :class:`PandapowerSolver`).
+    ``solver`` (the power-flow backend, or its name in ``solver.SOLVERS``; default
+    ``solver.DEFAULT_SOLVER``).
     """
 
     def __init__(
@@ -96,7 +97,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         shed_order: tuple[str, ...] | list[str] = DEFAULT_SHED_ORDER,
         pressure_threshold_m: float = 20.0,
         household_profile: bool = True,
-        solver: PowerFlowSolver | None = None,
+        solver: PowerFlowSolver | str | None = None,
         protection: dict | None = None,
     ) -> None:
         if battery_mode not in BATTERY_MODES:
@@ -112,7 +113,9 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self.shed_order = tuple(shed_order)
         self.pressure_threshold_m = float(pressure_threshold_m)
         self.household_profile = bool(household_profile)
-        self.solver: PowerFlowSolver = solver if solver is not None else PandapowerSolver()
+        if solver is None or isinstance(solver, str):
+            solver = make_solver(solver or DEFAULT_SOLVER)
+        self.solver: PowerFlowSolver = solver
         self._prepare()
         from twin.models.power.protection import GridProtection  # relays, cold-load pickup
 

@@ -8,6 +8,7 @@ cloud factor that changes every hour and is the same for every configuration of 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -44,7 +45,12 @@ def daylight_factor(time_s: float) -> float:
 
 def cloud_factor(seed: int, time_s: float) -> float:
     """Seeded cloud factor in [CLOUD_MIN, 1] for the hour containing ``time_s``."""
-    hour = int(time_s // 3600)
+    return _hourly_cloud(int(seed), int(time_s // 3600))
+
+
+@functools.lru_cache(maxsize=4096)
+def _hourly_cloud(seed: int, hour: int) -> float:
+    """One draw per (seed, hour), kept: seeding a stream costs more than a power step."""
     return float(CLOUD_MIN + (1 - CLOUD_MIN) * stream(seed, "power-clouds", str(hour)).random())
 
 

@@ -8,7 +8,9 @@ default 0.9), ``reserve_share`` (backup reserve, default: the region's
 ``grid_support``; default ``backup``), ``shed_order`` (load categories shed first to last;
 default ``household, traffic, other, control, ict, hospital, water``) and
 ``pressure_threshold_m`` (central plant trips below it, default 20 m) and ``protection``
-(the ``[power.protection]`` options as a dict, :class:`twin.config.ProtectionSection`).
+(the ``[power.protection]`` options as a dict, :class:`twin.config.ProtectionSection`) and
+``solver`` (the power-flow backend by name, ``pandapower`` or ``lightsim2grid``; default
+:data:`twin.models.power.solver.DEFAULT_SOLVER`).
 
 Inputs (dicts keyed by asset id; several sources are merged): ``failed`` {asset: cause
 event}, ``load_p_mw`` {consumer: MW}, ``commands`` {asset: {"value", "cause_id"}},
@@ -38,7 +40,7 @@ META = {
             "public": True,
             "params": [
                 "region_dir", "seed", "battery_efficiency", "reserve_share", "battery_mode",
-                "shed_order", "pressure_threshold_m", "protection",
+                "shed_order", "pressure_threshold_m", "protection", "solver",
             ],
             "attrs": [
                 "failed", "load_p_mw", "commands", "process_pressure_m",
