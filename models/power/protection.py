@@ -128,17 +128,24 @@ class Protection:
                                  np.array([r.element for r in self.relays if r.table == tab], dtype=np.int64))
                            for tab in ("line", "trafo")}
         self._branch_names = {tab: [str(n) for n in net[tab]["name"]] for tab in ("line", "trafo")}
+        self._positions: dict[tuple[int, int], tuple[Any, Any, np.ndarray]] = {}
 
     def _closed(self) -> np.ndarray:
         """Whether each relay's breaker is closed now."""
         return self.net.switch["closed"].to_numpy(dtype=bool)[self._sw_pos]
 
-    @staticmethod
-    def _column(res: Any, col: str, index: Any) -> np.ndarray:
-        """``res[col]`` at the rows ``index`` (NaN where a row is missing)."""
+    def _column(self, res: Any, col: str, index: Any) -> np.ndarray:
+        """``res[col]`` at the rows ``index`` (NaN where a row is missing); the row positions
+        are kept while both indexes are the same objects (result tables written in place)."""
         if col not in res or not len(res):
             return np.full(len(index), math.nan)
-        pos = res.index.get_indexer(index)
+        held = self._positions.get((id(res.index), id(index)))
+        if held is None or held[0] is not res.index or held[1] is not index:
+            if len(self._positions) > 64:
+                self._positions.clear()
+            held = (res.index, index, res.index.get_indexer(index))
+            self._positions[(id(res.index), id(index))] = held
+        pos = held[2]
         vals = res[col].to_numpy(dtype=float)
         return np.where(pos >= 0, vals[np.maximum(pos, 0)], math.nan)
 
