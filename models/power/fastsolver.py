@@ -21,16 +21,21 @@ sidesteps both (a line with ``parallel = 2`` is one branch of half the impedance
 Explicit fallback to pandapower (every solve of such a net, counted in ``counts["fallback"]``):
 nets with element tables this backend does not write results for (``FALLBACK_TABLES``, e.g.
 motors, asymmetric loads, wards, shunts, three-winding transformers), voltage-dependent loads,
-and topologies where a bus holds more than one slack or generator (pandapower shares their
-power; the fast path does not). An island with several slacks (each holding its voltage, as
-in pandapower) is solved by :func:`newton_multi_slack`, pypower's Newton-Raphson in scipy.
+and (per topology, counted in ``capture_skipped``) topologies where a bus holds more than
+one slack or generator (pandapower shares their power; the fast path does not) or that
+pandapower solved without Newton-Raphson. An island with several slacks (each holding its
+voltage, as in pandapower) is solved by :func:`newton_multi_slack`, pypower's
+Newton-Raphson in numpy.
+
+Static data (line and transformer parameters, element buses) is assumed fixed for a net and
+its copies (they share ``MODEL_KEY``); a change in any table's row count rebinds.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -151,7 +156,6 @@ class _Topology:
     pq_rows: dict[str, tuple[np.ndarray, np.ndarray]]  # table -> (ppc bus per row, bus in service)
     gen_ppc_rows: dict[str, np.ndarray]  # "ext_grid"/"gen" -> ppc gen row per element (-1 if out)
     v: np.ndarray  # last solution (ppci)
-    res_extra: dict[str, object] = field(default_factory=dict)
 
 
 class LightsimSolver:
