@@ -282,7 +282,10 @@ class LightsimSolver:
         pq_rows = {}
         for table, _sign in PQ_TABLES:
             b = net[table]["bus"].to_numpy(dtype=np.int64)
-            pq_rows[table] = (lookup[b], np.array([bus_ok.get(int(x), False) for x in b], dtype=bool))
+            # pandapower counts an element only on an energised bus: in service and connected
+            # to a slack (its ppc bus among the first n_i, the ppci); elsewhere its result is 0
+            pq_rows[table] = (lookup[b], np.array([bus_ok.get(int(x), False) for x in b], dtype=bool)
+                              & (lookup[b] < n_i))
         gen_rows = {}
         for table in ("ext_grid", "gen"):
             rows = np.full(len(net[table]), -1, dtype=np.int64)

@@ -345,11 +345,12 @@ def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mva
             out[br["id"]] = {"converged": False}
             continue
         worst, where = -1.0, ""
-        for table in ("line", "trafo"):
+        for table in ("line", "trafo"):  # the first most loaded branch, lines before transformers
             lp = trial[f"res_{table}"]["loading_percent"]
-            for i, v in lp.items():
-                if not math.isnan(float(v)) and float(v) > worst:
-                    worst, where = float(v), str(trial[table].at[i, "name"])
+            vals = np.where(np.isnan(lp.to_numpy(dtype=float)), -np.inf, lp.to_numpy(dtype=float))
+            if len(vals) and vals[int(np.argmax(vals))] > worst:
+                k = int(np.argmax(vals))
+                worst, where = float(vals[k]), str(trial[table].at[lp.index[k], "name"])
         vm = trial.res_bus["vm_pu"].reindex(mv).dropna()
         low = int(vm.idxmin()) if len(vm) else -1
         out[br["id"]] = {

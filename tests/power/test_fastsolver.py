@@ -190,3 +190,22 @@ def test_solver_by_name():
     assert isinstance(make_solver("lightsim2grid"), LightsimSolver)
     with pytest.raises(ValueError, match="unknown power-flow solver"):
         make_solver("helm")
+
+
+def test_imported_oberrhein_grid_equals_pandapower():
+    """pandapower's mv_oberrhein (the imported-region example: 179 buses, 322 switches,
+    153 sgens, two HV/MV transformers): new injections, a line out and back."""
+    import pandapower.networks as pn
+
+    net = pn.mv_oberrhein()
+    assert unsupported_reason(net) == ""
+    solver = LightsimSolver()
+    line = int(net.line.index[5])
+    base_load, base_sgen = net.load["p_mw"].to_numpy().copy(), net.sgen["p_mw"].to_numpy().copy()
+    for k, scale in enumerate((1.0, 0.6, 1.2, 0.8, 1.1)):
+        net.load["p_mw"] = base_load * scale
+        net.sgen["p_mw"] = base_sgen * (1.5 - scale)
+        net.line.at[line, "in_service"] = k not in (2, 3)
+        assert solver.solve(net, recycle=k > 0)
+        _assert_tables_equal(net)
+    assert solver.counts["full"] == 2 and solver.counts["recycled"] == 3
