@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from twin.dotted import parse_key, parse_value, set_dotted  # noqa: F401  (sweeps use them from here)
+from twin.models.power.solver import DEFAULT_SOLVER, SOLVERS
 from twin.region.params import CONFIGURATIONS, DEFAULTS, Configuration, ConfigurationParams
 
 MAX_HOURS = 168
@@ -261,6 +262,9 @@ class PowerSection(_Strict):
         None, gt=0, description="Process-water pressure below which the central plant is derated (water -> power); default 20 m."
     )
 
+    solver: Literal[SOLVERS] = Field(  # type: ignore[valid-type]
+        DEFAULT_SOLVER, description="AC power-flow backend: `lightsim2grid` (pandapower's network model solved by lightsim2grid's C++ Newton-Raphson; results equal pandapower's within 1e-6, falls back to pandapower for elements it does not handle) or `pandapower` (the reference); see docs/power.md."
+    )
     protection: ProtectionSection = Field(
         default_factory=ProtectionSection, description="Protection options, the `[power.protection]` table below."
     )
@@ -276,7 +280,7 @@ class PowerSection(_Strict):
         """The options the power simulator takes, where the scenario sets them."""
         keys = ("shed_order", "battery_mode", "battery_efficiency", "pressure_threshold_m")
         opts = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
-        return {**opts, "protection": self.protection.model_dump()}
+        return {**opts, "solver": self.solver, "protection": self.protection.model_dump()}
 
 
 class WaterSection(_Strict):

@@ -50,7 +50,7 @@ from twin.models.power.profiles import (
     storm_overcast,
 )
 from twin.models.power.prosumers import ProsumerMixin
-from twin.models.power.solver import PandapowerSolver, PowerFlowSolver
+from twin.models.power.solver import DEFAULT_SOLVER, PowerFlowSolver, make_solver
 from twin.models.power.supply import SupplyMixin
 from twin.region.params import ConfigurationParams
 
@@ -92,7 +92,8 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
     shed first to last; loads of categories not listed count as ``other``),
     ``pressure_threshold_m`` (process water pressure below which the central plant trips),
     ``household_profile`` (apply the daily profile to household loads; off for test feeders),
-    ``solver`` (the power-flow backend, default :class:`PandapowerSolver`),
+    ``solver`` (the power-flow backend, or its name in ``solver.SOLVERS``; default
+    ``solver.DEFAULT_SOLVER``),
     ``protection`` (the ``[power.protection]`` options), ``backup_capable_share`` (share of
     each home-battery element's households whose inverter islands, 0..1) and
     ``backup_kw_per_household`` (their backup rating, kW; both default to
@@ -113,7 +114,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         shed_order: tuple[str, ...] | list[str] = DEFAULT_SHED_ORDER,
         pressure_threshold_m: float = 20.0,
         household_profile: bool = True,
-        solver: PowerFlowSolver | None = None,
+        solver: PowerFlowSolver | str | None = None,
         protection: dict | None = None,
         backup_capable_share: float = _PARAM_DEFAULT["backup_capable_share"],
         backup_kw_per_household: float = _PARAM_DEFAULT["backup_kw_per_household"],
@@ -143,7 +144,9 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
             raise PowerGridError(f"unknown season {season!r}; choose one of {sorted(SEASONS)}")
         self.season = str(season)
         self.storms = [dict(st) for st in storms or []]
-        self.solver: PowerFlowSolver = solver if solver is not None else PandapowerSolver()
+        if solver is None or isinstance(solver, str):
+            solver = make_solver(solver or DEFAULT_SOLVER)
+        self.solver: PowerFlowSolver = solver
         self._prepare()
         from twin.models.power.protection import GridProtection  # relays, cold-load pickup
 

@@ -162,28 +162,32 @@ class OutputsMixin:
         ext_p, gen_p, sgen_p = res("ext_grid"), res("gen"), res("sgen")
         st_p, load_p = res("storage"), res("load")
         line_pl, trafo_pl = res("line", "pl_mw"), res("trafo", "pl_mw")
-        ext_bus = net.ext_grid["bus"].to_numpy()
         ext_storage = np.isin(net.ext_grid.index, list(self._slack_storage))
-        line_ends = self._connected_ends("line", "from_bus", "to_bus", "l")
-        trafo_ends = self._connected_ends("trafo", "hv_bus", "lv_bus", "t")
+        topo = (net.switch["closed"].to_numpy().tobytes(), net.line["in_service"].to_numpy().tobytes(),
+                net.trafo["in_service"].to_numpy().tobytes())
+        cache = getattr(self, "_balance_cache", None)
+        if cache is None or cache[0] != topo:  # branch ends and island masks, per topology
+            cache = (topo, self._connected_ends("line", "from_bus", "to_bus", "l"),
+                     self._connected_ends("trafo", "hv_bus", "lv_bus", "t"), {})
+            self._balance_cache = cache
+        _, line_ends, trafo_ends, masks = cache
         for isl in islands:
             if isl.kind == "dead" or isl.source not in self._island_keys:
                 continue
             b = isl.buses
-
-            def on(buses, b=b) -> np.ndarray:  # type: ignore[no-untyped-def]
-                return np.fromiter((int(x) in b for x in buses), dtype=bool, count=len(buses))
-
-            ext_in = on(ext_bus)
+            held = masks.get(id(b))
+            if held is None or held[0] is not b or held[1] != len(b):
+                held = (b, len(b), self._island_masks(b, line_ends, trafo_ends))
+                masks[id(b)] = held
+            m = held[2]
+            ext_in = m["ext_grid"]
             mg = ext_p[ext_in & ext_storage]
-            gen = float(ext_p[ext_in & ~ext_storage].sum() + gen_p[on(net.gen["bus"])].sum()
-                        + sgen_p[on(net.sgen["bus"])].sum())
-            st = st_p[on(net.storage["bus"])]
+            gen = float(ext_p[ext_in & ~ext_storage].sum() + gen_p[m["gen"]].sum() + sgen_p[m["sgen"]].sum())
+            st = st_p[m["storage"]]
             charge = float(np.maximum(st, 0.0).sum() + np.maximum(-mg, 0.0).sum())
             discharge = float(np.maximum(-st, 0.0).sum() + np.maximum(mg, 0.0).sum())
-            load = float(load_p[on(net.load["bus"])].sum())
-            losses = float(sum(line_pl[i] for i, ends in enumerate(line_ends) if ends & b)
-                           + sum(trafo_pl[i] for i, ends in enumerate(trafo_ends) if ends & b))
+            load = float(load_p[m["load"]].sum())
+            losses = float(sum(line_pl[i] for i in m["line"]) + sum(trafo_pl[i] for i in m["trafo"]))
             k = isl.source
             out["island_generation_mw"][k] = gen
             out["island_load_mw"][k] = load
@@ -191,6 +195,19 @@ class OutputsMixin:
             out["island_storage_discharge_mw"][k] = discharge
             out["island_losses_mw"][k] = losses
             out["island_mismatch_mw"][k] = gen + discharge - load - charge - losses
+        return out
+
+    def _island_masks(self, b: set[int], line_ends: list[set[int]], trafo_ends: list[set[int]]) -> dict:
+        """Which elements sit in the island of buses ``b`` (masks), and which branches touch
+        it at a connected end (positions, in order)."""
+        net = self.net
+
+        def on(buses) -> np.ndarray:  # type: ignore[no-untyped-def]
+            return np.fromiter((int(x) in b for x in buses), dtype=bool, count=len(buses))
+
+        out = {t: on(net[t]["bus"]) for t in ("ext_grid", "gen", "sgen", "storage", "load")}
+        out["line"] = [i for i, ends in enumerate(line_ends) if ends & b]
+        out["trafo"] = [i for i, ends in enumerate(trafo_ends) if ends & b]
         return out
 
     def _connected_ends(self, table: str, a: str, b: str, et: str) -> list[set[int]]:

@@ -16,6 +16,7 @@ daylight hours, the clear-sky peak and the daily household energy.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -98,7 +99,12 @@ def daylight_factor(time_s: float, season_name: str = DEFAULT_SEASON) -> float:
 
 def cloud_factor(seed: int, time_s: float) -> float:
     """Seeded cloud factor in [CLOUD_MIN, 1] for the hour containing ``time_s``."""
-    hour = int(time_s // 3600)
+    return _hourly_cloud(int(seed), int(time_s // 3600))
+
+
+@functools.lru_cache(maxsize=4096)
+def _hourly_cloud(seed: int, hour: int) -> float:
+    """One draw per (seed, hour), kept: seeding a stream costs more than a power step."""
     return float(CLOUD_MIN + (1 - CLOUD_MIN) * stream(seed, "power-clouds", str(hour)).random())
 
 

@@ -97,7 +97,7 @@ def _run_pf(net: Any) -> bool:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                pp.runpp(net, numba=False, max_iteration=30, init=init)
+                pp.runpp(net, numba=False, lightsim2grid=False, max_iteration=30, init=init)
             return True
         except pp.LoadflowNotConverged:
             continue
@@ -121,32 +121,56 @@ class Protection:
         self.overload_cause: dict[int, str] = {}  # relay position -> cause while x > 1
         self.rounds: list[dict[str, float]] = []  # per power flow of the last step: branch -> p_from_mw
         self.dark_cause: dict[int, str] = {}  # bus -> the trip of this step that de-energised it
+        # static lookups as arrays: per-element pandas access in the step costs more than the flow
+        net = self.net
+        self._sw_pos = net.switch.index.get_indexer([r.switch for r in self.relays]).astype(np.int64)
+        self._relays_of = {tab: (np.array([k for k, r in enumerate(self.relays) if r.table == tab], dtype=np.int64),
+                                 np.array([r.element for r in self.relays if r.table == tab], dtype=np.int64))
+                           for tab in ("line", "trafo")}
+        self._branch_names = {tab: [str(n) for n in net[tab]["name"]] for tab in ("line", "trafo")}
+        self._positions: dict[tuple[int, int], tuple[Any, Any, np.ndarray]] = {}
+
+    def _closed(self) -> np.ndarray:
+        """Whether each relay's breaker is closed now."""
+        return self.net.switch["closed"].to_numpy(dtype=bool)[self._sw_pos]
+
+    def _column(self, res: Any, col: str, index: Any) -> np.ndarray:
+        """``res[col]`` at the rows ``index`` (NaN where a row is missing); the row positions
+        are kept while both indexes are the same objects (result tables written in place)."""
+        if col not in res or not len(res):
+            return np.full(len(index), math.nan)
+        held = self._positions.get((id(res.index), id(index)))
+        if held is None or held[0] is not res.index or held[1] is not index:
+            if len(self._positions) > 64:
+                self._positions.clear()
+            held = (res.index, index, res.index.get_indexer(index))
+            self._positions[(id(res.index), id(index))] = held
+        pos = held[2]
+        vals = res[col].to_numpy(dtype=float)
+        return np.where(pos >= 0, vals[np.maximum(pos, 0)], math.nan)
 
     def ratios(self) -> np.ndarray:
         """Current over rating of every relay's branch from the net's results (0 if dead)."""
-        net = self.net
         out = np.zeros(len(self.relays))
-        for k, r in enumerate(self.relays):
-            res = net[f"res_{r.table}"]
-            if r.element not in res.index or not bool(net.switch.at[r.switch, "closed"]):
+        closed = self._closed()
+        for table, (ks, elements) in self._relays_of.items():
+            if not len(ks):
                 continue
-            v = float(res.at[r.element, "loading_percent"])
-            out[k] = 0.0 if math.isnan(v) else v / 100.0
+            v = self._column(self.net[f"res_{table}"], "loading_percent", elements)
+            out[ks] = np.where(closed[ks] & ~np.isnan(v), v / 100.0, 0.0)
         return out
 
     def _live_buses(self) -> set[int]:
         vm = self.net.res_bus["vm_pu"]
-        return {int(b) for b, v in vm.items() if not math.isnan(float(v))}
+        return set(vm.index[~np.isnan(vm.to_numpy(dtype=float))].tolist())
 
     def _record_round(self) -> None:
         net = self.net
         flows: dict[str, float] = {}
         for table in ("line", "trafo"):
             col = "p_from_mw" if table == "line" else "p_hv_mw"
-            res = net[f"res_{table}"]
-            for i, name in net[table]["name"].items():
-                v = float(res.at[i, col]) if i in res.index else math.nan
-                flows[str(name)] = 0.0 if math.isnan(v) else v
+            v = self._column(net[f"res_{table}"], col, net[table].index)
+            flows.update(zip(self._branch_names[table], np.where(np.isnan(v), 0.0, v).tolist(), strict=True))
         self.rounds.append(flows)
 
     def settle(self, t: int, run_pf: Callable[[], bool], cause_of: Callable[[Relay], str],
@@ -169,9 +193,9 @@ class Protection:
             self._record_round()
             x = self.ratios()
             theta = thermal_state(theta0, x, self.step_s, self.tau)
-            trips = [k for k, r in enumerate(self.relays)
-                     if bool(self.net.switch.at[r.switch, "closed"])
-                     and (x[k] > self.opts.pickup or theta[k] > self.opts.theta_trip)]
+            closed = self._closed()
+            trips = [k for k in range(len(self.relays))
+                     if closed[k] and (x[k] > self.opts.pickup or theta[k] > self.opts.theta_trip)]
             for k in range(len(self.relays)):
                 if x[k] <= 1.0 and k not in trips:
                     self.overload_cause.pop(k, None)
@@ -255,15 +279,38 @@ class ColdLoad:
         self._pending[:] = False
 
 
+MUTABLE_COLUMNS = (("bus", "in_service"), ("line", "in_service"), ("trafo", "in_service"),
+                   ("ext_grid", "in_service"), ("gen", "in_service"), ("gen", "p_mw"), ("sgen", "in_service"),
+                   ("sgen", "p_mw"), ("storage", "in_service"), ("storage", "p_mw"), ("load", "in_service"),
+                   ("load", "p_mw"), ("load", "q_mvar"), ("switch", "closed"))
+"""The columns a PowerGrid step changes in its net (everything else is fixed for a run)."""
+
+
+def refresh_copy(copy_: Any, net: Any) -> bool:
+    """Bring a copy of ``net`` made earlier up to date (``MUTABLE_COLUMNS``); False if the
+    tables no longer match (then make a new copy)."""
+    for table, _col in MUTABLE_COLUMNS:
+        if len(copy_[table]) != len(net[table]) or not copy_[table].index.equals(net[table].index):
+            return False
+    for table, col in MUTABLE_COLUMNS:
+        if col in net[table]:
+            copy_[table][col] = net[table][col].to_numpy().copy()
+    return True
+
+
 def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mvar: np.ndarray,
-                    slack_suffix: str) -> dict[str, dict[str, Any]]:
+                    slack_suffix: str, solve: Callable[[Any], bool] = _run_pf,
+                    base: Any | None = None) -> dict[str, dict[str, Any]]:
     """Trial power flow of each tie transfer restoration could make now.
 
     A candidate is a healthy branch with an open, normally open switch between a bus on the
     main grid and one that is not. Its trial closes that switch with every load off the
     main grid at ``load_p_mw`` / ``load_q_mvar`` (what would be picked up) and grid-forming
-    units off (their islands join the grid). Returns {branch id: {"converged",
-    "max_loading_pct", "max_loading_branch", "min_vm_pu", "min_vm_bus"}}.
+    units off (their islands join the grid); ``solve(net)`` runs a full power flow (default
+    pandapower's, :func:`_run_pf`). ``base``: a copy of ``net`` to reuse, brought up to date
+    with :func:`refresh_copy` (default: a fresh deep copy; either way ``net`` is untouched).
+    Returns {branch id: {"converged", "max_loading_pct", "max_loading_branch", "min_vm_pu",
+    "min_vm_bus"}}.
     """
     buses = telemetry.get("buses", {})
     closed = telemetry.get("switch_closed", {})
@@ -277,7 +324,8 @@ def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mva
     out: dict[str, dict[str, Any]] = {}
     if not candidates:
         return out
-    base = copy.deepcopy(net)
+    if base is None or not refresh_copy(base, net):
+        base = copy.deepcopy(net)
     bus_name = base.bus["name"].astype(str)
     off = np.array([buses.get(bus_name.at[int(b)]) != "grid" for b in base.load["bus"]], dtype=bool)
     base.load["p_mw"] = np.where(off, load_p_mw, base.load["p_mw"].to_numpy(dtype=float))
@@ -291,17 +339,18 @@ def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mva
         rows = names.isin(br["switches"]).to_numpy()
         before = trial.switch["closed"].to_numpy(dtype=bool).copy()
         trial.switch["closed"] = before | rows
-        ok = _run_pf(trial)
+        ok = solve(trial)
         trial.switch["closed"] = before
         if not ok:
             out[br["id"]] = {"converged": False}
             continue
         worst, where = -1.0, ""
-        for table in ("line", "trafo"):
+        for table in ("line", "trafo"):  # the first most loaded branch, lines before transformers
             lp = trial[f"res_{table}"]["loading_percent"]
-            for i, v in lp.items():
-                if not math.isnan(float(v)) and float(v) > worst:
-                    worst, where = float(v), str(trial[table].at[i, "name"])
+            vals = np.where(np.isnan(lp.to_numpy(dtype=float)), -np.inf, lp.to_numpy(dtype=float))
+            if len(vals) and vals[int(np.argmax(vals))] > worst:
+                k = int(np.argmax(vals))
+                worst, where = float(vals[k]), str(trial[table].at[lp.index[k], "name"])
         vm = trial.res_bus["vm_pu"].reindex(mv).dropna()
         low = int(vm.idxmin()) if len(vm) else -1
         out[br["id"]] = {
@@ -333,6 +382,11 @@ class GridProtection:
         self.cold = ColdLoad(len(grid.net.load), opts)
         self._events: list[Event] = []
         self._fallback: dict[str, str] = {}  # pickup event -> what re-energised the load
+        from twin.models.power.solver import make_solver
+
+        # trial flows run on copies of the net: a solver of the grid's kind, with its own tally
+        self._trial_solver = make_solver(getattr(grid.solver, "name", "pandapower"))
+        self._trial_net: Any = None
 
     # hook 1: after control commands, before damage and switch positions are applied
     def start_step(self, grid: Any, t: int, events: list[Event]) -> None:
@@ -367,7 +421,8 @@ class GridProtection:
         """Trip overloaded breakers (iterating power flows); return whether the flow converged."""
         net = grid.net
         self._events = events
-        converged, opened = self.protection.settle(t, lambda: _run_pf(net), self._cause_of(grid, t), events)
+        converged, opened = self.protection.settle(t, lambda: grid.solver.solve(net, recycle=False),
+                                                   self._cause_of(grid, t), events)
         for sw, ev in opened.items():
             grid.switch_pos.at[sw] = False
             grid.switch_event[sw] = ev
@@ -412,8 +467,11 @@ class GridProtection:
                                 for sw, ev in sorted(self.protection.tripped.items())}
         f = self.cold.trial_factor(t, grid.step_s)
         qratio = np.divide(grid.base_q, grid.base_p, out=np.zeros_like(grid.base_p), where=grid.base_p > 0)
-        telemetry["transfer_trials"] = transfer_trials(net, telemetry, demand * f, demand * f * qratio,
-                                                       SLACK_SUFFIX)
+        if self._trial_net is None:
+            self._trial_net = copy.deepcopy(net)  # refreshed per step (refresh_copy), not copied again
+        telemetry["transfer_trials"] = transfer_trials(
+            net, telemetry, demand * f, demand * f * qratio, SLACK_SUFFIX,
+            lambda trial: self._trial_solver.solve(trial, recycle=False), base=self._trial_net)
 
     def _cause_of(self, grid: Any, t: int) -> Callable[[Relay], str]:
         """The event behind a first-round overload of a relay's branch, in this order:

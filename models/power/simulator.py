@@ -10,7 +10,9 @@ default ``household, traffic, other, control, ict, hospital, water``) and
 ``pressure_threshold_m`` (central plant trips below it, default 20 m) and ``protection``
 (the ``[power.protection]`` options as a dict, :class:`twin.config.ProtectionSection`),
 ``backup_capable_share`` and ``backup_kw_per_household`` (default: the region's), ``season``
-(``run.season``) and ``storms`` (the storm hazards as dicts; PV is overcast under them).
+(``run.season``), ``storms`` (the storm hazards as dicts; PV is overcast under them) and
+``solver`` (the power-flow backend by name, ``pandapower`` or ``lightsim2grid``; default
+:data:`twin.models.power.solver.DEFAULT_SOLVER`).
 
 Inputs (dicts keyed by asset id; several sources are merged): ``failed`` {asset: cause
 event}, ``load_p_mw`` {consumer: MW}, ``commands`` {asset: {"value", "cause_id"}},
@@ -42,7 +44,7 @@ META = {
             "params": [
                 "region_dir", "seed", "battery_efficiency", "reserve_share", "battery_mode",
                 "shed_order", "pressure_threshold_m", "protection", "backup_capable_share",
-                "backup_kw_per_household", "season", "storms",
+                "backup_kw_per_household", "season", "storms", "solver",
             ],
             "attrs": [
                 "failed", "load_p_mw", "commands", "process_pressure_m", "process_cause",

@@ -7,9 +7,11 @@ set-points), either reusing the previous solution when only injections changed
 the pandapower result tables (``res_bus``, ``res_line``, ``res_trafo``, ``res_ext_grid``),
 NaN for buses without voltage; and reset those tables when nothing is solved.
 
-:class:`PandapowerSolver` is the default (pandapower's Newton-Raphson, numba off). A
-lightsim2grid backend would implement the same three methods (its ``gridmodel`` refuses
-lines with ``parallel != 1``; see DESIGN.md) and be passed as ``PowerGrid(solver=...)``.
+:class:`PandapowerSolver` is the reference (pandapower's Newton-Raphson, numba off and
+lightsim2grid off, so installing lightsim2grid does not change it);
+:class:`~twin.models.power.fastsolver.LightsimSolver` solves pandapower's own internal case
+with lightsim2grid's C++ Newton-Raphson and falls back to pandapower where it must.
+:func:`make_solver` builds either by name (``[power] solver`` in the scenario).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import warnings
 from typing import Protocol, runtime_checkable
 
 MAX_ITERATION = 30  # Newton-Raphson iterations before a run counts as not converged
+SOLVERS: tuple[str, ...] = ("pandapower", "lightsim2grid")  # names accepted by make_solver
+DEFAULT_SOLVER = "lightsim2grid"  # measured ~equal results, faster (docs/power.md, benchmarks/RESULTS.md)
 
 
 @runtime_checkable
@@ -43,6 +47,8 @@ class PowerFlowSolver(Protocol):
 class PandapowerSolver:
     """pandapower's AC power flow: recycled runs with ``init="results"`` while only
     injections change (2-4x faster); a full run tries ``init="dc"``, then ``init="flat"``."""
+
+    name = "pandapower"
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {"full": 0, "recycled": 0, "failed": 0}
@@ -91,4 +97,15 @@ class PandapowerSolver:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pp.runpp(net, numba=False, max_iteration=MAX_ITERATION, **kwargs)
+            pp.runpp(net, numba=False, lightsim2grid=False, max_iteration=MAX_ITERATION, **kwargs)
+
+
+def make_solver(name: str = DEFAULT_SOLVER) -> PowerFlowSolver:
+    """The power-flow backend called ``name`` (one of :data:`SOLVERS`)."""
+    if name == "pandapower":
+        return PandapowerSolver()
+    if name == "lightsim2grid":
+        from twin.models.power.fastsolver import LightsimSolver
+
+        return LightsimSolver()
+    raise ValueError(f"unknown power-flow solver {name!r}; choose one of {SOLVERS}")
