@@ -162,8 +162,8 @@ def transfer_cases(net: object) -> list[tuple[int, int]]:
     import pandapower.topology as top
 
     graph = top.create_nxgraph(net, respect_switches=True, multi=True)
-    station = set(net.bus.index[net.bus["substation"].notna() & (net.bus.vn_kv < HV_MIN_KV)]) \
-        if "substation" in net.bus else set(net.trafo.lv_bus)
+    hv_mv = net.bus.loc[net.trafo.hv_bus, "vn_kv"].to_numpy() >= HV_MIN_KV
+    station = {int(b) for b in net.trafo.lv_bus[hv_mv]}  # MV side of the HV/MV transformers
     cases = []
     sw = net.switch
     for i in sw.index[(sw.et == "l") & ~sw.closed.astype(bool)]:
@@ -182,13 +182,14 @@ def _max_loading(net: object) -> float:
 
 
 def _min_mv_vm(net: object) -> float:
-    mv = net.bus.vn_kv < HV_MIN_KV
+    mv = (net.bus.vn_kv < HV_MIN_KV) & (net.bus.vn_kv >= 1.0)
     return float(net.res_bus.vm_pu[mv].min())
 
 
-def _check(net: object, scale: float, cases: list[tuple[int, int]]) -> tuple[float, float, float, float]:
-    """(base loading, worst transfer loading, worst transfer MV voltage, base HV-side MV
-    voltage) at ``scale``; ``net`` is changed during the check and restored."""
+def check_n1(net: object, scale: float, cases: list[tuple[int, int]]) -> tuple[float, float, float]:
+    """(normal-state max branch loading, worst loading over the transfers and HV/MV
+    transformer outages, lowest MV voltage over them) with loads times ``scale``, all from
+    pandapower power flows; ``net`` is changed during the check and restored."""
     import pandapower as pp
 
     p0, q0 = net.load["p_mw"].copy(), net.load["q_mvar"].copy()
@@ -197,13 +198,13 @@ def _check(net: object, scale: float, cases: list[tuple[int, int]]) -> tuple[flo
     try:
         pp.runpp(net, init="dc", numba=False)
         base = _max_loading(net)
-        v_station = float(net.res_bus.vm_pu[net.trafo.lv_bus].min())
         worst, vmin = 0.0, 2.0
         outages: list[tuple[str, int, int | None]] = [("line", h, s) for s, h in cases]
         couplers = net.switch.index[(net.switch.et == "b") & ~net.switch.closed.astype(bool)
                                     & (net.switch.type == "CB")]
-        if len(net.trafo) > 1:
-            outages += [("trafo", int(t), None) for t in net.trafo.index]
+        hv_mv = net.trafo.index[net.bus.loc[net.trafo.hv_bus, "vn_kv"].to_numpy() >= HV_MIN_KV]
+        if len(hv_mv) > 1:
+            outages += [("trafo", int(t), None) for t in hv_mv]
         for kind, element, switch in outages:
             closing = [switch] if switch is not None else list(couplers)
             net[kind].at[element, "in_service"] = False
@@ -219,7 +220,7 @@ def _check(net: object, scale: float, cases: list[tuple[int, int]]) -> tuple[flo
                 net.switch.loc[closing, "closed"] = False
     finally:
         net.load["p_mw"], net.load["q_mvar"] = p0, q0
-    return base, worst, vmin, v_station
+    return base, worst, vmin
 
 
 @lru_cache(maxsize=8)
@@ -230,11 +231,11 @@ def design(code: str) -> Design:
     net = sb_net(code)
     cases = transfer_cases(net)
 
-    def ok(scale: float) -> tuple[bool, tuple[float, float, float, float]]:
-        r = _check(net, scale, cases)
+    def ok(scale: float) -> tuple[bool, tuple[float, float, float]]:
+        r = check_n1(net, scale, cases)
         return r[0] <= BASE_MAX_LOADING and r[1] <= N1_MAX_LOADING and r[2] >= N1_MIN_VM_PU, r
 
-    _, (base, worst, _, _) = ok(1.0)
+    _, (base, worst, _) = ok(1.0)
     hi = min(BASE_MAX_LOADING / base, N1_MAX_LOADING / worst)
     for _ in range(3):  # losses grow with the square of load: step just under the bound
         good, result = ok(hi)
