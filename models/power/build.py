@@ -292,12 +292,18 @@ def _prosumers(b: _Builder, params: ConfigurationParams) -> None:
 
     if params.prosumer_share <= 0:
         return
+    households = b.net.load[b.net.load.category == "household"].groupby("bus")["customers"].sum().to_dict()
     for d in b.layout.districts:
         prosumers = round(d.households * params.prosumer_share)
         if prosumers == 0:
             continue
         buses = [x for x in b.load_buses[d.id] if x.startswith(f"power/bus/{d.id}-")]
-        shares = _split(prosumers, len(buses))
+        if b.layout.grid == "simbench":  # households differ from bus to bus: follow them
+            from twin.models.power.simbench import split_weighted
+
+            shares = split_weighted(prosumers, [households.get(b.bus_index[x], 0) for x in buses])
+        else:
+            shares = _split(prosumers, len(buses))
         x, y = d.x_m, d.y_m
         pv_mw = prosumers * params.pv_kw_per_household / 1000.0
         e_mwh = prosumers * params.battery_kwh_per_household / 1000.0
