@@ -293,6 +293,8 @@ def _prosumers(b: _Builder, params: ConfigurationParams) -> None:
     if params.prosumer_share <= 0:
         return
     households = b.net.load[b.net.load.category == "household"].groupby("bus")["customers"].sum().to_dict()
+    pv: list[tuple[int, float, str, str, int]] = []  # created at once: thousands of buses in a city
+    batteries: list[tuple[int, float, float, str, str, int]] = []
     for d in b.layout.districts:
         prosumers = round(d.households * params.prosumer_share)
         if prosumers == 0:
@@ -311,19 +313,12 @@ def _prosumers(b: _Builder, params: ConfigurationParams) -> None:
             if n == 0:
                 continue
             if pv_mw > 0:
-                pp.create_sgen(
-                    b.net, b.bus_index[bid], p_mw=round(n * params.pv_kw_per_household / 1000.0, 6),
-                    sn_mva=round(n * params.pv_kw_per_household / 1000.0, 6),
-                    name=f"power/pv/{d.id}", type="PV", district=d.id, customers=int(n),
-                )
+                pv.append((b.bus_index[bid], round(n * params.pv_kw_per_household / 1000.0, 6),
+                           f"power/pv/{d.id}", d.id, int(n)))
             if e_mwh > 0:
                 e = n * params.battery_kwh_per_household / 1000.0
-                pp.create_storage(
-                    b.net, b.bus_index[bid], p_mw=0.0, max_e_mwh=round(e, 6),
-                    soc_percent=100.0, min_e_mwh=0.0, max_p_mw=round(e * HOME_BATTERY_C_RATE, 6),
-                    min_p_mw=-round(e * HOME_BATTERY_C_RATE, 6), name=f"power/battery/{d.id}",
-                    type="home", district=d.id, customers=int(n),
-                )
+                batteries.append((b.bus_index[bid], round(e, 6), round(e * HOME_BATTERY_C_RATE, 6),
+                                  f"power/battery/{d.id}", d.id, int(n)))
         if pv_mw > 0:
             b.assets.append(make_asset(
                 f"power/pv/{d.id}", "power", "pv", x, y, d.id, customers=prosumers,
@@ -334,6 +329,15 @@ def _prosumers(b: _Builder, params: ConfigurationParams) -> None:
                 f"power/battery/{d.id}", "power", "battery", x, y, d.id, customers=prosumers,
                 capacity=round(e_mwh, 6), capacity_unit="MWh", needs_ict=True,
             ))
+    if pv:
+        bus, p_mw, name, district, customers = (list(c) for c in zip(*pv, strict=True))
+        pp.create_sgens(b.net, bus, p_mw=p_mw, sn_mva=p_mw, name=name, type="PV", district=district,
+                        customers=customers)
+    if batteries:
+        bus, e, p_max, name, district, customers = (list(c) for c in zip(*batteries, strict=True))
+        pp.create_storages(b.net, bus, p_mw=0.0, max_e_mwh=e, soc_percent=100.0, min_e_mwh=0.0,
+                           max_p_mw=p_max, min_p_mw=[-p for p in p_max], name=name, type="home",
+                           district=district, customers=customers)
 
 
 def _microgrids(b: _Builder, params: ConfigurationParams) -> None:
