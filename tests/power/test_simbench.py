@@ -83,3 +83,16 @@ def test_design_table_is_the_computation() -> None:
     for code, expected in sbm.DESIGNS.items():
         sbm.design.cache_clear()
         assert sbm.design(code) == expected
+
+
+def test_unknown_grid_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`region.grid` outside synthetic | simbench: exit 2 naming the file and the key."""
+    from twin.cli import main
+
+    path = tmp_path / "s.toml"
+    path.write_text('[run]\nhours = 1\n[region]\nsize = "small"\ngrid = "meshed"\n')
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "region.grid" in err
+    with pytest.raises(ValueError, match="unknown power grid"):
+        make_layout("small", 1, "meshed")  # type: ignore[arg-type]
