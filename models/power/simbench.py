@@ -262,7 +262,7 @@ def design(code: str) -> Design:
 # design() of each MV grid, computed once (it takes ~35 s); tests/power/test_simbench.py
 # recomputes it (slow) and asserts equality. Regenerate: python -m twin.models.power.simbench
 DESIGNS: dict[str, Design] = {
-    MV_URBAN: Design(MV_URBAN, 0.5815, 28.903, 0.4671, 0.9513, 0.9609, 20),
+    MV_URBAN: Design(MV_URBAN, 0.5815, 28.903, 0.4671, 0.9513, 0.9609, 18),
     MV_RURAL: Design(MV_RURAL, 0.6406, 11.053, 0.3367, 0.4966, 0.9505, 8),
     MV_SEMIURB: Design(MV_SEMIURB, 0.3908, 12.365, 0.3416, 0.6354, 0.9508, 14),
 }
