@@ -43,7 +43,7 @@ SIZES: dict[str, SizeSpec] = {
     "large": SizeSpec(4, 4, 60_000, 10_000, 1_000, 9_000.0, 3_000.0),
     # >= 1,000 power buses (SimBench MV with LV), 2,000 water junctions, 3,000 road edges
     # and 100,000 trips a day at demand_scale 0.45 (docs/regions.md, tests/region).
-    "city": SizeSpec(6, 2, 120_000, 9_000, 1_500, 14_000.0, 3_500.0, grid="simbench",
+    "city": SizeSpec(6, 2, 120_000, 9_000, 1_500, 9_000.0, 3_500.0, grid="simbench",
                      lv_grids=8, water_people_per_junction=80.0, water_max_junctions=1600),
 }
 
