@@ -70,7 +70,7 @@ def region_for(scenario: Scenario, configuration: str, out_dir: Path) -> RegionI
         )
     return build_region(
         scenario.region.size, scenario.region.seed, configuration,
-        scenario.params_for(configuration), Path(out_dir) / REGION_CACHE,
+        scenario.params_for(configuration), Path(out_dir) / REGION_CACHE, scenario.region.grid,
     )
 
 

@@ -120,9 +120,10 @@ class _Builder:
             std_type=std_type, name=f"power/line/{lid}", parallel=parallel,
         )
         max_i_ka = float(self.net.line.at[idx, "max_i_ka"]) * parallel
+        vn_kv = float(self.net.bus.at[self.bus_index[a], "vn_kv"])
         self.assets.append(make_asset(
             f"power/line/{lid}", "power", "line", (xa + xb) / 2, (ya + yb) / 2, district,
-            capacity=round(math.sqrt(3) * VN_MV_KV * max_i_ka, 3), capacity_unit="MVA",
+            capacity=round(math.sqrt(3) * vn_kv * max_i_ka, 3), capacity_unit="MVA",
             underground=self.net.line.at[idx, "type"] == "cs",  # pandapower: cs cable, ol overhead
         ))
         self.assets[-1]["length_km"] = round(length_km, 3)  # per-km wind fragility
@@ -235,6 +236,12 @@ def _nearest_bus(b: _Builder, x: float, y: float, district: str | None = None) -
 
 def _loads(b: _Builder) -> None:
     """Household loads per district (split over its buses) and the critical facilities."""
+    _household_loads(b)
+    _facility_loads(b)
+
+
+def _household_loads(b: _Builder) -> None:
+    """Each district's households split evenly over its load buses (synthetic grid)."""
     import pandapower as pp
 
     for d in b.layout.districts:
@@ -251,6 +258,13 @@ def _loads(b: _Builder) -> None:
             b.assets.append(make_asset(
                 lid, "power", "load", x, y, d.id, customers=hh, capacity=round(p_mw, 6), capacity_unit="MW",
             ))
+
+
+def _facility_loads(b: _Builder) -> None:
+    """The critical facilities as critical loads: the water plant on its own bus, the
+    others on the nearest load bus of their district."""
+    import pandapower as pp
+
     for fid, p_mw in FACILITY_LOADS_MW.items():
         fac = b.layout.facility(fid)
         if fid == "water_plant":
@@ -279,12 +293,20 @@ def _prosumers(b: _Builder, params: ConfigurationParams) -> None:
 
     if params.prosumer_share <= 0:
         return
+    households = b.net.load[b.net.load.category == "household"].groupby("bus")["customers"].sum().to_dict()
+    pv: list[tuple[int, float, str, str, int]] = []  # created at once: thousands of buses in a city
+    batteries: list[tuple[int, float, float, str, str, int]] = []
     for d in b.layout.districts:
         prosumers = round(d.households * params.prosumer_share)
         if prosumers == 0:
             continue
         buses = [x for x in b.load_buses[d.id] if x.startswith(f"power/bus/{d.id}-")]
-        shares = _split(prosumers, len(buses))
+        if b.layout.grid == "simbench":  # households differ from bus to bus: follow them
+            from twin.models.power.simbench import split_weighted
+
+            shares = split_weighted(prosumers, [households.get(b.bus_index[x], 0) for x in buses])
+        else:
+            shares = _split(prosumers, len(buses))
         x, y = d.x_m, d.y_m
         pv_mw = prosumers * params.pv_kw_per_household / 1000.0
         e_mwh = prosumers * params.battery_kwh_per_household / 1000.0
@@ -292,19 +314,12 @@ def _prosumers(b: _Builder, params: ConfigurationParams) -> None:
             if n == 0:
                 continue
             if pv_mw > 0:
-                pp.create_sgen(
-                    b.net, b.bus_index[bid], p_mw=round(n * params.pv_kw_per_household / 1000.0, 6),
-                    sn_mva=round(n * params.pv_kw_per_household / 1000.0, 6),
-                    name=f"power/pv/{d.id}", type="PV", district=d.id, customers=int(n),
-                )
+                pv.append((b.bus_index[bid], round(n * params.pv_kw_per_household / 1000.0, 6),
+                           f"power/pv/{d.id}", d.id, int(n)))
             if e_mwh > 0:
                 e = n * params.battery_kwh_per_household / 1000.0
-                pp.create_storage(
-                    b.net, b.bus_index[bid], p_mw=0.0, max_e_mwh=round(e, 6),
-                    soc_percent=100.0, min_e_mwh=0.0, max_p_mw=round(e * HOME_BATTERY_C_RATE, 6),
-                    min_p_mw=-round(e * HOME_BATTERY_C_RATE, 6), name=f"power/battery/{d.id}",
-                    type="home", district=d.id, customers=int(n),
-                )
+                batteries.append((b.bus_index[bid], round(e, 6), round(e * HOME_BATTERY_C_RATE, 6),
+                                  f"power/battery/{d.id}", d.id, int(n)))
         if pv_mw > 0:
             b.assets.append(make_asset(
                 f"power/pv/{d.id}", "power", "pv", x, y, d.id, customers=prosumers,
@@ -315,6 +330,15 @@ def _prosumers(b: _Builder, params: ConfigurationParams) -> None:
                 f"power/battery/{d.id}", "power", "battery", x, y, d.id, customers=prosumers,
                 capacity=round(e_mwh, 6), capacity_unit="MWh", needs_ict=True,
             ))
+    if pv:
+        bus, p_mw, name, district, customers = (list(c) for c in zip(*pv, strict=True))
+        pp.create_sgens(b.net, bus, p_mw=p_mw, sn_mva=p_mw, name=name, type="PV", district=district,
+                        customers=customers)
+    if batteries:
+        bus, e, p_max, name, district, customers = (list(c) for c in zip(*batteries, strict=True))
+        pp.create_storages(b.net, bus, p_mw=0.0, max_e_mwh=e, soc_percent=100.0, min_e_mwh=0.0,
+                           max_p_mw=p_max, min_p_mw=[-p for p in p_max], name=name, type="home",
+                           district=district, customers=customers)
 
 
 def _microgrids(b: _Builder, params: ConfigurationParams) -> None:
@@ -363,19 +387,59 @@ def _central_plant(b: _Builder) -> None:
 
 
 def build_net(layout: Layout, params: ConfigurationParams, configuration: str) -> tuple[object, list[Asset]]:
-    """Lay out the grid for one layout and configuration; return (net, assets)."""
+    """Lay out the grid for one layout and configuration; return (net, assets).
+    ``layout.grid`` chooses hand-laid feeders (``synthetic``) or SimBench grids."""
     import pandapower as pp
 
     net = pp.create_empty_network(name=f"twin-{layout.size}-{configuration}", f_hz=50.0)
     b = _Builder(layout=layout, net=net)
     sub = layout.facility("substation")
     hv = b.bus("hv", sub.x_m, sub.y_m, "city", vn_kv=VN_HV_KV, load_bus=False)
-    mv = b.bus("sub-mv", sub.x_m + 20.0, sub.y_m, "city", load_bus=False)
+    mv = b.bus("sub-mv", sub.x_m + 20.0, sub.y_m, "city", load_bus=False) if layout.grid == "synthetic" else ""
     pp.create_ext_grid(net, b.bus_index[hv], vm_pu=EXT_GRID_VM_PU, name="power/ext_grid/grid")
     b.assets.append(make_asset(
         "power/ext_grid/grid", "power", "ext_grid", sub.x_m, sub.y_m, "city", critical=True,
         capacity=0.0, capacity_unit="MVA",
     ))
+    if layout.grid == "simbench":
+        _simbench_grid(b, hv)
+    else:
+        _synthetic_grid(b, hv, mv, params)
+    _prosumers(b, params)
+    _microgrids(b, params)
+    if configuration in CENTRAL_PLANT_CONFIGURATIONS:
+        _central_plant(b)
+        _plant_voltage(net)
+    _bus_customers(b)
+    return net, b.assets
+
+
+def _simbench_grid(b: _Builder, hv: str) -> None:
+    """SimBench areas (models/power/simbench_region.py), the water plant's cable feeder from
+    the first city substation and the critical facilities."""
+    import pandapower as pp
+
+    from twin.models.power.simbench_region import lay_simbench
+
+    mv = lay_simbench(b, hv)
+    plant = b.layout.facility("water_plant")
+    vn_kv = float(b.net.bus.at[b.bus_index[mv], "vn_kv"])
+    wp = b.bus("water_plant", plant.x_m, plant.y_m, plant.district, vn_kv=vn_kv)
+    # the plant's feeder carries the central plant (10 MW at most): parallel cables at 10 kV
+    i_ka = float(pp.load_std_type(b.net, CITY_CABLE, "line")["max_i_ka"])
+    parallel = max(1, math.ceil(CENTRAL_PLANT_MAX_MW / (TRAFO_MAX_LOADING * math.sqrt(3) * vn_kv * i_ka)))
+    b.line("WP-1", mv, wp, CITY_CABLE, plant.district, switch="WP-1", breaker=True, parallel=parallel)
+    _facility_loads(b)
+
+
+def _synthetic_grid(b: _Builder, hv: str, mv: str, params: ConfigurationParams) -> None:
+    """The hand-laid grid: transformers (one more with ``substation_n1``), city cable
+    feeders, the water plant's feeder, one overhead feeder per town, the households and
+    facilities, and the normally open ties."""
+    import pandapower as pp
+
+    layout, net = b.layout, b.net
+    sub = layout.facility("substation")
     peak = sum(_district_peak_mw(d) for d in layout.districts) + sum(FACILITY_LOADS_MW.values())
     n_trafos = max(1, math.ceil(peak / (TRAFO_SN_MVA * TRAFO_MAX_LOADING)))
     if params.substation_n1:  # N-1: the others carry the peak when any one is out
@@ -407,13 +471,6 @@ def build_net(layout: Layout, params: ConfigurationParams, configuration: str) -
         town_feeders.append(f)
     _loads(b)
     _tie_lines(b, [*city_feeders, f_plant], town_feeders)
-    _prosumers(b, params)
-    _microgrids(b, params)
-    if configuration in CENTRAL_PLANT_CONFIGURATIONS:
-        _central_plant(b)
-        _plant_voltage(net)
-    _bus_customers(b)
-    return net, b.assets
 
 
 def _plant_voltage(net: object) -> None:

@@ -251,8 +251,12 @@ def _ring(b: _Builder, d: District, n: int, people_total: int, base_m3s: float) 
     return hub
 
 
-def _junction_count(d: District) -> int:
-    return max(2, min(12, round(d.population / 1500.0) + 1)) if d.kind != "village" else 2
+def _junction_count(d: District, layout: Layout | None = None) -> int:
+    """Demand junctions of a district's ring: one per ``water_people_per_junction`` people,
+    at most ``water_max_junctions`` (the region size's, twin/region/layout.py)."""
+    spec = layout.spec if layout is not None else None
+    per, most = (spec.water_people_per_junction, spec.water_max_junctions) if spec else (1500.0, 12)
+    return max(2, min(most, round(d.population / per) + 1)) if d.kind != "village" else 2
 
 
 def build(layout: Layout, params: ConfigurationParams, configuration: str, out_dir: Path,
@@ -277,7 +281,7 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
     total_avg = demand_m3s(total_people) + PROCESS_DEMAND_M3S
 
     # --- shared elements, fixed order ------------------------------------------------------
-    city_hub = _ring(b, city, _junction_count(city), city.population, demand_m3s(city.population))
+    city_hub = _ring(b, city, _junction_count(city, layout), city.population, demand_m3s(city.population))
     b.junction(PROCESS_JUNCTION, sub.x_m, sub.y_m, "city", base_m3s=PROCESS_DEMAND_M3S,
                pattern="const", critical=True)
     b.pipe(city_hub, PROCESS_JUNCTION, PROCESS_DEMAND_M3S * 3)
@@ -309,7 +313,7 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
         b.junction(discharge, ex + ux * 20.0, ey + uy * 20.0, town.id)
         main = b.pipe(city_hub, suction, q_zone)
         main_loss = hw_gradient(q_zone, wn.get_link(main).diameter) * wn.get_link(main).length
-        hub = _ring(b, town, _junction_count(town), town.population, demand_m3s(town.population))
+        hub = _ring(b, town, _junction_count(town, layout), town.population, demand_m3s(town.population))
         b.pipe(discharge, hub, q_zone)
         b.pipe(suction, discharge, q_zone, check_valve=True)  # bypass when the booster stops
         vil_top = max([b.z(v.x_m, v.y_m) for v in layout.villages_of(town.id)] or [0.0])
@@ -319,7 +323,7 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
         boosters.append((town, suction, discharge, q_zone, head))
         for v in layout.villages_of(town.id):
             q_v = demand_m3s(v.population) * PEAK_FACTOR * 1.3
-            vhub = _ring(b, v, _junction_count(v), v.population, demand_m3s(v.population))
+            vhub = _ring(b, v, _junction_count(v, layout), v.population, demand_m3s(v.population))
             b.pipe(hub, vhub, q_v)
         del i
 

@@ -23,7 +23,7 @@ from twin.region.params import ConfigurationParams
 
 SECTOR_ORDER: tuple[str, ...] = ("power", "water", "traffic", "ict")
 # Bump when a builder changes what it writes, so cached regions are rebuilt.
-BUILDER_VERSION = "5"  # 5: generators, N-1 trafos, core ICT backup; 2: assets carry `underground`; 3: buses count their customers; 4: lines carry `length_km`
+BUILDER_VERSION = "6"  # 2: assets carry `underground`; 3: buses count their customers; 4: lines carry `length_km`; 5: generators, N-1 trafos, core ICT backup; 6: region.grid (SimBench)
 
 
 class RegionBuildError(RuntimeError):
@@ -145,10 +145,12 @@ def write_region_file(
     return load_region(out_dir)
 
 
-def region_key(size: str, seed: int, configuration: str, params: ConfigurationParams) -> str:
+def region_key(size: str, seed: int, configuration: str, params: ConfigurationParams,
+               grid: str | None = None) -> str:
     payload = json.dumps(
         {"size": size, "seed": seed, "configuration": configuration,
-         "params": params.model_dump(), "builder": BUILDER_VERSION},
+         "params": params.model_dump(), "builder": BUILDER_VERSION,
+         "grid": make_layout(size, seed, grid).grid},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -178,10 +180,12 @@ def cached_region(target: Path, fill: Callable[[Path], object]) -> RegionInfo:
 
 
 def build_region(
-    size: str, seed: int, configuration: str, params: ConfigurationParams, cache_dir: Path
+    size: str, seed: int, configuration: str, params: ConfigurationParams, cache_dir: Path,
+    grid: str | None = None,
 ) -> RegionInfo:
-    """The built region for these inputs, from the cache or built now (atomically)."""
+    """The built region for these inputs, from the cache or built now (atomically).
+    ``grid``: ``synthetic`` or ``simbench`` power grid; None takes the size's own."""
     return cached_region(
-        Path(cache_dir) / region_key(size, seed, configuration, params),
-        lambda folder: build_region_into(folder, make_layout(size, seed), configuration, params),
+        Path(cache_dir) / region_key(size, seed, configuration, params, grid),
+        lambda folder: build_region_into(folder, make_layout(size, seed, grid), configuration, params),
     )

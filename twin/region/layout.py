@@ -15,11 +15,14 @@ from typing import Literal
 from twin.randomness import stream
 
 DistrictKind = Literal["city", "town", "village"]
+GridKind = Literal["synthetic", "simbench"]
+GRIDS: tuple[str, ...] = ("synthetic", "simbench")
 
 
 @dataclass(frozen=True)
 class SizeSpec:
-    """How many districts of each kind, and how many people live in each."""
+    """How many districts of each kind, how many people live in each, and how finely the
+    sector builders resolve them (the one place a region size is defined)."""
 
     towns: int
     villages_per_town: int
@@ -28,12 +31,20 @@ class SizeSpec:
     village_population: int
     town_ring_m: float  # distance of anchor towns from the city centre
     village_ring_m: float  # distance of villages from their town
+    grid: GridKind = "synthetic"  # power grid when the scenario does not choose (region.grid)
+    lv_grids: int = 0  # SimBench grids only: MV loads replaced by a SimBench LV grid
+    water_people_per_junction: float = 1500.0  # one demand junction per this many people
+    water_max_junctions: int = 12  # at most this many demand junctions per town or city
 
 
 SIZES: dict[str, SizeSpec] = {
     "small": SizeSpec(2, 1, 6_000, 2_000, 400, 5_000.0, 2_000.0),
     "default": SizeSpec(3, 2, 20_000, 5_000, 800, 7_000.0, 2_500.0),
     "large": SizeSpec(4, 4, 60_000, 10_000, 1_000, 9_000.0, 3_000.0),
+    # >= 1,000 power buses (SimBench MV with LV), 2,000 water junctions, 3,000 road edges
+    # and 100,000 trips a day at demand_scale 0.45 (docs/regions.md, tests/region).
+    "city": SizeSpec(6, 2, 120_000, 9_000, 1_500, 9_000.0, 3_500.0, grid="simbench",
+                     lv_grids=8, water_people_per_junction=80.0, water_max_junctions=1600),
 }
 
 
@@ -71,6 +82,12 @@ class Layout:
     seed: int
     districts: tuple[District, ...]
     facilities: tuple[Facility, ...] = field(default_factory=tuple)
+    grid: GridKind = "synthetic"  # how models/power/build.py lays out the grid
+
+    @property
+    def spec(self) -> SizeSpec | None:
+        """The named size's spec (None for an imported region's layout)."""
+        return SIZES.get(self.size)
 
     def district(self, district_id: str) -> District:
         for d in self.districts:
@@ -103,11 +120,16 @@ def _radius_m(population: int) -> float:
     return round(120.0 * math.sqrt(population / 100.0), 1)
 
 
-def make_layout(size: str = "default", seed: int = 1) -> Layout:
-    """Draw the region: a city at the origin, anchor towns on a ring, villages around them."""
+def make_layout(size: str = "default", seed: int = 1, grid: GridKind | None = None) -> Layout:
+    """Draw the region: a city at the origin, anchor towns on a ring, villages around them.
+    ``grid`` chooses the power grid (None: the size's own, ``SizeSpec.grid``); it does not
+    change the geography."""
     if size not in SIZES:
         raise ValueError(f"unknown region size {size!r}; choose one of {sorted(SIZES)}")
     spec = SIZES[size]
+    grid = spec.grid if grid is None else grid
+    if grid not in GRIDS:
+        raise ValueError(f"unknown power grid {grid!r}; choose one of {GRIDS}")
     rng = stream(seed, "layout")
 
     def make(did: str, kind: DistrictKind, x: float, y: float, pop: int, parent: str) -> District:
@@ -145,4 +167,4 @@ def make_layout(size: str = "default", seed: int = 1) -> Layout:
         Facility("hospital", "city", -0.3 * r, 0.4 * r),
         Facility("tmc", "city", 0.25 * r, 0.2 * r),
     )
-    return Layout(size=size, seed=seed, districts=tuple(districts), facilities=facilities)
+    return Layout(size=size, seed=seed, districts=tuple(districts), facilities=facilities, grid=grid)
