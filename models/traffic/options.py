@@ -28,7 +28,7 @@ class TrafficOptions:
 
     mode: Mode = "meso"
     backend: Backend = "libsumo"
-    demand_scale: float = 0.1  # simulated share of the region's real car trips
+    demand_scale: float = 0.3  # simulated share of the region's car trips (docs/traffic.md)
     car_trips_per_person_day: float = 1.2
     time_to_teleport_s: float = 300.0  # SUMO teleports a vehicle blocked this long
     stuck_wait_s: float = 120.0  # a vehicle waiting this long counts as stuck

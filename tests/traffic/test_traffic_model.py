@@ -328,3 +328,9 @@ def test_full_demand_delivers_its_trips_and_makes_dark_signals_cost(region: Regi
 
     assert extra_s(1.0) > 10.0
     assert extra_s(1.0) > extra_s(0.1) + 10.0
+
+
+def test_one_default_demand_scale() -> None:
+    from twin.config import TrafficSection
+
+    assert TrafficSection().demand_scale == TrafficOptions().demand_scale == 0.3
