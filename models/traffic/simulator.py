@@ -7,8 +7,8 @@ Model ``Roads``; ``create(1, "Roads", region_dir=..., seed=..., **params)`` with
 - ``mode`` ("meso" | "micro", default "meso"), ``backend`` ("libsumo" | "traci", default
   "libsumo"), ``demand_scale`` (default 0.3), ``car_trips_per_person_day`` (default 1.2),
   ``time_to_teleport_s`` (300), ``stuck_wait_s`` (120), ``rerouting_period_s`` (300),
-  ``step_length_s`` (SUMO's own step, 1): see
-  :class:`twin.models.traffic.traffic.TrafficOptions` and docs/traffic.md.
+  ``step_length_s`` (SUMO's own step, 1), ``sumo_args`` (extra SUMO options, name/value
+  pairs): see :class:`twin.models.traffic.options.TrafficOptions` and docs/traffic.md.
 
 Inputs (each optional):
 
