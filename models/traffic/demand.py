@@ -2,7 +2,7 @@
 
 Every person makes ``car_trips_per_person_day`` car trips a day (1.2 by default, a
 typical figure for car-oriented regions); SUMO simulates the fraction ``demand_scale`` of
-them (0.1 by default), so one simulated vehicle stands for ``1 / demand_scale`` real ones.
+them (``TrafficOptions.demand_scale``, 0.3 by default), so one simulated vehicle stands for ``1 / demand_scale`` real ones.
 Trips per origin district and hour follow a weekday profile with morning and evening peaks;
 each trip's destination district is drawn from a gravity model (a share stays inside the
 district, the rest goes to other districts in proportion to population and
@@ -87,7 +87,7 @@ class DemandModel(HourlyDemand):
         self,
         districts: list[DistrictDemand],
         seed: int,
-        demand_scale: float = 0.1,
+        demand_scale: float,
         car_trips_per_person_day: float = 1.2,
     ) -> None:
         if demand_scale < 0:
@@ -184,7 +184,7 @@ class TableDemand(HourlyDemand):
     ``stream(seed, "traffic-demand", "od/<origin>/<destination>/<hour>")``.
     """
 
-    def __init__(self, table: dict, seed: int, demand_scale: float = 0.1) -> None:
+    def __init__(self, table: dict, seed: int, demand_scale: float) -> None:
         if demand_scale < 0:
             raise ValueError(f"demand_scale must be >= 0, got {demand_scale}")
         period = table.get("period", "day")
@@ -199,7 +199,7 @@ class TableDemand(HourlyDemand):
         self._hours: dict[int, list[Trip]] = {}
 
     @classmethod
-    def read(cls, path: str | Path, seed: int, demand_scale: float = 0.1) -> TableDemand:
+    def read(cls, path: str | Path, seed: int, demand_scale: float) -> TableDemand:
         return cls(json.loads(Path(path).read_text()), seed, demand_scale)
 
     def count(self, per_day: float, hour: int) -> int:

@@ -5,10 +5,10 @@ Model ``Roads``; ``create(1, "Roads", region_dir=..., seed=..., **params)`` with
 - ``region_dir`` (str): a built region folder (``roads.net.xml`` + ``region.json``);
 - ``seed`` (int): seeds the demand and SUMO;
 - ``mode`` ("meso" | "micro", default "meso"), ``backend`` ("libsumo" | "traci", default
-  "libsumo"), ``demand_scale`` (default 0.1), ``car_trips_per_person_day`` (default 1.2),
+  "libsumo"), ``demand_scale`` (default 0.3), ``car_trips_per_person_day`` (default 1.2),
   ``time_to_teleport_s`` (300), ``stuck_wait_s`` (120), ``rerouting_period_s`` (300),
-  ``step_length_s`` (SUMO's own step, 1): see
-  :class:`twin.models.traffic.traffic.TrafficOptions` and docs/traffic.md.
+  ``step_length_s`` (SUMO's own step, 1), ``sumo_args`` (extra SUMO options, name/value
+  pairs): see :class:`twin.models.traffic.options.TrafficOptions` and docs/traffic.md.
 
 Inputs (each optional):
 
@@ -62,7 +62,7 @@ INPUTS = ("failed", "dead_buses", "unsupplied", "commands")
 OUTPUTS = ("dark_signals", "load_p_mw", "crew_arrivals", "series", "events")
 OPTION_PARAMS = (
     "mode", "backend", "demand_scale", "car_trips_per_person_day", "time_to_teleport_s",
-    "stuck_wait_s", "rerouting_period_s", "step_length_s",
+    "stuck_wait_s", "rerouting_period_s", "step_length_s", "sumo_args",
 )
 NETWORK_ASSET = "traffic/network/roads"
 SIGNAL_PREFIX = "traffic/signal/"

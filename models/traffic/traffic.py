@@ -39,21 +39,17 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from traci import constants as tc
 
-from twin.randomness import stream
-
-from .build import sumo_binary, sumo_home
+from .build import sumo_home
 from .demand import DEMAND_FILE, DemandModel, DistrictDemand, TableDemand, Trip
 from .network import RoadNetwork
+from .options import Backend, Mode, TrafficOptions, sumo_command  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
-
-Mode = Literal["meso", "micro"]
-Backend = Literal["libsumo", "traci"]
 
 _LIBSUMO_OWNER: list[object] = []  # the model currently running libsumo in this process
 _TRIP_STATS = "device.tripinfo.vehicleTripStatistics."
@@ -95,26 +91,6 @@ def sumo_errors() -> tuple[type[BaseException], ...]:
     from traci.exceptions import FatalTraCIError, TraCIException
 
     return (libsumo.TraCIException, TraCIException, FatalTraCIError)
-
-
-@dataclass(frozen=True)
-class TrafficOptions:
-    """How SUMO runs. Units in the names."""
-
-    mode: Mode = "meso"
-    backend: Backend = "libsumo"
-    demand_scale: float = 0.1  # simulated share of the region's real car trips
-    car_trips_per_person_day: float = 1.2
-    time_to_teleport_s: float = 300.0  # SUMO teleports a vehicle blocked this long
-    stuck_wait_s: float = 120.0  # a vehicle waiting this long counts as stuck
-    rerouting_period_s: float = 300.0  # demand vehicles re-plan their route this often
-    step_length_s: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("meso", "micro"):
-            raise ValueError(f"traffic mode must be 'meso' or 'micro', got {self.mode!r}")
-        if self.backend not in ("libsumo", "traci"):
-            raise ValueError(f"traffic backend must be 'libsumo' or 'traci', got {self.backend!r}")
 
 
 @dataclass
@@ -225,26 +201,8 @@ class TrafficModel:
 
     # ----------------------------------------------------------------- lifecycle
     def sumo_command(self, additional_file: Path | None = None) -> list[str]:
-        """The SUMO command line (deterministic: the SUMO seed comes from the twin seed)."""
-        o = self.options
-        sumo_seed = int(stream(self.seed, "traffic-sumo").integers(0, 2**31 - 1))
-        cmd = [
-            str(sumo_binary("sumo")), "--net-file", str(self.net_file),
-            "--begin", "0", "--step-length", str(o.step_length_s), "--seed", str(sumo_seed),
-            "--no-step-log", "true", "--no-warnings", "true", "--duration-log.disable", "true",
-            "--tripinfo-output", os.devnull,  # switches SUMO's trip statistics on
-            "--ignore-route-errors", "true",
-            "--time-to-teleport", str(o.time_to_teleport_s),
-            "--device.rerouting.period", str(o.rerouting_period_s),
-            "--device.rerouting.adaptation-interval", "60",
-            "--weights.minor-penalty", "0",
-            "--precision", "6",
-        ]
-        if additional_file is not None:
-            cmd += ["--additional-files", str(additional_file)]
-        if o.mode == "meso":
-            cmd += ["--mesosim", "true", "--meso-junction-control", "true"]
-        return cmd
+        """The SUMO command line of this run (:func:`options.sumo_command`)."""
+        return sumo_command(self.options, self.net_file, self.seed, additional_file)
 
     def start(self) -> TrafficModel:
         """Launch SUMO. libsumo: one per process, restartable after ``close()``."""

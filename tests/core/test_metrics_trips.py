@@ -40,6 +40,6 @@ def test_default_demand_scale_without_a_scenario(tmp_path: Path, hand) -> None: 
     run = results.load(hand.make_file(tmp_path / "r.h5", hand.region(hand.DISTRICTS),
                                       _traffic([1, 0], [0, 0], [0.5, 0.5]), []))
     m, _ = metrics.compute(run, None)
-    assert m["demand_scale"] == 0.1  # twin.config.TrafficSection's default
-    assert m["trips_lost_scaled"] == pytest.approx(10.0)
-    assert m["vehicle_delay_h_scaled"] == pytest.approx(10.0)
+    assert m["demand_scale"] == 0.3  # twin.config.TrafficSection's default
+    assert m["trips_lost_scaled"] == pytest.approx(1 / 0.3)  # one trip lost, x 1/0.3
+    assert m["vehicle_delay_h_scaled"] == pytest.approx(1 / 0.3)  # 1 veh-h, x 1/0.3

@@ -291,3 +291,46 @@ def test_crew_cannot_reach_a_cut_off_village(region: RegionInfo) -> None:
         m.close_road(links[0])
         trip = m.dispatch_crew("d", "city_0_0-city_0_1", "village1a")
         assert trip.status == "no_route" and trip.route == ()
+
+
+def _morning(region: RegionInfo, scale: float, dark: bool) -> dict[str, float]:
+    """0:00-9:00 at ``scale`` (seed 2), every signal dark from 7:00 if ``dark``; totals."""
+    with _model(region, 2, demand_scale=scale) as m:
+        before = m.advance(7 * 3600)
+        if dark:
+            for tls in m.net.signals:
+                m.set_signal_dark(tls)
+        steps = [m.advance(7 * 3600 + (k + 1) * 600) for k in range(12)]
+    return {
+        "departed": before.departed + sum(st.departed for st in steps),
+        "arrived": before.arrived + sum(st.arrived for st in steps),
+        "running": steps[-1].vehicles_running,
+        "teleports": before.teleports + sum(st.teleports for st in steps),
+        "peak_departed": sum(st.departed for st in steps),
+        "peak_loss_h": sum(st.time_loss_h for st in steps),
+    }
+
+
+def test_full_demand_delivers_its_trips_and_makes_dark_signals_cost(region: RegionInfo) -> None:
+    # Stated demand: every car trip of the small region (scale 1) and a tenth of them, 0-9 h,
+    # all signals dark 7-9 h or powered, same seed. Measured (meso, SUMO 1.28): extra delay
+    # per vehicle of the peak about +20 s at scale 1, about -1.5 s (none) at 0.1.
+    runs = {(sc, dark): _morning(region, sc, dark) for sc in (0.1, 1.0) for dark in (False, True)}
+    full = runs[(1.0, False)]
+    assert full["departed"] > 5 * runs[(0.1, False)]["departed"] > 0
+    # every trip that started either ended or is still driving; none was teleported
+    assert full["arrived"] + full["running"] == full["departed"]
+    assert full["teleports"] == 0 and full["arrived"] >= 0.95 * full["departed"]
+
+    def extra_s(sc: float) -> float:  # extra delay per vehicle that departed in the peak
+        return ((runs[(sc, True)]["peak_loss_h"] - runs[(sc, False)]["peak_loss_h"]) * 3600
+                / runs[(sc, False)]["peak_departed"])
+
+    assert extra_s(1.0) > 10.0
+    assert extra_s(1.0) > extra_s(0.1) + 10.0
+
+
+def test_one_default_demand_scale() -> None:
+    from twin.config import TrafficSection
+
+    assert TrafficSection().demand_scale == TrafficOptions().demand_scale == 0.3
