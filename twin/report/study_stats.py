@@ -18,10 +18,9 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 10_000
@@ -35,81 +34,50 @@ def _rng() -> np.random.Generator:
 
 
 def bca_mean(diffs: np.ndarray, n_resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Per row of ``diffs`` (metrics × pairs, all finite): the 95 % BCa interval of the mean.
-
-    Resampling pairs is resampling their differences, so each row's interval is that of
+    """Per row of ``diffs`` (metrics × pairs, all finite): the 95 % BCa interval of the mean,
     ``scipy.stats.bootstrap((d,), np.mean, method="BCa", n_resamples=n_resamples,
-    rng=np.random.default_rng(BOOTSTRAP_SEED))`` (tests/report/test_study_recompute.py checks
-    it), computed here with the same resample indices as a matrix product, so that many
-    metrics and cells cost milliseconds. A row with fewer than 3 pairs has no interval (note
-    "n < 3"); a row whose differences are all equal has the degenerate interval [d, d]
-    (note "every difference equal")."""
+    rng=np.random.default_rng(BOOTSTRAP_SEED))`` for every row at once (vectorised over the
+    rows, so every row meets the same resample indices a call of its own would draw;
+    tests/report/test_study_recompute.py checks it). A row with fewer than 3 pairs has no
+    interval (note "n < 3"); a row whose differences are all equal has the degenerate
+    interval [d, d] (note "every difference equal")."""
     return bca_sum_of_means([np.atleast_2d(np.asarray(diffs, dtype=float))], n_resamples)
 
 
-@lru_cache(maxsize=8)
-def _counts(ns: tuple[int, ...], n_resamples: int) -> tuple[np.ndarray, ...]:
-    """How often each observation appears in each resample (resamples × n), per sample, for
-    the indices scipy.stats.bootstrap draws from a fresh ``default_rng(BOOTSTRAP_SEED)``:
-    ``rng.integers(0, n_j, (n_resamples, n_j))`` for each sample in turn."""
-    rng = _rng()
-    out = []
-    for n in ns:
-        idx = rng.integers(0, n, (n_resamples, n))
-        flat = (np.arange(n_resamples)[:, None] * n + idx).ravel()
-        dtype = np.uint8 if n < 256 else (np.uint16 if n < 65_536 else np.uint32)  # a count is at most n
-        out.append(np.bincount(flat, minlength=n_resamples * n).reshape(n_resamples, n).astype(dtype))
-    return tuple(out)
-
-
-def _quantile_rows(values: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Per row, the linear-interpolation quantile ``q[row]`` (numpy's default method)."""
-    srt = np.sort(values, axis=1)
-    h = (values.shape[1] - 1) * np.clip(q, 0.0, 1.0)
-    lo = np.floor(h).astype(int)
-    hi = np.minimum(lo + 1, values.shape[1] - 1)
-    rows = np.arange(values.shape[0])
-    return srt[rows, lo] + (h - lo) * (srt[rows, hi] - srt[rows, lo])  # type: ignore[no-any-return]
+def _sum_of_means(*samples: np.ndarray, axis: int = -1) -> np.ndarray:
+    return sum(np.mean(x, axis=axis) for x in samples)  # type: ignore[return-value]
 
 
 def bca_sum_of_means(samples: list[np.ndarray], n_resamples: int = BOOTSTRAP_RESAMPLES
                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """95 % BCa intervals of ``Σ_j mean(samples[j])`` per row (metrics), each sample
-    (metrics × n_j) resampled on its own (independent strata, e.g. hazard families), as
-    ``scipy.stats.bootstrap(samples, statistic, method="BCa")`` computes them (Efron &
-    Tibshirani 1993, eq. 14.10–14.15): bias correction ``z0`` from the share of resampled
-    statistics below the estimate, acceleration ``a`` from the jackknife of every sample."""
-    samples = [np.asarray(s, dtype=float) for s in samples]
+    (metrics × n_j) resampled on its own (independent strata, e.g. hazard families):
+    ``scipy.stats.bootstrap(samples, statistic, method="BCa", vectorized=True)`` with a
+    fresh ``default_rng(BOOTSTRAP_SEED)`` (Efron & Tibshirani 1993, eq. 14.10-14.15). Rows
+    whose every sample is constant get [estimate, estimate]; rows scipy leaves undefined
+    are noted."""
+    samples = [np.atleast_2d(np.asarray(x, dtype=float)) for x in samples]
     k = samples[0].shape[0]
-    ns = tuple(s.shape[1] for s in samples)
     low, high = np.full(k, math.nan), np.full(k, math.nan)
-    if min(ns) < 3:
+    if min(x.shape[1] for x in samples) < 3:
         return low, high, ["n < 3"] * k
-    theta = sum(s.mean(axis=1) for s in samples)
-    counts = _counts(ns, n_resamples)
-    theta_b = sum((s @ c.T.astype(float)) / n for s, c, n in zip(samples, counts, ns, strict=True))  # (k, resamples)
-    below = (theta_b < theta[:, None]).sum(axis=1) + (theta_b <= theta[:, None]).sum(axis=1)
-    z0 = special.ndtri(below / (2 * n_resamples))
-    nums, dens = np.zeros(k), np.zeros(k)
-    for s, n in zip(samples, ns, strict=True):
-        others = theta - s.mean(axis=1)
-        jack = (s.sum(axis=1, keepdims=True) - s) / (n - 1) + others[:, None]  # leave one out
-        u = (n - 1) * (jack.mean(axis=1, keepdims=True) - jack)
-        nums += (u**3).sum(axis=1) / n**3
-        dens += (u**2).sum(axis=1) / n**2
-    flat = np.all([np.ptp(s, axis=1) == 0 for s in samples], axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = nums / (6 * dens**1.5)
-        z_alpha = float(special.ndtri((1 - CONFIDENCE) / 2))
-        q1 = special.ndtr(z0 + (z0 + z_alpha) / (1 - a * (z0 + z_alpha)))
-        q2 = special.ndtr(z0 + (z0 - z_alpha) / (1 - a * (z0 - z_alpha)))
-    ok = np.isfinite(q1) & np.isfinite(q2) & ~flat
-    low[ok] = _quantile_rows(theta_b[ok], q1[ok])
-    high[ok] = _quantile_rows(theta_b[ok], q2[ok])
-    notes = ["" if ok[i] else "BCa undefined" for i in range(k)]
-    for i in np.flatnonzero(flat):
-        low[i] = high[i] = theta[i]
-        notes[i] = "every difference equal"
+    theta = _sum_of_means(*samples)
+    flat = np.all([np.ptp(x, axis=1) == 0 for x in samples], axis=0)
+    notes = ["every difference equal" if f else "" for f in flat]
+    low[flat] = high[flat] = theta[flat]
+    rows = np.flatnonzero(~flat)
+    if rows.size:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # degenerate rows come back as nan: noted below
+            ci = stats.bootstrap([x[rows] for x in samples], _sum_of_means, vectorized=True, axis=-1,
+                                 method="BCa", confidence_level=CONFIDENCE, n_resamples=n_resamples,
+                                 rng=_rng()).confidence_interval
+        lo, hi = np.atleast_1d(ci.low), np.atleast_1d(ci.high)
+        for j, i in enumerate(rows):
+            if math.isfinite(lo[j]) and math.isfinite(hi[j]):
+                low[i], high[i] = lo[j], hi[j]
+            else:
+                notes[i] = "BCa undefined"
     return low, high, notes
 
 
