@@ -213,7 +213,7 @@ def _cell(v: Any) -> Any:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return ""
     if isinstance(v, float):
-        return format(v, ".10g")
+        return repr(v)  # every digit: metrics.csv recomputes the report exactly (ties included)
     return v
 
 
