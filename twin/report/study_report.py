@@ -68,7 +68,7 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
         w.writerow(fields)
         for r in rows:
             w.writerow(["" if (v := r.get(k)) is None or (isinstance(v, float) and not math.isfinite(v))
-                        else (format(float(v), ".10g") if isinstance(v, float) else v) for k in fields])
+                        else (format(float(v) + 0.0, ".10g") if isinstance(v, float) else v) for k in fields])  # + 0.0: no "-0"
     return path
 
 
