@@ -284,8 +284,10 @@ def fragility_for(asset: Asset, table: dict[str, Fragility]) -> Fragility | None
 
 
 def _aligned(time_s: float, step_s: int, horizon_s: int) -> int:
-    """Damage takes effect at the start of the exchange step it falls in."""
-    return min(int(time_s // step_s) * step_s, max(0, horizon_s - step_s))
+    """Damage takes effect at the start of the exchange step it falls in (``horizon_s`` is
+    unused here: damage at or after the horizon is dropped by :func:`damage_schedule`, never
+    moved into the last step)."""
+    return int(time_s // step_s) * step_s
 
 
 @dataclass(frozen=True)
@@ -392,6 +394,9 @@ def damage_schedule(scenario: Scenario, assets: list[Asset]) -> list[Damage]:
     out: list[Damage] = []
     for i, hz in enumerate(scenario.hazards):
         out.extend(HAZARD_KINDS[hz.kind].damage(hz, i, scenario, assets))
+    # a storm still raging at the horizon damages nothing after it: those failures fall
+    # outside the run (they used to be moved into its last step, all at once)
+    out = [d for d in out if d.time_s < scenario.run.horizon_s]
     out.sort(key=lambda d: (d.time_s, d.asset_id))
     return out
 
