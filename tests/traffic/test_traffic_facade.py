@@ -58,10 +58,8 @@ def test_facade_equals_the_traffic_model_on_the_same_inputs(net_file: Path) -> N
                                     | ({dark: ["dark"]} if dark else {})))
     facade.finalize()
 
-    road_edges: dict[str, list[str]] = {}
     model = TrafficModel(net_file, (), 3, TrafficOptions())
-    for e in sorted(model.net.edges):
-        road_edges.setdefault(f"traffic/road/{model.net.road_of(e)}", []).append(e)
+    road_edges = {r: model.net.edges_of_road(r.removeprefix("traffic/road/")) for r in watch}
     model.start()
     model.add_trips([Trip(t["id"], t["depart_s"], t["from"], t["to"], "", "") for t in trips])
     theirs = []

@@ -40,7 +40,6 @@ class TrafficElements(ElementSimulator):
         super().__init__()
         self.model: Any = None
         self._powered: dict[str, bool] = {}
-        self._edges: dict[str, list[str]] = {}  # road element -> its edges (both directions)
         self._stepped = False
 
     def open(self, region_dir: str | None = None, file: str | None = None, seed: int = 0,
@@ -73,9 +72,7 @@ class TrafficElements(ElementSimulator):
             TrafficModel.close_stale_libsumo()
         self.model.start()
         self.model.add_trips(given)
-        for e in sorted(net.edges):
-            self._edges.setdefault(f"traffic/road/{net.road_of(e)}", []).append(e)
-        elements = dict.fromkeys(sorted(self._edges), "Road")
+        elements = dict.fromkeys(sorted(f"traffic/road/{net.road_of(e)}" for e in net.edges), "Road")
         for tls in net.signals:
             elements[f"traffic/signal/{tls}"] = "Signal"
             self._powered[f"traffic/signal/{tls}"] = True
@@ -106,7 +103,7 @@ class TrafficElements(ElementSimulator):
         model = self.model
         if self.elements[eid] == "Signal":
             return int(eid.removeprefix("traffic/signal/") in model.dark_signals)
-        edges = self._edges[eid]
+        edges = model.net.edges_of_road(eid.removeprefix("traffic/road/"))
         if attr == "open":
             return int(model.edge_open(edges[0]))
         sumo = model.sumo.edge

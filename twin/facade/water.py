@@ -58,6 +58,7 @@ class WaterElements(ElementSimulator):
              **params: Any) -> dict[str, str]:
         from twin.models.water.operation import WaterOperation
         from twin.region.assets import load_region
+        from twin.region.importers.water import water_source
 
         if (region_dir is None) == (file is None):
             raise FacadeError("water Network needs exactly one of region_dir= (a twin region) or file= "
@@ -68,7 +69,7 @@ class WaterElements(ElementSimulator):
             params.setdefault("pump_backup_h", float(region.params.get("pump_backup_h", 0.0)))
             path, assets = region.path("water"), region.assets
         else:
-            path = _inp_path(str(file))
+            path = water_source(str(file))
         # A probe without suppliers gives the element ids; then each pump and plant gets a
         # supply of its own, which the `powered` input switches.
         probe = WaterOperation(path, assets=assets, step_s=self.step_s, seed=int(seed), **params)
@@ -116,13 +117,6 @@ class WaterElements(ElementSimulator):
 def _supply(aid: str) -> str:
     """The pseudo bus behind a pump's or plant's ``powered`` input."""
     return f"facade/supply/{aid}"
-
-
-def _inp_path(spec: str) -> Any:
-    from twin.config import SHIPPED_WATER_PREFIX
-    from twin.models.water.importer import shipped_inp
-
-    return shipped_inp(spec[len(SHIPPED_WATER_PREFIX):]) if spec.startswith(SHIPPED_WATER_PREFIX) else spec
 
 
 def main() -> None:
