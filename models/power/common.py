@@ -8,6 +8,12 @@ from dataclasses import dataclass, field
 from twin.events import Event
 
 SLACK_SUFFIX = "#slack"  # hidden ext_grids that make a grid-forming unit the island's slack
+
+
+def is_hidden_slack(name: object) -> bool:
+    """Whether an ext_grid is a hidden slack (named ``<unit>#slack#<index>`` by the grid
+    model), not a connection to the transmission grid."""
+    return SLACK_SUFFIX + "#" in str(name)
 BATTERY_MODES: tuple[str, ...] = ("self_consumption", "backup", "grid_support")
 DEFAULT_SHED_ORDER: tuple[str, ...] = (
     "household", "traffic", "other", "control", "ict", "hospital", "water",

@@ -36,6 +36,7 @@ from twin.models.power.common import (
     Island,
     PowerGridError,
     StepResult,
+    is_hidden_slack,
 )
 from twin.models.power.flow import FlowMixin
 from twin.models.power.inputs import InputsMixin
@@ -179,7 +180,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
                 net[table].loc[missing, col] = default
         self._split_home_batteries()
         # hidden slacks for grid-forming units (plants, community batteries), off by default
-        self.main_ext = [i for i, n in net.ext_grid["name"].items() if not str(n).endswith(SLACK_SUFFIX)]
+        self.main_ext = [i for i, n in net.ext_grid["name"].items() if not is_hidden_slack(n)]
         self.plants = list(net.gen.index)
         self.microgrids = [i for i in net.storage.index if net.storage.at[i, "type"] == "grid_forming"]
         self.homes = [i for i in net.storage.index if net.storage.at[i, "type"] != "grid_forming"]

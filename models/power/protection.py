@@ -43,6 +43,7 @@ import numpy as np
 
 from twin.config import ProtectionSection
 from twin.events import Event, event_id, make_event
+from twin.models.power.common import is_hidden_slack
 
 MV_KV = (1.0, 36.0)  # nominal voltages counted as medium voltage (IEC 60038 bands)
 
@@ -299,7 +300,7 @@ def refresh_copy(copy_: Any, net: Any) -> bool:
 
 
 def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mvar: np.ndarray,
-                    slack_suffix: str, solve: Callable[[Any], bool] = _run_pf,
+                    solve: Callable[[Any], bool] = _run_pf,
                     base: Any | None = None) -> dict[str, dict[str, Any]]:
     """Trial power flow of each tie transfer restoration could make now.
 
@@ -330,7 +331,7 @@ def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mva
     off = np.array([buses.get(bus_name.at[int(b)]) != "grid" for b in base.load["bus"]], dtype=bool)
     base.load["p_mw"] = np.where(off, load_p_mw, base.load["p_mw"].to_numpy(dtype=float))
     base.load["q_mvar"] = np.where(off, load_q_mvar, base.load["q_mvar"].to_numpy(dtype=float))
-    hidden = base.ext_grid["name"].astype(str).str.endswith(slack_suffix).to_numpy()
+    hidden = base.ext_grid["name"].map(is_hidden_slack).to_numpy(dtype=bool)
     base.ext_grid["in_service"] = base.ext_grid["in_service"].to_numpy(dtype=bool) & ~hidden
     mv = base.bus.index[(base.bus["vn_kv"] >= MV_KV[0]) & (base.bus["vn_kv"] <= MV_KV[1])]
     trial = base
@@ -460,8 +461,6 @@ class GridProtection:
     # hook 4: what control sees
     def annotate(self, grid: Any, t: int, demand: np.ndarray, telemetry: dict) -> None:
         """Add ``tripped`` {breaker: event} and ``transfer_trials`` to the telemetry."""
-        from twin.models.power.grid import SLACK_SUFFIX
-
         net = grid.net
         telemetry["tripped"] = {str(net.switch.at[sw, "name"]): ev
                                 for sw, ev in sorted(self.protection.tripped.items())}
@@ -470,7 +469,7 @@ class GridProtection:
         if self._trial_net is None:
             self._trial_net = copy.deepcopy(net)  # refreshed per step (refresh_copy), not copied again
         telemetry["transfer_trials"] = transfer_trials(
-            net, telemetry, demand * f, demand * f * qratio, SLACK_SUFFIX,
+            net, telemetry, demand * f, demand * f * qratio,
             lambda trial: self._trial_solver.solve(trial, recycle=False), base=self._trial_net)
 
     def _cause_of(self, grid: Any, t: int) -> Callable[[Relay], str]:

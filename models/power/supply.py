@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.events import Event
-from twin.models.power.common import EPS, SLACK_SUFFIX, TRAFO_PF, Island
+from twin.models.power.common import EPS, TRAFO_PF, Island, is_hidden_slack
 
 
 class SupplyMixin:
@@ -169,7 +169,7 @@ class SupplyMixin:
         if isl.kind == "microgrid":
             return self.islanded.get(isl.microgrids[0], "")
         # the supply side of the grid island: the transmission connection, then transformers
-        supply = [n for n in net.ext_grid["name"].astype(str) if not n.endswith(SLACK_SUFFIX)]
+        supply = [n for n in net.ext_grid["name"].astype(str) if not is_hidden_slack(n)]
         for n in [*sorted(supply), *sorted(net.trafo["name"].astype(str))]:
             if n in failed:
                 return failed[n]

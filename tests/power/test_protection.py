@@ -283,3 +283,18 @@ def test_remote_reclose_by_control() -> None:
     assert back["cause_id"] == switched["event_id"] and back["coupling"] == "control"
     assert res.switch_closed["power/switch/L3"] and res.telemetry["tripped"] == {}
     assert not [e for e in res.events if e["kind"] == "tripped"]  # repaired: 2.25 MW, x = 0.81
+
+
+def test_hidden_slacks_are_told_apart_from_the_grid_connection() -> None:
+    """The grid model names a grid-forming unit's hidden slack ``<unit>#slack#<index>``; the
+    transfer trials switch those off (a name check for a bare ``#slack`` ending missed them)."""
+    from twin.models.power.common import is_hidden_slack
+    from twin.models.power.grid import PowerGrid
+    from twin.models.power.testgrids import lossless_island_feeder
+
+    grid = PowerGrid(lossless_island_feeder(), household_profile=False)
+    names = [str(n) for n in grid.net.ext_grid["name"]]
+    hidden = [n for n in names if is_hidden_slack(n)]
+    assert hidden == [f"power/microgrid/village#slack#{grid.microgrids[0]}"]
+    assert [names[i] for i in grid.main_ext] == ["power/ext_grid/grid"]
+    assert not is_hidden_slack("power/ext_grid/grid")
