@@ -236,7 +236,7 @@ class ProtectionSection(_Strict):
     tau_trafo_s: float = Field(9000.0, gt=0, description="Thermal time constant of transformers (top oil), s (IEC 60076-7, ONAF).")
     max_iterations: int = Field(10, gt=0, description="Power flow -> trips rounds per step before the event protection_limit.")
     crew_reclose_s: float = Field(3600.0, gt=0, description="A crew recloses a breaker tripped on overload after this many seconds (unless control recloses it remotely first).")
-    transient_share: float = Field(0.75, ge=0, le=1, description="Share of storm faults on overhead lines that are transient and cleared by the feeder's recloser.")
+    transient_share: float = Field(0.75, ge=0, le=1, description="Share of wind faults on overhead lines that are transient (cleared by the feeder's recloser) at a 25 m/s gust; in stronger wind more faults are permanent damage (docs/power.md).")
     cold_load_factor: float = Field(1.5, ge=1, description="Cold-load pickup: restored load over pre-outage load at re-energisation.")
     cold_load_tau_s: float = Field(1800.0, gt=0, description="Cold-load pickup decays to 1 with this time constant, s.")
     cold_load_min_outage_s: float = Field(900.0, gt=0, description="Cold-load pickup applies after outages at least this long, s.")

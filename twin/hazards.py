@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 from twin.config import FloodHazard, OutageHazard, RandomHazard, Scenario, StormHazard
@@ -153,6 +154,46 @@ def line_length_km(asset: Asset) -> float:
     if asset.get("capacity_unit") == "km":
         return float(asset["capacity"])
     raise KeyError(f"asset {asset['id']!r} carries no line length (length_km); rebuild the region")
+
+
+# Wind faults on overhead lines have two damage states drawn from one uniform per section
+# (the HAZUS way of stacking damage states on one draw, FEMA 2003 ch. 8): a *fault* (the
+# line trips: a branch or a swinging conductor touches it) with WIND_LINE_PER_KM, and
+# *permanent damage* (a tree on the line, a broken pole or conductor) with the same curve at
+# a higher median. The damage median follows from the transient share of faults in ordinary
+# windy weather (`power.protection.transient_share`, 70-80 % per IEEE C37.104), which we
+# anchor at TRANSIENT_REFERENCE_GUST_MS, the storm ensemble's event threshold: there
+# P(damage) = (1 - share) P(fault) per km. In stronger wind, more faults are damage: the
+# conditional transient share falls with the gust (docs/power.md, "Transient storm faults").
+TRANSIENT_REFERENCE_GUST_MS = 25.0
+
+
+def line_damage_median_ratio(transient_share: float) -> float:
+    """Median of the permanent-damage curve over the fault curve's (per km), so that at
+    TRANSIENT_REFERENCE_GUST_MS a fault is transient with ``transient_share``; inf when every
+    fault is transient, 1 when none is."""
+    if transient_share >= 1.0:
+        return math.inf
+    if transient_share <= 0.0:
+        return 1.0
+    curve, g0 = WIND_LINE_PER_KM, TRANSIENT_REFERENCE_GUST_MS
+    p_damage = (1.0 - transient_share) * curve.probability(g0)
+    z = NormalDist().inv_cdf(p_damage)
+    return g0 / math.exp(z * curve.beta) / curve.median
+
+
+def wind_damage_probability(asset: Asset, gust_ms: float, fragility_scale: float = 1.0,
+                            transient_share: float = 0.0) -> float:
+    """P(permanent damage) of an asset in a gust (m/s): for an overhead line the damage
+    state above its fault (per km, series rule); for every other class its failure
+    probability (their failures are all permanent)."""
+    if asset_class(asset) != "power/line" or asset.get("underground", False):
+        return wind_failure_probability(asset, gust_ms, fragility_scale)
+    ratio = line_damage_median_ratio(transient_share)
+    if math.isinf(ratio):
+        return 0.0
+    p_km = WIND_LINE_PER_KM.probability(gust_ms, fragility_scale * ratio)
+    return 1.0 - (1.0 - p_km) ** line_length_km(asset)
 
 
 def wind_failure_probability(asset: Asset, gust_ms: float, fragility_scale: float = 1.0) -> float:
@@ -342,10 +383,12 @@ def _storm_damage(hz: StormHazard, i: int, scenario: Scenario, assets: list[Asse
     for a in assets:
         wind, hour = storm_wind_ms(hz, a["x_m"], a["y_m"])
         p = wind_failure_probability(a, wind, hz.fragility_scale)
-        if p > 0 and uniform(seed, f"storm-{i}", a["id"]) < p:
-            # most overhead-line faults are transient and cleared by reclosing (docs/power.md)
-            transient = (a["sector"], a["type"]) == ("power", "line") and uniform(
-                seed, f"storm-{i}-transient", a["id"]) < scenario.power.protection.transient_share
+        u = uniform(seed, f"storm-{i}", a["id"])
+        if p > 0 and u < p:
+            # the same draw decides whether the fault is permanent damage or transient (a
+            # recloser clears it within the step); only overhead lines have transient faults
+            share = scenario.power.protection.transient_share
+            transient = u >= wind_damage_probability(a, wind, hz.fragility_scale, share)
             out.append(Damage(_aligned(hour * 3600, step, horizon), a["id"], hazard_id(hz, i), t0,
                               0 if transient else None, "transient" if transient else "failed"))
     return out
