@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # Everything after this line in RESULTS.md is hand-written analysis, kept across reruns.
 NOTES_MARK = "<!-- notes: written by hand, kept by run.py -->"
-ORDER = ("bench_run", "bench_profile", "bench_power", "bench_water", "bench_traffic", "bench_ict",
+ORDER = ("bench_run", "bench_profile", "bench_power", "bench_day", "bench_water", "bench_traffic", "bench_ict",
          "bench_screening", "bench_sweep")
 
 

@@ -32,6 +32,7 @@ from twin.events import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     FINISHED_STATUSES,
+    SOLVER_FAILURES,
 )
 from twin.runlock import DEFAULT_TIMEOUT_S, RunLockTimeout
 
@@ -176,10 +177,42 @@ def run_warnings(outcome: Any) -> list[str]:
     if outcome.status == "degraded":
         steps = {k.removeprefix("solver_failure_steps_"): int(v) for k, v in m.items()
                  if k.startswith("solver_failure_steps_") and v}
-        why = ", ".join(f"{s} did not solve {n} step{'s' if n != 1 else ''}" for s, n in steps.items())
+        first = failure_detail(outcome.path) if steps else {}
+        why = ", ".join(f"{s} did not solve {n} step{'s' if n != 1 else ''}{first.get(s, '')}"
+                        for s, n in steps.items())
         out.append(f"run degraded ({why or 'its baseline is degraded'}); its metrics are flagged")
     if m.get("negative_impacts", 0) > 0:
         out.append(f"{int(m['negative_impacts'])} impact metric(s) negative beyond the tolerance")
+    return out
+
+
+def failure_detail(path: str | Path | None) -> dict[str, str]:
+    """{solver: " [<n> <kind>, ...; first on <asset> at <hh:mm>, value <v>]"} of a
+    results file's solver-failure events (``SOLVER_FAILURES``), the first of each solver:
+    what a degraded run's warning names so that the reason is visible without opening the
+    file. Empty when the file cannot be read (the warning then says only how many steps)."""
+    if path is None or not Path(path).is_file():
+        return {}
+    try:
+        events = twin.load(path).events
+    except Exception:  # noqa: BLE001 - a detail of a warning never fails the command
+        return {}
+    first: dict[str, dict] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for e in events:
+        kind = e["kind"]
+        if kind not in SOLVER_FAILURES:
+            continue
+        solver = SOLVER_FAILURES[kind] or e["sector"]
+        first.setdefault(solver, e)
+        by_kind = counts.setdefault(solver, {})
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    out = {}
+    for solver, e in first.items():
+        t = int(e["time_s"])
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(counts[solver].items()))
+        out[solver] = (f" [{kinds}; first on {e['asset_id']} at {t // 3600:02d}:{t % 3600 // 60:02d},"
+                       f" value {float(e['value']):.6g}]")
     return out
 
 

@@ -157,7 +157,9 @@ class OutputsMixin:
             r = net[f"res_{table}"]
             if len(r) != len(net[table]) or col not in r:
                 return np.zeros(len(net[table]))
-            return np.nan_to_num(r[col].to_numpy(dtype=float))
+            a = r[col].to_numpy(dtype=float)
+            # nan_to_num only when needed: its Python wrapper costs more than the check
+            return a if np.isfinite(a).all() else np.nan_to_num(a)
 
         ext_p, gen_p, sgen_p = res("ext_grid"), res("gen"), res("sgen")
         st_p, load_p = res("storage"), res("load")

@@ -169,8 +169,14 @@ class SupplyMixin:
         if isl.kind == "microgrid":
             return self.islanded.get(isl.microgrids[0], "")
         # the supply side of the grid island: the transmission connection, then transformers
-        supply = [n for n in net.ext_grid["name"].astype(str) if not is_hidden_slack(n)]
-        for n in [*sorted(supply), *sorted(net.trafo["name"].astype(str))]:
+        order = getattr(self, "_supply_order", None)
+        if order is None or order[0] != (len(net.ext_grid), len(net.trafo)):
+            # names are static for a net's rows: sorted once, not per island and step
+            supply = [n for n in net.ext_grid["name"].astype(str) if not is_hidden_slack(n)]
+            order = ((len(net.ext_grid), len(net.trafo)),
+                     [*sorted(supply), *sorted(net.trafo["name"].astype(str))])
+            self._supply_order = order
+        for n in order[1]:
             if n in failed:
                 return failed[n]
         for pos in range(len(self.plants)):

@@ -38,9 +38,9 @@ import logging
 import math
 import shutil
 import tempfile
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import toolkit as tk
 from .toolkit import (  # noqa: F401 - re-exported
@@ -668,31 +668,79 @@ SPLIT_NODE, SPLIT_HALF = "~leak", "~b"
 
 
 def _split_pipes(inp: Path) -> dict[str, tuple[str, str]]:
-    """Split every pipe of an INP in half, in place (``wntr.morph.split_pipe``): pipe ``P``
-    keeps the first half, ``P~b`` is the second, ``P~leak`` the junction between them (zero
-    demand, the mean elevation). Hydraulics are unchanged (head loss is linear in length);
-    a leak then sits inside the damaged pipe. Written in LPS, options kept."""
+    """Split every pipe of an INP in half, in place (what ``wntr.morph.split_pipe`` does): pipe
+    ``P`` keeps the first half, ``P~b`` is the second, ``P~leak`` the junction between them
+    (zero demand, the mean elevation). Hydraulics are unchanged (head loss is linear in
+    length); a leak then sits inside the damaged pipe. Written in LPS, options kept.
+
+    wntr's ``split_pipe`` lists every node and link name on each call to check the new names
+    (quadratic: 11 s of the city's 4,471 pipes); :func:`_split_pipe_in_half` does the same
+    split with set lookups, and the written INP is identical (tests/water/test_water_split.py)."""
     import wntr
 
     wn = wntr.network.WaterNetworkModel(str(inp))
     split = {}
-    # wntr warns (through the deprecated logger.warn) at every check-valved pipe: both
-    # halves keep the check valve, which is what we want
-    morph_log = logging.getLogger("wntr.morph.link")
-    level = morph_log.level
-    morph_log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            for pipe in list(wn.pipe_name_list):
-                node, half = pipe + SPLIT_NODE, pipe + SPLIT_HALF
-                wntr.morph.split_pipe(wn, pipe, half, node, split_at_point=0.5,
-                                      return_copy=False)
-                split[pipe] = (node, half)
-    finally:
-        morph_log.setLevel(level)
+    nodes, links = set(wn.node_name_list), set(wn.link_name_list)
+    for pipe in list(wn.pipe_name_list):
+        node, half = pipe + SPLIT_NODE, pipe + SPLIT_HALF
+        if node in nodes or half in links:
+            raise InpOptionError(f"{inp}: cannot split pipe {pipe!r}: {node!r} or {half!r} "
+                                 "already names an element")
+        _split_pipe_in_half(wn, pipe, half, node)
+        nodes.add(node)
+        links.add(half)
+        split[pipe] = (node, half)
     wntr.network.write_inpfile(wn, str(inp), units="LPS", version=2.2)
     return split
+
+
+def _split_pipe_in_half(wn: Any, pipe_name: str, half: str, node: str) -> None:
+    """``wntr.morph.split_pipe(wn, pipe_name, half, node, split_at_point=0.5,
+    return_copy=False)`` without its name scans: the same elevation (a reservoir end takes the
+    other end's), coordinates and vertices (wntr 1.x's rules), the pipe keeping the first
+    half and ``half`` the second with the pipe's diameter, roughness, minor loss, status
+    and check valve (both halves keep it)."""
+    from wntr.network.elements import Reservoir
+
+    pipe = wn.get_link(pipe_name)
+    start, end = pipe.start_node, pipe.end_node
+    if isinstance(start, Reservoir):
+        elevation = end.elevation
+    elif isinstance(end, Reservoir):
+        elevation = start.elevation
+    else:
+        elevation = start.elevation + (end.elevation - start.elevation) * 0.5
+    first: list = []
+    last: list = []
+    x0, y0 = start.coordinates
+    x1, y1 = end.coordinates
+    coordinates = (x0 + (x1 - x0) * 0.5, y0 + (y1 - y0) * 0.5)
+    if pipe.vertices:
+        points = [start.coordinates, *pipe.vertices, end.coordinates]
+        segments = []  # (start, end, length, length before it)
+        subtotal = 0
+        for a, b in zip(points[:-1], points[1:], strict=True):
+            length = sum([(u - v) ** 2 for (u, v) in zip(a, b, strict=True)]) ** 0.5
+            segments.append((a, b, length, subtotal))
+            subtotal += length
+        split_length = (segments[-1][3] + segments[-1][2]) * 0.5
+        for a, _b, _length, before in segments:
+            if a == start.coordinates:
+                continue
+            (first if before < split_length else last).append(a)
+        for a, b, length, before in segments:
+            if before + length >= split_length > before:
+                at = (split_length - before) / length
+                coordinates = (a[0] + (b[0] - a[0]) * at, a[1] + (b[1] - a[1]) * at)
+    wn.add_junction(node, base_demand=0.0, demand_pattern=None, elevation=elevation,
+                    coordinates=coordinates)
+    original = pipe.length
+    pipe.end_node = wn.get_node(node)
+    wn.add_pipe(half, node, end.name, original * (1 - 0.5), pipe.diameter, pipe.roughness,
+                pipe.minor_loss, pipe.status, pipe.check_valve)
+    pipe.length = original * 0.5
+    pipe.vertices = first
+    wn.get_link(half).vertices = last
 
 
 def _rewrite_lps(inp: Path) -> None:

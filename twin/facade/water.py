@@ -70,17 +70,16 @@ class WaterElements(ElementSimulator):
             path, assets = region.path("water"), region.assets
         else:
             path = water_source(str(file))
-        # A probe without suppliers gives the element ids; then each pump and plant gets a
-        # supply of its own, which the `powered` input switches.
-        probe = WaterOperation(path, assets=assets, step_s=self.step_s, seed=int(seed), **params)
+        # The INP is opened once; then each pump and plant gets a supply of its own, which
+        # the `powered` input switches (a supply's bus is read only when the model steps).
+        op = WaterOperation(path, assets=assets, step_s=self.step_s, seed=int(seed), **params)
         elements = {aid: KIND_MODEL[aid.split("/")[1]]
-                    for aid in [*probe.node_asset.values(), *probe.link_asset.values()]
+                    for aid in [*op.node_asset.values(), *op.link_asset.values()]
                     if aid.split("/")[1] in KIND_MODEL}
-        probe.close()
-        supplied = [aid for aid, m in elements.items() if m in ("Pump", "Plant")]
-        self._powered = {aid: True for aid in supplied}
-        self.op = WaterOperation(path, assets=assets, power_suppliers={a: _supply(a) for a in supplied},
-                                 step_s=self.step_s, seed=int(seed), **params)
+        for aid, unit in [*op.pumps.items(), *op.plants.items()]:
+            unit.supply.bus = _supply(aid)
+        self._powered = {aid: True for aid, m in elements.items() if m in ("Pump", "Plant")}
+        self.op = op
         return dict(sorted(elements.items()))
 
     def advance(self, time_s: int, failed: set[str], values: dict[str, dict[str, Any]]) -> None:
