@@ -3,7 +3,10 @@
 Part of :class:`~twin.models.power.grid.PowerGrid` (a mixin); owns the outage state carried
 between steps: ``energised`` (live buses), ``dead_cause`` / ``dead_event`` (per dead bus,
 what de-energised it and its own event), ``shed_frac`` / ``shed_event`` (per load),
-``islanded`` / ``exhausted`` (per microgrid). The table of causes is in docs/power.md.
+``islanded`` / ``exhausted`` (per microgrid), and the previous step's supply topology
+(``_prev_failed``, ``_prev_closed``: what the live buses were fed through, so a bus that goes
+dark names the cut on the path that actually supplied it). The table of causes is in
+docs/power.md.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import networkx as nx
 import numpy as np
 
 from twin.events import Event, event_id, make_event
-from twin.models.power.common import EPS, Island
+from twin.models.power.common import EPS, Island, event_time
+
+_SOURCE = "source"  # the node behind every external grid in the supply tree
 
 
 class CausesMixin:
@@ -23,7 +28,8 @@ class CausesMixin:
         for s in isl.microgrids:
             if s not in self.islanded:
                 name = str(self.net.storage.at[s, "name"])
-                cause = self._path_cause(int(self.net.storage.at[s, "bus"]))
+                b = int(self.net.storage.at[s, "bus"])
+                cause = self._cut_cause(b) or self._path_cause(b)
                 ev = make_event(t, "power", name, "islanded", 1.0, cause, "power")
                 self.islanded[s] = ev["event_id"]
                 events.append(ev)
@@ -36,6 +42,114 @@ class CausesMixin:
                                 self.islanded.get(s, ""), "power")
                 self.exhausted[s] = ev["event_id"]
                 events.append(ev)
+
+    def _cut_cause(self, bus: int) -> str:
+        """What cut ``bus`` off the path that supplied it in the previous step: walking that
+        path from the bus to its source, the first bus now failed or bus pair whose branches
+        are now all failed or open (their failure event, else the event that opened the
+        switch; the most recent of several). The path is intact in the previous step, so the
+        cut is new since then: after a transfer over a tie, a failure of the tie names the
+        tie, not the older fault the transfer worked around. "" when the bus was not
+        supplied in the previous step or nothing on its path is cut."""
+        parent, entries = self._supply_tree()
+        if bus not in parent:
+            return ""
+        failed = self._failed
+        closed_now = self.net.switch["closed"].to_numpy(dtype=bool)
+        node = bus
+        while node != _SOURCE:
+            name = self.bus_names.get(node, "")
+            if name in failed:
+                return failed[name]
+            up = parent[node]
+            if up is None:  # the supplying unit's own bus
+                return ""
+            cuts = []
+            for asset, switches in entries[frozenset((node, up))]:  # the branches live then
+                if asset in failed:
+                    cuts.append(failed[asset])
+                    continue
+                shut = [s for s in switches if not closed_now[s]]
+                if not shut:
+                    break  # this branch still connects the pair: no cut here
+                s = shut[0]
+                cuts.append(failed.get(self.switch_names[s], self.switch_event.get(s, "")))
+            else:
+                cuts = [c for c in cuts if c]
+                if cuts:
+                    return max(cuts, key=lambda c: (event_time(c), c))
+            node = up
+        return ""
+
+    def _supply_tree(self) -> tuple[dict, dict]:
+        """The previous step's supply topology as a breadth-first tree: {bus: the next bus
+        towards its source, ``_SOURCE`` behind an external grid, None at a plant or
+        grid-forming battery that fed an island} over the buses live then, and per bus pair
+        the branches live between them then as (asset id, switch positions). Built once per
+        step, and only when a bus goes dark or a microgrid islands."""
+        if self._tree_cache is not None:
+            return self._tree_cache
+        net = self.net
+        live = self.energised
+        failed, closed = self._prev_failed, self._prev_closed
+        on_branch: dict[tuple[str, int], list[int]] = {}
+        adj: dict[object, set] = {}
+        entries: dict[frozenset, list[tuple[str, list[int]]]] = {}
+        sw = net.switch
+        for p, (et, el) in enumerate(zip(sw["et"].tolist(), sw["element"].tolist(), strict=True)):
+            if et in ("l", "t"):
+                on_branch.setdefault(("line" if et == "l" else "trafo", int(el)), []).append(p)
+
+        def link(a: int, b: int, asset: str, switches: list[int], up: bool) -> None:
+            if not (up and a in live and b in live):
+                return
+            entries.setdefault(frozenset((a, b)), []).append((asset, switches))
+            adj.setdefault(a, set()).add(b)
+            adj.setdefault(b, set()).add(a)
+
+        for table, fb, tb in (("line", "from_bus", "to_bus"), ("trafo", "hv_bus", "lv_bus")):
+            names = self._names_np[table]
+            for k, (i, a, b) in enumerate(zip(net[table].index, net[table][fb], net[table][tb], strict=True)):
+                if not self._base_np[table][k]:
+                    continue
+                sws = on_branch.get((table, int(i)), [])
+                up = names[k] not in failed and all(closed[s] for s in sws)
+                link(int(a), int(b), str(names[k]), sws, up)
+        for p, (et, a, b) in enumerate(zip(sw["et"].tolist(), sw["bus"].tolist(), sw["element"].tolist(),
+                                           strict=True)):
+            if et == "b":
+                link(int(a), int(b), "", [p], bool(closed[p]))
+        parent: dict[object, object] = {}
+        frontier: list = []
+        for i, name, bus in zip(net.ext_grid.index, net.ext_grid["name"].astype(str), net.ext_grid["bus"],
+                                strict=True):
+            b = int(bus)
+            if i in self.main_ext and name not in failed and b in live:
+                entries.setdefault(frozenset((b, _SOURCE)), []).append((name, []))
+                if b not in parent:
+                    parent[b] = _SOURCE
+                    frontier.append(b)
+        self._bfs(adj, parent, frontier)
+        units = [int(net.gen.at[g, "bus"]) for g in self.plants]
+        units += [int(net.storage.at[s, "bus"]) for s in self.microgrids]
+        for b in units:  # islands fed by a plant or a community battery
+            if b in live and b not in parent:
+                parent[b] = None
+                self._bfs(adj, parent, [b])
+        self._tree_cache = (parent, entries)
+        return parent, entries
+
+    @staticmethod
+    def _bfs(adj: dict, parent: dict, frontier: list) -> None:
+        """Extend the tree ``parent`` breadth-first from ``frontier`` (in place)."""
+        while frontier:
+            nxt = []
+            for a in frontier:
+                for b in sorted(adj.get(a, ())):
+                    if b not in parent:
+                        parent[b] = a
+                        nxt.append(b)
+            frontier = nxt
 
     def _path_cause(self, bus: int) -> str:
         """The failed element (or control switching) that cuts ``bus`` off its normal supply."""
@@ -117,7 +231,7 @@ class CausesMixin:
                 elif b in self.protection.protection.dark_cause:  # a breaker tripped this step
                     cause, coupling = self.protection.protection.dark_cause[b], "power"
                 else:
-                    cause, coupling = self._path_cause(b), "power"
+                    cause, coupling = self._cut_cause(b) or self._path_cause(b), "power"
                 ev = make_event(t, "power", name, "de-energised", 0.0, cause, coupling)
                 events.append(ev)
                 self.dead_cause[b] = cause
@@ -128,6 +242,9 @@ class CausesMixin:
                 self.dead_cause.pop(b, None)
                 events.append(make_event(t, "power", self.bus_names[b], "energised", 1.0, cause, "power"))
         self.energised = live
+        self._prev_failed = dict(failed)  # the supply topology of this step, for the next
+        self._prev_closed = self.net.switch["closed"].to_numpy(dtype=bool).copy()
+        self._tree_cache = None  # built from the snapshot above when next needed
         self._nc_cause = {}
         # microgrids back on the grid: forget their islanding
         for s in list(self.islanded):
@@ -145,7 +262,8 @@ class CausesMixin:
                        events: list[Event]) -> str:
         """Why bus ``b`` is live again: the repair (incidents' ``repaired`` event, same step)
         of an asset touching its island, else a switching this step (fault isolation and
-        restoration, a crew's reclosing), else what had de-energised it."""
+        restoration, a crew's reclosing; the first closing, else the first), else what had
+        de-energised it."""
         net = self.net
         island = set(islands[bus_island[b]].buses) if b in bus_island else {b}
         for asset in self._repaired_now:
@@ -158,7 +276,8 @@ class CausesMixin:
             if touched & island:
                 return event_id(t, asset, "repaired")
         switched = [e for e in events if e["kind"] in ("switched", "reclosed")]
-        return switched[0]["event_id"] if switched else self.dead_cause.get(b, "")
+        closing = [e for e in switched if e["value"] >= 0.5]  # an opening energises nothing
+        return (closing or switched)[0]["event_id"] if switched else self.dead_cause.get(b, "")
 
     def _shed_events(self, t: int, served_frac, load_live, shed_cause: dict[int, str],
                      commanded: set[int], events: list[Event]) -> None:
@@ -177,3 +296,4 @@ class CausesMixin:
                 events.append(make_event(t, "power", name, "restored", 1.0,
                                          self.shed_event.pop(pos, ""), "power"))
         self.shed_frac = new
+

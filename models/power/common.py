@@ -26,6 +26,13 @@ EPS = 1e-9
 PV_RECONNECT_S = 300
 
 
+def event_time(ev_id: str) -> int:
+    """The time of a deterministic event id ``"<t>|<asset>|<kind>"`` (``twin.events.event_id``;
+    0 if not one), to order causes by recency."""
+    head = ev_id.split("|", 1)[0]
+    return int(head) if head.lstrip("-").isdigit() else 0
+
+
 class PowerGridError(RuntimeError):
     """The power model was given something it cannot use (unknown file, bad command)."""
 

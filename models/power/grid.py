@@ -259,6 +259,9 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self.energised: set[int] = set(self.bus_names)
         self.dead_cause: dict[int, str] = {}  # bus -> what de-energised it (cause of its event)
         self.dead_event: dict[int, str] = {}  # bus -> its own de-energised event (the down-set value)
+        self._prev_failed: dict[str, str] = {}  # down-set and switch positions the live buses
+        self._prev_closed = net.switch["closed"].to_numpy(dtype=bool).copy()  # were fed through
+        self._tree_cache: tuple[dict, dict] | None = None  # their supply tree (causes.py)
         self.shed_frac = np.zeros(len(net.load))
         self.shed_event: dict[int, str] = {}  # load position -> its last "shed" event
         self.islanded: dict[int, str] = {}  # microgrid storage index -> "islanded" event id

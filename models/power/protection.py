@@ -43,7 +43,7 @@ import numpy as np
 
 from twin.config import ProtectionSection
 from twin.events import Event, event_id, make_event
-from twin.models.power.common import is_hidden_slack
+from twin.models.power.common import event_time, is_hidden_slack
 
 MV_KV = (1.0, 36.0)  # nominal voltages counted as medium voltage (IEC 60038 bands)
 
@@ -510,7 +510,7 @@ class GridProtection:
                 self._fallback[pickup] = now[0] if now else ""
                 return pickup
             near = [(a, e) for a, e in grid._failed.items() if _ends(net, a) & comp]
-            near.sort(key=lambda kv: (-_time_of(kv[1]), kv[1]))
+            near.sort(key=lambda kv: (-event_time(kv[1]), kv[1]))
             return near[0][1] if near else ""
 
         return cause_of
@@ -523,9 +523,3 @@ def _ends(net: Any, asset: str) -> set[int]:
         for i in net[table].index[net[table]["name"].astype(str) == asset]:
             out |= {int(net[table].at[i, c]) for c in cols} if cols else {int(i)}
     return out
-
-
-def _time_of(ev_id: str) -> int:
-    """The time of a deterministic event id ``"<t>|<asset>|<kind>"`` (0 if not one)."""
-    head = ev_id.split("|", 1)[0]
-    return int(head) if head.lstrip("-").isdigit() else 0

@@ -123,6 +123,41 @@ def shed_household_microgrid(community_mwh: float = 0.5, community_mw: float = 0
     return net
 
 
+def tie_feeders(microgrid_mwh: float = 0.0):
+    """Two radial feeders from bus A (external grid) and a normally open tie between their ends::
+
+        A -F1-1- D1 -F1-2- B1 (1 MW) ~T1 (open)~ B2 (1 MW) -F2-2- C2 -F2-1- A
+
+    Each line has a switch at its sending end named like the line (``power/switch/F2-2`` at
+    C2, ``power/switch/T1`` at B1: normally open). B2's feeder F2 can be cut at F2-2 and B2
+    fed over the tie from feeder 1 (fault isolation and service restoration); over the tie
+    B2 is four branches from A, one more than over its own feeder. With
+    ``microgrid_mwh`` > 0 a grid-forming community battery (``power/microgrid/v2``, 2 MW)
+    sits at B2 and islands it when it loses the grid.
+    """
+    import pandapower as pp
+
+    net = pp.create_empty_network(name="tie-feeders")
+    bus = {n: pp.create_bus(net, 20.0, name=f"power/bus/{n}", geodata=xy)
+           for n, xy in (("A", (0.0, 0.0)), ("D1", (0.0, 1000.0)), ("B1", (1000.0, 1000.0)),
+                         ("C2", (1000.0, -1000.0)), ("B2", (2000.0, 0.0)))}
+    pp.create_ext_grid(net, bus["A"], vm_pu=1.0, name="power/ext_grid/grid")
+    for name, f, t, closed in (("F1-1", "A", "D1", True), ("F1-2", "D1", "B1", True), ("F2-1", "A", "C2", True),
+                               ("F2-2", "C2", "B2", True), ("T1", "B1", "B2", False)):
+        line = pp.create_line_from_parameters(
+            net, bus[f], bus[t], length_km=1.0, r_ohm_per_km=0.1, x_ohm_per_km=0.1, c_nf_per_km=0.0,
+            max_i_ka=0.4, name=f"power/line/{name}")
+        pp.create_switch(net, bus[f], line, et="l", closed=closed, type="LBS", name=f"power/switch/{name}")
+    for n, district in (("B1", "v1"), ("B2", "v2")):
+        pp.create_load(net, bus[n], p_mw=1.0, q_mvar=0.0, name=f"power/load/{n}", district=district,
+                       customers=100, critical=False, category="household")
+    if microgrid_mwh > 0:
+        pp.create_storage(net, bus["B2"], p_mw=0.0, max_e_mwh=microgrid_mwh, soc_percent=100.0,
+                          min_e_mwh=0.0, max_p_mw=2.0, min_p_mw=-2.0, name="power/microgrid/v2",
+                          type="grid_forming", district="v2", customers=100)
+    return net
+
+
 def prosumer_feeder(households: int = 100, prosumers: int = 40, load_kw: float = 1.2,
                     pv_kw: float = 4.0, battery_kwh: float = 8.0, battery_kw: float = 4.0):
     """Grid -- line L1 -- bus B with a household load, rooftop PV and home batteries.
@@ -145,4 +180,4 @@ def prosumer_feeder(households: int = 100, prosumers: int = 40, load_kw: float =
 
 
 __all__ = ["SECTOR_FILES", "lossless_island_feeder", "power_region", "prosumer_feeder",
-           "shed_household_microgrid", "shedding_feeder"]
+           "shed_household_microgrid", "shedding_feeder", "tie_feeders"]
