@@ -17,7 +17,7 @@ kind that is not listed, so nothing reaches a results file unclassified:
   (damage, telemetry lost, fallback rules, a trip of a breaker, a battery running empty):
   what it does to customers shows as service failures further down its causal subtree;
 - ``recovery``: undoes a failure;
-- ``outcome``: trouble inside a simulator (non-convergence, EPANET warnings, gridlock);
+- ``outcome``: trouble inside a simulator (non-convergence, EPANET warnings, teleports);
   :data:`SOLVER_FAILURES` names the ones that mean a step was not solved;
 - ``decision``: control, crews, hazards and protection acting (switching, dispatch).
 """
@@ -110,6 +110,7 @@ KINDS: dict[str, KindClass] = {
     "emitter_closed": "outcome",  # an emitter would inject water at negative pressure
     "option_overridden": "outcome",  # an input file's option was overridden (e.g. UNBALANCED)
     "teleport": "outcome", "gridlock": "outcome", "simulator_error": "outcome",
+    "teleport_limit": "outcome",  # SUMO teleported a tenth of the traffic in a step
     # --- decisions and roots
     "hazard": "decision",  # the root of a hazard's damage
     "switched": "decision", "command": "decision", "islanded": "decision", "isolated": "decision",
@@ -137,7 +138,9 @@ SOLVER_FAILURES: dict[str, str] = {
     "hydraulics_unsolved": "water",
     "stale_solution": "water",
     "pressure_outlier": "water",
-    "gridlock": "traffic",  # emitted only beyond the threshold documented in docs/traffic.md
+    # a gridlock is a result (a jam where routes exist), not a failure; teleporting beyond
+    # the threshold of docs/traffic.md is
+    "teleport_limit": "traffic",
     "simulator_error": "",
 }
 SOLVERS: tuple[str, ...] = ("power", "water", "traffic", "ict")

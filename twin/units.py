@@ -53,7 +53,8 @@ NAMED: dict[str, str] = {
     "plant_producing": "1",  # 1 while the treatment plant produces
     # traffic (counts per exchange step, or at its end)
     "arrived": "vehicles", "departed": "vehicles", "stuck": "vehicles", "teleports": "vehicles",
-    "vehicles_running": "vehicles", "trips_cancelled": "trips", "crews_en_route": "crews",
+    "vehicles_running": "vehicles", "trips_cancelled": "trips", "trips_abandoned": "trips",
+    "crews_en_route": "crews",
     "roads_closed": "roads", "signals_dark": "signals",
     "traffic/time_loss_h": "vehicle h", "traffic/district_time_loss_h": "vehicle h",
     # ict

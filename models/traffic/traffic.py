@@ -11,7 +11,10 @@ Operations the couplings need:
 
 * ``close_road`` / ``reopen_road``: every lane of both directions disallows all vehicle
   classes; routing (demand rerouted every ``rerouting_period_s``, crews at dispatch and at
-  every closure) avoids it.
+  every closure) avoids it. At the next ``advance`` the closure is applied to the vehicles
+  (:func:`closures.replan`): those whose route it cuts are re-routed at once, those on the
+  closed road or cut off from their destination abandon their trip (``StepStats.abandoned``);
+  a trip is not started when no open route joins its start and end (``cancelled``).
 * ``set_signal_dark`` / ``set_signal_lit``: a dark signal is emulated by the all-``s``
   state (every link "stop, then go if free"), which SUMO turns into an all-way stop; the
   ``off`` program would instead make the junction a priority junction and *raise*
@@ -45,6 +48,7 @@ import numpy as np
 from traci import constants as tc
 
 from .build import sumo_home
+from .closures import Reachability, replan, reroute
 from .demand import DEMAND_FILE, DemandModel, DistrictDemand, TableDemand, Trip
 from .network import RoadNetwork
 from .options import Backend, Mode, TrafficOptions, sumo_command  # noqa: F401 (re-exported)
@@ -137,7 +141,8 @@ class StepStats:
     arrived: int = 0
     teleports: int = 0
     stuck: int = 0
-    cancelled: int = 0  # trips not made because their start or end street was closed
+    cancelled: int = 0  # trips not started: start or end street closed, or no open route
+    abandoned: int = 0  # trips given up on the way: on a road as it closed, or cut off
     district_travel_time_index: dict[str, float] = field(default_factory=dict)
     district_time_loss_h: dict[str, float] = field(default_factory=dict)
     crews_finished: list[CrewTrip] = field(default_factory=list)
@@ -183,12 +188,18 @@ class TrafficModel:
         self._label = ""
         self._tmp: Path | None = None
         self._edge_district = {e: self.net.district_of_edge(e) for e in self.net.edges}
+        self.reach = Reachability(self.net)  # over the open roads; follows the closures
         self._reset()
 
     def _reset(self) -> None:
         """The state of a fresh SUMO run (a restarted model starts over at 0 s)."""
         self._extra_trips: list[Trip] = []
         self._closed: set[str] = set()  # closed road names
+        self.reach.set_closed(())
+        self._replan_due = False  # roads closed since the last advance: apply to vehicles
+        # trip statistics of vehicles the model took out (abandoned trips): SUMO counts a
+        # removed vehicle as a finished trip, the model does not
+        self._removed = dict.fromkeys(("arrived", "loss_ended_s", "travel_ended_s"), 0.0)
         self._lane_allowed: dict[str, tuple[str, ...]] = {}
         self._dark: set[str] = set()
         self._coordinated: dict[str, bool] = dict.fromkeys(self.net.signals, True)
@@ -343,13 +354,13 @@ class TrafficModel:
         self._extra_trips.sort(key=lambda t: (t.depart_s, t.id))
 
     def _insert(self, trips: list[Trip]) -> int:
-        """Add the trips to SUMO; return how many were cancelled (start or end closed)."""
+        """Add the trips to SUMO; return how many were cancelled (no open route)."""
         s = self.sumo
         errors = sumo_errors()
         cancelled = 0
         for tr in trips:
-            if not (self.edge_open(tr.from_edge) and self.edge_open(tr.to_edge)):
-                cancelled += 1  # the street is closed: the trip does not happen
+            if not self.reach.reachable(tr.from_edge, tr.to_edge):
+                cancelled += 1  # start or end street closed, or cut off: no trip
                 continue
             rid = f"r.{tr.id}"
             try:
@@ -367,13 +378,31 @@ class TrafficModel:
     def _totals(self) -> dict[str, float]:
         p = self.sumo.simulation.getParameter
         count = float(p("", _TRIP_STATS + "count"))
+        off = self._removed
         return {
-            "arrived": count,
-            "loss_ended_s": count * float(p("", _TRIP_STATS + "timeLoss")),
-            "travel_ended_s": float(p("", _TRIP_STATS + "totalTravelTime")),
+            "arrived": count - off["arrived"],
+            "loss_ended_s": count * float(p("", _TRIP_STATS + "timeLoss")) - off["loss_ended_s"],
+            "travel_ended_s": float(p("", _TRIP_STATS + "totalTravelTime")) - off["travel_ended_s"],
             "inserted": float(p("", "stats.vehicles.inserted")),
             "teleports": float(p("", "stats.teleports.total")),
         }
+
+    def _apply_closures(self) -> tuple[int, int]:
+        """Re-route or take out the vehicles the roads closed since the last step cut off
+        (:func:`closures.replan`); return (abandoned, cancelled). The trips taken out are
+        kept out of SUMO's trip statistics, which count a removed vehicle as arrived."""
+        if not self._replan_due:
+            return 0, 0
+        self._replan_due = False
+        before = self._totals()
+        done = replan(self.sumo, self.reach, self.options.mode == "meso", exempt=self._crews)
+        after = self._totals()
+        for key in self._removed:
+            self._removed[key] += after[key] - before[key]
+        if done.rerouted or done.abandoned or done.cancelled:
+            log.debug("closures at %.0f s: %d re-routed, %d abandoned, %d cancelled",
+                      self._now_s, done.rerouted, done.abandoned, done.cancelled)
+        return done.abandoned, done.cancelled
 
     def advance(self, until_s: float) -> StepStats:
         """Insert the demand of ``[now, until_s)``, run SUMO to ``until_s``, measure the step."""
@@ -381,14 +410,15 @@ class TrafficModel:
         start = self._now_s
         if until_s <= start:
             raise ValueError(f"advance to {until_s} s: the model is already at {start} s")
+        abandoned, cancelled = self._apply_closures()
         trips = self.demand.trips_between(start, until_s) if self.demand else []
         while self._extra_trips and self._extra_trips[0].depart_s < until_s:
             trips.append(self._extra_trips.pop(0))
-        cancelled = self._insert(trips)
+        cancelled += self._insert(trips)
         s.simulationStep(float(until_s))
         self._now_s = float(s.simulation.getTime())
         stats = self._measure(start)
-        stats.cancelled = cancelled
+        stats.cancelled, stats.abandoned = cancelled, abandoned
         return stats
 
     def _edge_totals(self) -> tuple[np.ndarray, np.ndarray]:
@@ -471,6 +501,8 @@ class TrafficModel:
             for lane in self.net.edges[edge].lanes:
                 self.sumo.lane.setDisallowed(lane, ["all"])
         self._closed.add(road)
+        self.reach.set_closed(e for r in self._closed for e in self.net.edges_of_road(r))
+        self._replan_due = True
         self._reroute_crews()
 
     def reopen_road(self, road: str) -> None:
@@ -482,6 +514,7 @@ class TrafficModel:
             for lane in self.net.edges[edge].lanes:
                 self.sumo.lane.setAllowed(lane, list(self._lane_allowed[lane]))
         self._closed.discard(road)
+        self.reach.set_closed(e for r in self._closed for e in self.net.edges_of_road(r))
         self._reroute_crews()
 
     def edge_open(self, edge: str) -> bool:
@@ -605,7 +638,7 @@ class TrafficModel:
     def _reroute_crews(self) -> None:
         for vid in self._crews:
             try:
-                self.sumo.vehicle.rerouteTraveltime(vid, currentTravelTimes=False)
+                reroute(self.sumo, vid, self.options.mode == "meso", tc.ROUTING_MODE_DEFAULT)
             except Exception as exc:  # not yet inserted: routed at insertion instead
                 log.debug("reroute of crew %s failed: %s", vid, exc)
 

@@ -195,7 +195,7 @@ def test_sumo_failure_is_an_event_and_the_run_goes_on(region: RegionInfo) -> Non
 def test_gridlock_threshold_separates_a_jam_from_congestion():
     from twin.models.traffic.simulator import GRIDLOCK_MIN_VEHICLES, is_gridlock
 
-    assert not is_gridlock(1, 2)  # one waiting car is congestion, not a solver failure
+    assert not is_gridlock(1, 2)  # one waiting car is congestion, not a gridlock
     assert not is_gridlock(GRIDLOCK_MIN_VEHICLES, 1000)  # 2 % of the network
     assert is_gridlock(300, 1000)
     assert not is_gridlock(GRIDLOCK_MIN_VEHICLES - 1, GRIDLOCK_MIN_VEHICLES - 1)

@@ -148,7 +148,7 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("water_not_served_m3", "water not served (m³)"),
     ("vehicle_delay_h", "extra vehicle delay (simulated veh·h)"),
     ("vehicle_delay_h_scaled", "extra vehicle delay, all vehicles (veh·h, × 1/demand_scale)"),
-    ("trips_lost_scaled", "trips cancelled or unfinished, all vehicles (× 1/demand_scale)"),
+    ("trips_lost_scaled", "trips cancelled, abandoned or unfinished, all vehicles (× 1/demand_scale)"),
     ("customer_outage_h", "customer-outage hours (households)"),
     ("secondary_failures", "secondary service failures"),
 )

@@ -46,18 +46,21 @@ def _last(r: Results | None, name: str) -> float:
 
 
 def trip_metrics(run: Results, baseline: Results | None, vehicle_delay_h: float) -> dict[str, float]:
-    """Trips cancelled and unfinished at the horizon (excess over the baseline), the
-    person-hours they stand for, and the delay, each raw and scaled by ``1 / demand_scale``."""
+    """Trips cancelled, abandoned on the way and unfinished at the horizon (excess over the
+    baseline), the person-hours they stand for, and the delay, each raw and scaled by
+    ``1 / demand_scale``."""
     if "traffic" not in run.series:
         return {}
     cancelled = _total(run, "trips_cancelled") - _total(baseline, "trips_cancelled")
+    abandoned = _total(run, "trips_abandoned") - _total(baseline, "trips_abandoned")
     unfinished = _last(run, "vehicles_running") - _last(baseline, "vehicles_running")
-    lost = cancelled + unfinished
+    lost = cancelled + abandoned + unfinished
     person_h = lost * (BASE_TRIP_H + LOST_TRIP_PENALTY_H)
     scale = 1.0 / demand_scale(run)
     return {
         "demand_scale": 1.0 / scale,
         "trips_cancelled": cancelled,
+        "trips_abandoned": abandoned,
         "trips_unfinished": unfinished,
         "trips_lost": lost,
         "trips_lost_person_h": person_h,

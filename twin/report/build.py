@@ -53,6 +53,7 @@ SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     ("cross_sector_hops", "cross-sector hops (service failures)"),
     ("secondary_failures_all", "secondary failures incl. state changes"),
     ("trips_cancelled", "trips cancelled (simulated)"),
+    ("trips_abandoned", "trips abandoned on the way (simulated)"),
     ("trips_unfinished", "trips unfinished at the horizon (simulated)"),
     ("trips_lost_person_h_scaled", "person-hours of trips lost, all vehicles (× 1/demand_scale)"),
     ("saidi_power_h", "SAIDI power (h per household)"),
