@@ -79,6 +79,7 @@ from twin.metrics.equity import (
     district_person_outage_h,
     equity,
     gini,
+    rural_urban_ratio,
     urbanisation,
 )
 from twin.metrics.indices import (
@@ -164,7 +165,7 @@ __all__ = [
     "energy_not_served_by_class", "interruptions", "lost_load_metrics", "utility_indices", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
     "children_of", "compute", "cost_index_meur", "cross_sector_hops", "customer_outage_by_district",
     "customer_outage_h", "customers_lost", "customers_of", "district_person_outage_h", "energy_not_served_mwh",
-    "equity", "failure_events", "gini", "is_applicable", "is_primary", "minimum_performance",
+    "equity", "failure_events", "gini", "rural_urban_ratio", "is_applicable", "is_primary", "minimum_performance",
     "negative_impacts", "performance", "raw_performance", "resilience_loss_h", "secondary_failures",
     "secondary_service_failures", "service_depths", "service_failures", "service_hops", "set_applicable",
     "subtree", "time_to_recover_h", "vehicle_delay_h", "water_not_served_m3",
