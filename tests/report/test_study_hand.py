@@ -81,7 +81,10 @@ def test_cost_effectiveness_by_hand(tmp_path: Path) -> None:
     worse = ce[("centralised", "anchor_towns")]  # EAV 35 > 22.5: avoids nothing
     assert worse["status"].startswith("not meaningful") and worse["ratio_meur_per_unit"] == ""
     cheap = ce[("centralised", "centralised_hardened")]  # 1 M EUR/yr less and 5.5 h/yr avoided
-    assert cheap["status"] == "dominant" and float(cheap["ratio_meur_per_unit"]) == pytest.approx(-1.0 / 5.5)
+    # dominant: no ratio (it was -1 / 5.5, a negative ratio that does not rank); ΔC and avoided stand
+    assert cheap["status"] == "dominant" and cheap["ratio_meur_per_unit"] == ""
+    assert float(cheap["delta_cost_meur_per_year"]) == pytest.approx(-1.0)
+    assert float(cheap["avoided_per_year"]) == pytest.approx(5.5)
     text = (rep / "study.md").read_text()
     assert "not meaningful" in text and "inf" not in text.replace("info", "")
 
@@ -93,6 +96,9 @@ def test_cost_effectiveness_function() -> None:
     for avoided in (0.0, -3.0):
         nm = ss.cost_effectiveness(2.0, avoided)
         assert nm.ratio_meur_per_unit is None and nm.status.startswith("not meaningful")
+    for cheaper in (0.0, -1.0):  # costs no more, avoids 4 units: dominant, and no ratio ≤ 0
+        dom = ss.cost_effectiveness(cheaper, 4.0)
+        assert dom.status == "dominant" and dom.ratio_meur_per_unit is None
 
 
 def test_holm_by_hand() -> None:

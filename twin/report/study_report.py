@@ -232,10 +232,15 @@ def cost_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     body = [[r["family"], f"{r['config_b']} vs {r['config_a']}", _label(r["metric"]),
              f"{r['n']} ({pct(r['degraded_share'])})", fmt(r["delta_cost_meur_per_year"]),
              f"{fmt(r['avoided_per_year'])} {_ci(r['avoided_low'], r['avoided_high'], '')}",
-             fmt(r["ratio_meur_per_unit"]) if r["status"] in ("ok", "dominant") else "not meaningful",
-             fmt(r["ratio_eur_per_unit"]) if r["status"] in ("ok", "dominant") else "not meaningful",
+             fmt(r["ratio_meur_per_unit"]) if r["status"] == "ok" else _no_ratio(r["status"]),
+             fmt(r["ratio_eur_per_unit"]) if r["status"] == "ok" else _no_ratio(r["status"]),
              r["interval_meur_per_unit"] or "", r["status"]] for r in rows]
     return header, body
+
+
+def _no_ratio(status: str) -> str:
+    """The ratio cell of a row without one: B dominant (no ratio ranks) or not meaningful."""
+    return "none: B dominant (costs no more, avoids loss)" if status == "dominant" else "not meaningful"
 
 
 def crossover_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
