@@ -148,3 +148,32 @@ def test_loss_by_return_period_by_hand() -> None:
     assert return_period_loss(losses, freqs, 1.5) == "10"  # λ ≥ 2/3: losses 10 and 0
     assert return_period_loss(losses, freqs, 10.0) == "> 40"  # 0.1 per year lies beyond the draws
     assert return_period_loss([5.0], [0.05], 10.0) == "0"  # events rarer than once in 10 years
+
+
+def test_not_meaningful_values_are_counted_not_zeroed(tmp_path: Path) -> None:
+    # secondary failures per primary: meaningful only in draw 2 (draws 0 and 1 had no primary
+    # failure with a service loss below it); centralised 3, decentralised 1 in draw 2
+    amp = {"centralised": 3.0, "decentralised": 1.0}
+    rows = []
+    for c in amp:
+        for draw, (stratum, w) in enumerate(DRAWS):
+            m = {"customer_outage_h": OUTAGE[c][draw], "cascade_amplification": math.nan,
+                 "cascade_amplification_applicable": 0.0}
+            if draw == 2:
+                m.update(cascade_amplification=amp[c], cascade_amplification_applicable=1.0)
+            rows.append(run_row(c, "windstorm", draw, stratum, w, m))
+    rep = tmp_path / "rep"
+    write_study_report(write_manifest(tmp_path / "sweep", rows, list(amp)), rep)
+    summary = {r["configuration"]: r for r in _csv(rep / "summary.csv") if r["metric"] == "cascade_amplification"}
+    # the mean over the one meaningful draw, 3.0 (1.0 if the two n/a draws counted as 0)
+    assert float(summary["centralised"]["mean"]) == pytest.approx(3.0)
+    assert (summary["centralised"]["n"], summary["centralised"]["runs"], summary["centralised"]["not_meaningful"]) == ("1", "3", "2")
+    pair = next(r for r in _csv(rep / "paired.csv") if r["metric"] == "cascade_amplification"
+                and r["flagged_pairs"] == "included")
+    assert float(pair["mean_diff"]) == pytest.approx(1.0 - 3.0)
+    assert (pair["n"], pair["not_meaningful"]) == ("1", "2")
+    text = (rep / "study.md").read_text()
+    assert "n=1 of 3 runs, 2 not meaningful" in text
+    assert "2 pairs not meaningful (left out)" in text
+    # a metric meaningful everywhere says just n
+    assert "(n=3, 0.0 % degraded)" in text
