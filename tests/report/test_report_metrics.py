@@ -207,3 +207,21 @@ def test_failed_at_matches_recoveries_to_their_failure(tmp_path: Path, hand) -> 
     from twin.report.explain import explain
 
     assert explain(run, "water/pump/P1").recovered_s is None  # "reachable" does not restart a pump
+
+
+def test_summary_table_says_over_how_many_runs() -> None:
+    from twin.report.build import summary_table
+    from twin.sweep.stats import FlagShare
+
+    nan = math.nan
+    # amplification meaningful in 2 of 3 seeds (2 and 4: mean 3; with the n/a seed as 0 it was 2)
+    seeds = [{"cascade_amplification": 2.0, "cascade_amplification_applicable": 1.0},
+             {"cascade_amplification": nan, "cascade_amplification_applicable": 0.0},
+             {"cascade_amplification": 4.0, "cascade_amplification_applicable": 1.0}]
+    none = [{"cascade_amplification": nan, "cascade_amplification_applicable": 0.0}] * 2
+    groups = {("", "centralised"): seeds, ("", "decentralised"): none}
+    shares = [FlagShare("centralised", None, 3, 0, 0, 0), FlagShare("decentralised", None, 2, 0, 0, 0)]
+    _, rows = summary_table(groups, shares)
+    (amp,) = [r for r in rows if r[0].startswith("cascade amplification")]
+    assert amp[1].startswith("3") and "(2 of 3 runs; 1 not meaningful)" in amp[1]
+    assert amp[2] == "n/a (not meaningful)"
