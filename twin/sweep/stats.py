@@ -188,7 +188,7 @@ def shares_table(shares: list[FlagShare]) -> str:
     """Printable rows: degraded and negative-impact share per configuration and point."""
     lines = ["flagged runs (share of finished runs)"]
     for s in shares:
-        where = s.group or "all runs"
+        where = s.group or "all points"
         lines.append(f"  {s.configuration} ({where}): degraded {s.degraded}/{s.n} "
                      f"({s.degraded_share:.1%}), negative impacts {s.negative}/{s.n}")
     return "\n".join(lines)
