@@ -225,3 +225,16 @@ def test_summary_table_says_over_how_many_runs() -> None:
     (amp,) = [r for r in rows if r[0].startswith("cascade amplification")]
     assert amp[1].startswith("3") and "(2 of 3 runs; 1 not meaningful)" in amp[1]
     assert amp[2] == "n/a (not meaningful)"
+
+
+def test_sector_with_nothing_demanded_has_no_resilience_loss(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
+    # no ICT endpoint at all: P_ict = 1 throughout says nothing (it gave loss 0, minimum 1, recovery 0)
+    series = {**hand.SERIES, "ict": {"endpoints_reachable": [0.0] * 4, "endpoints_total": [0.0] * 4}}
+    m, _ = metrics.compute(_load(hand, tmp_path, "r.h5", series, []), None)
+    for key in ("resilience_loss_ict_h", "min_performance_ict", "time_to_recover_ict_h"):
+        assert math.isnan(m[key]) and m[f"{key}_applicable"] == 0.0, key
+    assert m["time_to_recover_ict_censored"] == 0.0
+    # the other sectors are meaningful, and the total is over them: power (.4 + .2) * .5,
+    # water (.5 + .1) * .5, traffic (.5 + .2) * .5
+    assert m["resilience_loss_power_h_applicable"] == 1.0
+    assert resilience_loss_total_h(m) == pytest.approx(0.3 + 0.3 + 0.35)
