@@ -227,9 +227,10 @@ def paired(rows: list[dict[str, Any]], configurations: list[str]) -> list[Paired
                 present[i, j] = name in ma and name in mb
         both = np.isfinite(va) & np.isfinite(vb)
         na = present & ~both
+        selected = [np.ones(len(keys), dtype=bool) if scope == "all" else unit_group == label
+                    for scope, _, label in scopes]
         for j, metric in enumerate(metric_keys):
-            for scope, point, label in scopes:
-                sel = np.ones(len(keys), dtype=bool) if scope == "all" else unit_group == label
+            for (scope, point, label), sel in zip(scopes, selected, strict=True):
                 for which in ("included", "excluded"):
                     keep = sel if which == "included" else sel & ~flagged
                     mask = keep & both[:, j]
