@@ -76,13 +76,18 @@ def paired_plot(rows: list[dict[str, Any]], metric: str) -> go.Figure:
     for b in configs:
         sel = [r for r in cells if r["config_b"] == b]
         y = [f"{r['family']}: {r['config_b']} − {r['config_a']}" for r in sel]
-        lo = [r["mean_diff"] - r["bca_low"] if math.isfinite(r["bca_low"]) else 0.0 for r in sel]
-        hi = [r["bca_high"] - r["mean_diff"] if math.isfinite(r["bca_high"]) else 0.0 for r in sel]
+        # no interval (a single pair, tied differences): no bar, not a bar of width 0 that reads as certainty
+        lo = [_finite(r["mean_diff"] - r["bca_low"]) for r in sel]
+        hi = [_finite(r["bca_high"] - r["mean_diff"]) for r in sel]
         fig.add_trace(go.Scatter(x=[r["mean_diff"] for r in sel], y=y, mode="markers", name=b,
                                  marker={"color": configuration_colour(b, configs)},
                                  error_x={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo},
-                                 customdata=[[r["n"], _finite(r["wilcoxon_p"]), _finite(r["holm_p"])] for r in sel],
-                                 hovertemplate="%{y}<br>mean %{x:.4g}<br>n=%{customdata[0]}, "
+                                 customdata=[[r["n"], _finite(r["wilcoxon_p"]), _finite(r["holm_p"]),
+                                              r.get("not_meaningful", 0),
+                                              "" if math.isfinite(r["bca_low"]) else f"no interval: {r['bca_note'] or 'n/a'}"]
+                                             for r in sel],
+                                 hovertemplate="%{y}<br>mean %{x:.4g} %{customdata[4]}<br>n=%{customdata[0]} "
+                                               "(%{customdata[3]} not meaningful), "
                                                "Wilcoxon p=%{customdata[1]:.3g}, Holm p=%{customdata[2]:.3g}"))
     fig.add_vline(x=0.0, line={"color": "#888", "width": 1})
     fig.update_layout(title=f"{_title(metric)}: paired difference B − A (95 % BCa)",
