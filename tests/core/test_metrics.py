@@ -101,8 +101,14 @@ def test_edge_cases() -> None:
     assert metrics.resilience_loss_h(np.ones(5), 0.5) == 0.0
     # never recovered: censored at the horizon, from the first drop
     assert metrics.time_to_recover_h(np.array([1, 1, 0.5, 0.9]), 0.5) == (1.0, True)
-    # single district: no rural/urban ratio, Gini 0
-    assert metrics.gini(np.array([3.0]), np.array([10.0])) == 0.0
+    # single district: no inequality across districts (it was 0.0); nobody out: 0/0 (was 0.0)
+    assert metrics.gini(np.array([3.0]), np.array([10.0])) is None
+    assert metrics.gini(np.zeros(3), np.array([10.0, 20.0, 30.0])) is None
+    assert metrics.gini(np.array([1.0, 3.0]), np.array([0.0, 20.0])) is None  # one weighted value
+    # two districts of equal weight, x = (0, 2): sum_ij |x_i - x_j| = 4, W = 2, mean 1 -> 4 / 8
+    assert metrics.gini(np.array([0.0, 2.0]), np.array([1.0, 1.0])) == pytest.approx(0.5)
+    # everyone out equally long: perfectly even, a meaningful 0
+    assert metrics.gini(np.array([2.0, 2.0]), np.array([1.0, 3.0])) == 0.0
 
 
 def test_no_primary_failure_single_district(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
@@ -116,7 +122,7 @@ def test_no_primary_failure_single_district(tmp_path: Path, hand) -> None:  # ty
     assert m["primary_failures"] == 0 and m["secondary_failures"] == 0
     # a "city" of 200 people is rural by the degree of urbanisation: no urban class, no ratio
     assert math.isnan(m["equity_rural_urban_ratio"]) and m["equity_rural_urban_ratio_applicable"] == 0.0
-    assert m["equity_gini"] == 0.0
+    assert math.isnan(m["equity_gini"]) and m["equity_gini_applicable"] == 0.0
     assert m["energy_not_served_mwh"] == 0.0
 
 

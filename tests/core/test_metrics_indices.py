@@ -84,6 +84,27 @@ def test_first_out_first_restored_and_baseline_excess(tmp_path: Path) -> None:
     assert m["maifi_water"] == pytest.approx((4 - 10) / 10)  # excess over the baseline's 10
 
 
+def test_caidi_of_more_but_shorter_interruptions(tmp_path: Path) -> None:
+    # baseline: 1 person out for 6 steps (30 min, sustained); run: 2 people out for 2 steps
+    # (10 min each, sustained). N_T = 10 people.
+    run = _file(tmp_path / "r.h5", _series([0] * 8, [0, 2, 2, 0, 0, 0, 0, 0]))
+    base = _file(tmp_path / "b.h5", _series([0] * 8, [0, 1, 1, 1, 1, 1, 1, 0]))
+    m, _ = metrics.compute(run, base)
+    assert m["saifi_water"] == pytest.approx((2 - 1) / 10)
+    assert m["saidi_water_h"] == pytest.approx((2 * 600 - 1 * 1800) / 3600 / 10)  # -1/60 h
+    # one extra interruption and 10 customer-minutes fewer: CAIDI would be -1/6 h (it was)
+    assert math.isnan(m["caidi_water_h"]) and m["caidi_water_h_applicable"] == 0.0
+
+
+def test_indices_without_a_customers_out_series(tmp_path: Path) -> None:
+    series = _series([0, 1, 1, 0], [0] * 4)
+    del series["water"]["customers_out"]  # water simulated, but nobody's outage recorded
+    m, _ = metrics.compute(_file(tmp_path / "r.h5", series), None)
+    for key in ("saidi_water_h", "saifi_water", "caidi_water_h", "maifi_water"):
+        assert math.isnan(m[key]) and m[f"{key}_applicable"] == 0.0, key  # saidi/saifi/maifi were 0.0
+    assert m["saifi_power"] == pytest.approx(1 / 3)  # one of the three households out 10 min: sustained
+
+
 def test_value_of_lost_load_per_class(tmp_path: Path) -> None:
     cols = ["power/load/a", "power/load/b", "power/load/c", "power/load/hospital", "water/pump/P1"]
     full = {c: 1.0 for c in cols}

@@ -130,3 +130,19 @@ def test_distributions_over_seeds(tmp_path: Path, hand: SimpleNamespace) -> None
     assert sorted(figures) == ["distributions", "forest-centralised", "map-centralised", "performance"]
     one = write_report([out / "s1.h5"], tmp_path / "rep1", show_progress=False)
     assert 'data-plot="distributions"' not in one.interactive.read_text()
+
+
+def test_study_paired_plot_draws_no_interval_where_there_is_none() -> None:
+    import math
+
+    from twin.report.study_interactive import paired_plot
+
+    base = {"metric": "m", "flagged_pairs": "included", "mean_diff": 1.0, "config_a": "a", "config_b": "b",
+            "wilcoxon_p": math.nan, "holm_p": math.nan}
+    rows = [{**base, "family": "windstorm", "bca_low": math.nan, "bca_high": math.nan, "bca_note": "one pair",
+             "n": 1, "not_meaningful": 2},
+            {**base, "family": "flood", "bca_low": 0.5, "bca_high": 2.0, "bca_note": "", "n": 4}]
+    trace = paired_plot(rows, "m").data[0]
+    # the draw without a BCa interval gets no error bar (it got one of width 0: a certain value)
+    assert tuple(trace.error_x.array) == (None, 1.0) and tuple(trace.error_x.arrayminus) == (None, 0.5)
+    assert list(trace.customdata[0][3:]) == [2, "no interval: one pair"]

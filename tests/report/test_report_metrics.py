@@ -61,7 +61,9 @@ def test_no_drop(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
         assert m[key] == 0.0, key
     assert m["cascade_amplification_applicable"] == 0.0 and math.isnan(m["cascade_amplification"])
     # both districts of 200 and 100 people are rural by the degree of urbanisation
-    assert m["equity_outage_h_per_person_rural"] == 0.0 and m["equity_gini"] == 0.0
+    # nobody had an outage: the Gini is 0/0, not "perfectly even" (it was 0.0 before)
+    assert m["equity_outage_h_per_person_rural"] == 0.0
+    assert math.isnan(m["equity_gini"]) and m["equity_gini_applicable"] == 0.0
     assert m["equity_rural_urban_ratio_applicable"] == 0.0
 
 
@@ -111,8 +113,32 @@ def test_only_rural_or_only_urban_suffers(tmp_path: Path, hand) -> None:  # type
     assert m["equity_gini"] == pytest.approx(0.75)
     urban = _load(hand, tmp_path, "u.h5", _outage_series(10, 0, 0), [], THREE)
     m, _ = metrics.compute(urban, None)
-    assert m["equity_rural_urban_ratio"] == 0.0
+    # urban 10 person-h / 300 = 0.033 h, above the floor; rural 0: the ratio 0 is meaningful
+    assert m["equity_rural_urban_ratio"] == 0.0 and m["equity_rural_urban_ratio_applicable"] == 1.0
     assert m["equity_rural_minus_urban_h"] == pytest.approx(-10 / 300)
+
+
+def test_no_outage_with_urban_and_rural_districts(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
+    # towns and a village, nobody out: rural and urban 0 h per person
+    run = _load(hand, tmp_path, "r.h5", _outage_series(0, 0, 0), [], THREE)
+    m, _ = metrics.compute(run, None)
+    assert m["equity_outage_h_per_person_rural"] == 0.0 and m["equity_outage_h_per_person_urban"] == 0.0
+    # the difference of two zeros is a defensible 0 (no gap) ...
+    assert m["equity_rural_minus_urban_h"] == 0.0 and m["equity_rural_minus_urban_h_applicable"] == 1.0
+    # ... the ratio 0 / max(0, floor) and the Gini 0/0 are not (both were 0.0 before)
+    for key in ("equity_rural_urban_ratio", "equity_gini"):
+        assert math.isnan(m[key]) and m[f"{key}_applicable"] == 0.0, key
+
+
+def test_ratio_when_both_sides_are_below_the_floor(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
+    # village 1 household out for half an hour: 1 * .5 * 2 persons / 100 people = 0.01 h, the floor
+    at_floor = _load(hand, tmp_path, "f.h5", _outage_series(0, 0, 1), [], THREE)
+    m, _ = metrics.compute(at_floor, None)
+    assert m["equity_rural_urban_ratio"] == pytest.approx(0.01 / 0.01)
+    # half of that (0.005 h per person) and urban 0: both below the floor, nothing to compare
+    assert metrics.rural_urban_ratio(0.005, 0.0) is None
+    assert metrics.rural_urban_ratio(0.005, 0.02) == pytest.approx(0.25)
+    assert metrics.rural_urban_ratio(0.5, 0.0) == pytest.approx(50.0)
 
 
 def test_single_district_with_outage(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
@@ -125,7 +151,8 @@ def test_single_district_with_outage(tmp_path: Path, hand) -> None:  # type: ign
     # 200 people: a rural district by the degree of urbanisation, and no urban one to compare
     assert math.isnan(m["equity_rural_urban_ratio"]) and m["equity_rural_urban_ratio_applicable"] == 0.0
     assert m["equity_outage_h_per_person_rural"] == pytest.approx(0.15)
-    assert m["equity_gini"] == 0.0  # one district: perfectly even
+    # one district: no inequality across districts to measure (it was 0.0, "perfectly even")
+    assert math.isnan(m["equity_gini"]) and m["equity_gini_applicable"] == 0.0
     assert m["time_to_recover_power_censored"] == 1.0 and m["time_to_recover_power_h"] == pytest.approx(0.5)
 
 
@@ -180,3 +207,34 @@ def test_failed_at_matches_recoveries_to_their_failure(tmp_path: Path, hand) -> 
     from twin.report.explain import explain
 
     assert explain(run, "water/pump/P1").recovered_s is None  # "reachable" does not restart a pump
+
+
+def test_summary_table_says_over_how_many_runs() -> None:
+    from twin.report.build import summary_table
+    from twin.sweep.stats import FlagShare
+
+    nan = math.nan
+    # amplification meaningful in 2 of 3 seeds (2 and 4: mean 3; with the n/a seed as 0 it was 2)
+    seeds = [{"cascade_amplification": 2.0, "cascade_amplification_applicable": 1.0},
+             {"cascade_amplification": nan, "cascade_amplification_applicable": 0.0},
+             {"cascade_amplification": 4.0, "cascade_amplification_applicable": 1.0}]
+    none = [{"cascade_amplification": nan, "cascade_amplification_applicable": 0.0}] * 2
+    groups = {("", "centralised"): seeds, ("", "decentralised"): none}
+    shares = [FlagShare("centralised", None, 3, 0, 0, 0), FlagShare("decentralised", None, 2, 0, 0, 0)]
+    _, rows = summary_table(groups, shares)
+    (amp,) = [r for r in rows if r[0].startswith("cascade amplification")]
+    assert amp[1].startswith("3") and "(2 of 3 runs; 1 not meaningful)" in amp[1]
+    assert amp[2] == "n/a (not meaningful)"
+
+
+def test_sector_with_nothing_demanded_has_no_resilience_loss(tmp_path: Path, hand) -> None:  # type: ignore[no-untyped-def]
+    # no ICT endpoint at all: P_ict = 1 throughout says nothing (it gave loss 0, minimum 1, recovery 0)
+    series = {**hand.SERIES, "ict": {"endpoints_reachable": [0.0] * 4, "endpoints_total": [0.0] * 4}}
+    m, _ = metrics.compute(_load(hand, tmp_path, "r.h5", series, []), None)
+    for key in ("resilience_loss_ict_h", "min_performance_ict", "time_to_recover_ict_h"):
+        assert math.isnan(m[key]) and m[f"{key}_applicable"] == 0.0, key
+    assert m["time_to_recover_ict_censored"] == 0.0
+    # the other sectors are meaningful, and the total is over them: power (.4 + .2) * .5,
+    # water (.5 + .1) * .5, traffic (.5 + .2) * .5
+    assert m["resilience_loss_power_h_applicable"] == 1.0
+    assert resilience_loss_total_h(m) == pytest.approx(0.3 + 0.3 + 0.35)

@@ -45,3 +45,18 @@ def test_report_includes_screenings(tmp_path: Path, hand) -> None:  # type: igno
     only.mkdir()
     write_screening(_screening("centralised", [0.1]), only / "screen-c.h5")
     assert write_report([only], tmp_path / "out2", show_progress=False).screenings
+
+
+def test_screening_csv_leaves_no_number_empty(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from twin.report.screening import write_screening_csv
+
+    one = _screening("centralised", [0.4])  # one realisation: no interval (it printed 0)
+    other = replace(_screening("decentralised", [0.1, 0.3]), sectors=("power", "ict"),
+                    surviving_fraction=np.tile([0.9, 0.7], (2, 1)))
+    rows = list(csv.DictReader(write_screening_csv([one, other], tmp_path / "s.csv").open()))
+    assert rows[0]["mean_cascade_size"] == "0.4" and rows[0]["mean_cascade_size_ci95"] == ""
+    assert rows[0]["surviving_ict"] == "" and rows[1]["surviving_water"] == ""  # not "nan"
+    assert float(rows[1]["mean_cascade_size_ci95"]) == pytest.approx(1.96 * np.std([0.1, 0.3], ddof=1) / np.sqrt(2))
+    assert "nan" not in (tmp_path / "s.csv").read_text()

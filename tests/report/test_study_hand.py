@@ -81,7 +81,10 @@ def test_cost_effectiveness_by_hand(tmp_path: Path) -> None:
     worse = ce[("centralised", "anchor_towns")]  # EAV 35 > 22.5: avoids nothing
     assert worse["status"].startswith("not meaningful") and worse["ratio_meur_per_unit"] == ""
     cheap = ce[("centralised", "centralised_hardened")]  # 1 M EUR/yr less and 5.5 h/yr avoided
-    assert cheap["status"] == "dominant" and float(cheap["ratio_meur_per_unit"]) == pytest.approx(-1.0 / 5.5)
+    # dominant: no ratio (it was -1 / 5.5, a negative ratio that does not rank); ΔC and avoided stand
+    assert cheap["status"] == "dominant" and cheap["ratio_meur_per_unit"] == ""
+    assert float(cheap["delta_cost_meur_per_year"]) == pytest.approx(-1.0)
+    assert float(cheap["avoided_per_year"]) == pytest.approx(5.5)
     text = (rep / "study.md").read_text()
     assert "not meaningful" in text and "inf" not in text.replace("info", "")
 
@@ -93,6 +96,9 @@ def test_cost_effectiveness_function() -> None:
     for avoided in (0.0, -3.0):
         nm = ss.cost_effectiveness(2.0, avoided)
         assert nm.ratio_meur_per_unit is None and nm.status.startswith("not meaningful")
+    for cheaper in (0.0, -1.0):  # costs no more, avoids 4 units: dominant, and no ratio ≤ 0
+        dom = ss.cost_effectiveness(cheaper, 4.0)
+        assert dom.status == "dominant" and dom.ratio_meur_per_unit is None
 
 
 def test_holm_by_hand() -> None:
@@ -142,3 +148,32 @@ def test_loss_by_return_period_by_hand() -> None:
     assert return_period_loss(losses, freqs, 1.5) == "10"  # λ ≥ 2/3: losses 10 and 0
     assert return_period_loss(losses, freqs, 10.0) == "> 40"  # 0.1 per year lies beyond the draws
     assert return_period_loss([5.0], [0.05], 10.0) == "0"  # events rarer than once in 10 years
+
+
+def test_not_meaningful_values_are_counted_not_zeroed(tmp_path: Path) -> None:
+    # secondary failures per primary: meaningful only in draw 2 (draws 0 and 1 had no primary
+    # failure with a service loss below it); centralised 3, decentralised 1 in draw 2
+    amp = {"centralised": 3.0, "decentralised": 1.0}
+    rows = []
+    for c in amp:
+        for draw, (stratum, w) in enumerate(DRAWS):
+            m = {"customer_outage_h": OUTAGE[c][draw], "cascade_amplification": math.nan,
+                 "cascade_amplification_applicable": 0.0}
+            if draw == 2:
+                m.update(cascade_amplification=amp[c], cascade_amplification_applicable=1.0)
+            rows.append(run_row(c, "windstorm", draw, stratum, w, m))
+    rep = tmp_path / "rep"
+    write_study_report(write_manifest(tmp_path / "sweep", rows, list(amp)), rep)
+    summary = {r["configuration"]: r for r in _csv(rep / "summary.csv") if r["metric"] == "cascade_amplification"}
+    # the mean over the one meaningful draw, 3.0 (1.0 if the two n/a draws counted as 0)
+    assert float(summary["centralised"]["mean"]) == pytest.approx(3.0)
+    assert (summary["centralised"]["n"], summary["centralised"]["runs"], summary["centralised"]["not_meaningful"]) == ("1", "3", "2")
+    pair = next(r for r in _csv(rep / "paired.csv") if r["metric"] == "cascade_amplification"
+                and r["flagged_pairs"] == "included")
+    assert float(pair["mean_diff"]) == pytest.approx(1.0 - 3.0)
+    assert (pair["n"], pair["not_meaningful"]) == ("1", "2")
+    text = (rep / "study.md").read_text()
+    assert "n=1 of 3 runs, 2 not meaningful" in text
+    assert "2 pairs not meaningful (left out)" in text
+    # a metric meaningful everywhere says just n
+    assert "(n=3, 0.0 % degraded)" in text

@@ -11,7 +11,7 @@ import pytest
 
 from twin.cli import main
 from twin.sweep import manifest as mf
-from twin.sweep.stats import mean_ci, paired, to_csv
+from twin.sweep.stats import flag_shares, group_params, mean_ci, paired, table, to_csv
 
 T_975_3 = 3.182446305284263  # t-table: 97.5 % quantile, 3 degrees of freedom
 T_975_1 = 12.706204736174707
@@ -104,3 +104,61 @@ def test_status_as_json(tmp_path: Path, capsys) -> None:
     assert pooled["decentralised"]["n"] == 0 and pooled["decentralised"]["degraded_share"] is None
     assert [r["run_id"] for r in doc["runs"]] == ["0-1-centralised", "0-1-decentralised", "0-2-centralised"]
     assert doc["runs"][2]["metrics"]["a"] is None  # nan is null in JSON
+
+
+def _draw(family: str, draw: int, point: int, config: str, sens: int | None = None, **metrics: float) -> dict:
+    r = row(point, 1, config, **metrics)
+    r["params"] = {"repair.hours.power": 4.0 + sens} if sens is not None else {}
+    r["ensemble"] = {"family": family, "draw": draw, "stratum": 0, "stratum_probability": 1.0,
+                     "annual_rate_per_year": 1.0, "weight_per_year": 0.5, "intensity": 30.0,
+                     "intensity_unit": "m/s", "sensitivity_point": sens}
+    return r
+
+
+def test_ensemble_draws_are_paired_units_grouped_by_family_and_sensitivity_point() -> None:
+    # every draw is its own sweep point: windstorm draws at points 0, 1; flood at 2, 3;
+    # sensitivity point 0 with draws at points 4, 5 and point 1 at points 6, 7
+    a = {0: 10.0, 1: 20.0, 2: 5.0, 3: 7.0, 4: 1.0, 5: 3.0, 6: 2.0, 7: 2.0}
+    b = {0: 8.0, 1: 14.0, 2: 5.0, 3: 6.0, 4: 1.0, 5: 1.0, 6: 4.0, 7: 6.0}  # diffs -2 -6 | 0 -1 | 0 -2 | 2 4
+    where = {0: ("windstorm", 0, None), 1: ("windstorm", 1, None), 2: ("flood", 0, None), 3: ("flood", 1, None),
+             4: ("windstorm", 0, 0), 5: ("windstorm", 1, 0), 6: ("windstorm", 0, 1), 7: ("windstorm", 1, 1)}
+    rows = [_draw(f, d, p, c, s, customer_outage_h=v[p]) for c, v in (("centralised", a), ("decentralised", b))
+            for p, (f, d, s) in where.items()]
+    stats_rows = [s for s in paired(rows, ["centralised", "decentralised"]) if s.flagged_pairs == "included"]
+    groups = {s.group: (s.scope, s.n, s.mean_diff) for s in stats_rows}
+    # no group per draw (it was one "point" row per draw, each n = 1)
+    assert groups == {"": ("all", 8, pytest.approx(-5 / 8)),
+                      "windstorm": ("ensemble", 2, -4.0), "flood": ("ensemble", 2, -0.5),
+                      "windstorm sensitivity point 0": ("ensemble", 2, -1.0),
+                      "windstorm sensitivity point 1": ("ensemble", 2, 3.0)}
+    assert not [s for s in stats_rows if s.scope == "point"]
+    # the sensitivity point's parameters fill their column in paired.csv
+    text = to_csv(stats_rows, {r["point"]: r["params"] for r in rows}, group_params(rows))
+    table = {t["group"]: t for t in csv.DictReader(text.splitlines())}
+    assert table["windstorm sensitivity point 1"]["repair.hours.power"] == "5.0"
+    assert table["windstorm"]["repair.hours.power"] == "" and table["windstorm"]["point"] == ""
+    # flag shares: pooled and per family (the sensitivity study as one), not per draw
+    shares = {(s.configuration, s.group): s.n for s in flag_shares(rows, ["centralised"])}
+    assert shares == {("centralised", ""): 8, ("centralised", "windstorm"): 2, ("centralised", "flood"): 2,
+                      ("centralised", "windstorm (sensitivity)"): 4}
+
+
+def test_not_meaningful_values_are_left_out_and_counted() -> None:
+    nan = math.nan
+    amp_a, amp_b = (2.0, nan, 3.0, nan), (1.0, 1.0, nan, nan)  # meaningful in both only at seed 1
+    rows = [row(0, s + 1, c, cascade_amplification=v, cascade_amplification_applicable=float(v == v))
+            for c, vals in (("centralised", amp_a), ("decentralised", amp_b)) for s, v in enumerate(vals)]
+    rows.append(row(0, 9, "centralised", other=1.0))  # lacks the metric: missing, not "not meaningful"
+    rows.append(row(0, 9, "decentralised", other=1.0))
+    rows[0]["metrics"]["cascade_amplification_applicable"] = 0.0  # a value flagged not applicable is not used
+    stats_rows = [s for s in paired(rows, ["centralised", "decentralised"])
+                  if s.metric == "cascade_amplification" and s.flagged_pairs == "included"]
+    assert stats_rows == []  # no pair left with both values (seed 1's A value is flagged)
+    rows[0]["metrics"]["cascade_amplification_applicable"] = 1.0
+    (s,) = [s for s in paired(rows, ["centralised", "decentralised"])
+            if s.metric == "cascade_amplification" and s.flagged_pairs == "included"]
+    assert (s.n, s.not_meaningful, s.mean_diff) == (1, 3, -1.0)
+    # the flags are not metrics of their own
+    assert not [s for s in paired(rows, ["centralised", "decentralised"]) if s.metric.endswith("_applicable")]
+    assert "n=1 (3 not meaningful, left out)" in table(paired(rows, ["centralised", "decentralised"]),
+                                                        ("cascade_amplification",))

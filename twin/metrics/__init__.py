@@ -51,6 +51,7 @@ from twin.metrics.core import (
     customer_outage_by_district,
     customer_outage_h,
     energy_not_served_mwh,
+    has_demand,
     is_applicable,
     minimum_performance,
     negative_impacts,
@@ -79,6 +80,7 @@ from twin.metrics.equity import (
     district_person_outage_h,
     equity,
     gini,
+    rural_urban_ratio,
     urbanisation,
 )
 from twin.metrics.indices import (
@@ -130,11 +132,12 @@ def compute(run: Results, baseline: Results | None) -> tuple[dict[str, float], d
         if p is None:
             continue
         curves[sector] = p
-        m[f"resilience_loss_{sector}_h"] = resilience_loss_h(p, step_h)
-        m[f"min_performance_{sector}"] = minimum_performance(p)
+        ok = has_demand(run, sector)
         ttr, censored = time_to_recover_h(p, step_h)
-        m[f"time_to_recover_{sector}_h"] = ttr
-        m[f"time_to_recover_{sector}_censored"] = float(censored)
+        set_applicable(m, f"resilience_loss_{sector}_h", resilience_loss_h(p, step_h) if ok else None)
+        set_applicable(m, f"min_performance_{sector}", minimum_performance(p) if ok else None)
+        set_applicable(m, f"time_to_recover_{sector}_h", ttr if ok else None)
+        m[f"time_to_recover_{sector}_censored"] = float(censored and ok)
     for k, v in run.cost.items():
         m[f"cost_{k}"] = float(v)
     m["cost_index_meur"] = cost_index_meur(run.cost)
@@ -164,7 +167,7 @@ __all__ = [
     "energy_not_served_by_class", "interruptions", "lost_load_metrics", "utility_indices", "UNIT_COST_MEUR", "Results", "cascade_depths", "cascade_metrics", "chain",
     "children_of", "compute", "cost_index_meur", "cross_sector_hops", "customer_outage_by_district",
     "customer_outage_h", "customers_lost", "customers_of", "district_person_outage_h", "energy_not_served_mwh",
-    "equity", "failure_events", "gini", "is_applicable", "is_primary", "minimum_performance",
+    "equity", "failure_events", "has_demand", "gini", "rural_urban_ratio", "is_applicable", "is_primary", "minimum_performance",
     "negative_impacts", "performance", "raw_performance", "resilience_loss_h", "secondary_failures",
     "secondary_service_failures", "service_depths", "service_failures", "service_hops", "set_applicable",
     "subtree", "time_to_recover_h", "vehicle_delay_h", "water_not_served_m3",

@@ -85,6 +85,21 @@ def raw_performance(r: Results, sector: str) -> np.ndarray | None:
     return _ratio(s, d)
 
 
+# The series whose total is what a sector's P(t) divides by (traffic's 1 / TTI always has one).
+DEMAND_SERIES: dict[str, str] = {"power": "demand_mw", "water": "required_m3s", "ict": "endpoints_total"}
+
+
+def has_demand(r: Results, sector: str) -> bool:
+    """Whether anything was demanded of the sector in some step: without, P(t) = 1 throughout
+    says nothing (no load, no water demand, no ICT endpoint), and its resilience loss,
+    minimum performance and time to recover are not meaningful (rather than a perfect 0 / 1)."""
+    name = DEMAND_SERIES.get(sector)
+    if name is None:
+        return True
+    d = _series(r, sector, name)
+    return d is not None and bool(np.any(np.asarray(d, float) > 1e-12))
+
+
 def performance(run: Results, baseline: Results | None, sector: str) -> np.ndarray | None:
     """P(t) in [0, 1] relative to the baseline: min(1, P_run(t) / P_baseline(t))."""
     p = raw_performance(run, sector)

@@ -10,14 +10,19 @@ from twin.metrics.core import customer_outage_by_district
 from twin.results import Results
 
 
-def gini(values: np.ndarray, weights: np.ndarray) -> float:
-    """Weighted Gini coefficient: sum_ij w_i w_j |x_i - x_j| / (2 (sum w)^2 mean_w(x))."""
+def gini(values: np.ndarray, weights: np.ndarray) -> float | None:
+    """Weighted Gini coefficient: sum_ij w_i w_j |x_i - x_j| / (2 (sum w)^2 mean_w(x)).
+
+    None (not meaningful) with fewer than two weighted values, or when the weighted mean is
+    not positive: the formula is then 0/0, and "nobody had an outage" is not "the outage was
+    shared evenly" (docs/metrics.md, "Equity").
+    """
     x, w = np.asarray(values, float), np.asarray(weights, float)
-    if len(x) == 0 or w.sum() <= 0:
-        return 0.0
+    if int(np.sum(w > 0)) < 2:
+        return None
     mean = np.sum(w * x) / w.sum()
     if mean <= 0:
-        return 0.0
+        return None
     diff = np.abs(x[:, None] - x[None, :])
     return float(np.sum(w[:, None] * w[None, :] * diff) / (2.0 * w.sum() ** 2 * mean))
 
@@ -50,7 +55,8 @@ TOWN_DENSITY_PER_KM2 = 300.0
 TOWN_MIN_POPULATION = 5_000
 URBANISATION_CLASSES: tuple[str, ...] = ("city", "town", "rural")
 # Floor of the urban outage hours per person in the rural/urban ratio: below 0.01 h (36 s)
-# per person the urban districts count as barely touched, and the ratio stays finite.
+# per person the urban districts count as barely touched, and the ratio stays finite. When
+# rural and urban districts are both below it, there is no outage to compare: not meaningful.
 RATIO_FLOOR_H = 0.01
 
 
@@ -93,9 +99,18 @@ def equity(run: Results, baseline: Results | None) -> dict[str, float | None]:
     out["equity_outage_h_per_person_urban"] = urban
     both = urban is not None and rural is not None
     out["equity_rural_minus_urban_h"] = rural - urban if both else None  # type: ignore[operator]
-    out["equity_rural_urban_ratio"] = rural / max(urban, RATIO_FLOOR_H) if both else None  # type: ignore[operator,type-var]
+    out["equity_rural_urban_ratio"] = rural_urban_ratio(rural, urban) if both else None  # type: ignore[arg-type]
     ids = list(hours)
     x = np.array([hours[d] / max(population[d], 1.0) for d in ids])
     w = np.array([population[d] for d in ids])
-    out["equity_gini"] = gini(x, w) if ids and w.sum() > 0 else None
+    out["equity_gini"] = gini(x, w)
     return out
+
+
+def rural_urban_ratio(rural_h: float, urban_h: float) -> float | None:
+    """rural / max(urban, RATIO_FLOOR_H) in outage hours per person; None (not meaningful)
+    when both are below the floor: with no outage on either side (0/0) the ratio would
+    print 0, "rural suffered nothing compared with urban", when neither suffered."""
+    if rural_h < RATIO_FLOOR_H and urban_h < RATIO_FLOOR_H:
+        return None
+    return rural_h / max(urban_h, RATIO_FLOOR_H)

@@ -98,11 +98,14 @@ def customers_served(r: Results, sector: str) -> float:
 
 
 def utility_indices(run: Results, baseline: Results | None) -> dict[str, float | None]:
-    """SAIDI, SAIFI, CAIDI, MAIFI per sector as excess over the baseline; None = not applicable."""
+    """SAIDI, SAIFI, CAIDI, MAIFI per sector as excess over the baseline; None = not applicable:
+    every index without customers (N_T = 0) or without the run's ``customers_out`` series (the
+    file cannot say who was out: not "nobody"), CAIDI when the excess SAIFI is not positive or
+    the excess SAIDI is negative (no mean duration of extra interruptions to speak of)."""
     out: dict[str, float | None] = {}
     for sector in ("power", "water"):
         n_t = customers_served(run, sector)
-        if n_t <= 0:
+        if n_t <= 0 or "customers_out" not in run.series.get(sector, {}):
             for k in ("saidi", "saifi", "caidi", "maifi"):
                 out[f"{k}_{sector}" + ("_h" if k in ("saidi", "caidi") else "")] = None
             continue
@@ -111,7 +114,7 @@ def utility_indices(run: Results, baseline: Results | None) -> dict[str, float |
         saifi = (r["sustained"] - b["sustained"]) / n_t
         out[f"saidi_{sector}_h"] = saidi
         out[f"saifi_{sector}"] = saifi
-        out[f"caidi_{sector}_h"] = saidi / saifi if saifi > 0 else None
+        out[f"caidi_{sector}_h"] = saidi / saifi if saifi > 0 and saidi >= 0 else None
         out[f"maifi_{sector}"] = (r["momentary"] - b["momentary"]) / n_t
     return out
 

@@ -152,13 +152,16 @@ def summary_table(groups: dict[tuple[str, str], list[dict[str, float]]],
         row = [html.escape(label)]
         for grp in groups.values():
             values = [m[key] for m in grp if key in m and is_applicable(m, key)]
-            if not values and any(key in m for m in grp):
-                row.append("n/a")
+            has = sum(key in m for m in grp)
+            if not values and has:
+                row.append("n/a (not meaningful)")
                 continue
             mean, ci = mean_ci(values or [math.nan])
             flag = key.replace("_h", "_censored") if key.startswith("time_to_recover_") else ""
             censored = bool(flag) and any(m.get(flag, 0.0) for m in grp)
-            row.append(_cell(mean, ci, censored))
+            # a mean over fewer runs than have the metric says so: the others are not meaningful
+            note = f" ({len(values)} of {has} runs; {has - len(values)} not meaningful)" if values and len(values) < has else ""
+            row.append(_cell(mean, ci, censored) + html.escape(note))
         rows.append(row)
     return header, rows
 

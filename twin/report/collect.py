@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from twin import metrics as metrics_mod
-from twin.metrics import cost_index_meur
+from twin.metrics import cost_index_meur, is_applicable
 from twin.results import PARTIAL_SUFFIX, Results, ResultsError, is_finished, load
 
 log = logging.getLogger(__name__)
@@ -186,5 +186,7 @@ def load_run(path: Path) -> Run:
 # proxy to rank configurations, not an estimate: roads are shared by every configuration
 # and left out; backup_h_total is generator-hours of fuel over all backed-up assets.
 def resilience_loss_total_h(m: dict[str, float]) -> float:
-    """Sum of the sectors' resilience losses (sector-hours of total loss)."""
-    return float(sum(v for k, v in m.items() if k.startswith("resilience_loss_") and k.endswith("_h")))
+    """Sum of the sectors' resilience losses (sector-hours of total loss), over the sectors
+    where it is meaningful (something was demanded of them: twin.metrics.has_demand)."""
+    return float(sum(v for k, v in m.items() if k.startswith("resilience_loss_") and k.endswith("_h")
+                     and is_applicable(m, k)))

@@ -285,6 +285,17 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float]:
     return float(v.mean()), float(half)
 
 
+def mean_of_applicable(metrics: Sequence[dict[str, float]], key: str, form: str) -> str:
+    """The mean of ``key`` over the runs where it is meaningful, formatted by ``form``, with
+    "(k of n runs)" when it is not meaningful in some; "n/a (not meaningful in any run)"
+    when in none (a not-applicable value is left out, never averaged in as 0)."""
+    values = [m[key] for m in metrics if key in m and is_applicable(m, key)]
+    if not values:
+        return "n/a (not meaningful in any run)"
+    text = form.format(mean_ci(values)[0])
+    return text if len(values) == len(metrics) else f"{text} ({len(values)} of {len(metrics)} runs)"
+
+
 def equity_figure(runs: Sequence[Run], path: Path) -> Path:
     """Customer-outage hours per household by district (excess over baseline), urban then rural."""
     groups = by_configuration(runs)
@@ -307,11 +318,9 @@ def equity_figure(runs: Sequence[Run], path: Path) -> Path:
         arr = np.array(per_run, float)
         seen = np.maximum((~np.isnan(arr)).sum(axis=0), 1)  # a district missing from a run is left out
         mean = np.nansum(arr, axis=0) / seen
-        key = "equity_rural_minus_urban_h"
-        diffs = [r.metrics[key] for r in grp if key in r.metrics and is_applicable(r.metrics, key)]
-        diff = f"{mean_ci(diffs)[0]:+.2f} h" if diffs else "n/a"
-        gini, _ = mean_ci([r.metrics.get("equity_gini", math.nan) for r in grp])
-        label = f"{name}: rural − urban {diff} per person, Gini {gini:.2f}"
+        diff = mean_of_applicable([r.metrics for r in grp], "equity_rural_minus_urban_h", "{:+.2f} h")
+        gini = mean_of_applicable([r.metrics for r in grp], "equity_gini", "{:.2f}")
+        label = f"{name}: rural − urban {diff} per person, Gini {gini}"
         ax.bar(x - 0.4 + width * (j + 0.5), mean, width, color=configuration_colour(name, list(groups)),
                label=label, edgecolor="k", linewidth=0.3)
     if any(rural) and not all(rural):

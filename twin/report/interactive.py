@@ -25,7 +25,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from twin.events import Event, is_failure
@@ -34,9 +33,11 @@ from twin.report.collect import Run
 from twin.report.explain import ExplainError, explain, format_chain, format_time, headline
 from twin.report.plots import (
     distributions_plot,
+    fig_json,
     forest_key,
     forest_plot,
     has_distributions,
+    json_script,
     map_plot,
     performance_plot,
     representatives,
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 
 INTERACTIVE_HTML = "interactive.html"
 PAGE_BUDGET_BYTES = 10 * 1024 * 1024  # the default scenario's page is about 5 MB; beyond this, say so
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": True}
+PLOTLY_CONFIG: dict[str, bool] = {"displaylogo": False, "responsive": True, "scrollZoom": True}
 
 
 def explain_text(r: Results, asset_id: str, at_s: int | None = None) -> str:
@@ -109,15 +110,6 @@ def forest_chains(r: Results) -> dict[str, str]:
     return out
 
 
-def _json_script(value: object) -> str:
-    """JSON safe inside a <script> element (no ``</script>`` can end it early)."""
-    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
-
-
-def _fig_json(fig: go.Figure) -> str:
-    return fig.to_json(engine="json").replace("<", "\\u003c")
-
-
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1400px;color:#222;padding:0 1em}
 .twin-plot{width:100%;min-height:300px}
@@ -162,17 +154,17 @@ _SCRIPT = """
 
 def build_page(runs: Sequence[Run]) -> str:
     """The page's HTML for ``runs`` (the report's runs, in its order)."""
-    figures: dict[str, str] = {"performance": _fig_json(performance_plot(runs))}
+    figures: dict[str, str] = {"performance": fig_json(performance_plot(runs))}
     blob: dict[str, dict[str, str]] = {}
     maps: list[tuple[str, str]] = []  # (plot name, configuration)
     for name, run in representatives(runs).items():
         plot = f"map-{name}"
-        figures[plot] = _fig_json(map_plot(run))
-        figures[f"forest-{name}"] = _fig_json(forest_plot(run))
+        figures[plot] = fig_json(map_plot(run))
+        figures[f"forest-{name}"] = fig_json(forest_plot(run))
         blob[name] = {**chains(run.results), **forest_chains(run.results)}
         maps.append((plot, name))
     if has_distributions(runs):
-        figures["distributions"] = _fig_json(distributions_plot(runs))
+        figures["distributions"] = fig_json(distributions_plot(runs))
     n = len(runs)
     map_divs = "".join(
         f'<div class="twin-plot twin-map" id="plot-{html.escape(p)}" data-plot="{html.escape(p)}" '
@@ -205,9 +197,9 @@ def build_page(runs: Sequence[Run]) -> str:
                   '<div class="twin-plot" id="plot-distributions" data-plot="distributions"></div>']
     figures_json = "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in figures.items()) + "}"
     parts += [
-        f'<script type="application/json" id="twin-chains">{_json_script(blob)}</script>',
+        f'<script type="application/json" id="twin-chains">{json_script(blob)}</script>',
         f'<script type="application/json" id="twin-figures">{figures_json}</script>',
-        f'<script type="application/json" id="twin-plotly-config">{_json_script(PLOTLY_CONFIG)}</script>',
+        f'<script type="application/json" id="twin-plotly-config">{json_script(PLOTLY_CONFIG)}</script>',
         f"<script>{get_plotlyjs()}</script>",
         f"<script>{_SCRIPT}</script>",
         "</body></html>",

@@ -19,6 +19,7 @@ over the baseline (delays, energy not served, ...) are shown from 0 up.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 
@@ -52,6 +53,16 @@ SECTOR_SYMBOLS: dict[str, str] = {"power": "square", "water": "circle", "traffic
                                   "ict": "diamond"}
 OUTAGE_COLOURSCALE = "YlOrRd"
 _EPS = 1e-9
+
+
+def json_script(value: object) -> str:
+    """JSON safe inside a <script> element (no ``</script>`` can end it early)."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def fig_json(fig: go.Figure) -> str:
+    """A figure's JSON for ``Plotly.newPlot``, safe inside a <script> element."""
+    return fig.to_json(engine="json").replace("<", "\\u003c")
 
 
 def clean(values: Sequence[float] | np.ndarray, floor: float | None = None) -> list[float | None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -43,6 +44,12 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float]:
     return float(np.mean(values)), half
 
 
+def _cell(v: float) -> str:
+    """Six significant digits; empty (not "nan") where there is no number: no realisation,
+    a sector the screening lacks, or the interval of a single realisation."""
+    return f"{v:.6g}" if math.isfinite(v) else ""
+
+
 def write_screening_csv(screens: Sequence[ScreeningResult], path: Path) -> Path:
     """One row per screening: the expected cascade size and mean surviving share per sector."""
     sectors = sorted({s for r in screens for s in r.sectors})
@@ -55,9 +62,10 @@ def write_screening_csv(screens: Sequence[ScreeningResult], path: Path) -> Path:
             mean, ci = _mean_ci(r.cascade_size)
             surv = {s: float(np.mean(r.surviving_fraction[:, i])) if r.realisations else float("nan")
                     for i, s in enumerate(r.sectors)}
-            w.writerow([r.configuration, r.run_id, r.seed, r.realisations, f"{mean:.6g}", f"{ci:.6g}",
-                        f"{float(np.mean(r.iterations)) if r.realisations else float('nan'):.6g}",
-                        *(f"{surv.get(s, float('nan')):.6g}" for s in sectors)])
+            w.writerow([r.configuration, r.run_id, r.seed, r.realisations, _cell(mean),
+                        _cell(ci if r.realisations > 1 else math.nan),
+                        _cell(float(np.mean(r.iterations)) if r.realisations else math.nan),
+                        *(_cell(surv.get(s, math.nan)) for s in sectors)])
     return path
 
 

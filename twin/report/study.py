@@ -49,9 +49,11 @@ def flag_shares_of(study: Study, idx: np.ndarray) -> tuple[int, float, float]:
 
 
 def summary(study: Study) -> list[dict[str, Any]]:
-    """Per family, configuration and metric: n (runs with a value), degraded and flagged
-    share of the finished runs, mean, median and P90 over the draws (unweighted: the
-    stratified design, not the hazard's distribution; see :func:`annual` for that)."""
+    """Per family, configuration and metric: n (runs with a value) of the finished runs, how
+    many of those the metric is not meaningful in (left out of the statistics, never counted
+    as 0), degraded and flagged share of the finished runs, mean, median and P90 over the
+    draws (unweighted: the stratified design, not the hazard's distribution; see
+    :func:`annual` for that)."""
     out = []
     for f in study.families():
         for c in study.configurations:
@@ -63,6 +65,7 @@ def summary(study: Study) -> list[dict[str, Any]]:
                 x = study.values[idx, j]
                 x = x[np.isfinite(x)]
                 row: dict[str, Any] = {"family": f, "configuration": c, "metric": m, "runs": runs, "n": len(x),
+                                       "not_meaningful": int(study.not_meaningful[idx, j].sum()),
                                        "degraded_share": deg, "flagged_share": flg}
                 if len(x):
                     row.update(mean=float(x.mean()), median=float(np.median(x)), p90=float(np.percentile(x, 90)))
@@ -108,6 +111,8 @@ def paired(study: Study) -> list[dict[str, Any]]:
             xa = study.values[ia]
             xb = np.where(has_b[:, None], study.values[np.where(has_b, ib, 0)], math.nan)
             d = xb - xa
+            done = study.finished[ia] & has_b & study.finished[np.where(has_b, ib, 0)]
+            na = done[:, None] & (study.not_meaningful[ia] | study.not_meaningful[np.where(has_b, ib, 0)])
             flagged = study.flagged[ia] | np.where(has_b, study.flagged[np.where(has_b, ib, 0)], False)
             degraded = study.degraded[ia] | np.where(has_b, study.degraded[np.where(has_b, ib, 0)], False)
             previous: list[dict[str, Any]] | None = None
@@ -120,6 +125,9 @@ def paired(study: Study) -> list[dict[str, Any]]:
                     eav_by_scope[scope].append(eav_by_scope["included"][-1])
                     continue
                 rows = _paired_cells(study, f, a, b, scope, d, xa, xb, usable, flagged, degraded)
+                in_scope = na & (~flagged[:, None] if scope == "excluded" else True)
+                for j, r in enumerate(rows):
+                    r["not_meaningful"] = int(in_scope[:, j].sum())
                 eff, covered = ss.stratum_weights(w, strata, usable)
                 z = len(ia) * eff * np.where(usable, d, 0.0)  # mean over A's draws = Σ w̃ d
                 eav = z.mean(axis=0)
@@ -216,30 +224,37 @@ def annual(study: Study) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     cols = [j for j, m in enumerate(study.metrics) if is_annual(m)]
     for c in study.configurations:
-        totals: dict[str, tuple[np.ndarray, np.ndarray, float, int]] = {}
+        totals: dict[str, tuple[np.ndarray, np.ndarray, float, int, np.ndarray, np.ndarray]] = {}
         for f in study.families():
             idx = main_runs(study, f, c)
             if not len(idx):
                 continue
             runs, deg, _ = flag_shares_of(study, idx)
             rate = float(sum(study.rows[i]["ensemble"]["weight_per_year"] for i in idx))
+            nm = study.not_meaningful[idx]
             for scope in FLAG_SCOPES:
                 x, eff, covered = _eff(study, idx, scope)
                 eav = ss.expected_annual(x, eff)
+                kept = ~study.flagged[idx] if scope == "excluded" else np.ones(len(idx), dtype=bool)
+                n_value = (np.isfinite(x) & kept[:, None]).sum(axis=0)
+                n_na = (nm & kept[:, None]).sum(axis=0)
                 t = totals.get(scope)
-                totals[scope] = ((eav, covered * rate, rate, runs) if t is None else
-                                 (t[0] + eav, t[1] + covered * rate, t[2] + rate, t[3] + runs))
+                totals[scope] = ((eav, covered * rate, rate, runs, n_value, n_na) if t is None else
+                                 (t[0] + eav, t[1] + covered * rate, t[2] + rate, t[3] + runs,
+                                  t[4] + n_value, t[5] + n_na))
                 for j in cols:
                     out.append({"family": f, "configuration": c, "metric": study.metrics[j], "flagged_runs": scope,
-                                "runs": runs, "degraded_share": deg, "rate_per_year": rate,
+                                "runs": runs, "n": int(n_value[j]), "not_meaningful": int(n_na[j]),
+                                "degraded_share": deg, "rate_per_year": rate,
                                 "eav_per_year": float(eav[j]), "rate_covered": float(covered[j])})
         if len(study.families()) > 1 and totals:
-            for scope, (eav, cov, rate, runs) in totals.items():
+            for scope, (eav, cov, rate, runs, n_value, n_na) in totals.items():
                 idx = np.concatenate([main_runs(study, f, c) for f in study.families()])
                 _, deg, _ = flag_shares_of(study, idx)
                 for j in cols:
                     out.append({"family": ALL, "configuration": c, "metric": study.metrics[j], "flagged_runs": scope,
-                                "runs": runs, "degraded_share": deg, "rate_per_year": rate,
+                                "runs": runs, "n": int(n_value[j]), "not_meaningful": int(n_na[j]),
+                                "degraded_share": deg, "rate_per_year": rate,
                                 "eav_per_year": float(eav[j]), "rate_covered": float(cov[j] / rate) if rate else 0.0})
     return out
 

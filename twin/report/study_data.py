@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,9 @@ class Study:
     values: np.ndarray  # (runs, metrics): NaN where missing, not applicable or not finished
     all_metrics: list[str]  # every scalar metric of any run (for metrics.csv)
     parameters: list[str]  # the sensitivity study's varied parameters
+    # (runs, metrics): a finished run whose metric is not meaningful (``<name>_applicable = 0``,
+    # or stored as None / NaN / inf); a metric the run lacks altogether is missing, not this
+    not_meaningful: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
     @property
     def finished(self) -> np.ndarray:
@@ -147,6 +150,13 @@ def _check(path: Path, row: dict[str, Any]) -> None:
         raise ReportInputError(f"{where}: key 'ensemble.weight_per_year' must be finite and ≥ 0, got {ens['weight_per_year']!r}")
 
 
+def is_not_meaningful(m: dict[str, Any], key: str) -> bool:
+    """The run has the metric but flags it not applicable or stores no finite number for it."""
+    if key not in m and key + APPLICABLE_SUFFIX not in m:
+        return False
+    return math.isnan(_value(m, key))
+
+
 def _value(m: dict[str, Any], key: str) -> float:
     v = m.get(key)
     if v is None or m.get(key + APPLICABLE_SUFFIX, 1.0) == 0:
@@ -179,13 +189,15 @@ def load_study(folder: Path) -> Study:
     metrics = [k for k, *_ in STUDY_METRICS if k in present]
     metrics += [k for k in every if k.startswith(ACCESS_PREFIX) and not k.endswith(APPLICABLE_SUFFIX)]
     values = np.full((len(rows), len(metrics)), math.nan)
+    not_meaningful = np.zeros((len(rows), len(metrics)), dtype=bool)
     for i, r in enumerate(rows):
         if r["status"] in FINISHED_STATUSES:
             m = r.get("metrics") or {}
             values[i] = [_value(m, k) for k in metrics]
+            not_meaningful[i] = [is_not_meaningful(m, k) for k in metrics]
     params = list(dict.fromkeys(k for r in rows if r["ensemble"]["sensitivity_point"] is not None
                                 for k in (r.get("params") or {})))
-    return Study(folder, doc, rows, configs, metrics, values, every, params)
+    return Study(folder, doc, rows, configs, metrics, values, every, params, not_meaningful)
 
 
 def pair_key(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -22,7 +22,8 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from twin.report.figures import configuration_colour
-from twin.report.interactive import PLOTLY_CONFIG, _fig_json, _json_script
+from twin.report.interactive import PLOTLY_CONFIG
+from twin.report.plots import fig_json, json_script
 from twin.report.study import ALL
 from twin.report.study_data import CROSSOVER_METRICS, LOSS_METRICS, Study, metric_label, metric_unit
 
@@ -75,13 +76,18 @@ def paired_plot(rows: list[dict[str, Any]], metric: str) -> go.Figure:
     for b in configs:
         sel = [r for r in cells if r["config_b"] == b]
         y = [f"{r['family']}: {r['config_b']} − {r['config_a']}" for r in sel]
-        lo = [r["mean_diff"] - r["bca_low"] if math.isfinite(r["bca_low"]) else 0.0 for r in sel]
-        hi = [r["bca_high"] - r["mean_diff"] if math.isfinite(r["bca_high"]) else 0.0 for r in sel]
+        # no interval (a single pair, tied differences): no bar, not a bar of width 0 that reads as certainty
+        lo = [_finite(r["mean_diff"] - r["bca_low"]) for r in sel]
+        hi = [_finite(r["bca_high"] - r["mean_diff"]) for r in sel]
         fig.add_trace(go.Scatter(x=[r["mean_diff"] for r in sel], y=y, mode="markers", name=b,
                                  marker={"color": configuration_colour(b, configs)},
                                  error_x={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo},
-                                 customdata=[[r["n"], _finite(r["wilcoxon_p"]), _finite(r["holm_p"])] for r in sel],
-                                 hovertemplate="%{y}<br>mean %{x:.4g}<br>n=%{customdata[0]}, "
+                                 customdata=[[r["n"], _finite(r["wilcoxon_p"]), _finite(r["holm_p"]),
+                                              r.get("not_meaningful", 0),
+                                              "" if math.isfinite(r["bca_low"]) else f"no interval: {r['bca_note'] or 'n/a'}"]
+                                             for r in sel],
+                                 hovertemplate="%{y}<br>mean %{x:.4g} %{customdata[4]}<br>n=%{customdata[0]} "
+                                               "(%{customdata[3]} not meaningful), "
                                                "Wilcoxon p=%{customdata[1]:.3g}, Holm p=%{customdata[2]:.3g}"))
     fig.add_vline(x=0.0, line={"color": "#888", "width": 1})
     fig.update_layout(title=f"{_title(metric)}: paired difference B − A (95 % BCa)",
@@ -134,13 +140,13 @@ def write_study_interactive(study: Study, paired_rows: list[dict[str, Any]], exc
     """The offline page of the study's figures (see the module docstring)."""
     figures: dict[str, str] = {}
     for m in (m for m in LOSS_METRICS if m in study.metrics):
-        figures[f"exceedance-{m}"] = _fig_json(exceedance_plot(exceedance, m))
-        figures[f"paired-{m}"] = _fig_json(paired_plot(paired_rows, m))
-        figures[f"distributions-{m}"] = _fig_json(distributions_plot(study, m))
+        figures[f"exceedance-{m}"] = fig_json(exceedance_plot(exceedance, m))
+        figures[f"paired-{m}"] = fig_json(paired_plot(paired_rows, m))
+        figures[f"distributions-{m}"] = fig_json(distributions_plot(study, m))
     for m in CROSSOVER_METRICS[:1]:
         cross = crossover_plot(profiles or {}, m)
         if cross is not None:
-            figures[f"crossover-{m}"] = _fig_json(cross)
+            figures[f"crossover-{m}"] = fig_json(cross)
     divs = "".join(f'<div class="twin-plot" id="plot-{html.escape(k)}" data-plot="{html.escape(k)}"></div>'
                    for k in figures)
     figures_json = "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in figures.items()) + "}"
@@ -152,7 +158,7 @@ def write_study_interactive(study: Study, paired_rows: list[dict[str, Any]], exc
              "<p>Drag to zoom, double-click to reset, click legend entries to hide or show them. The tables "
              "are in report.html and study.md. This page needs no network.</p>", divs,
              f'<script type="application/json" id="twin-figures">{figures_json}</script>',
-             f'<script type="application/json" id="twin-plotly-config">{_json_script(PLOTLY_CONFIG)}</script>',
+             f'<script type="application/json" id="twin-plotly-config">{json_script(PLOTLY_CONFIG)}</script>',
              f"<script>{get_plotlyjs()}</script>", f"<script>{_SCRIPT}</script>", "</body></html>"]
     path.write_text("\n".join(parts), encoding="utf-8")
     return path

@@ -106,6 +106,14 @@ def _label(m: str) -> str:
     return f"{metric_label(m)} ({unit})" if unit else metric_label(m)
 
 
+def runs_over(n: int, runs: int, not_meaningful: int, unit: str = "runs") -> str:
+    """How many runs (pairs) a statistic is over: ``n=5`` when every one has a value, else
+    ``n=3 of 5 runs, 2 not meaningful`` (a not-meaningful value is left out, never taken as 0)."""
+    if n == runs and not not_meaningful:
+        return f"n={n}"
+    return f"n={n} of {runs} {unit}" + (f", {not_meaningful} not meaningful" if not_meaningful else "")
+
+
 def summary_tables(study: Study, rows: list[dict[str, Any]]) -> list[tuple[str, list[str], list[list[str]]]]:
     """Per family: metrics × configurations, each cell ``mean / median / P90 (n, degraded share)``."""
     out = []
@@ -119,7 +127,8 @@ def summary_tables(study: Study, rows: list[dict[str, Any]]) -> list[tuple[str, 
                 r = by.get((c, m))
                 cells.append("n/a" if r is None else
                              f"{fmt(r['mean'])} / {fmt(r['median'])} / {fmt(r['p90'])} "
-                             f"(n={r['n']}, {pct(r['degraded_share'])} degraded)")
+                             f"({runs_over(r['n'], r['runs'], r.get('not_meaningful', 0))}, "
+                             f"{pct(r['degraded_share'])} degraded)")
             body.append(cells)
         out.append((f, ["metric: mean / median / P90", *configs], body))
     return out
@@ -137,6 +146,12 @@ def _p(p: float, note: str = "") -> str:
     return f"{p:.3g}" if p >= 1e-4 else f"{p:.1e}"
 
 
+def _na_pairs(r: dict[str, Any]) -> str:
+    """``; k pairs not meaningful`` when the metric is not meaningful in either run of k pairs."""
+    k = int(r.get("not_meaningful", 0))
+    return f"; {k} pair{'s' if k != 1 else ''} not meaningful (left out)" if k else ""
+
+
 def paired_tables(rows: list[dict[str, Any]]) -> list[tuple[str, list[str], list[list[str]]]]:
     """Per family: one row per comparison and metric, with and without flagged pairs."""
     out = []
@@ -149,9 +164,10 @@ def paired_tables(rows: list[dict[str, Any]]) -> list[tuple[str, list[str], list
         for r in inc:
             e = exc.get((r["config_a"], r["config_b"], r["metric"]))
             without = "n/a" if e is None else (f"{fmt(e['mean_diff'])} {_ci(e['bca_low'], e['bca_high'], e['bca_note'])} "
-                                               f"(n={e['n']}), p={_p(e['wilcoxon_p'], e['wilcoxon_note'])}")
+                                               f"(n={e['n']}{_na_pairs(e)}), p={_p(e['wilcoxon_p'], e['wilcoxon_note'])}")
             body.append([f"{r['config_b']} − {r['config_a']}", _label(r["metric"]) + (" *" if r["headline"] else ""),
-                         f"{r['n']} ({pct(r['degraded_share'])} degraded, {pct(r['flagged_share'])} flagged)",
+                         f"{r['n']} ({pct(r['degraded_share'])} degraded, {pct(r['flagged_share'])} flagged)"
+                         + _na_pairs(r),
                          fmt(r["mean_diff"]),
                          _ci(r["bca_low"], r["bca_high"], r["bca_note"]), _p(r["wilcoxon_p"], r["wilcoxon_note"]),
                          _p(r["holm_p"]) if r["headline"] else "", without])
@@ -176,7 +192,8 @@ def annual_tables(study: Study, rows: list[dict[str, Any]], paired_rows: list[di
             cells = [_label(m) + " per year"]
             for c in configs:
                 r, e = by[(c, m)], exc.get((c, m))
-                cells.append(f"{fmt(r['eav_per_year'])} (n={r['runs']}, {pct(r['degraded_share'])} degraded"
+                cells.append(f"{fmt(r['eav_per_year'])} ({runs_over(r.get('n', r['runs']), r['runs'], r.get('not_meaningful', 0))}, "
+                             f"{pct(r['degraded_share'])} degraded"
                              + ("" if r["rate_covered"] >= 1 - 1e-9 else f", {pct(r['rate_covered'])} of the rate")
                              + (f"; without flagged {fmt(e['eav_per_year'])}" if e and e["eav_per_year"] != r["eav_per_year"] else "")
                              + ")")
@@ -232,10 +249,15 @@ def cost_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     body = [[r["family"], f"{r['config_b']} vs {r['config_a']}", _label(r["metric"]),
              f"{r['n']} ({pct(r['degraded_share'])})", fmt(r["delta_cost_meur_per_year"]),
              f"{fmt(r['avoided_per_year'])} {_ci(r['avoided_low'], r['avoided_high'], '')}",
-             fmt(r["ratio_meur_per_unit"]) if r["status"] in ("ok", "dominant") else "not meaningful",
-             fmt(r["ratio_eur_per_unit"]) if r["status"] in ("ok", "dominant") else "not meaningful",
+             fmt(r["ratio_meur_per_unit"]) if r["status"] == "ok" else _no_ratio(r["status"]),
+             fmt(r["ratio_eur_per_unit"]) if r["status"] == "ok" else _no_ratio(r["status"]),
              r["interval_meur_per_unit"] or "", r["status"]] for r in rows]
     return header, body
+
+
+def _no_ratio(status: str) -> str:
+    """The ratio cell of a row without one: B dominant (no ratio ranks) or not meaningful."""
+    return "none: B dominant (costs no more, avoids loss)" if status == "dominant" else "not meaningful"
 
 
 def crossover_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:

@@ -161,8 +161,8 @@ class CostEffectiveness:
 
     delta_cost_meur_per_year: float
     avoided_per_year: float
-    ratio_meur_per_unit: float | None  # None when not meaningful
-    status: str  # "ok", "dominant" (B cheaper and avoids loss) or "not meaningful: ..."
+    ratio_meur_per_unit: float | None  # None when not meaningful, and when B is dominant
+    status: str  # "ok", "dominant" (B costs no more and avoids loss) or "not meaningful: ..."
     interval: str  # the ratio's interval from the avoided loss's interval, as text
 
 
@@ -171,7 +171,9 @@ def cost_effectiveness(delta_cost: float, avoided: float, avoided_low: float = m
     """``ΔC / avoided`` (M EUR per year over loss units per year = M EUR per unit avoided).
 
     Not meaningful when the avoided loss is ≤ 0 (B avoids nothing, or loses more); "dominant"
-    when B costs no more and avoids loss. The interval maps the avoided loss's interval
+    when B costs no more and avoids loss, without a ratio: a ratio ≤ 0 does not rank (B
+    saving 1 M EUR/yr for 0.1 units avoided would read −10, "better" than saving the same for
+    100 units, −0.01), so ΔC and the avoided loss are the numbers to read. The interval maps the avoided loss's interval
     ``[lo, hi]`` through ``ΔC / ·`` for ΔC > 0: ``[ΔC/hi, ΔC/lo]``, unbounded above when
     ``lo ≤ 0`` (the loss avoided may be nil)."""
     if not math.isfinite(avoided) or not math.isfinite(delta_cost):
@@ -179,9 +181,9 @@ def cost_effectiveness(delta_cost: float, avoided: float, avoided_low: float = m
     if avoided <= 0:
         return CostEffectiveness(delta_cost, avoided, None,
                                  "not meaningful: no expected annual loss avoided (avoided ≤ 0)", "")
-    ratio = delta_cost / avoided
     if delta_cost <= 0:
-        return CostEffectiveness(delta_cost, avoided, ratio, "dominant", "")
+        return CostEffectiveness(delta_cost, avoided, None, "dominant", "")
+    ratio = delta_cost / avoided
     interval = ""
     if math.isfinite(avoided_low) and math.isfinite(avoided_high):
         if avoided_low > 0:

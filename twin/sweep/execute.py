@@ -349,7 +349,7 @@ def finish(out_dir: Path, header: dict[str, Any], rows: list[dict[str, Any]]) ->
     mf.write_manifest(out_dir, header, rows)
     pairs = stats.paired(rows, header["configurations"])
     point_params = {r["point"]: r["params"] for r in rows}
-    mf.write_atomic(out_dir / stats.PAIRED_CSV, stats.to_csv(pairs, point_params))
+    mf.write_atomic(out_dir / stats.PAIRED_CSV, stats.to_csv(pairs, point_params, stats.group_params(rows)))
     return pairs
 
 

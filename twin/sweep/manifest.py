@@ -174,7 +174,7 @@ def summary_json(out_dir: Path) -> dict[str, Any]:
         "name": doc.get("name"), "sweep_file": doc.get("sweep_file"), "updated_utc": doc.get("updated_utc"),
         "folder": str(out_dir), "counts": counts(rows),
         "configurations": {c: counts([r for r in rows if r["configuration"] == c]) for c in configs},
-        "flagged": [{"configuration": f.configuration, "point": f.point, "n": f.n,
+        "flagged": [{"configuration": f.configuration, "point": f.point, "group": f.group, "n": f.n,
                      "degraded_share": f.degraded_share if f.n else None,
                      "flagged_share": f.flagged_share if f.n else None}
                     for f in flag_shares(rows, configs)],
@@ -224,9 +224,7 @@ def summary(out_dir: Path, max_errors: int = 10) -> str:
                   for label, by in cells if by]
     from twin.sweep.stats import flag_banner, flag_shares, shares_table
 
-    shares = flag_shares(rows, configs)
-    if any("ensemble" in r for r in rows):  # every point is one draw: pooled shares only
-        shares = [s for s in shares if s.point is None]
+    shares = flag_shares(rows, configs)  # per point, or per ensemble family (never per draw)
     lines.append(shares_table(shares))
     banner = flag_banner(shares)
     if banner:
