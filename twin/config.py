@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from twin.dotted import parse_key, parse_value, set_dotted  # noqa: F401  (sweeps use them from here)
+from twin.models.power.sbprofiles import DEFAULT_PROFILES, PROFILE_SOURCES
 from twin.models.power.solver import DEFAULT_SOLVER, SOLVERS
 from twin.region.params import CONFIGURATIONS, DEFAULTS, Configuration, ConfigurationParams
 
@@ -78,7 +79,7 @@ class RunSection(_Strict):
     )
     baseline: bool = Field(True, description="Also run each configuration without hazards (cached); impact = excess over it.")
     season: Literal["equinox", "summer", "winter"] = Field(
-        "equinox", description="Season of the PV and household profiles (daylight hours, clear-sky PV peak, household daily energy; docs/power.md). equinox: 12 h of daylight, the profiles' base values."
+        "equinox", description="Season of the load and PV profiles (docs/power.md, \"Time series\"): with power.profiles = simbench the window of SimBench's year the run's day is drawn from (winter Dec-Feb, summer Jun-Aug, equinox +-14 days around 20 Mar and 22 Sep); with synthetic the daylight hours, clear-sky PV peak and household daily energy (equinox: 12 h of daylight, the profiles' base values)."
     )
 
     @field_validator("step_s")
@@ -269,6 +270,9 @@ class PowerSection(_Strict):
     protection: ProtectionSection = Field(
         default_factory=ProtectionSection, description="Protection options, the `[power.protection]` table below."
     )
+    profiles: Literal[PROFILE_SOURCES] = Field(  # type: ignore[valid-type]
+        DEFAULT_PROFILES, description="Time series of loads and PV: `simbench` (SimBench's 15-min load and PV profiles of 2016, a day drawn from run.season's window by run.seed, each load at its annual mean p_mw) or `synthetic` (the twin's daily household shape, clear-sky PV with seeded hourly clouds, seasons by table); see docs/power.md, \"Time series\"."
+    )
 
     @field_validator("shed_order")
     @classmethod
@@ -281,7 +285,8 @@ class PowerSection(_Strict):
         """The options the power simulator takes, where the scenario sets them."""
         keys = ("shed_order", "battery_mode", "battery_efficiency", "pressure_threshold_m")
         opts = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
-        return {**opts, "solver": self.solver, "protection": self.protection.model_dump()}
+        return {**opts, "solver": self.solver, "protection": self.protection.model_dump(),
+                "profiles": self.profiles}
 
 
 class WaterSection(_Strict):

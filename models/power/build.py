@@ -27,7 +27,8 @@ The grid is a realistic radial 20 kV system on the layout's map:
   ``substation_n1`` one transformer more than the peak needs (N-1).
 
 Extra columns in the net's tables carry what the simulator needs and pandapower ignores:
-``district``, ``customers`` (households), ``critical`` and ``category`` (loads), ``type``
+``district``, ``customers`` (households), ``critical``, ``category`` and ``profile`` (loads;
+the SimBench profile a load follows, models/power/sbprofiles.py), ``type``
 (storage: ``home`` or ``grid_forming``). Every element's ``name`` is its asset id.
 """
 
@@ -38,6 +39,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from twin.models.power.sbprofiles import FACILITY_PROFILES, HOUSEHOLD_PROFILES
 from twin.region.assets import SECTOR_FILES, Asset, make_asset
 from twin.region.layout import District, Layout
 from twin.region.params import CENTRAL_PLANT_CONFIGURATIONS, ConfigurationParams
@@ -253,6 +255,7 @@ def _household_loads(b: _Builder) -> None:
             pp.create_load(
                 b.net, b.bus_index[bid], p_mw=round(p_mw, 6), q_mvar=round(p_mw * TAN_PHI, 6),
                 name=lid, district=d.id, customers=int(hh), critical=False, category="household",
+                profile=HOUSEHOLD_PROFILES[d.kind],
             )
             x, y = b.bus_xy[bid]
             b.assets.append(make_asset(
@@ -275,6 +278,7 @@ def _facility_loads(b: _Builder) -> None:
         pp.create_load(
             b.net, b.bus_index[bid], p_mw=p_mw, q_mvar=round(p_mw * TAN_PHI, 6), name=lid,
             district=fac.district, customers=0, critical=True, category=FACILITY_CATEGORY[fid],
+            profile=FACILITY_PROFILES[fid],
         )
         b.assets.append(make_asset(
             lid, "power", "load", fac.x_m, fac.y_m, fac.district, capacity=p_mw,

@@ -51,6 +51,13 @@ from twin.models.power.profiles import (
     storm_overcast,
 )
 from twin.models.power.prosumers import ProsumerMixin
+from twin.models.power.sbprofiles import (
+    DEFAULT_PROFILES,
+    FACILITY_PROFILES,
+    HOUSEHOLD_PROFILES,
+    PROFILE_SOURCES,
+    SimbenchSeries,
+)
 from twin.models.power.solver import DEFAULT_SOLVER, PowerFlowSolver, make_solver
 from twin.models.power.supply import SupplyMixin
 from twin.region.params import ConfigurationParams
@@ -100,7 +107,10 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
     ``backup_kw_per_household`` (their backup rating, kW; both default to
     :class:`~twin.region.params.ConfigurationParams`), ``season`` (``run.season``) and
     ``storms`` (storm hazards as dicts with ``track_m``, ``start_h``, ``end_h``,
-    ``peak_wind_ms``, ``decay_m``: PV under their wind field is overcast).
+    ``peak_wind_ms``, ``decay_m``: PV under their wind field is overcast), ``profiles``
+    (``power.profiles``: ``simbench``, SimBench's load and PV profiles per load's
+    ``profile`` column, :mod:`.sbprofiles`; ``synthetic``, the daily shape and clear-sky
+    curve of :mod:`.profiles`).
     """
 
     def __init__(
@@ -121,6 +131,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         backup_kw_per_household: float = _PARAM_DEFAULT["backup_kw_per_household"],
         season: str = DEFAULT_SEASON,
         storms: list[dict] | None = None,
+        profiles: str = DEFAULT_PROFILES,
     ) -> None:
         if battery_mode not in BATTERY_MODES:
             raise PowerGridError(f"unknown battery mode {battery_mode!r}; choose one of {BATTERY_MODES}")
@@ -145,6 +156,9 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
             raise PowerGridError(f"unknown season {season!r}; choose one of {sorted(SEASONS)}")
         self.season = str(season)
         self.storms = [dict(st) for st in storms or []]
+        if profiles not in PROFILE_SOURCES:
+            raise PowerGridError(f"unknown profiles {profiles!r}; choose one of {list(PROFILE_SOURCES)}")
+        self.profiles = str(profiles)
         if solver is None or isinstance(solver, str):
             solver = make_solver(solver or DEFAULT_SOLVER)
         self.solver: PowerFlowSolver = solver
@@ -205,6 +219,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self.base_q = net.load["q_mvar"].astype(float).to_numpy().copy()
         self.load_p_in = self.base_p.copy()  # demand of coupled loads, from the coupling
         self.household = (net.load["category"] == "household").to_numpy()
+        self._setup_profiles()
         self.pv_rated = net.sgen["p_mw"].astype(float).to_numpy().copy()
         st = net.storage
         self.e_max = st["max_e_mwh"].astype(float).to_numpy()
@@ -276,6 +291,49 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._island_sig: tuple | None = None
         self._island_cache: tuple[list[Island], dict[int, int]] = ([], {})
         self._static_columns()
+
+    def _setup_profiles(self) -> None:
+        """Each load's SimBench profile (column ``profile``; for grids written before it,
+        households by :data:`HOUSEHOLD_PROFILES` of the city and the facilities by
+        :data:`FACILITY_PROFILES`) and the run's series (start day from seed and season)."""
+        net = self.net
+        col = net.load["profile"] if "profile" in net.load.columns else [None] * len(net.load)
+        names: list[str | None] = []
+        for pos, (n, prof) in enumerate(zip(net.load["name"], col, strict=True)):
+            if isinstance(prof, str) and prof:
+                names.append(prof)
+            elif self.household[pos]:
+                names.append(HOUSEHOLD_PROFILES["city"])
+            else:
+                names.append(FACILITY_PROFILES.get(str(n).removeprefix("power/load/")))
+        self.load_profile = names
+        self._profiled = np.array([n is not None for n in names], dtype=bool)
+        self._profile_names = sorted({n for n in names if n is not None})  # each looked up once a step
+        where = {n: i for i, n in enumerate(self._profile_names)}
+        self._profile_of = np.array([where.get(n, 0) for n in names], dtype=int)
+        self.series = None
+        if self.profiles == "simbench":
+            self.series = SimbenchSeries(self.seed, self.season, self.step_s)
+            for pos, n in enumerate(names):
+                if n is not None and n not in self.series.known_loads:
+                    raise PowerGridError(f"load {self.load_names_at(pos)!r}: SimBench has no load profile {n!r}")
+
+    def load_names_at(self, pos: int) -> str:
+        """The name (asset id) of the load at position ``pos``."""
+        return str(self.net.load["name"].iloc[pos])
+
+    def _demand(self, t: int) -> np.ndarray:
+        """Each load's demand over the step (MW): loads with a profile follow it (SimBench's
+        shape at the annual mean ``p_mw``), with synthetic profiles households follow the
+        daily shape; the others (coupled loads) what the coupling sent."""
+        if not self.household_profile:
+            return np.where(self.household, self.base_p, self.load_p_in)
+        if self.series is None:
+            return np.where(self.household, self.base_p * household_factor(t, self.season), self.load_p_in)
+        if not self._profile_names:
+            return self.load_p_in.copy()
+        factors = np.array([self.series.load_factor(n, t) for n in self._profile_names])[self._profile_of]
+        return np.where(self._profiled, self.base_p * factors, self.load_p_in)
 
     def _static_columns(self) -> None:
         """Columns that never change during a run, read once as plain arrays and lists:
@@ -378,9 +436,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         """Demand (households by the daily profile, coupled loads as sent), PV by daylight
         and clouds, and the served share of loads on live islands (commands included)."""
         net = self.net
-        hh = household_factor(t, self.season) if self.household_profile else 1.0
-        demand = np.where(self.household, self.base_p * hh, self.load_p_in)
-        demand = np.maximum(demand, 0.0)
+        demand = np.maximum(self._demand(t), 0.0)
         qratio = np.divide(self.base_q, self.base_p, out=np.zeros_like(self.base_p), where=self.base_p > 0)
         pv = self.pv_rated * self._pv_factors(t)
         if pv_cap:
@@ -396,17 +452,28 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         )
 
     def _pv_factors(self, t: int) -> np.ndarray | float:
-        """PV output over rated power: the season's daylight times the hour's seeded clouds,
-        or ``STORM_CLOUD_FACTOR`` for the PV a storm's wind field covers (per sgen)."""
+        """PV output over rated power. SimBench: the PV profile over the step, capped at
+        ``STORM_CLOUD_FACTOR`` x its clear-sky envelope where a storm's wind field covers the
+        PV. Synthetic: the season's daylight times the hour's seeded clouds, or
+        ``STORM_CLOUD_FACTOR`` under a storm (per sgen)."""
+        if self.series is not None:
+            sky = self.series.pv(t)
+            if sky == 0.0 or not self.storms:
+                return sky
+            cap = STORM_CLOUD_FACTOR * self.series.pv_clear(t)
+            return np.where(self._covered(t), min(sky, cap), sky)
         day = daylight_factor(t, self.season)
         if day == 0.0:
             return 0.0
         clouds = cloud_factor(self.seed, t)
         if not self.storms:
             return day * clouds
-        covered = np.fromiter((storm_overcast(self.storms, x, y, t) for x, y in self._sgen_xy),
-                              dtype=bool, count=len(self._sgen_xy))
-        return day * np.where(covered, STORM_CLOUD_FACTOR, clouds)
+        return day * np.where(self._covered(t), STORM_CLOUD_FACTOR, clouds)
+
+    def _covered(self, t: int) -> np.ndarray:
+        """Per sgen: whether a storm's wind field covers it at ``t``."""
+        return np.fromiter((storm_overcast(self.storms, x, y, t) for x, y in self._sgen_xy),
+                           dtype=bool, count=len(self._sgen_xy))
 
     def _outcomes(self, t: int, islands: list[Island], bus_island: dict[int, int], inj: _Injections,
                   failed: dict[str, str], commanded: set[int], converged: bool,

@@ -181,7 +181,7 @@ def _loads(b: object, sub: object, bus_map: dict[int, int], households: dict[int
     rows = [int(r) for r in sub.load.index if households.get(int(r), 0) > 0]
     if not rows:
         return
-    buses, names, districts, p_mw, hhs = [], [], [], [], []
+    buses, names, districts, p_mw, hhs, profiles = [], [], [], [], [], []
     for row in rows:
         hh, bus = households[row], int(sub.load.at[row, "bus"])
         x, y, d = where(bus)
@@ -192,10 +192,11 @@ def _loads(b: object, sub: object, bus_map: dict[int, int], households: dict[int
         districts.append(d)
         p_mw.append(p)
         hhs.append(int(hh))
+        profiles.append(str(sub.load.at[row, "profile"]))  # SimBench's own (models/power/sbprofiles.py)
         b.assets.append(make_asset(lid, "power", "load", x, y, d, customers=hh, capacity=p, capacity_unit="MW"))
     pp.create_loads(b.net, buses, p_mw=p_mw, q_mvar=[round(p * tan_phi, 6) for p in p_mw], name=names,
                     district=districts, customers=hhs, critical=[False] * len(rows),
-                    category=["household"] * len(rows))
+                    category=["household"] * len(rows), profile=profiles)
 
 def _district_of(net: object, bus: int) -> str:
     """A region bus's district: its ``district`` column, else ``city`` (the substation)."""

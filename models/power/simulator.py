@@ -12,7 +12,8 @@ default ``household, traffic, other, control, ict, hospital, water``) and
 ``backup_capable_share`` and ``backup_kw_per_household`` (default: the region's), ``season``
 (``run.season``), ``storms`` (the storm hazards as dicts; PV is overcast under them) and
 ``solver`` (the power-flow backend by name, ``pandapower`` or ``lightsim2grid``; default
-:data:`twin.models.power.solver.DEFAULT_SOLVER`).
+:data:`twin.models.power.solver.DEFAULT_SOLVER`) and ``profiles`` (``simbench`` or
+``synthetic``; default :data:`twin.models.power.sbprofiles.DEFAULT_PROFILES`).
 
 Inputs (dicts keyed by asset id; several sources are merged): ``failed`` {asset: cause
 event}, ``load_p_mw`` {consumer: MW}, ``commands`` {asset: {"value", "cause_id"}},
@@ -44,7 +45,7 @@ META = {
             "params": [
                 "region_dir", "seed", "battery_efficiency", "reserve_share", "battery_mode",
                 "shed_order", "pressure_threshold_m", "protection", "backup_capable_share",
-                "backup_kw_per_household", "season", "storms", "solver",
+                "backup_kw_per_household", "season", "storms", "solver", "profiles",
             ],
             "attrs": [
                 "failed", "load_p_mw", "commands", "process_pressure_m", "process_cause",

@@ -70,7 +70,7 @@ def test_households_exporting_more_than_they_draw_are_not_shed():
     pv_mw = 0.4 * pv_factor(seed, NOON)
     assert pv_mw > 0.24
     grid = PowerGrid(shed_household_microgrid(households=200, prosumers=200, pv_kw=2.0), seed=seed, step_s=STEP,
-                     battery_efficiency=1.0, household_profile=False)
+                     battery_efficiency=1.0, household_profile=False, profiles="synthetic")
     res = grid.step(NOON, failed=FAILED)
     s = res.series
     assert_balanced(s)

@@ -96,7 +96,7 @@ def test_pv_reconnects_300_s_after_the_grid_returns():
     """IEEE 1547-2018 enter-service delay: the step the line comes back, the homes' PV and
     batteries stay off the network (the grid serves all 0.12 MW); one step (300 s) later PV
     feeds in again."""
-    grid = PowerGrid(prosumer_feeder(), household_profile=False, step_s=STEP, seed=3)
+    grid = PowerGrid(prosumer_feeder(), household_profile=False, step_s=STEP, seed=3, profiles="synthetic")
     noon = 12 * 3600
     pv_mw = 0.16 * pv_factor(3, noon + 2 * STEP)
     assert grid.step(noon - STEP).series["pv_mw"] > 0
@@ -117,7 +117,8 @@ def test_storm_overcast_dims_pv_under_the_wind_field():
     # centre at x = -20 km + 10 km/h * (t - 10 h); the gust 40 exp(-d / 5 km) >= 17.2 m/s
     # within d <= 5 km * ln(40 / 17.2) = 4.22 km of the PV's bus at x = 1 km, i.e. while the
     # centre is between x = -3.22 km and 5.22 km: from 11:40.7 to 12:31.3
-    grid = PowerGrid(prosumer_feeder(), household_profile=False, step_s=STEP, seed=3, storms=[storm])
+    grid = PowerGrid(prosumer_feeder(), household_profile=False, step_s=STEP, seed=3, storms=[storm],
+                     profiles="synthetic")
     for hh, mm, covered in ((11, 40, False), (11, 45, True), (12, 30, True), (12, 35, False)):
         t = hh * 3600 + mm * 60
         factor = daylight_factor(t) * (STORM_CLOUD_FACTOR if covered else cloud_factor(3, t))
@@ -136,7 +137,7 @@ def test_seasons():
     assert daylight_factor(8 * 3600, "winter") == 0.0
     for name, load in (("equinox", 1.0), ("summer", 0.85), ("winter", 1.2)):
         assert sum(household_factor(h * 3600, name) for h in range(24)) / 24 == pytest.approx(load)
-    grid = PowerGrid(prosumer_feeder(), step_s=STEP, season="winter")
+    grid = PowerGrid(prosumer_feeder(), step_s=STEP, season="winter", profiles="synthetic")
     assert grid.step(0).series["demand_mw"] == pytest.approx(0.12 * household_factor(0, "winter"))
     with pytest.raises(PowerGridError, match="season"):
         PowerGrid(prosumer_feeder(), season="monsoon")
