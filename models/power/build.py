@@ -39,7 +39,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from twin.models.power.sbprofiles import FACILITY_PROFILES, HOUSEHOLD_PROFILES
+from twin.models.power.sbprofiles import FACILITY_PROFILES, HOUSEHOLD_PROFILES, PEAK_FACTOR
 from twin.region.assets import SECTOR_FILES, Asset, make_asset
 from twin.region.layout import District, Layout
 from twin.region.params import CENTRAL_PLANT_CONFIGURATIONS, ConfigurationParams
@@ -47,7 +47,6 @@ from twin.region.params import CENTRAL_PLANT_CONFIGURATIONS, ConfigurationParams
 log = logging.getLogger(__name__)
 
 HOUSEHOLD_MEAN_KW = 1.2  # mean household demand; the simulator applies a daily profile
-PEAK_FACTOR = 1.6  # evening peak over mean of the daily profile (sizing only)
 POWER_FACTOR = 0.95
 TAN_PHI = math.tan(math.acos(POWER_FACTOR))
 VN_HV_KV = 110.0

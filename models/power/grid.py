@@ -57,6 +57,7 @@ from twin.models.power.sbprofiles import (
     HOUSEHOLD_PROFILES,
     PROFILE_SOURCES,
     SimbenchSeries,
+    household_scale,
 )
 from twin.models.power.solver import DEFAULT_SOLVER, PowerFlowSolver, make_solver
 from twin.models.power.supply import SupplyMixin
@@ -317,6 +318,9 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
             for pos, n in enumerate(names):
                 if n is not None and n not in self.series.known_loads:
                     raise PowerGridError(f"load {self.load_names_at(pos)!r}: SimBench has no load profile {n!r}")
+            # households peak at their design peak (PEAK_FACTOR x p_mw), facilities keep their mean
+            self._profile_scale = np.array([household_scale(n) if n is not None and self.household[pos] else 1.0
+                                            for pos, n in enumerate(names)])
 
     def load_names_at(self, pos: int) -> str:
         """The name (asset id) of the load at position ``pos``."""
@@ -324,7 +328,8 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
 
     def _demand(self, t: int) -> np.ndarray:
         """Each load's demand over the step (MW): loads with a profile follow it (SimBench's
-        shape at the annual mean ``p_mw``), with synthetic profiles households follow the
+        shape; a household's year peaks at its design peak PEAK_FACTOR x ``p_mw``, a facility
+        keeps the annual mean ``p_mw``), with synthetic profiles households follow the
         daily shape; the others (coupled loads) what the coupling sent."""
         if not self.household_profile:
             return np.where(self.household, self.base_p, self.load_p_in)
@@ -333,7 +338,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         if not self._profile_names:
             return self.load_p_in.copy()
         factors = np.array([self.series.load_factor(n, t) for n in self._profile_names])[self._profile_of]
-        return np.where(self._profiled, self.base_p * factors, self.load_p_in)
+        return np.where(self._profiled, self.base_p * factors * self._profile_scale, self.load_p_in)
 
     def _static_columns(self) -> None:
         """Columns that never change during a run, read once as plain arrays and lists:

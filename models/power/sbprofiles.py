@@ -65,6 +65,11 @@ FACILITY_PROFILES: dict[str, str] = {"hospital": "G3-A", "control_centre": "G3-H
 # 2016 (the others 575-681). Its winter window has 14 days at zero (snow or gaps, the data
 # do not say), kept.
 PV_PROFILE = "PV4"
+# A household load's design peak over its nominal mean p_mw (HOUSEHOLD_MEAN_KW): what the grid
+# is sized and planned N-1 for (models/power/build.py, simbench.py). With SimBench profiles a
+# household load's year peaks at exactly this (SimBench's own convention: a load's rating is
+# its peak, its profile per unit of it), so its energy follows the profile's load factor.
+PEAK_FACTOR = 1.6
 CLEAR_SKY_DAYS = 7  # clear-sky envelope: max of the same slot within +- this many days
 
 
@@ -163,6 +168,19 @@ def _load_cumsum(name: str) -> np.ndarray:
     """Cumulative sum (from 0) of load profile ``name`` over its annual mean, per slot."""
     p = raw("load", name)
     return np.concatenate([[0.0], np.cumsum(p / p.mean())])
+
+
+@functools.lru_cache(maxsize=256)
+def peak_over_mean(name: str) -> float:
+    """Load profile ``name``'s highest 15-min value of the year over its annual mean."""
+    p = raw("load", name)
+    return float(p.max() / p.mean())
+
+
+def household_scale(name: str) -> float:
+    """What a household load following ``name`` draws over ``p_mw x profile / mean``, so
+    that its year peaks at ``PEAK_FACTOR x p_mw``: ``PEAK_FACTOR / peak_over_mean``."""
+    return PEAK_FACTOR / peak_over_mean(name)
 
 
 @functools.lru_cache(maxsize=4)

@@ -23,9 +23,11 @@ KEPT = ("served_mw", "demand_mw", "district_served_mw", "district_demand_mw", "b
 def test_hazard_free_day_of_the_default_region_has_no_trip(tmp_path: Path, conf: str) -> None:
     """24 h of the power model on the full default region's synthetic grid (coupled loads at
     their nominal power): every step converges, no breaker trips, and every relay stays
-    below its rating with room (measured maxima: feeder heads <= 0.54, the plant's feeder
-    0.75 in the centralised configuration, the transformer 0.70). The grid is named, not
-    the default: the relays and maxima are the synthetic grid's."""
+    below its rating with room (measured maxima with SimBench's profiles, equinox, seed 1:
+    the plant's feeder F4-1 0.72 in the centralised configuration, the transformer TR1 0.23
+    in decentralised and 0.28 in anchor_towns, where PV and batteries carry part of the
+    evening). The grid is named, not the default: the relays and maxima are the synthetic
+    grid's."""
     from twin.models.power.grid import PowerGrid
     from twin.region.builder import build_region
     from twin.region.params import params_for
@@ -40,7 +42,7 @@ def test_hazard_free_day_of_the_default_region_has_no_trip(tmp_path: Path, conf:
         assert res.converged and not res.dead_buses, t
         assert not [e for e in res.events if e["kind"] in ("tripped", "protection_limit")], t
         worst = max(worst, float(prot.ratios().max()))
-    assert 0.3 < worst < 0.8
+    assert 0.2 < worst < 0.8
     assert float(prot.theta.max()) < 0.7
 
 

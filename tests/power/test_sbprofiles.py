@@ -21,6 +21,7 @@ from twin.models.power.sbprofiles import (
     PV_PROFILE,
     SEASON_DAYS,
     SimbenchSeries,
+    household_scale,
     start_day,
 )
 from twin.models.power.testgrids import power_region
@@ -61,14 +62,18 @@ def test_builder_names_profiles(region):
 
 @pytest.mark.parametrize("load,hour", [("power/load/city-1", 18.25), ("power/load/hospital", 10.5)])
 def test_demand_equals_simbench(sb, region, load, hour):
-    """A load's demand at a chosen time = p_mw x SimBench's value of that 15-min slot over the
-    profile's annual mean, on the day seed and season picked."""
+    """A load's demand at a chosen time, on the day seed and season picked: a household's is
+    1.6 p_mw (its design peak) x SimBench's value of that 15-min slot over the profile's
+    highest of the year; a facility's p_mw x the slot's value over the profile's annual mean."""
     g = PowerGrid.from_file(region, seed=7, season="winter")
     t = int(hour * 3600)
     pos = g.load_names.index(load)
     col = sb["load"][f"{g.load_profile[pos]}_pload"].to_numpy(dtype=float)
     slot = g.series.day * 96 + t // 900
-    expected = g.base_p[pos] * col[slot] / col.mean()
+    if g.household[pos]:
+        expected = g.base_p[pos] * 1.6 * col[slot] / col.max()
+    else:
+        expected = g.base_p[pos] * col[slot] / col.mean()
     r = g.step(t)
     assert r.telemetry["loads"][load]["demand_mw"] == pytest.approx(expected, rel=1e-9)
 
@@ -91,7 +96,7 @@ def test_simbench_grid_loads_keep_their_own_profile(sb, tmp_path):
     col = sb["load"][f"{hh.profile.iloc[0]}_pload"].to_numpy(dtype=float)
     t = 13 * 3600
     r = g.step(t)
-    expected = g.base_p[pos] * col[g.series.day * 96 + t // 900] / col.mean()
+    expected = g.base_p[pos] * 1.6 * col[g.series.day * 96 + t // 900] / col.max()
     assert r.telemetry["loads"][g.load_names[pos]]["demand_mw"] == pytest.approx(expected, rel=1e-9)
 
 
@@ -113,7 +118,12 @@ def test_energy_scaling_by_hand(sb):
     hourly.start_slot = day * 96
     four = col[day * 96 + 72: day * 96 + 76]  # 18:00-19:00
     assert hourly.load_factor(name, 18 * 3600) == pytest.approx(four.mean() / col.mean(), rel=1e-12)
-    # a facility keeps its nominal mean too
+    # a household load's year peaks at its design peak PEAK_FACTOR x p_mw (what the grid is
+    # sized for), so its mean is p_mw x 1.6 / (peak over mean): the profile's load factor
+    scale = household_scale(name)
+    assert p_mw * (f * scale).max() == pytest.approx(1.6 * p_mw, rel=1e-12)
+    assert p_mw * (f * scale).mean() == pytest.approx(p_mw * 1.6 * col.mean() / col.max(), rel=1e-12)
+    # a facility keeps its nominal mean
     g3 = sb["load"][f"{FACILITY_PROFILES['hospital']}_pload"].to_numpy(dtype=float)
     assert FACILITY_LOADS_MW["hospital"] * (g3 / g3.mean()).mean() == pytest.approx(0.8, rel=1e-12)
 
