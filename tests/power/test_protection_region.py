@@ -20,7 +20,7 @@ def test_hazard_free_day_of_the_default_region_has_no_trip(tmp_path: Path, conf:
     from twin.region.builder import build_region
     from twin.region.params import params_for
 
-    region = build_region("default", 1, conf, params_for(conf), tmp_path)
+    region = build_region("default", 1, conf, params_for(conf), tmp_path, "synthetic")  # F1-1, measured maxima
     grid = PowerGrid.from_file(region.path("power"), seed=1, step_s=300)
     prot = grid.protection.protection
     assert {r.name for r in prot.relays} >= {"power/switch/TR1", "power/switch/F1-1"}
