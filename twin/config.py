@@ -202,7 +202,7 @@ class RegionSection(_Strict):
     user's own networks (``[region.files]``)."""
 
     size: Literal["small", "default", "large", "city"] = Field("default", description="Named size of the generated region (docs/regions.md).")
-    grid: Literal["synthetic", "simbench"] | None = Field(None, description="Power grid of a generated region: `synthetic` (hand-laid feeders) or `simbench` (SimBench MV grids, with LV grids for the city); default: the size's own (`simbench` for `city`, else `synthetic`); see docs/power.md.")
+    grid: Literal["synthetic", "simbench"] | None = Field(None, description="Power grid of a generated region: `synthetic` (hand-laid feeders) or `simbench` (SimBench MV grids, with LV grids for the city); default `simbench` for every size (`twin.region.layout.DEFAULT_GRID`); see docs/power.md.")
     seed: int = Field(1, ge=0, description="Seed of the region's geography; independent of run.seed so sweeps vary hazards on one region.")
     configurations: dict[Configuration, dict[str, Any]] = Field(
         default_factory=dict,

@@ -9,18 +9,20 @@ from twin.region.assets import REGION_FILE, SECTOR_FILES
 
 
 def power_region(out_dir: str | Path, size: str = "small", configuration: str = "centralised",
-                 seed: int = 1) -> Path:
+                 seed: int = 1, grid: str | None = None) -> Path:
     """A region folder holding only the power sector: ``power.json`` and ``region.json``.
 
     The full region builder adds the other sectors and the coupled loads; this is enough
     for :class:`~twin.models.power.grid.PowerGrid` and :class:`~twin.models.power.simulator.PowerSim`.
+    ``grid``: ``synthetic`` or ``simbench`` (None: the size's own); tests that name the
+    synthetic grid's feeders (``power/line/F1-2``) pass ``synthetic``.
     """
     from twin.models.power.build import build
     from twin.region.layout import make_layout
     from twin.region.params import params_for
 
     out_dir = Path(out_dir)
-    layout = make_layout(size, seed=seed)
+    layout = make_layout(size, seed=seed, grid=grid)  # type: ignore[arg-type]
     params = params_for(configuration)
     assets = build(layout, params, configuration, out_dir)
     (out_dir / REGION_FILE).write_text(json.dumps({

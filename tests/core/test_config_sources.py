@@ -50,7 +50,7 @@ def test_run_stops_before_simulating(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_sweep_validate_resolves_each_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "s.toml").write_text('[run]\nhours = 1\nconfigurations = ["centralised"]\n[region]\n'
-                                     'size = "small"\n[[hazards]]\nkind = "outage"\nasset = "power/line/F1-2"\n'
+                                     'size = "small"\ngrid = "synthetic"\n[[hazards]]\nkind = "outage"\nasset = "power/line/F1-2"\n'
                                      'at_h = 0.5\n')
     sweep = tmp_path / "sweep.toml"
     sweep.write_text('base = "s.toml"\nseeds = 2\n[grid]\n"hazards[0].asset" = ["power/line/F1-2", "power/line/zzz"]\n')

@@ -276,7 +276,7 @@ def test_a_real_run_is_labelled_throughout(tmp_path: Path) -> None:
 
     scenario = validate_data({
         "run": {"hours": 1, "seed": 5, "configurations": ["centralised"], "baseline": False},
-        "region": {"size": "small"},
+        "region": {"size": "small", "grid": "synthetic"},
         "hazards": [{"kind": "outage", "asset": "power/line/F4-1", "at_h": 0.25, "duration_h": 0.5}],
     }, "labelled")
     o = run_configuration(scenario, "centralised", tmp_path)

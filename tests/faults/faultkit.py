@@ -26,6 +26,7 @@ configurations = ["centralised"]
 baseline = false
 [region]
 size = "small"
+grid = "synthetic"
 [[hazards]]
 kind = "outage"
 asset = "power/line/F1-2"

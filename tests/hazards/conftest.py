@@ -16,7 +16,7 @@ def crew_scenario(hours: float, hazards: list[dict], **sections: dict) -> Scenar
     """The small region with repair crews, no baseline, seed 5."""
     data: dict = {
         "run": {"hours": hours, "seed": 5, "configurations": ["centralised"], "baseline": False},
-        "region": {"size": "small"},
+        "region": {"size": "small", "grid": "synthetic"},  # the restoration tests name its feeders
         "repair": {"mode": "crews"},
         "restoration": {"crews": {"power": 1, "water": 0, "ict": 0, "traffic": 0}},
         "hazards": hazards,

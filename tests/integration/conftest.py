@@ -16,7 +16,7 @@ def small_scenario(**sections: dict) -> Scenario:
     from 0.5 h to 1.5 h, and a storm crossing the city."""
     data: dict = {
         "run": {"hours": 2, "seed": 5, "configurations": ["centralised", "decentralised"]},
-        "region": {"size": "small"},
+        "region": {"size": "small", "grid": "synthetic"},  # the outage names synthetic feeder F4
         "hazards": [
             {"kind": "outage", "asset": "power/line/F4-1", "at_h": 0.5, "duration_h": 1.0},
             {"kind": "storm", "track_m": [[-6000.0, -3000.0], [6000.0, 3000.0]], "start_h": 0.25,

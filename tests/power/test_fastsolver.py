@@ -75,7 +75,7 @@ STEPS = 22
 @pytest.fixture(scope="module")
 def regions(tmp_path_factory):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("fastsolver")
-    return {c: power_region(root / c, "default", c) for c in ("centralised", "decentralised", "anchor_towns")}
+    return {c: power_region(root / c, "default", c, grid="synthetic") for c in ("centralised", "decentralised", "anchor_towns")}
 
 
 @pytest.mark.parametrize("configuration", ["centralised", "decentralised", "anchor_towns"])

@@ -15,7 +15,7 @@ NOON = 12 * 3600
 
 @pytest.fixture(scope="module")
 def central(tmp_path_factory):
-    return power_region(tmp_path_factory.mktemp("central"), "small", "centralised")
+    return power_region(tmp_path_factory.mktemp("central"), "small", "centralised", grid="synthetic")
 
 
 def _line_between(net, a: str, b: str) -> str:
@@ -104,7 +104,7 @@ def test_islanded_battery_lasts_hand_computed_duration():
 
 
 def test_non_convergence_sheds_load_in_blocks_instead_of_a_blackout(tmp_path):
-    region = power_region(tmp_path, "small", "centralised")
+    region = power_region(tmp_path, "small", "centralised", grid="synthetic")
     add_coupled_loads(region, [("water/pump/X", "power/bus/village1a-1", 0.1, True)])
     # protection off: this is the power-flow fallback alone (a relay would then trip the
     # overloaded village line, tests/power/test_protection*.py)
@@ -144,7 +144,7 @@ def test_non_convergence_sheds_load_in_blocks_instead_of_a_blackout(tmp_path):
 
 
 def test_one_bus_islands_bus_failures_and_microgrid_islands_do_not_crash(tmp_path):
-    region = power_region(tmp_path, "small", "decentralised")
+    region = power_region(tmp_path, "small", "decentralised", grid="synthetic")
     grid = PowerGrid.from_file(region / "power.json", seed=3)
     grid.step(0)
     village_line = _line_between(grid.net, "power/bus/town1-3", "power/bus/village1a-1")
@@ -205,7 +205,7 @@ def test_central_plant_island_and_low_process_water_pressure(central):
 
 
 def test_same_inputs_same_outputs(tmp_path):
-    region = power_region(tmp_path, "small", "decentralised")
+    region = power_region(tmp_path, "small", "decentralised", grid="synthetic")
     runs = []
     for _ in range(2):
         grid = PowerGrid.from_file(region / "power.json", seed=11)

@@ -112,7 +112,7 @@ def test_restoration_isolates_the_fault_and_closes_a_tie(tmp_path):
     from twin.models.power.policy import restoration_commands
     from twin.models.power.testgrids import power_region
 
-    region = power_region(tmp_path, "small", "centralised")
+    region = power_region(tmp_path, "small", "centralised", grid="synthetic")
     grid = PowerGrid.from_file(region / "power.json", seed=1)
     net = grid.net
     ids = {i: n for i, n in net.bus["name"].items()}
@@ -154,7 +154,7 @@ def test_repair_crew_recloses_an_isolating_switch_without_control(tmp_path):
     from twin.models.power.policy import restoration_commands
     from twin.models.power.testgrids import power_region
 
-    region = power_region(tmp_path, "small", "centralised")
+    region = power_region(tmp_path, "small", "centralised", grid="synthetic")
     grid = PowerGrid.from_file(region / "power.json", seed=1)
     line = "power/line/F4-1"
     failed = {line: f"0|{line}|failed"}

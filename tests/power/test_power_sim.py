@@ -58,7 +58,7 @@ class Sink(mosaik_api_v3.Simulator):
 
 @pytest.mark.slow
 def test_power_sim_in_a_world(tmp_path):
-    region = power_region(tmp_path, "small", "centralised")
+    region = power_region(tmp_path, "small", "centralised", grid="synthetic")
     logging.getLogger("mosaik").setLevel(logging.WARNING)
     Sink.received = []
     sim_config = {
@@ -92,7 +92,7 @@ def test_power_sim_as_separate_process(tmp_path):
     """The same adapter runs as its own process (``cmd:``) and gives the same outputs."""
     import sys
 
-    region = power_region(tmp_path, "small", "centralised")
+    region = power_region(tmp_path, "small", "centralised", grid="synthetic")
     Sink.received = []
     sim_config = {
         "Power": {"cmd": f"{sys.executable} -m twin.models.power.simulator %(addr)s"},

@@ -51,12 +51,12 @@ def test_hazard_free_day_of_the_default_region_has_no_trip(tmp_path: Path, conf:
 @pytest.mark.parametrize("conf", CONFIGURATIONS)
 def test_hazard_free_week_of_the_default_region_has_no_trip(tmp_path: Path, conf: str, grid_kind: str) -> None:
     """7 days of the power model on the full default region, hazard-free, every configuration
-    on both grids, in winter (the heaviest load, x 1.2, and the least PV: the highest relay
-    loadings of the seasons measured, docs/power.md): zero trips, shedding or non-converged
+    on both grids, in winter (SimBench's winter days: the heaviest load and the least PV, the
+    highest relay loadings of the seasons measured, docs/power.md): zero trips, shedding or non-converged
     steps while batteries and thermal states carry over the days; at every step each
     island serves at most its demand, and the islands' energy balance and the batteries'
     energy hold (the run invariants of test_power_balance.py). Measured worst relay loadings
-    0.76-0.86 on the synthetic grid, 0.36-0.41 on SimBench."""
+    on a winter day 0.47-0.71 on the synthetic grid, 0.23-0.42 on SimBench."""
     from test_power_balance import check_run_invariants
 
     from twin.models.power.grid import PowerGrid

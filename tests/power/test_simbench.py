@@ -11,7 +11,7 @@ import pytest
 from twin.models.power import simbench as sbm
 from twin.models.power.build import PEAK_FACTOR, build_net, check_net
 from twin.region.layout import make_layout
-from twin.region.params import params_for
+from twin.region.params import CONFIGURATIONS, params_for
 
 
 def test_split_weighted_sums_exactly() -> None:
@@ -42,20 +42,33 @@ def _peak(net: object) -> object:
     trial = copy.deepcopy(net)
     household = trial.load["category"] == "household"
     trial.load.loc[household, ["p_mw", "q_mvar"]] *= PEAK_FACTOR
+    trial.sgen["p_mw"] = 0.0  # the evening peak: no PV
     return trial
 
 
-def test_default_region_on_simbench_meets_n1_at_peak() -> None:
+N1_CASES = [
+    pytest.param(size, conf, id=f"{size}-{conf}",
+                 marks=[] if (size, conf) in {("small", "centralised"), ("default", "centralised"),
+                                              ("default", "decentralised")} else [pytest.mark.slow])
+    for size in ("small", "default", "large") for conf in CONFIGURATIONS
+]
+
+
+@pytest.mark.parametrize(("size", "conf"), N1_CASES)
+def test_generated_region_meets_n1_at_peak(size: str, conf: str) -> None:
     """Every loop-switch transfer (either feeder losing its head) and every HV/MV transformer
-    outage of the built grid at peak load: branches within rating, MV buses >= 0.95 pu; the
-    normal state at most 60 % loaded (each a pandapower power flow)."""
-    net, assets = build_net(make_layout("default", 1, "simbench"), params_for("centralised"), "centralised")
+    outage of the built grid (SimBench, the default of every size) at peak load: branches
+    within rating, MV buses >= 0.95 pu; the normal state at most 60 % loaded (each a
+    pandapower power flow)."""
+    layout = make_layout(size, 1)
+    assert layout.grid == "simbench"
+    net, assets = build_net(layout, params_for(conf), conf)
     check_net(net)
     peak = _peak(net)
     cases = sbm.transfer_cases(peak)
     areas = {a["id"].split("/")[2].split("-")[0] for a in assets if a["type"] == "line" and "/S" in a["id"]}
-    assert len(areas) == 4  # the city's urban grid and one grid per town
-    assert len(cases) >= 2 * 4  # at least one loop switch per area, two sides each
+    assert len(areas) >= 1 + len(layout.towns)  # the city's urban grid(s) and a grid per town
+    assert len(cases) >= 2 * len(areas)  # at least one loop switch per area, two sides each
     base, worst, vmin = sbm.check_n1(peak, 1.0, cases)
     assert base <= sbm.BASE_MAX_LOADING
     assert worst <= sbm.N1_MAX_LOADING

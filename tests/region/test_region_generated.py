@@ -15,15 +15,16 @@ from twin.region.builder import build_region
 from twin.region.params import CONFIGURATIONS, params_for
 
 CASES = [
+    # every size on its default grid (SimBench, docs/power.md)
     pytest.param(size, conf, None, id=f"{size}-{conf}",
-                 marks=[pytest.mark.slow] if size == "large" else [])
-    for size in ("small", "default", "large") for conf in CONFIGURATIONS
+                 marks=[pytest.mark.slow] if size in ("large", "city") else [])
+    for size in ("small", "default", "large", "city") for conf in CONFIGURATIONS
 ] + [
-    # SimBench grids (docs/power.md): the default region on them, and the city size
-    pytest.param("default", conf, "simbench", id=f"default-simbench-{conf}",
-                 marks=[] if conf == "centralised" else [pytest.mark.slow])
-    for conf in CONFIGURATIONS
-] + [pytest.param("city", conf, None, id=f"city-{conf}", marks=[pytest.mark.slow]) for conf in CONFIGURATIONS]
+    # the hand-laid grid, still a choice (region.grid = "synthetic")
+    pytest.param(size, conf, "synthetic", id=f"{size}-synthetic-{conf}",
+                 marks=[] if size == "small" or conf == "centralised" else [pytest.mark.slow])
+    for size in ("small", "default", "large") for conf in CONFIGURATIONS
+]
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,9 @@ from twin.region.params import (
     params_for,
 )
 
-SIZES = [pytest.param(s, marks=[pytest.mark.slow] if s == "large" else [], id=s)
-         for s in ("small", "default", "large")]
+SIZES = [pytest.param(s, g, marks=[pytest.mark.slow] if s == "large" or (g == "synthetic" and s != "small") else [],
+                      id=f"{s}-{g}")
+         for g in ("simbench", "synthetic") for s in ("small", "default", "large")]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,8 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("hardened")
 
 
-def _region(cache: Path, size: str, conf: str) -> RegionInfo:
-    return build_region(size, 1, conf, params_for(conf), cache)
+def _region(cache: Path, size: str, conf: str, grid: str | None = None) -> RegionInfo:
+    return build_region(size, 1, conf, params_for(conf), cache, grid)
 
 
 def test_the_configuration_is_listed_once() -> None:
@@ -43,9 +44,9 @@ def test_the_configuration_is_listed_once() -> None:
     assert set(get_args(Configuration)) == set(CONFIGURATIONS)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_hardened_has_the_extra_assets(cache: Path, size: str) -> None:
-    base, hard = _region(cache, size, "centralised"), _region(cache, size, "centralised_hardened")
+@pytest.mark.parametrize(("size", "grid"), SIZES)
+def test_hardened_has_the_extra_assets(cache: Path, size: str, grid: str) -> None:
+    base, hard = _region(cache, size, "centralised", grid), _region(cache, size, "centralised_hardened", grid)
     ids = {a["id"] for a in hard.assets}
     # everything centralised has, at the same place (paired comparisons)
     pos = {a["id"]: (a["x_m"], a["y_m"]) for a in hard.assets}
@@ -61,11 +62,17 @@ def test_hardened_has_the_extra_assets(cache: Path, size: str) -> None:
         assert g["p_mw"] == stations[name]["p_mw"] > 0
         assert (g["x_m"], g["y_m"]) == (stations[name]["x_m"], stations[name]["y_m"])
     assert not [a for a in base.assets if a["type"] == "generator"]
-    # N-1: one transformer (and its breaker) more
+    # N-1: one transformer (and its breaker) more on the synthetic grid; a SimBench grid's
+    # substations are N-1 in every configuration (two transformers each, either carries the
+    # substation: tests/power/test_simbench.py), so hardening adds none there
     trafos = {c: sorted(a["id"] for a in r.assets if a["type"] == "trafo") for c, r in
               (("c", base), ("h", hard))}
-    assert len(trafos["h"]) == len(trafos["c"]) + 1
-    assert f"power/switch/TR{len(trafos['h'])}" in ids
+    if grid == "synthetic":
+        assert len(trafos["h"]) == len(trafos["c"]) + 1
+        assert f"power/switch/TR{len(trafos['h'])}" in ids
+    else:
+        assert trafos["h"] == trafos["c"] and len(trafos["h"]) % 2 == 0
+        assert {f"power/switch/TR{k}" for k in range(1, len(trafos["h"]) + 1)} <= ids
     # ICT: 8 h at access sites, 24 h at routers, the data and control centre and the TMC
     backup = {a["capacity_unit"]: a["capacity"] for a in hard.assets if a["id"].startswith("ict/site/")}
     assert backup == {"access": HARDENED_ICT_BACKUP_H, "router": HARDENED_ICT_CORE_BACKUP_H,
@@ -76,19 +83,20 @@ def test_hardened_has_the_extra_assets(cache: Path, size: str) -> None:
 
 
 def test_n1_substation_carries_the_peak_with_either_transformer_out(cache: Path) -> None:
-    """With any one transformer out of service at peak load (households × PEAK_FACTOR, no
-    central plant), the power flow converges and the other(s) stay within their rating."""
+    """The synthetic grid's N-1 substation: with any one transformer out of service at peak
+    load (households × PEAK_FACTOR, no central plant), the power flow converges and the
+    other(s) stay within their rating (SimBench substations: tests/power/test_simbench.py)."""
     import pandapower as pp
 
     from twin.models.power.build import PEAK_FACTOR
 
-    net0 = pp.from_json(str(_region(cache, "default", "centralised_hardened").path("power")))
+    net0 = pp.from_json(str(_region(cache, "default", "centralised_hardened", "synthetic").path("power")))
     household = net0.load["category"] == "household"
     net0.load.loc[household, ["p_mw", "q_mvar"]] *= PEAK_FACTOR
     net0.gen["in_service"] = False
     assert len(net0.trafo) == 2
     for out in net0.trafo.index:
-        net = pp.from_json(str(_region(cache, "default", "centralised_hardened").path("power")))
+        net = pp.from_json(str(_region(cache, "default", "centralised_hardened", "synthetic").path("power")))
         net.load = net0.load.copy()
         net.gen["in_service"] = False
         net.trafo.at[out, "in_service"] = False

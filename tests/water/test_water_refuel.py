@@ -64,7 +64,7 @@ def _scenario(closed_roads: list[str]) -> Scenario:
     return Scenario.model_validate({
         "run": {"name": "refuel", "hours": 7, "step_s": STEP_S, "seed": 5,
                 "configurations": ["centralised"], "baseline": False},
-        "region": {"size": "small", "seed": 1,
+        "region": {"size": "small", "seed": 1, "grid": "synthetic",  # PS2 on bus town1-1
                    "configurations": {"centralised": {"pump_backup_h": 1.0}}},
         "repair": {"mode": "crews"},
         "restoration": {"crews": {"water": 1}, "blocked_speed_kmh": 0.0, "refuel_h": 0.5},

@@ -17,6 +17,7 @@ from twin.randomness import stream
 DistrictKind = Literal["city", "town", "village"]
 GridKind = Literal["synthetic", "simbench"]
 GRIDS: tuple[str, ...] = ("synthetic", "simbench")
+DEFAULT_GRID: GridKind = "simbench"  # every generated size's grid unless region.grid chooses (issue 15)
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class SizeSpec:
     village_population: int
     town_ring_m: float  # distance of anchor towns from the city centre
     village_ring_m: float  # distance of villages from their town
-    grid: GridKind = "synthetic"  # power grid when the scenario does not choose (region.grid)
+    grid: GridKind = DEFAULT_GRID  # power grid when the scenario does not choose (region.grid)
     lv_grids: int = 0  # SimBench grids only: MV loads replaced by a SimBench LV grid
     water_people_per_junction: float = 1500.0  # one demand junction per this many people
     water_max_junctions: int = 12  # at most this many demand junctions per town or city
@@ -43,8 +44,8 @@ SIZES: dict[str, SizeSpec] = {
     "large": SizeSpec(4, 4, 60_000, 10_000, 1_000, 9_000.0, 3_000.0),
     # >= 1,000 power buses (SimBench MV with LV), 2,000 water junctions, 3,000 road edges
     # and 100,000 trips a day at demand_scale 0.45 (docs/regions.md, tests/region).
-    "city": SizeSpec(6, 2, 120_000, 9_000, 1_500, 9_000.0, 3_500.0, grid="simbench",
-                     lv_grids=8, water_people_per_junction=80.0, water_max_junctions=1600),
+    "city": SizeSpec(6, 2, 120_000, 9_000, 1_500, 9_000.0, 3_500.0, lv_grids=8,
+                     water_people_per_junction=80.0, water_max_junctions=1600),
 }
 
 
