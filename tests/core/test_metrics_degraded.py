@@ -86,6 +86,8 @@ def test_negative_impact_beyond_tolerance_is_flagged(tmp_path: Path, hand) -> No
     assert m["negative_impacts"] == 1.0
     # within the tolerance: -0.01 MWh against a baseline of 2 MWh (1 % = 0.02) is not flagged
     assert metrics.negative_impacts({"energy_not_served_mwh": -0.01}, base) == []
+    # less delay than the baseline is a real outcome when the hazard cancelled trips: not flagged
+    assert metrics.negative_impacts({"vehicle_delay_h": -50.0, "energy_not_served_mwh": 0.0}, base) == []
 
 
 def _outcome(config: str, status: str, **m: float) -> runner.RunOutcome:

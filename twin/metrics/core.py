@@ -194,10 +194,18 @@ NEGATIVE_REL_TOLERANCE = 0.01
 NEGATIVE_ABS_TOLERANCE = 1e-6
 
 
+# Vehicle delay is not flagged: a hazard that closes roads cancels and abandons trips
+# (trips_lost), and the fewer vehicles left on the network can lose less time than the
+# baseline's full traffic, so a negative excess delay is a real outcome, read with trips_lost.
+FLAGGED_IMPACTS: tuple[str, ...] = tuple(k for k in IMPACT_TOTALS if k != "vehicle_delay_h")
+
+
 def negative_impacts(m: dict[str, float], baseline: Results | None) -> list[str]:
-    """The impact metrics of ``m`` below the tolerance (docs/metrics.md, "Run status and flags")."""
+    """The impact metrics of ``m`` (those in FLAGGED_IMPACTS) below the tolerance
+    (docs/metrics.md, "Run status and flags")."""
     out = []
-    for key, total in IMPACT_TOTALS.items():
+    for key in FLAGGED_IMPACTS:
+        total = IMPACT_TOTALS[key]
         base = abs(total(baseline)) if baseline is not None else 0.0
         if key in m and m[key] < -max(NEGATIVE_ABS_TOLERANCE, NEGATIVE_REL_TOLERANCE * base):
             out.append(key)
