@@ -37,8 +37,9 @@ def sb() -> dict:
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory) -> str:
-    return str(power_region(tmp_path_factory.mktemp("sbp"), size="small", configuration="decentralised")
-               / "power.json")
+    # the synthetic grid: its households get HOUSEHOLD_PROFILES (SimBench's grid keeps its rows')
+    return str(power_region(tmp_path_factory.mktemp("sbp"), size="small", configuration="decentralised",
+                            grid="synthetic") / "power.json")
 
 
 def _date(sb: dict, day: int) -> dt.date:
