@@ -379,18 +379,18 @@ def _outage_damage(hz: OutageHazard, i: int, scenario: Scenario, assets: list[As
 def _storm_damage(hz: StormHazard, i: int, scenario: Scenario, assets: list[Asset]) -> list[Damage]:
     seed, step, horizon = damage_seed(hz, scenario), scenario.run.step_s, scenario.run.horizon_s
     t0 = _aligned(hz.start_h * 3600, step, horizon)
+    share = scenario.power.protection.transient_share
     out = []
     for a in assets:
         wind, hour = storm_wind_ms(hz, a["x_m"], a["y_m"])
         p = wind_failure_probability(a, wind, hz.fragility_scale)
-        u = uniform(seed, f"storm-{i}", a["id"])
-        if p > 0 and u < p:
-            # the same draw decides whether the fault is permanent damage or transient (a
-            # recloser clears it within the step); only overhead lines have transient faults
-            share = scenario.power.protection.transient_share
-            transient = u >= wind_damage_probability(a, wind, hz.fragility_scale, share)
-            out.append(Damage(_aligned(hour * 3600, step, horizon), a["id"], hazard_id(hz, i), t0,
-                              0 if transient else None, "transient" if transient else "failed"))
+        if p <= 0 or (u := uniform(seed, f"storm-{i}", a["id"])) >= p:
+            continue
+        # the same draw decides whether the fault is permanent damage or transient (a
+        # recloser clears it within the step); only overhead lines have transient faults
+        transient = u >= wind_damage_probability(a, wind, hz.fragility_scale, share)
+        out.append(Damage(_aligned(hour * 3600, step, horizon), a["id"], hazard_id(hz, i), t0,
+                          0 if transient else None, "transient" if transient else "failed"))
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,19 @@ def set_applicable(m: dict[str, float], key: str, value: float | None) -> None:
     """``m[key] = value`` with ``m[key + "_applicable"] = 1``; ``value`` None: NaN and 0."""
     m[key] = math.nan if value is None else float(value)
     m[key + APPLICABLE_SUFFIX] = 0.0 if value is None else 1.0
+
+
+def metric_value(m: dict[str, Any], key: str) -> float:
+    """A run's metric as a finite float, else NaN: missing, None, not a number, not finite,
+    or flagged not applicable. Where reports and sweep statistics read a metric."""
+    v = m.get(key)
+    if v is None or m.get(key + APPLICABLE_SUFFIX, 1.0) == 0:
+        return math.nan
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return f if math.isfinite(f) else math.nan
 
 
 def is_applicable(m: dict[str, float], key: str) -> bool:

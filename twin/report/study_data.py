@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from twin.events import FINISHED_STATUSES
-from twin.metrics import APPLICABLE_SUFFIX
+from twin.metrics import APPLICABLE_SUFFIX, metric_value
 from twin.report.collect import ReportInputError
 from twin.sweep.manifest import MANIFEST_JSON, read_manifest
 
@@ -154,18 +154,7 @@ def is_not_meaningful(m: dict[str, Any], key: str) -> bool:
     """The run has the metric but flags it not applicable or stores no finite number for it."""
     if key not in m and key + APPLICABLE_SUFFIX not in m:
         return False
-    return math.isnan(_value(m, key))
-
-
-def _value(m: dict[str, Any], key: str) -> float:
-    v = m.get(key)
-    if v is None or m.get(key + APPLICABLE_SUFFIX, 1.0) == 0:
-        return math.nan
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return math.nan
-    return f if math.isfinite(f) else math.nan
+    return math.isnan(metric_value(m, key))
 
 
 def load_study(folder: Path) -> Study:
@@ -193,7 +182,7 @@ def load_study(folder: Path) -> Study:
     for i, r in enumerate(rows):
         if r["status"] in FINISHED_STATUSES:
             m = r.get("metrics") or {}
-            values[i] = [_value(m, k) for k in metrics]
+            values[i] = [metric_value(m, k) for k in metrics]
             not_meaningful[i] = [is_not_meaningful(m, k) for k in metrics]
     params = list(dict.fromkeys(k for r in rows if r["ensemble"]["sensitivity_point"] is not None
                                 for k in (r.get("params") or {})))

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import stats
 
 from twin.events import FINISHED_STATUSES
-from twin.metrics import APPLICABLE_SUFFIX, HEADLINE
+from twin.metrics import APPLICABLE_SUFFIX, HEADLINE, metric_value
 
 PAIRED_CSV = "paired.csv"
 CONFIDENCE = 0.95
@@ -110,18 +110,6 @@ def group_params(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             if params.get(k, known[k]) != known[k] or k not in params:
                 differ.setdefault(label, set()).add(k)
     return {g: {k: v for k, v in p.items() if k not in differ.get(g, set())} for g, p in out.items()}
-
-
-def _value(metrics: dict[str, Any], name: str) -> float:
-    """The metric as a finite float, else NaN (missing, None, not finite, flagged not applicable)."""
-    v = metrics.get(name)
-    if v is None or metrics.get(name + APPLICABLE_SUFFIX, 1.0) == 0:
-        return math.nan
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return math.nan
-    return f if math.isfinite(f) else math.nan
 
 
 def is_flagged(row: dict[str, Any]) -> bool:
@@ -223,7 +211,7 @@ def paired(rows: list[dict[str, Any]], configurations: list[str]) -> list[Paired
         for i, k in enumerate(keys):
             ma, mb = units[k][a].get("metrics", {}), units[k][b].get("metrics", {})
             for j, name in enumerate(metric_keys):
-                va[i, j], vb[i, j] = _value(ma, name), _value(mb, name)
+                va[i, j], vb[i, j] = metric_value(ma, name), metric_value(mb, name)
                 present[i, j] = name in ma and name in mb
         both = np.isfinite(va) & np.isfinite(vb)
         na = present & ~both
