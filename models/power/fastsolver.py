@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.models.power.solver import PandapowerSolver
+from twin.models.power.solver import PandapowerSolver, drop_floating_branches
 
 MODEL_KEY = "_twin_solver_model"  # net key: token of the static model a solver has bound
 _TOKENS = itertools.count()
@@ -187,6 +187,7 @@ class LightsimSolver:
         if self.fallback_reason:
             self.counts["fallback"] += 1
             return self.reference.solve(net, recycle=recycle)
+        drop_floating_branches(net)
         key = self._key(net)
         topo = self._topologies.get(key)
         if topo is not None and self._fast(net, topo):

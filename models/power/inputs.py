@@ -13,6 +13,7 @@ import numpy as np
 
 from twin.events import Event, event_id, make_event
 from twin.models.power.common import BATTERY_MODES, PowerGridError
+from twin.models.power.solver import drop_floating_branches
 
 log = logging.getLogger(__name__)
 
@@ -125,4 +126,5 @@ class InputsMixin:
         ext[main] = (self.base_ext_in_service.to_numpy(dtype=bool) & ~down("ext_grid"))[main]
         write(net.ext_grid, "in_service", ext)
         write(net.switch, "closed", self.switch_pos.to_numpy(dtype=bool) & ~down("switch"))
+        drop_floating_branches(net)  # here too, so the topology stays the same between steps
         self._damage_applied = True

@@ -19,6 +19,8 @@ from __future__ import annotations
 import warnings
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 MAX_ITERATION = 30  # Newton-Raphson iterations before a run counts as not converged
 SOLVERS: tuple[str, ...] = ("pandapower", "lightsim2grid")  # names accepted by make_solver
 DEFAULT_SOLVER = "lightsim2grid"  # measured ~equal results, faster (docs/power.md, benchmarks/RESULTS.md)
@@ -44,6 +46,44 @@ class PowerFlowSolver(Protocol):
         ...
 
 
+def drop_floating_branches(net) -> int:  # type: ignore[no-untyped-def]
+    """Take out of service every in-service line or transformer cut off at both ends (each
+    end at an out-of-service bus or behind an open switch); returns how many.
+
+    Such a branch carries nothing in any model, but pandapower gives its cut ends auxiliary
+    buses, and after heavy damage (the study's strongest earthquakes: a substation's busbar
+    and the feeder buses beyond it failed, a loop point open) those can leave Newton-Raphson
+    without a solution for the whole net. Called before every solve; with every bus in
+    service it does nothing (the common case, so results there are untouched).
+    """
+    bus_on = net.bus["in_service"].to_numpy(dtype=bool)
+    if bus_on.all():
+        return 0
+    sw = net.switch
+    open_sw = ~sw["closed"].to_numpy(dtype=bool)
+    dropped = 0
+    for table, et, ends in (("line", "l", ("from_bus", "to_bus")), ("trafo", "t", ("hv_bus", "lv_bus"))):
+        tab = net[table]
+        on = tab["in_service"].to_numpy(dtype=bool)
+        if not on.any():
+            continue
+        end_bus = [tab[c].to_numpy() for c in ends]
+        cut = [~bus_on[net.bus.index.get_indexer(b)] for b in end_bus]
+        mine = open_sw & (sw["et"].to_numpy() == et)
+        if mine.any():
+            pos = tab.index.get_indexer(sw["element"].to_numpy()[mine])
+            at = sw["bus"].to_numpy()[mine]
+            known = pos >= 0
+            for k in (0, 1):
+                hit = known & (at == end_bus[k][np.where(known, pos, 0)])
+                cut[k][pos[hit]] = True
+        floating = on & cut[0] & cut[1]
+        if floating.any():
+            tab["in_service"] = on & ~floating
+            dropped += int(floating.sum())
+    return dropped
+
+
 class PandapowerSolver:
     """pandapower's AC power flow: recycled runs with ``init="results"`` while only
     injections change (2-4x faster); a full run tries ``init="dc"``, then ``init="flat"``."""
@@ -57,6 +97,8 @@ class PandapowerSolver:
         import pandapower as pp
         from pandapower.auxiliary import _internal_stored
 
+        if drop_floating_branches(net):
+            recycle = False  # the branch set changed
         if recycle and _internal_stored(net):
             try:
                 self._runpp(net, recycle={"bus_pq": True, "trafo": False, "gen": False})
@@ -78,6 +120,7 @@ class PandapowerSolver:
     def solve_cold(self, net) -> bool:  # type: ignore[no-untyped-def]
         import pandapower as pp
 
+        drop_floating_branches(net)
         try:
             self._runpp(net, init="dc")
             return True
