@@ -1,12 +1,14 @@
-"""Time of the whole power step on the default grid: pandapower vs lightsim2grid, one run.
+"""Time of the whole power step on the default region: pandapower vs lightsim2grid, one run.
 
-Run: ``python benchmarks/bench_power.py [--repeats 3]``. For each configuration and each
-backend (``[power] solver``), a :class:`PowerGrid` steps through the same cases, the
-backends interleaved per repetition so that a busy machine slows both alike:
+Run: ``python benchmarks/bench_power.py [--repeats 3] [--grids simbench synthetic]``. For
+each grid of the default region (SimBench, the default since 2026-12-01, and the
+hand-laid 27-bus ``synthetic`` grid the earlier figures were measured on), each
+configuration and each backend (``[power] solver``), a :class:`PowerGrid` steps through the
+same cases, the backends interleaved per repetition so that a busy machine slows both alike:
 
 - ``steady``: only injections change (48 steps from 06:00);
-- ``topology change``: a town feeder head fails on even steps and is repaired on odd
-  ones, so every step changes topology (islands, and the transfer trials of the ties
+- ``topology change``: a town feeder head (:data:`FEEDER_HEAD`) fails on even steps and is
+  repaired on odd ones, so every step changes topology (islands, and the transfer trials of the ties
   next to the dark buses);
 - ``day``: 288 steps of 300 s, with the feeder head failed from 08:00 to 10:00.
 
@@ -15,8 +17,8 @@ protection, series, events, telemetry), not the solver alone. The ratio is
 pandapower's median over lightsim2grid's. Times are CPU time of this process
 (``time.process_time``): on a shared machine wall time also counts the waits for a core,
 which other sessions' work stretches at random; one thread, so CPU time is the step's cost.
-- ``trip`` (:func:`_trip_cascade_times`): a step with a breaker trip and the power flows
-  after it (centralised, winter evening).
+- ``trip`` (:func:`_trip_cascade_times`, synthetic grid only: it names its feeders): a step
+  with a breaker trip and the power flows after it (centralised, winter evening).
 
 """
 
@@ -35,16 +37,19 @@ from twin.models.power.testgrids import power_region
 STEPS = 48
 STEP_S = 300
 SOLVERS = ("pandapower", "lightsim2grid")
-LINE = "power/line/F6-1"  # head of a town feeder on the default grid
-FAILED = {LINE: f"0|{LINE}|failed"}
+GRIDS = ("simbench", "synthetic")
+# the head of a town feeder on each grid (SimBench: town1's first feeder out of its substation)
+FEEDER_HEAD = {"simbench": "power/line/S2-1", "synthetic": "power/line/F6-1"}
 
 
-def _cases() -> dict[str, list[tuple[int, dict]]]:
+def _cases(grid: str) -> dict[str, list[tuple[int, dict]]]:
     t0 = 6 * 3600
+    line = FEEDER_HEAD[grid]
+    failed = {line: f"0|{line}|failed"}
     return {
         "steady": [(t0 + k * STEP_S, {}) for k in range(STEPS)],
-        "topology change": [(t0 + k * STEP_S, FAILED if k % 2 == 0 else {}) for k in range(STEPS)],
-        "day": [(k * STEP_S, FAILED if 8 * 3600 <= k * STEP_S < 10 * 3600 else {}) for k in range(288)],
+        "topology change": [(t0 + k * STEP_S, failed if k % 2 == 0 else {}) for k in range(STEPS)],
+        "day": [(k * STEP_S, failed if 8 * 3600 <= k * STEP_S < 10 * 3600 else {}) for k in range(288)],
     }
 
 
@@ -77,7 +82,7 @@ def _trip_cascade_times(tmp: Path, solver: str = "lightsim2grid") -> tuple[list[
     times and the power flows protection ran in each (its rounds)."""
     region = tmp / "trip"
     if not (region / "power.json").is_file():
-        power_region(region, "default", "centralised")
+        power_region(region, "default", "centralised", grid="synthetic")
     grid = PowerGrid.from_file(region / "power.json", seed=1, step_s=STEP_S, season="winter",
                                protection={"pickup": 1.05}, solver=solver)
     grid.step(TRIP_T - STEP_S)
@@ -99,32 +104,38 @@ def _trip_cascade_times(tmp: Path, solver: str = "lightsim2grid") -> tuple[list[
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--grids", nargs="+", choices=GRIDS, default=list(GRIDS))
     args = ap.parse_args()
-    cases = _cases()
     rows = []
+    buses: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for configuration in ("centralised", "decentralised"):
-            region = power_region(Path(tmp) / configuration, "default", configuration)
-            for case, steps in cases.items():
-                got: dict[str, list[float]] = {s: [] for s in SOLVERS}
-                for _ in range(args.repeats):
-                    for solver in SOLVERS:
-                        got[solver].append(_time(region, solver, steps))
-                med = {s: statistics.median(v) for s, v in got.items()}
-                rows.append((configuration, case, med["pandapower"], med["lightsim2grid"]))
-        trips: dict[str, list[float]] = {s: [] for s in SOLVERS}
-        for _ in range(args.repeats):
-            for solver in SOLVERS:
-                times, _rounds = _trip_cascade_times(Path(tmp), solver)
-                trips[solver].append(statistics.median(times) * 1000)
-        rows.append(("centralised", "trip", statistics.median(trips["pandapower"]),
-                     statistics.median(trips["lightsim2grid"])))
+        for grid in args.grids:
+            for configuration in ("centralised", "decentralised"):
+                region = power_region(Path(tmp) / grid / configuration, "default", configuration, grid=grid)
+                buses[grid] = len(PowerGrid.from_file(region / "power.json").net.bus)
+                for case, steps in _cases(grid).items():
+                    got: dict[str, list[float]] = {s: [] for s in SOLVERS}
+                    for _ in range(args.repeats):
+                        for solver in SOLVERS:
+                            got[solver].append(_time(region, solver, steps))
+                    med = {s: statistics.median(v) for s, v in got.items()}
+                    rows.append((grid, configuration, case, med["pandapower"], med["lightsim2grid"]))
+        if "synthetic" in args.grids:
+            trips: dict[str, list[float]] = {s: [] for s in SOLVERS}
+            for _ in range(args.repeats):
+                for solver in SOLVERS:
+                    times, _rounds = _trip_cascade_times(Path(tmp), solver)
+                    trips[solver].append(statistics.median(times) * 1000)
+            rows.append(("synthetic", "centralised", "trip", statistics.median(trips["pandapower"]),
+                         statistics.median(trips["lightsim2grid"])))
     out = sys.stdout
-    out.write(f"whole power step, default grid (27 buses), CPU time, medians of {args.repeats} interleaved repetitions\n")
-    out.write(f"{'configuration':<15} {'case':<16} {'pandapower':>11} {'lightsim2grid':>14} {'ratio':>6}\n")
-    for conf, case, pp_ms, ls_ms in rows:
+    sizes = ", ".join(f"{g} {n} buses" for g, n in buses.items())
+    out.write(f"whole power step, default region ({sizes}), CPU time, medians of {args.repeats} "
+              "interleaved repetitions\n")
+    out.write(f"{'grid':<10} {'configuration':<15} {'case':<16} {'pandapower':>11} {'lightsim2grid':>14} {'ratio':>6}\n")
+    for grid, conf, case, pp_ms, ls_ms in rows:
         unit = "ms/day" if case == "day" else "ms/step"
-        out.write(f"{conf:<15} {case:<16} {pp_ms:>11.2f} {ls_ms:>14.2f} {pp_ms / ls_ms:>5.1f}x  ({unit})\n")
+        out.write(f"{grid:<10} {conf:<15} {case:<16} {pp_ms:>11.2f} {ls_ms:>14.2f} {pp_ms / ls_ms:>5.1f}x  ({unit})\n")
 
 
 if __name__ == "__main__":

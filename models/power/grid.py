@@ -368,6 +368,12 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._storage_mask = {a: self._names_np["storage"] == a for a in self.storage_assets}
         self.line_names = [str(n) for n in net.line["name"]]
         self.switch_names = [str(n) for n in net.switch["name"]]
+        self._switches_by_name: dict[str, list[int]] = {}  # asset id -> switch rows (commands)
+        for i, n in zip(net.switch.index, self.switch_names, strict=True):
+            self._switches_by_name.setdefault(n, []).append(int(i))
+        self._loads_by_name: dict[str, list[int]] = {}  # asset id -> load positions (commands)
+        for pos, n in enumerate(self.load_names):
+            self._loads_by_name.setdefault(n, []).append(pos)
         self._damage_applied = False
 
     @staticmethod

@@ -28,12 +28,7 @@ class InputsMixin:
         load_cause: dict[int, str] = {}
         modes: dict[str, int] = {}
         pv_cap: dict[str, float] = {}
-        sw_by_name: dict[str, list[int]] = {}
-        for i, n in net.switch["name"].items():
-            sw_by_name.setdefault(str(n), []).append(int(i))
-        load_by_name: dict[str, list[int]] = {}
-        for pos, n in enumerate(self.load_names):
-            load_by_name.setdefault(n, []).append(pos)
+        sw_by_name, load_by_name = self._switches_by_name, self._loads_by_name
         for asset, cmd in sorted(commands.items()):
             try:
                 value = float(cmd["value"])

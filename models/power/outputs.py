@@ -99,28 +99,23 @@ class OutputsMixin:
                 "demand_mw": float(sum(demand[p] for p in isl.loads)),
                 "energy_mwh": energy,
             })
-        loads = {}
-        demand_l = demand.tolist()
-        shed_l = self.shed_frac.tolist()
-        for pos, name in enumerate(self.load_names):
-            loads[name] = {
-                "demand_mw": float(demand_l[pos]),
-                "served": bool(self.load_bus[pos] in self.energised and shed_l[pos] < 0.5),
-                "critical": self.load_critical[pos],
-                "category": self.load_category[pos],
-                "district": self.load_district_list[pos],
-                "island": island_of_load.get(pos, ""),
-            }
+        energised = self.energised
+        loads = {
+            name: {"demand_mw": float(d), "served": b in energised and shed < 0.5, "critical": crit,
+                   "category": cat, "district": dist, "island": island_of_load.get(pos, "")}
+            for pos, (name, d, b, shed, crit, cat, dist) in enumerate(zip(
+                self.load_names, demand.tolist(), self.load_bus, self.shed_frac.tolist(), self.load_critical,
+                self.load_category, self.load_district_list, strict=True))
+        }
         bus_kind: dict[str, str] = {}
         for isl in islands:
             for b in isl.buses:
                 bus_kind[self.bus_names[b]] = isl.kind if b in self.energised else "dead"
         for name in self.bus_names.values():
             bus_kind.setdefault(name, "dead")  # failed (out-of-service) buses
-        branches = [
-            {**br, "failed": br["id"] in self._failed, "cause_id": self._failed.get(br["id"], "")}
-            for br in self._branches
-        ]
+        failed = self._failed
+        branches = [{**br, "failed": br["id"] in failed, "cause_id": failed.get(br["id"], "")}
+                    for br in self._branches]
         return {
             "time_s": int(t), "step_s": self.step_s, "islands": isl_out, "loads": loads,
             "battery_soc": dict(soc), "switch_closed": dict(switch_closed),

@@ -316,10 +316,10 @@ def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mva
     buses = telemetry.get("buses", {})
     closed = telemetry.get("switch_closed", {})
     normal = telemetry.get("switch_normally_closed", {})
+    open_points = {s for s, c in closed.items() if not c and not normal.get(s, True)}  # normally open, open
     candidates = [
         br for br in telemetry.get("branches", [])
-        if not br["failed"] and br["switches"]
-        and any(not closed.get(s, True) and not normal.get(s, True) for s in br["switches"])
+        if not br["failed"] and not open_points.isdisjoint(br["switches"])
         and (buses.get(br["from"]) == "grid") != (buses.get(br["to"]) == "grid")
     ]
     out: dict[str, dict[str, Any]] = {}
