@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import socket
+import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -67,6 +68,22 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def code_commit() -> str | None:
+    """The git commit of the twin code that is running (``" (with uncommitted changes)"``
+    appended when its tracked files differ from it), or None when the code is not a git
+    checkout (an installed wheel): a sweep's manifest records it, so a study report names
+    the code that produced the runs, not the code that reads them."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}{' (with uncommitted changes)' if dirty else ''}" if head else None
 
 
 def final_path(out_dir: Path, run_id: str) -> Path:

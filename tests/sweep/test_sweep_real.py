@@ -48,7 +48,10 @@ def test_real_sweep_on_two_tcp_workers_equals_serial_runs(tmp_path: Path, capsys
     serial.mkdir()
     os.symlink(out / ".regions", serial / ".regions")
     os.symlink(out / "baselines", serial / "baselines")
-    rows = {r["run_id"]: r for r in read_manifest(out)["runs"]}
+    doc = read_manifest(out)
+    expected = results.code_commit() or f"twin {results.versions()['twin']} (installed, not a git checkout)"
+    assert doc["commit"] == expected  # the code that ran it
+    rows = {r["run_id"]: r for r in doc["runs"]}
     for run in runs:
         outcome = run_configuration(run.scenario, run.configuration, serial)
         assert outcome.run_id == run.run_id and outcome.status == "complete" and not outcome.reused

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import html
 import math
-import subprocess
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -73,18 +72,16 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 
 
 def commit_of(doc: dict[str, Any]) -> str:
-    """The manifest's commit if it records one, else the git commit of the code writing the report."""
+    """The manifest's commit (the code that ran the sweep) if it records one, else the git
+    commit of the code writing the report, so marked."""
     if doc.get("commit"):
         return str(doc["commit"])
-    here = Path(__file__).resolve().parent
-    try:
-        head = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+    from twin.results import code_commit
+
+    here = code_commit()
+    if here is None:
         return "unknown (not a git checkout; the manifest records none)"
-    return f"{head}{' (with uncommitted changes)' if dirty else ''} (of the code writing the report)"
+    return f"{here} (of the code writing the report; the manifest records none)"
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

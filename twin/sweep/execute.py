@@ -327,14 +327,29 @@ def _row(run: SweepRun, status: str, error: str, metrics: dict[str, float], reus
     return row
 
 
+def _resumed_commit(out: Path, now: str) -> str:
+    """The manifest's commit when a sweep is resumed: the code running now, and the code of
+    the earlier runs where that differs (read from the previous manifest, if any)."""
+    try:
+        before = str(mf.read_manifest(out).get("commit") or "")
+    except (OSError, ValueError):  # no manifest yet, or a damaged one: nothing earlier is known
+        return now
+    if not before or before == now or before.startswith(f"{now};"):
+        return before or now
+    return f"{now}; runs finished earlier: {before}"
+
+
 def _header(sweep: Sweep, runs: list[SweepRun]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if sweep.spec.ensembles:
         extra["ensembles"] = ensemble_header(sweep.spec.ensembles)
     if sweep.spec.sensitivity:
         extra["sensitivity"] = sweep.spec.sensitivity.model_dump()
+    from twin.results import code_commit, versions
+
     return {**extra,
         "name": sweep.name,
+        "commit": code_commit() or f"twin {versions().get('twin', 'unknown')} (installed, not a git checkout)",
         "sweep_file": str(sweep.path),
         "base": str(sweep.base_path),
         "parameters": sweep.parameter_keys(),
@@ -401,6 +416,8 @@ def run_sweep(
             rows[run.run_id] = _row(run, "pending", "", {}, reused=False)
             pending.append(run)
     reused = [rid for rid, r in rows.items() if r["reused"]]
+    if reused and pending:
+        header["commit"] = _resumed_commit(out, header["commit"])
     log.info("sweep %s: %d runs, %d complete already, %d to run", sweep.name, len(runs), len(reused), len(pending))
 
     executed: list[str] = []
