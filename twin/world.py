@@ -68,6 +68,8 @@ COUPLINGS: tuple[Coupling, ...] = (
              "the water event behind the process pressure (the cause of a derated plant)"),
     # telemetry to control
     Coupling("ict", "control", "unreachable", "unreachable", meaning="which endpoints reach their controller"),
+    Coupling("ict", "traffic", "unreachable", "unreachable",
+             meaning="signals cut off from the traffic centre: the cause of their fixed-time fallback"),
     Coupling("ict", "control", "falsified", "falsified", meaning="endpoints whose telemetry an attack falsifies"),
     Coupling("ict", "control", "false_value", "false_value", meaning="the value they report instead"),
     Coupling("water", "control", "tank_level_m", "tank_level_m", meaning="tank telemetry"),

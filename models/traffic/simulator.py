@@ -17,10 +17,14 @@ Inputs (each optional):
   dark (event ``dark``, coupling ``power->traffic``; ``lit`` when the bus is back);
 - ``unsupplied`` {signal: its load's shed event}: a signal whose load power shed on a live
   bus goes dark the same way, with the shed event as cause;
+- ``unreachable`` {endpoint: cause} from ICT: the signals cut off from the traffic centre,
+  and why (names the cause of their fall-back to fixed time);
 - ``commands`` {key: {"value": float, "cause_id": str, ...}} from control (time-shifted):
   ``traffic/signal/<id>`` with value 1 = coordinated control by the traffic-management
   centre; a signal without such a command falls back to fixed time (events ``fixed_time`` /
-  ``coordinated``, coupling ``ict->traffic``). ``crew/<id>`` with value 1 and ``origin``,
+  ``coordinated``, coupling ``ict->traffic``; the cause of ``fixed_time`` is the command's
+  own, or, when no command came because the signal lost its link, the ``unreachable``
+  input's cause for it). ``crew/<id>`` with value 1 and ``origin``,
   ``destination`` (edge id, road asset id, any asset id of the region, district or facility
   id) and ``asset`` dispatches a repair crew; value 0 recalls it (docs/traffic.md).
 
@@ -58,7 +62,7 @@ log = logging.getLogger(__name__)
 
 EID = "traffic"
 MODEL = "Roads"
-INPUTS = ("failed", "dead_buses", "unsupplied", "commands")
+INPUTS = ("failed", "dead_buses", "unsupplied", "commands", "unreachable")
 OUTPUTS = ("dark_signals", "load_p_mw", "crew_arrivals", "series", "events")
 OPTION_PARAMS = (
     "mode", "backend", "demand_scale", "car_trips_per_person_day", "time_to_teleport_s",
@@ -198,7 +202,8 @@ class TrafficSim(mosaik_api_v3.Simulator):
                                      merge_sources(data.get("dead_buses")),
                                      merge_sources(data.get("unsupplied")))
                 if "commands" in data:
-                    self._apply_commands(time, merge_sources(data.get("commands")))
+                    self._apply_commands(time, merge_sources(data.get("commands")),
+                                         merge_sources(data.get("unreachable")))
                 self.stats = self.model.advance(time + self.step_s)
                 self._report(time, self.stats)
                 self._update_access(time)
@@ -277,7 +282,10 @@ class TrafficSim(mosaik_api_v3.Simulator):
                                                   event_id(time, bus, "energised"),
                                                   "power->traffic"))
 
-    def _apply_commands(self, time: int, commands: dict[str, Any]) -> None:
+    def _apply_commands(self, time: int, commands: dict[str, Any],
+                        unreachable: dict[str, str] | None = None) -> None:
+        """Signals coordinated while commanded, else fixed time (the cause: the command's, or
+        why the signal is unreachable); crew trips."""
         m = self.model
         assert m is not None
         if not self.first_step:  # before control's first word, keep the initial state
@@ -287,7 +295,7 @@ class TrafficSim(mosaik_api_v3.Simulator):
                 if want != self.coordinated[sig]:
                     self.coordinated[sig] = want
                     m.set_coordinated(sig, want)
-                    cause = str(cmd.get("cause_id", "")) if cmd else ""
+                    cause = str(cmd.get("cause_id", "")) if cmd else str((unreachable or {}).get(sig, ""))
                     self.events.append(make_event(
                         time, "traffic", sig, "coordinated" if want else "fixed_time",
                         1.0 if want else 0.0, cause, "ict->traffic"))

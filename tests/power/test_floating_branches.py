@@ -29,7 +29,7 @@ def _chain():  # type: ignore[no-untyped-def]
     net = pp.create_empty_network()
     buses = [pp.create_bus(net, 20.0) for _ in range(4)]
     pp.create_ext_grid(net, buses[0])
-    for a, b in zip(buses, buses[1:]):
+    for a, b in zip(buses, buses[1:], strict=False):
         pp.create_line(net, a, b, 1.0, "NA2XS2Y 1x95 RM/25 12/20 kV")
     pp.create_load(net, buses[3], 0.1)
     return net
@@ -81,7 +81,7 @@ def test_both_solvers_solve_it_as_pandapower_without_the_branches(damaged_net, s
     line = ref.line
     both_failed = ~vk.reindex(line["from_bus"]).to_numpy() & ~vk.reindex(line["to_bus"]).to_numpy()
     sw = ref.switch[(ref.switch["et"] == "l") & ~ref.switch["closed"]]
-    for el, bus in zip(sw["element"], sw["bus"]):  # an open end counts as cut too
+    for el, bus in zip(sw["element"], sw["bus"], strict=True):  # an open end counts as cut too
         other = line.at[el, "to_bus"] if line.at[el, "from_bus"] == bus else line.at[el, "from_bus"]
         both_failed[line.index.get_loc(el)] |= not bool(vk.at[other])
     assert both_failed.sum() >= 1

@@ -155,9 +155,12 @@ def test_signals_fall_back_to_fixed_time_without_commands(region: RegionInfo) ->
         assert _out(sim)["events"] == []  # still coordinated: no change
         lost = signals[0]
         rest = {s: c for s, c in cmds.items() if s != lost}
-        sim.step(600, {"traffic": {"commands": {"Control-0.control": rest}}}, 10**9)
+        site_down = "300|ict/site/bs-1|failed"  # why ICT cannot reach the signal
+        sim.step(600, {"traffic": {"commands": {"Control-0.control": rest},
+                                   "unreachable": {"ICT-0.ict": {lost: site_down}}}}, 10**9)
         (ev,) = _out(sim)["events"]
         assert (ev["asset_id"], ev["kind"], ev["coupling"]) == (lost, "fixed_time", "ict->traffic")
+        assert ev["cause_id"] == site_down  # explain: site failed -> signal on fixed time
         assert not sim.model.coordinated(lost)
     finally:
         sim.finalize()
