@@ -81,40 +81,80 @@ class ProsumerMixin:
         they serve their own load up to ``backup_mw`` each from PV and battery (served
         and, as far as served, not out); the others' PV and battery idle. After the network
         returns, the homes' PV and batteries stay off it for ``PV_RECONNECT_S``
-        (IEEE 1547-2018 enter-service delay) while the network serves their whole load."""
+        (IEEE 1547-2018 enter-service delay) while the network serves their whole load.
+
+        The served homes are computed as arrays (:meth:`_home_batteries`; ~800 elements on
+        the SimBench grid), the islanded ones element by element, in storage order."""
         net = self.net
         peak = household_factor(t) >= PEAK_PROFILE  # evening peak: grid-support batteries discharge
         dt_h = self.step_s / 3600.0
         demand, served_frac, pv, st_p = inj.demand, inj.served_frac, inj.pv, inj.st_p
-        st_on = net.storage["in_service"].to_numpy(dtype=bool)
         held = self._reconnect_hold(t, served_frac)
-        for s_pos, s in enumerate(net.storage.index):
-            lp = self.home_load.get(int(s))
-            if lp is None or not st_on[s_pos] or lp in held:
-                continue
-            n = self.storage_customers[s_pos]
-            mode = BATTERY_MODES[modes.get(self.storage_names[s_pos], BATTERY_MODES.index(self.default_mode))]
-            pros_load = demand[lp] * n / max(1.0, float(self.load_customers[lp]))
-            pros_pv = self._home_pv(lp, pv) * n / max(EPS, self._home_customers[lp])
-            if served_frac[lp] > 0.999:
-                st_p[s_pos] = self._home_battery(s_pos, mode, pros_load, pros_pv, True, peak, dt_h)
-                inj.st_cells[s_pos] = st_p[s_pos]
-                continue
-            # off the network: behind the inverter; they never exchange power with the
-            # network (a shed home must not charge from a microgrid or the grid)
-            if not self.storage_backup[s_pos]:
-                continue  # anti-islanding: PV and battery trip with the grid
-            out_share = 1.0 - served_frac[lp]
-            target = min(pros_load * out_share, n * out_share * self.backup_mw)
-            served, p = self._islanded_home(s_pos, target, pros_pv * out_share, dt_h)
-            inj.self_served[lp] += served
-            if target > EPS:
-                inj.covered_customers[lp] += n * out_share * served / target
-            inj.st_cells[s_pos] = p
-        for lp, pvs in self._pv_of_load.items():
-            if served_frac[lp] <= 0.999 or lp in held:
+        h = self._home_arrays()
+        pos, lp = h["pos"], h["lp"]
+        if len(pos):
+            active = net.storage["in_service"].to_numpy(dtype=bool)[pos]
+            if held:
+                active &= ~np.isin(lp, np.fromiter(held, dtype=int, count=len(held)))
+            mode = np.full(len(pos), BATTERY_MODES.index(self.default_mode))
+            for name, m in modes.items():
+                mode[h["names"] == name] = m
+            home_pv = np.zeros(len(pos))
+            for k in range(h["pv_idx"].shape[1]):  # in order, as a sum over each load's PV
+                home_pv = home_pv + np.where(h["pv_idx"][:, k] >= 0, pv[np.maximum(h["pv_idx"][:, k], 0)], 0.0)
+            pros_load = demand[lp] * h["n"] / h["load_customers"]
+            pros_pv = home_pv * h["n"] / h["home_customers"]
+            on_grid = active & (served_frac[lp] > 0.999)
+            if on_grid.any():
+                p = self._home_batteries(pos[on_grid], mode[on_grid], pros_load[on_grid], pros_pv[on_grid],
+                                         peak, dt_h)
+                st_p[pos[on_grid]] = p
+                inj.st_cells[pos[on_grid]] = p
+            for k in np.flatnonzero(active & ~on_grid):
+                # off the network: behind the inverter; they never exchange power with the
+                # network (a shed home must not charge from a microgrid or the grid)
+                s_pos, load = int(pos[k]), int(lp[k])
+                if not self.storage_backup[s_pos]:
+                    continue  # anti-islanding: PV and battery trip with the grid
+                n = self.storage_customers[s_pos]
+                out_share = 1.0 - served_frac[load]
+                target = min(pros_load[k] * out_share, n * out_share * self.backup_mw)
+                served, p_in = self._islanded_home(s_pos, target, pros_pv[k] * out_share, dt_h)
+                inj.self_served[load] += served
+                if target > EPS:
+                    inj.covered_customers[load] += n * out_share * served / target
+                inj.st_cells[s_pos] = p_in
+        for load, pvs in self._pv_of_load.items():
+            if served_frac[load] <= 0.999 or load in held:
                 for q in pvs:
                     inj.pv_grid[q] = 0.0
+
+    def _home_arrays(self) -> dict[str, np.ndarray]:
+        """Static arrays of the home-battery elements with a household load, in storage
+        order: storage position, load position, asset id, households, the load's and the
+        homes' household counts (floored as the dispatch divides by them) and the load's
+        PV positions (padded with -1). Built once."""
+        h = getattr(self, "_homes_static", None)
+        if h is None:
+            st = self.net.storage
+            rows = [(p, self.home_load.get(int(s))) for p, s in enumerate(st.index)]
+            rows = [(p, lp) for p, lp in rows if lp is not None]
+            pos = np.array([p for p, _ in rows], dtype=int)
+            lp = np.array([q for _, q in rows], dtype=int)
+            width = max((len(self._pv_of_load.get(int(q), ())) for q in lp), default=0)
+            pv_idx = np.full((len(lp), width), -1, dtype=int)
+            for k, q in enumerate(lp):
+                pvs = self._pv_of_load.get(int(q), ())
+                pv_idx[k, :len(pvs)] = pvs
+            h = {
+                "pos": pos, "lp": lp, "pv_idx": pv_idx,
+                "names": np.array([self.storage_names[p] for p in pos], dtype=object),
+                "n": np.array([self.storage_customers[p] for p in pos], dtype=float),
+                "load_customers": np.array([max(1.0, float(self.load_customers[q])) for q in lp], dtype=float),
+                "home_customers": np.array([max(EPS, self._home_customers[int(q)]) for q in lp], dtype=float),
+            }
+            self._homes_static = h
+        return h
 
     def _reconnect_hold(self, t: int, served_frac: np.ndarray) -> set[int]:
         """Loads whose home systems wait out the reconnection delay this step: off the
@@ -187,26 +227,25 @@ class ProsumerMixin:
         return {t: np.array([int(b) in isl.buses for b in net[t]["bus"]], dtype=bool)
                 for t in ("load", "sgen", "storage")}
 
-    def _home_battery(self, pos: int, mode: str, load_mw: float, pv_mw: float, grid_ok: bool,
-                      peak: bool, dt_h: float) -> float:
-        """Storage power (MW, + charging) of one home battery element for this step."""
-        e, e_max = self.energy[pos], self.e_max[pos]
-        floor = self.e_min[pos]
-        if grid_ok and mode in ("backup", "grid_support"):
-            floor = max(floor, self.reserve_share * e_max)
-        room_mw = max(0.0, (e_max - e) / (self.eta * dt_h))
-        avail_mw = max(0.0, (e - floor) * self.eta / dt_h)
+    def _home_batteries(self, pos: np.ndarray, mode: np.ndarray, load_mw: np.ndarray, pv_mw: np.ndarray,
+                        peak: bool, dt_h: float) -> np.ndarray:
+        """Storage power (MW, + charging) of grid-served home-battery elements ``pos`` in
+        modes ``mode`` (indices of ``BATTERY_MODES``) for this step: surplus PV charges
+        (within power and room); otherwise self-consumption and backup cover the net load
+        (backup down to ``reserve_share``), grid support idles outside the evening peak
+        and discharges at full power in it, down to the reserve."""
+        e, e_max, floor = self.energy[pos], self.e_max[pos], self.e_min[pos]
+        grid_support = mode == BATTERY_MODES.index("grid_support")
+        keep = grid_support | (mode == BATTERY_MODES.index("backup"))
+        floor = np.where(keep, np.maximum(floor, self.reserve_share * e_max), floor)
+        room_mw = np.maximum(0.0, (e_max - e) / (self.eta * dt_h))
+        avail_mw = np.maximum(0.0, (e - floor) * self.eta / dt_h)
         pmax = self.p_max[pos]
         net_mw = load_mw - pv_mw
-        if net_mw < 0:
-            p = min(-net_mw, pmax, room_mw)
-        elif grid_ok and mode == "grid_support" and not peak:
-            p = 0.0
-        elif grid_ok and mode == "grid_support":
-            p = -min(pmax, avail_mw)
-        else:
-            p = -min(net_mw, pmax, avail_mw)
-        return float(p)
+        cover = -np.minimum(np.minimum(net_mw, pmax), avail_mw)
+        support = -np.minimum(pmax, avail_mw) if peak else np.zeros(len(pos))
+        return np.where(net_mw < 0, np.minimum(np.minimum(-net_mw, pmax), room_mw),
+                        np.where(grid_support, support, cover))
 
     def _microgrid_setpoint(self, pos: int, s: int, islands: list[Island], bus_island: dict[int, int],
                             dt_h: float) -> float:
@@ -250,14 +289,9 @@ class ProsumerMixin:
                 e = self.slack_of[("storage", isl.microgrids[0])]
                 p = float(net.res_ext_grid.at[e, "p_mw"]) if len(net.res_ext_grid) else math.nan
                 slack_p[isl.microgrids[0]] = 0.0 if math.isnan(p) else p
-        self.cells_p = np.zeros(len(net.storage))
-        for pos, s in enumerate(net.storage.index):
-            charge = float(st_cells[pos])
-            if int(s) in slack_p:
-                charge = -slack_p[int(s)]  # ext_grid p > 0 means the battery delivers
-            self.cells_p[pos] = charge
-            if charge >= 0:
-                self.energy[pos] += charge * dt_h * self.eta
-            else:
-                self.energy[pos] += charge * dt_h / self.eta
-            self.energy[pos] = max(0.0, min(self.e_max[pos], self.energy[pos]))
+        charge = np.array(st_cells, dtype=float)  # a copy
+        for s, p in slack_p.items():
+            charge[self._storage_pos[int(s)]] = -p  # ext_grid p > 0 means the battery delivers
+        self.cells_p = charge
+        self.energy += np.where(charge >= 0, charge * dt_h * self.eta, charge * dt_h / self.eta)
+        np.clip(self.energy, 0.0, self.e_max, out=self.energy)
