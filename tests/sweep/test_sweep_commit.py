@@ -34,14 +34,17 @@ def test_code_commit_is_the_checkout_head() -> None:
 
 
 def test_resumed_sweep_names_both_commits(tmp_path: Path) -> None:
-    assert _resumed_commit(tmp_path, "bbb") == "bbb"  # no manifest yet
+    # finished runs but no manifest saying which code ran them: not attributed to "bbb"
+    assert _resumed_commit(tmp_path, "bbb") == "bbb; runs finished earlier: not recorded"
+    (tmp_path / MANIFEST_JSON).write_text(json.dumps({"runs": []}))  # a manifest from before the field
+    assert _resumed_commit(tmp_path, "bbb") == "bbb; runs finished earlier: not recorded"
     (tmp_path / MANIFEST_JSON).write_text(json.dumps({"commit": "aaa", "runs": []}))
     assert _resumed_commit(tmp_path, "aaa") == "aaa"
     assert _resumed_commit(tmp_path, "bbb") == "bbb; runs finished earlier: aaa"
     (tmp_path / MANIFEST_JSON).write_text(json.dumps({"commit": "bbb; runs finished earlier: aaa", "runs": []}))
     assert _resumed_commit(tmp_path, "bbb") == "bbb; runs finished earlier: aaa"  # resumed again
     (tmp_path / MANIFEST_JSON).write_text("{not json")
-    assert _resumed_commit(tmp_path, "ccc") == "ccc"
+    assert _resumed_commit(tmp_path, "ccc") == "ccc; runs finished earlier: not recorded"
 
 
 def test_report_prints_the_manifests_commit_not_its_own() -> None:

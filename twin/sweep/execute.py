@@ -328,15 +328,17 @@ def _row(run: SweepRun, status: str, error: str, metrics: dict[str, float], reus
 
 
 def _resumed_commit(out: Path, now: str) -> str:
-    """The manifest's commit when a sweep is resumed: the code running now, and the code of
-    the earlier runs where that differs (read from the previous manifest, if any)."""
+    """The manifest's commit when a sweep with finished runs is resumed: the code running
+    now, and the code of the earlier runs where that differs, as the previous manifest
+    records it ("not recorded" when it has none, is missing or is damaged: the earlier runs
+    are not attributed to the code running now)."""
     try:
         before = str(mf.read_manifest(out).get("commit") or "")
-    except (OSError, ValueError):  # no manifest yet, or a damaged one: nothing earlier is known
-        return now
-    if not before or before == now or before.startswith(f"{now};"):
-        return before or now
-    return f"{now}; runs finished earlier: {before}"
+    except (OSError, ValueError):
+        before = ""
+    if before == now or before.startswith(f"{now};"):
+        return before
+    return f"{now}; runs finished earlier: {before or 'not recorded'}"
 
 
 def _header(sweep: Sweep, runs: list[SweepRun]) -> dict[str, Any]:
