@@ -40,7 +40,6 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +49,18 @@ from traci import constants as tc
 from .build import sumo_home
 from .closures import Reachability, replan, reroute
 from .demand import DEMAND_FILE, DemandModel, DistrictDemand, TableDemand, Trip
+from .errors import (  # noqa: F401 (re-exported)
+    NotStartedError,
+    SumoBusyError,
+    TrafficError,
+    UnknownPlaceError,
+    UnknownRoadError,
+    UnknownSignalError,
+    sumo_errors,
+)
 from .network import RoadNetwork
 from .options import Backend, Mode, TrafficOptions, sumo_command  # noqa: F401 (re-exported)
+from .records import CrewTrip, StepStats
 
 log = logging.getLogger(__name__)
 
@@ -63,89 +72,6 @@ _MEANDATA_PERIOD_S = 10**9  # one interval for the whole run: its values are run
 CREW_TYPE = "crew"
 FIXED_PROGRAM = "fixed"  # the local fixed-time fallback of every signal
 CREW_PARK_S = 3_600.0  # a crew stays parked at its site this long (longer than a step)
-
-
-class TrafficError(RuntimeError):
-    """Base class of the traffic model's errors."""
-
-
-class SumoBusyError(TrafficError):
-    """libsumo allows one SUMO per process and another model is running it."""
-
-
-class NotStartedError(TrafficError):
-    """The model was used before ``start()`` or after ``close()``."""
-
-
-class UnknownRoadError(TrafficError, KeyError):
-    """A road (edge) id that the network does not have."""
-
-
-class UnknownSignalError(TrafficError, KeyError):
-    """A traffic light id that the network does not have."""
-
-
-class UnknownPlaceError(TrafficError, KeyError):
-    """A crew origin/destination that is neither an edge nor a known place."""
-
-
-def sumo_errors() -> tuple[type[BaseException], ...]:
-    """Exception types SUMO raises through libsumo or TraCI (caught as outcomes)."""
-    import libsumo
-    from traci.exceptions import FatalTraCIError, TraCIException
-
-    return (libsumo.TraCIException, TraCIException, FatalTraCIError)
-
-
-@dataclass
-class CrewTrip:
-    """One repair-crew trip: dispatched by control, driven in SUMO."""
-
-    crew: str
-    asset: str
-    origin_edge: str
-    destination_edge: str
-    cause_id: str
-    vehicle_id: str
-    dispatched_s: float
-    route: tuple[str, ...] = ()
-    free_flow_s: float = 0.0  # travel time of the route at the speed limits
-    status: str = "en_route"  # en_route | arrived | no_route | cancelled
-    arrival_s: float = -1.0
-
-    @property
-    def travel_time_s(self) -> float:
-        return self.arrival_s - self.dispatched_s if self.arrival_s >= 0 else -1.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable record (what ``crew_arrivals`` carries)."""
-        return {
-            "asset": self.asset, "status": self.status, "origin": self.origin_edge,
-            "destination": self.destination_edge, "dispatched_s": float(self.dispatched_s),
-            "arrival_s": float(self.arrival_s), "travel_time_s": float(self.travel_time_s),
-            "free_flow_s": round(float(self.free_flow_s), 3), "route_edges": len(self.route),
-            "cause_id": self.cause_id,
-        }
-
-
-@dataclass
-class StepStats:
-    """What one ``advance`` measured over ``[start_s, end_s)``."""
-
-    start_s: float
-    end_s: float
-    time_loss_h: float = 0.0
-    travel_time_index: float = 1.0
-    vehicles_running: int = 0
-    departed: int = 0
-    arrived: int = 0
-    teleports: int = 0
-    stuck: int = 0
-    cancelled: int = 0  # trips not started: start or end street closed, or no open route
-    abandoned: int = 0  # trips given up on the way: on a road as it closed, or cut off
-    district_travel_time_index: dict[str, float] = field(default_factory=dict)
-    district_time_loss_h: dict[str, float] = field(default_factory=dict)
-    crews_finished: list[CrewTrip] = field(default_factory=list)
 
 
 def district_demand(net: RoadNetwork, districts: Iterable[dict]) -> list[DistrictDemand]:
