@@ -117,6 +117,17 @@ def test_crossover_on_a_linear_case() -> None:
     assert none.zeros == [] and math.isnan(none.low) and none.share_with_crossing == 0.0
     # two binned means, one exactly zero, give the zero at that bin's mean x
     assert ss.crossovers(np.array([0.0, 1.0, 2.0]), np.array([-1.0, 0.0, 1.0])) == [1.0]
+    # a run of zero bins between the signs: its mean x
+    assert ss.crossovers(np.array([0.0, 1.0, 2.0, 3.0]), np.array([-1.0, 0.0, 0.0, 2.0])) == [1.5]
+    # zero bins that change no ordering are no crossover: at an end, between bins of one sign,
+    # or everywhere (B equals A: the 2026-12-01 study had "5 crossovers" of such profiles)
+    assert ss.crossovers(np.array([0.0, 1.0, 2.0]), np.array([0.0, -1.0, -2.0])) == []
+    assert ss.crossovers(np.array([0.0, 1.0, 2.0]), np.array([-1.0, 0.0, -2.0])) == []
+    assert ss.crossovers(np.zeros(3) + np.arange(3), np.zeros(3)) == []
+    equal = ss.crossover_bootstrap(x, [np.zeros(10) for _ in x])
+    assert equal.zeros == [] and equal.share_with_crossing == 0.0 and math.isnan(equal.low)
+    touching = ss.crossover_bootstrap(x, [np.full(10, min(0.0, v - 0.3)) for v in x])  # < 0 below 0.3, then 0
+    assert touching.zeros == [] and touching.share_with_crossing == 0.0
 
 
 def test_crossover_of_the_sensitivity_study(tmp_path: Path) -> None:

@@ -401,8 +401,14 @@ def crossover_rows(study: Study) -> tuple[list[dict[str, Any]], dict[tuple[str, 
 def _reading(cr: ss.Crossover, means: np.ndarray) -> str:
     if cr.zeros:
         return f"ordering changes ({len(cr.zeros)} crossover{'s' if len(cr.zeros) > 1 else ''})"
+    if np.all(means == 0):
+        return "no difference: B − A = 0 at every point"
     if np.all(means < 0):
         return "no crossover in range: B − A < 0 at every point"
     if np.all(means > 0):
         return "no crossover in range: B − A > 0 at every point"
-    return "no crossover of the binned profile (point means differ in sign)"
+    if np.all(means <= 0):
+        return "no crossover in range: B − A ≤ 0 at every point (0 at some)"
+    if np.all(means >= 0):
+        return "no crossover in range: B − A ≥ 0 at every point (0 at some)"
+    return "no crossover of the binned profile (point means differ in sign, bin means do not)"

@@ -215,14 +215,20 @@ def bin_profile(x: np.ndarray, m: np.ndarray, bins: int) -> tuple[np.ndarray, np
 
 
 def crossovers(xs: np.ndarray, ms: np.ndarray) -> list[float]:
-    """Zeros of the piecewise-linear profile through (xs, ms), xs increasing: a bin mean of
-    exactly 0, or linear interpolation between two bins whose means differ in sign."""
+    """Zeros of the piecewise-linear profile through (xs, ms), xs increasing, where the sign
+    changes: linear interpolation between two neighbouring bins of opposite sign, or the mean
+    x of a run of bins exactly 0 between a negative and a positive bin. A bin of 0 next to
+    bins of one sign only (or a profile that is 0 everywhere) orders nothing differently,
+    so it is no crossover."""
     out: list[float] = []
-    for i in range(len(xs)):
-        if ms[i] == 0:
-            out.append(float(xs[i]))
-        elif i + 1 < len(xs) and ms[i] * ms[i + 1] < 0:
-            out.append(float(xs[i] - ms[i] * (xs[i + 1] - xs[i]) / (ms[i + 1] - ms[i])))
+    nonzero = [i for i in range(len(xs)) if ms[i] != 0]
+    for i, j in zip(nonzero, nonzero[1:], strict=False):
+        if ms[i] * ms[j] > 0:
+            continue
+        if j == i + 1:
+            out.append(float(xs[i] - ms[i] * (xs[j] - xs[i]) / (ms[j] - ms[i])))
+        else:
+            out.append(float(np.mean(xs[i + 1:j])))
     return out
 
 
@@ -251,23 +257,14 @@ def crossover_bootstrap(x: np.ndarray, diffs: list[np.ndarray], resamples: int =
         d = np.asarray(d, dtype=float)
         boot[:, k] = d[rng.integers(0, len(d), (resamples, len(d)))].mean(axis=1)
     _, bms = bin_profile(x, boot, bins)
-    sign = np.sign(bms)
+    target = zeros[0] if zeros else math.nan
     found = np.zeros(resamples, dtype=bool)
     nearest = np.full(resamples, math.nan)
-    target = zeros[0] if zeros else math.nan
-    for i in range(bins):
-        hits = sign[:, i] == 0
-        z = np.where(hits, xs[i], math.nan)
-        if i + 1 < bins:
-            cross = sign[:, i] * sign[:, i + 1] < 0
-            with np.errstate(invalid="ignore", divide="ignore"):
-                zi = xs[i] - bms[:, i] * (xs[i + 1] - xs[i]) / (bms[:, i + 1] - bms[:, i])
-            z = np.where(cross & ~hits, zi, z)
-        have = np.isfinite(z)
-        found |= have
-        if math.isfinite(target):
-            better = have & (~np.isfinite(nearest) | (np.abs(z - target) < np.abs(nearest - target)))
-            nearest = np.where(better, z, nearest)
+    for r in range(resamples):
+        z = crossovers(xs, bms[r])
+        found[r] = bool(z)
+        if z and math.isfinite(target):
+            nearest[r] = min(z, key=lambda v: abs(v - target))
     share = float(found.mean())
     if zeros and np.isfinite(nearest).any():
         lo, hi = np.percentile(nearest[np.isfinite(nearest)], [2.5, 97.5])
