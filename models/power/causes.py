@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 
 from twin.events import Event, event_id, make_event
-from twin.models.power.common import EPS, Island, event_time
+from twin.models.power.common import EPS, Island, column, event_time
 
 _SOURCE = "source"  # the node behind every external grid in the supply tree
 
@@ -243,7 +243,7 @@ class CausesMixin:
                 events.append(make_event(t, "power", self.bus_names[b], "energised", 1.0, cause, "power"))
         self.energised = live
         self._prev_failed = dict(failed)  # the supply topology of this step, for the next
-        self._prev_closed = self.net.switch["closed"].to_numpy(dtype=bool).copy()
+        self._prev_closed = np.array(column(self.net["switch"], "closed"), dtype=bool)  # a copy
         self._tree_cache = None  # built from the snapshot above when next needed
         self._nc_cause = {}
         # microgrids back on the grid: forget their islanding

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.models.power.common import column
 from twin.models.power.solver import PandapowerSolver, drop_floating_branches
 
 MODEL_KEY = "_twin_solver_model"  # net key: token of the static model a solver has bound
@@ -233,7 +234,7 @@ class LightsimSolver:
 
     @staticmethod
     def _key(net) -> tuple:  # type: ignore[no-untyped-def]
-        return tuple(net[t][c].to_numpy().tobytes() if c in net[t] else b""
+        return tuple(column(net[t], c).tobytes() if c in net[t] else b""
                      for t, c in _TOPOLOGY_COLUMNS)
 
     def _capture(self, net) -> _Topology | None:  # type: ignore[no-untyped-def]
@@ -325,10 +326,10 @@ class LightsimSolver:
                 el_p[table] = (np.zeros(0), np.zeros(0))
                 continue
             rows, bus_ok = topo.pq_rows[table]
-            active = tab["in_service"].to_numpy(dtype=bool) & bus_ok
-            scale = tab["scaling"].to_numpy(dtype=float) * active
-            p = tab["p_mw"].to_numpy(dtype=float) * scale
-            q = tab["q_mvar"].to_numpy(dtype=float) * scale
+            active = np.asarray(column(tab, "in_service"), dtype=bool) & bus_ok
+            scale = np.asarray(column(tab, "scaling"), dtype=float) * active
+            p = np.asarray(column(tab, "p_mw"), dtype=float) * scale
+            q = np.asarray(column(tab, "q_mvar"), dtype=float) * scale
             el_p[table] = (p, q)
             pd += np.bincount(rows, weights=sign * p, minlength=n_ppc)
             qd += np.bincount(rows, weights=sign * q, minlength=n_ppc)
@@ -439,7 +440,7 @@ class LightsimSolver:
             bus_q -= np.bincount(el_bus[table], weights=q, minlength=n_bus)
         lk = topo.bus_lookup
         res_bus = np.column_stack([vm[lk], va[lk], bus_p, bus_q])
-        res_bus[~net.bus["in_service"].to_numpy(dtype=bool)] = np.nan
+        res_bus[~np.asarray(column(net["bus"], "in_service"), dtype=bool)] = np.nan
         self._put(net, "res_bus", res_bus, net.bus.index, _BUS_COLS)
         net["converged"] = True
 

@@ -19,7 +19,15 @@ import math
 
 import numpy as np
 
-from twin.models.power.common import BATTERY_MODES, EPS, PEAK_PROFILE, PV_RECONNECT_S, Island, PowerGridError
+from twin.models.power.common import (
+    BATTERY_MODES,
+    EPS,
+    PEAK_PROFILE,
+    PV_RECONNECT_S,
+    Island,
+    PowerGridError,
+    column,
+)
 from twin.models.power.profiles import household_factor
 
 
@@ -93,7 +101,7 @@ class ProsumerMixin:
         h = self._home_arrays()
         pos, lp = h["pos"], h["lp"]
         if len(pos):
-            active = net.storage["in_service"].to_numpy(dtype=bool)[pos]
+            active = np.asarray(column(net["storage"], "in_service"), dtype=bool)[pos]
             if held:
                 active &= ~np.isin(lp, np.fromiter(held, dtype=int, count=len(held)))
             mode = np.full(len(pos), BATTERY_MODES.index(self.default_mode))
@@ -197,9 +205,9 @@ class ProsumerMixin:
     def _dispatch_microgrids(self, islands: list[Island], bus_island: dict[int, int], inj) -> None:  # type: ignore[no-untyped-def]
         """Community batteries: idle charging on the grid, energy sharing in an island."""
         dt_h = self.step_s / 3600.0
-        for pos, s in enumerate(self.net.storage.index):
-            if s in self.microgrids:
-                inj.st_p[pos] = self._microgrid_setpoint(pos, s, islands, bus_island, dt_h)
+        on = np.asarray(column(self.net["storage"], "in_service"), dtype=bool)
+        for pos, s in zip(self._microgrid_pos, self.microgrids, strict=True):  # in storage order
+            inj.st_p[pos] = self._microgrid_setpoint(pos, s, islands, bus_island, dt_h, bool(on[pos]))
         self._share_island_load(islands, inj.demand * inj.served_frac, inj.pv_grid, inj.st_p, dt_h)
         for pos in self._microgrid_pos:
             inj.st_cells[pos] = inj.st_p[pos]
@@ -222,10 +230,15 @@ class ProsumerMixin:
                 inj.pv_grid[in_isl["sgen"]] *= keep
 
     def _in_island(self, isl: Island) -> dict[str, np.ndarray]:
-        """Masks of the load, sgen, storage elements on the island's buses."""
-        net = self.net
-        return {t: np.array([int(b) in isl.buses for b in net[t]["bus"]], dtype=bool)
-                for t in ("load", "sgen", "storage")}
+        """Masks of the load, sgen, storage elements on the island's buses (kept on the
+        island: element buses are static; read them, do not write them)."""
+        held = isl.cache.get("in")
+        if held is None:
+            on = np.zeros(len(self._bus_pos_of_index), dtype=bool)  # by bus index
+            if isl.buses:
+                on[np.fromiter(isl.buses, dtype=np.int64)] = True
+            held = isl.cache["in"] = {t: on[self._element_bus[t]] for t in ("load", "sgen", "storage")}
+        return held
 
     def _home_batteries(self, pos: np.ndarray, mode: np.ndarray, load_mw: np.ndarray, pv_mw: np.ndarray,
                         peak: bool, dt_h: float) -> np.ndarray:
@@ -248,12 +261,11 @@ class ProsumerMixin:
                         np.where(grid_support, support, cover))
 
     def _microgrid_setpoint(self, pos: int, s: int, islands: list[Island], bus_island: dict[int, int],
-                            dt_h: float) -> float:
+                            dt_h: float, in_service: bool) -> float:
         """Grid-connected community batteries recharge gently; slack ones are set by the flow."""
-        net = self.net
-        b = int(net.storage.at[s, "bus"])
+        b = int(self._element_bus["storage"][pos])
         isl = islands[bus_island[b]] if b in bus_island else None
-        if isl is None or not net.storage.at[s, "in_service"]:
+        if isl is None or not in_service:
             return 0.0
         if isl.kind in ("grid", "plant"):
             room = max(0.0, (self.e_max[pos] - self.energy[pos]) / (self.eta * dt_h))
