@@ -217,7 +217,7 @@ class CausesMixin:
             if not self.plant_ok[pos] and b in bus_island and islands[bus_island[b]].kind == "dead":
                 for bb in islands[bus_island[b]].buses:
                     exhausted_cause.setdefault(bb, self.plant_event.get(pos, ""))
-        for b in sorted(self.bus_names):
+        for b in sorted(self.energised ^ live):  # the buses that changed, in bus order
             was = b in self.energised
             now = b in live
             if was and not now:
@@ -283,7 +283,10 @@ class CausesMixin:
                      commanded: set[int], events: list[Event]) -> None:
         """Shed / restored events for loads on live buses; a dead bus keeps the load's last state."""
         new = np.where(load_live, 1.0 - served_frac, self.shed_frac)
-        for pos, name in enumerate(self.load_names):
+        old = self.shed_frac
+        moved = np.flatnonzero((new > old + EPS) | ((new < old - EPS) & (new <= EPS)))
+        for pos in moved.tolist():  # only loads whose state changed, in load order
+            name = self.load_names[pos]
             before, now = self.shed_frac[pos], new[pos]
             if now > before + EPS:
                 cause = shed_cause.get(pos, "")

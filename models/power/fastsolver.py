@@ -157,6 +157,7 @@ class _Topology:
     pq_rows: dict[str, tuple[np.ndarray, np.ndarray]]  # table -> (ppc bus per row, bus in service)
     gen_ppc_rows: dict[str, np.ndarray]  # "ext_grid"/"gen" -> ppc gen row per element (-1 if out)
     v: np.ndarray  # last solution (ppci)
+    is_ref: np.ndarray | None = None  # per in-service gen row: at a slack bus (filled on first use)
 
 
 class LightsimSolver:
@@ -370,7 +371,9 @@ class LightsimSolver:
         qg = np.zeros(n_gen_rows)
         rows_is = np.flatnonzero(topo.gen_is)
         gbus = topo.gen_bus_i
-        is_ref = np.isin(gbus, topo.ref)
+        if topo.is_ref is None:
+            topo.is_ref = np.isin(gbus, topo.ref)
+        is_ref = topo.is_ref
         pg_set = topo.s_gen[gbus].real * base
         pg[rows_is] = np.where(is_ref, s_calc.real[gbus] + pd[gbus], pg_set)
         qg[rows_is] = s_calc.imag[gbus] + qd[gbus]

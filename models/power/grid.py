@@ -388,7 +388,11 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._bus_pos_of_index[bus_idx] = np.arange(len(bus_idx))
         self._load_bus_pos = self._bus_pos_of_index[np.asarray(self.load_bus, dtype=np.int64)]
         self._sgen_bus_pos = self._bus_pos_of_index[np.asarray(self.sgen_bus, dtype=np.int64)]
-        self._element_bus = {t: net[t]["bus"].to_numpy(dtype=np.int64) for t in ("load", "sgen", "storage")}
+        self._element_bus = {t: net[t]["bus"].to_numpy(dtype=np.int64) for t in ("load", "sgen", "storage", "gen")}
+        self._ext_pos = {int(e): p for p, e in enumerate(net.ext_grid.index)}
+        self._gen_pos = {int(g): p for p, g in enumerate(net.gen.index)}
+        self._ext_storage = np.isin(net.ext_grid.index, list(self._slack_storage))  # slacks of batteries
+        self._qratio = np.divide(self.base_q, self.base_p, out=np.zeros_like(self.base_p), where=self.base_p > 0)
         self._sorted_bus_ids = np.array(sorted(self.bus_names), dtype=np.int64)
         self._sorted_bus_pos = self._bus_pos_of_index[self._sorted_bus_ids]
         self._sorted_bus_names = [self.bus_names[int(b)] for b in self._sorted_bus_ids]
@@ -472,19 +476,32 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         and clouds, and the served share of loads on live islands (commands included)."""
         net = self.net
         demand = np.maximum(self._demand(t), 0.0)
-        qratio = np.divide(self.base_q, self.base_p, out=np.zeros_like(self.base_p), where=self.base_p > 0)
+        qratio = self._qratio.copy()  # q_mvar per p_mw of each load (static)
         pv = self.pv_rated * self._pv_factors(t)
         if pv_cap:
             pv *= np.array([min(1.0, max(0.0, pv_cap.get(n, 1.0))) for n in self.sgen_names])
         pv[~np.asarray(column(net["sgen"], "in_service"), dtype=bool)] = 0.0
-        load_live = np.array([b in bus_island and islands[bus_island[b]].kind != "dead"
-                              for b in self.load_bus], dtype=bool)
+        load_live = self._on_live_island(islands)[self._load_bus_pos]
         return _Injections(
             demand=demand, qratio=qratio, served_frac=np.where(load_live, load_frac, 0.0), pv=pv,
             pv_grid=pv.copy(), st_p=np.zeros(len(net.storage)),
             st_cells=np.zeros(len(net.storage)), self_served=np.zeros(len(net.load)),
             covered_customers=np.zeros(len(net.load)), shed_cause=dict(load_cause),
         )
+
+    def _on_live_island(self, islands: list[Island]) -> np.ndarray:
+        """Per bus position: whether the bus is on an island that is not dead (kept while
+        the islands and their kinds are unchanged)."""
+        kinds = tuple(isl.kind for isl in islands)
+        held = getattr(self, "_live_island_held", None)
+        if held is None or held[0] is not islands or held[1] != kinds:
+            mask = np.zeros(len(self.bus_names), dtype=bool)
+            for isl in islands:
+                if isl.kind != "dead" and isl.buses:
+                    mask[self._bus_pos_of_index[np.fromiter(isl.buses, dtype=np.int64)]] = True
+            held = (islands, kinds, mask)  # holding the list keeps its id unique
+            self._live_island_held = held
+        return held[2]
 
     def _pv_factors(self, t: int) -> np.ndarray | float:
         """PV output over rated power. SimBench: the PV profile over the step, capped at

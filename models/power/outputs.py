@@ -201,7 +201,7 @@ class OutputsMixin:
         ext_p, gen_p, sgen_p = res("ext_grid"), res("gen"), res("sgen")
         st_p, load_p = res("storage"), res("load")
         line_pl, trafo_pl = res("line", "pl_mw"), res("trafo", "pl_mw")
-        ext_storage = np.isin(net.ext_grid.index, list(self._slack_storage))
+        ext_storage = self._ext_storage
         topo = (column(net["switch"], "closed").tobytes(), column(net["line"], "in_service").tobytes(),
                 column(net["trafo"], "in_service").tobytes())
         cache = getattr(self, "_balance_cache", None)

@@ -185,14 +185,14 @@ class Protection:
         self.dark_cause = {}
         if not self.relays:
             return True, {}
-        x = self.ratios()
-        theta0 = np.where(np.isnan(self.theta), x * x, self.theta)  # warm start in steady state
+        x0 = self.ratios()
+        theta0 = np.where(np.isnan(self.theta), x0 * x0, self.theta)  # warm start in steady state
         opened: dict[int, str] = {}
         previous: list[str] = []
         converged = True
         for rnd in range(self.opts.max_iterations + 1):
             self._record_round()
-            x = self.ratios()
+            x = x0 if rnd == 0 else self.ratios()  # the first round's flow is the one just read
             theta = thermal_state(theta0, x, self.step_s, self.tau)
             closed = self._closed()
             tripping = closed & ((x > self.opts.pickup) | (theta > self.opts.theta_trip))

@@ -188,16 +188,15 @@ class SupplyMixin:
         live: set[int] = set()
         ext_on = np.array(column(net["ext_grid"], "in_service"), dtype=bool)  # copies
         gen_on = np.array(column(net["gen"], "in_service"), dtype=bool)
-        ext_pos = {e: p for p, e in enumerate(net.ext_grid.index)}
-        gen_pos = {g: p for p, g in enumerate(net.gen.index)}
+        ext_pos, gen_pos = self._ext_pos, self._gen_pos
         for e in self.slack_of.values():
             ext_on[ext_pos[e]] = False
+        gen_names = self._names_np["gen"]
         for g in self.plants:
-            gen_on[gen_pos[g]] = bool(self.base_in_service["gen"].at[g]) and str(
-                net.gen.at[g, "name"]) not in self._failed
+            gen_on[gen_pos[g]] = bool(self._base_np["gen"][gen_pos[g]]) and str(gen_names[gen_pos[g]]) not in self._failed
         for isl in islands:
             if isl.kind == "plant":
-                g = next(g for g in self.plants if str(net.gen.at[g, "name"]) == isl.source)
+                g = next(g for g in self.plants if str(gen_names[gen_pos[g]]) == isl.source)
                 e = self.slack_of[("gen", g)]
                 ext_on[ext_pos[e]] = True
                 gen_on[gen_pos[g]] = False
