@@ -56,14 +56,16 @@ def column(table, col: str) -> np.ndarray:  # type: ignore[no-untyped-def]
     return values if isinstance(values, np.ndarray) else table[col].to_numpy()
 
 
-def set_float_column(table, col: str, values: np.ndarray) -> None:  # type: ignore[no-untyped-def]
-    """``table[col] = values`` for a float64 column, written into the frame's own array
-    (pandas without copy-on-write hands out a writable view): a column assignment costs
-    ~50-100 us a call, this ~2 us. Any other column (missing, another dtype, a read-only
-    view under copy-on-write) is assigned as usual."""
+def set_column(table, col: str, values: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """``table[col] = values``, written into the frame's own array where the column is a
+    numpy array of the values' dtype and shape (pandas without copy-on-write hands out a
+    writable view): a column assignment costs ~50-100 us a call, this ~2 us. Any other case
+    (a missing column, another dtype, a read-only view under copy-on-write) is assigned as
+    usual, as pandas converts it."""
+    values = np.asarray(values)
     if col in table.columns:
         arr = table[col].to_numpy()
-        if arr.dtype == np.float64 and arr.flags.writeable and arr.shape == np.shape(values):
+        if arr.dtype == values.dtype and arr.flags.writeable and arr.shape == values.shape:
             arr[:] = values
             return
     table[col] = values

@@ -292,6 +292,9 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._failed: dict[str, str] = {}  # the current down-set
         self._island_sig: tuple | None = None
         self._island_cache: tuple[list[Island], dict[int, int]] = ([], {})
+        self._trees: dict[tuple, tuple[dict, dict]] = {}  # supply trees by state (causes.py)
+        self._touched: dict[str, set[int]] = {}  # asset id -> the buses it touches (causes.py)
+        self._islands_by_sig: dict[tuple, tuple[list[Island], dict[int, int]]] = {}  # supply.py
         self._static_columns()
 
     def _setup_profiles(self) -> None:

@@ -204,11 +204,15 @@ class OutputsMixin:
         ext_storage = self._ext_storage
         topo = (column(net["switch"], "closed").tobytes(), column(net["line"], "in_service").tobytes(),
                 column(net["trafo"], "in_service").tobytes())
-        cache = getattr(self, "_balance_cache", None)
-        if cache is None or cache[0] != topo:  # branch ends and island masks, per topology
-            cache = (topo, self._connected_ends("line", "from_bus", "to_bus", "l"),
-                     self._connected_ends("trafo", "hv_bus", "lv_bus", "t"), {})
-            self._balance_cache = cache
+        known = getattr(self, "_balance_cache", None)
+        if known is None:
+            known = self._balance_cache = {}
+        cache = known.get(topo)
+        if cache is None:  # branch ends and island masks, per topology (the last few kept)
+            if len(known) >= 16:
+                known.clear()
+            cache = known[topo] = (topo, self._connected_ends("line", "from_bus", "to_bus", "l"),
+                                   self._connected_ends("trafo", "hv_bus", "lv_bus", "t"), {})
         _, line_ends, trafo_ends, masks = cache
         for isl in islands:
             if isl.kind == "dead" or isl.source not in self._island_keys:

@@ -43,7 +43,7 @@ import numpy as np
 
 from twin.config import ProtectionSection
 from twin.events import Event, event_id, make_event
-from twin.models.power.common import column, event_time, is_hidden_slack
+from twin.models.power.common import column, event_time, is_hidden_slack, set_column
 
 MV_KV = (1.0, 36.0)  # nominal voltages counted as medium voltage (IEC 60038 bands)
 
@@ -297,7 +297,7 @@ def refresh_copy(copy_: Any, net: Any) -> bool:
             return False
     for table, col in MUTABLE_COLUMNS:
         if col in net[table]:
-            copy_[table][col] = net[table][col].to_numpy().copy()
+            set_column(copy_[table], col, net[table][col].to_numpy().copy())
     return True
 
 
@@ -340,19 +340,19 @@ def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mva
         base = copy.deepcopy(net)
     bus_name = dict(zip(base.bus.index.tolist(), base.bus["name"].astype(str).tolist(), strict=True))
     off = np.array([buses.get(bus_name[int(b)]) != "grid" for b in base.load["bus"]], dtype=bool)
-    base.load["p_mw"] = np.where(off, load_p_mw, base.load["p_mw"].to_numpy(dtype=float))
-    base.load["q_mvar"] = np.where(off, load_q_mvar, base.load["q_mvar"].to_numpy(dtype=float))
+    set_column(base.load, "p_mw", np.where(off, load_p_mw, base.load["p_mw"].to_numpy(dtype=float)))
+    set_column(base.load, "q_mvar", np.where(off, load_q_mvar, base.load["q_mvar"].to_numpy(dtype=float)))
     hidden = base.ext_grid["name"].map(is_hidden_slack).to_numpy(dtype=bool)
-    base.ext_grid["in_service"] = base.ext_grid["in_service"].to_numpy(dtype=bool) & ~hidden
+    set_column(base.ext_grid, "in_service", base.ext_grid["in_service"].to_numpy(dtype=bool) & ~hidden)
     mv = base.bus.index[(base.bus["vn_kv"] >= MV_KV[0]) & (base.bus["vn_kv"] <= MV_KV[1])]
     trial = base
     names = trial.switch["name"].astype(str)
     for br in sorted(candidates, key=lambda b: b["id"]):
         rows = names.isin(br["switches"]).to_numpy()
         before = trial.switch["closed"].to_numpy(dtype=bool).copy()
-        trial.switch["closed"] = before | rows
+        set_column(trial.switch, "closed", before | rows)
         ok = solve(trial)
-        trial.switch["closed"] = before
+        set_column(trial.switch, "closed", before)
         if not ok:
             out[br["id"]] = {"converged": False}
             continue

@@ -15,10 +15,14 @@ community battery the slack of its island.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from twin.events import Event
 from twin.models.power.common import EPS, TRAFO_PF, Island, column, is_hidden_slack, seq_sum
+
+ISLAND_CACHE_SIZE = 64  # topology signatures whose islands are kept
 
 
 class SupplyMixin:
@@ -26,10 +30,19 @@ class SupplyMixin:
 
     def _current_islands(self, t: int, events: list[Event]) -> tuple[list[Island], dict[int, int]]:
         """The islands (recomputed only when the topology changed) and their bus index;
-        records microgrids islanding and running empty."""
+        records microgrids islanding and running empty. The islands of each signature seen
+        are kept (a feeder failed and repaired returns to a known one) and handed out as
+        fresh copies: a step may mark its islands dead."""
         sig = self._topology_signature()
         if sig != self._island_sig:
-            self._island_cache = self._islands()
+            known = self._islands_by_sig
+            if sig not in known:
+                if len(known) >= ISLAND_CACHE_SIZE:
+                    known.clear()
+                known[sig] = self._islands()
+            template, bus_island = known[sig]
+            self._island_cache = ([replace(isl, microgrids=list(isl.microgrids), loads=list(isl.loads))
+                                   for isl in template], bus_island)
             self._island_sig = sig
         islands, bus_island = self._island_cache
         for isl in islands:
@@ -86,7 +99,8 @@ class SupplyMixin:
                        for p, s in zip(self._microgrid_pos, self.microgrids, strict=True))
         cols = (("bus", "in_service"), ("line", "in_service"), ("trafo", "in_service"), ("switch", "closed"),
                 ("ext_grid", "in_service"), ("gen", "in_service"), ("storage", "in_service"))
-        return (*(column(net[t], c).tobytes() for t, c in cols), tuple(self.plant_ok), usable)
+        return (*(column(net[t], c).tobytes() for t, c in cols), tuple(self.plant_ok), usable,
+                self.plant_p.tobytes())
 
     def _islands(self) -> tuple[list[Island], dict[int, int]]:
         """Connected components and how each is supplied."""
