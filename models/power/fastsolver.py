@@ -398,9 +398,9 @@ class LightsimSolver:
             loading = np.full_like(i_ka, np.inf)
             np.divide(i_ka, imax, where=imax != 0, out=loading)
             fb, tb = topo.br_from_ppc[f:t], topo.br_to_ppc[f:t]
-            data = np.column_stack([b[:, 0], b[:, 1], b[:, 2], b[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3],
-                                    i[:, 0], i[:, 1], i_ka, vm[fb], va[fb], vm[tb], va[tb], loading * 100])
-            self._put(net, "res_line", data, net.line.index, _LINE_COLS)
+            data = [b[:, 0], b[:, 1], b[:, 2], b[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3],
+                    i[:, 0], i[:, 1], i_ka, vm[fb], va[fb], vm[tb], va[tb], loading * 100]
+            self._put(net, "res_line", data, net["line"].index, _LINE_COLS)
         if "trafo" in lookups:
             f, t = lookups["trafo"]
             b = br[f:t]
@@ -408,9 +408,9 @@ class LightsimSolver:
             with np.errstate(invalid="ignore"):
                 ld = np.max(i * arrays["trafo_vn"] * math.sqrt(3), axis=1) / arrays["trafo_div"] * 100.0
             fb, tb = topo.br_from_ppc[f:t], topo.br_to_ppc[f:t]
-            data = np.column_stack([b[:, 0], b[:, 1], b[:, 2], b[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3],
-                                    i[:, 0], i[:, 1], vm[fb], va[fb], vm[tb], va[tb], ld])
-            self._put(net, "res_trafo", data, net.trafo.index, _TRAFO_COLS)
+            data = [b[:, 0], b[:, 1], b[:, 2], b[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3],
+                    i[:, 0], i[:, 1], vm[fb], va[fb], vm[tb], va[tb], ld]
+            self._put(net, "res_trafo", data, net["trafo"].index, _TRAFO_COLS)
         # element results and the bus sums (consumption positive)
         n_bus = len(net.bus)
         bus_p = np.zeros(n_bus)
@@ -419,7 +419,7 @@ class LightsimSolver:
         for table, sign in PQ_TABLES:
             p, q = el_p[table]
             if len(net[table]):
-                self._put(net, f"res_{table}", np.column_stack([p, q]), net[table].index, _PQ_COLS)
+                self._put(net, f"res_{table}", [p, q], net[table].index, _PQ_COLS)
                 bus_p += np.bincount(el_bus[table], weights=sign * p, minlength=n_bus)
                 bus_q += np.bincount(el_bus[table], weights=sign * q, minlength=n_bus)
         for table in ("ext_grid", "gen"):
@@ -436,29 +436,36 @@ class LightsimSolver:
                 gvm = np.zeros(len(tab))
                 gva = np.zeros(len(tab))
                 gvm[on], gva[on] = vm[gb[on]], va[gb[on]]
-                self._put(net, "res_gen", np.column_stack([p, q, gva, gvm]), tab.index, _GEN_COLS)
+                self._put(net, "res_gen", [p, q, gva, gvm], tab.index, _GEN_COLS)
             else:
-                self._put(net, "res_ext_grid", np.column_stack([p, q]), tab.index, _PQ_COLS)
+                self._put(net, "res_ext_grid", [p, q], tab.index, _PQ_COLS)
             bus_p -= np.bincount(el_bus[table], weights=p, minlength=n_bus)
             bus_q -= np.bincount(el_bus[table], weights=q, minlength=n_bus)
         lk = topo.bus_lookup
-        res_bus = np.column_stack([vm[lk], va[lk], bus_p, bus_q])
-        res_bus[~np.asarray(column(net["bus"], "in_service"), dtype=bool)] = np.nan
-        self._put(net, "res_bus", res_bus, net.bus.index, _BUS_COLS)
+        res_bus = [vm[lk], va[lk], bus_p, bus_q]  # each a fresh array
+        off = ~np.asarray(column(net["bus"], "in_service"), dtype=bool)
+        if off.any():
+            for c in res_bus:
+                c[off] = np.nan
+        self._put(net, "res_bus", res_bus, net["bus"].index, _BUS_COLS)
         net["converged"] = True
 
-    def _put(self, net, name: str, data: np.ndarray, index, columns: list[str]) -> None:  # type: ignore[no-untyped-def]
-        """Write a result table: in place into the frame this solver made last time, if the
-        net still holds it unchanged (one float block of the same shape: a pandas column
-        write costs ~50-100 us, this ~1 us); else a new frame."""
+    def _put(self, net, name: str, data: list[np.ndarray], index, columns: list[str]) -> None:  # type: ignore[no-untyped-def]
+        """Write a result table from its columns (``data``, in ``columns`` order): in place
+        into the frame this solver made last time, if the net still holds it unchanged (one
+        float block of the same shape: a pandas column write costs ~50-100 us, a row of the
+        block ~1 us); else a new frame."""
+        shape = (len(data[0]), len(data))
         df = self._frames.get(name)
-        if df is not None and net.get(name) is df and df.shape == data.shape:
+        if df is not None and net.get(name) is df and df.shape == shape:
             blocks = df._mgr.blocks
-            if len(blocks) == 1 and blocks[0].values.shape == (data.shape[1], data.shape[0]):
-                blocks[0].values[:] = data.T
+            if len(blocks) == 1 and blocks[0].values.shape == (shape[1], shape[0]):
+                values = blocks[0].values  # one row per column
+                for k, col in enumerate(data):
+                    values[k] = col
                 return
         import pandas as pd
 
-        df = pd.DataFrame(np.array(data, dtype=float), index=index, columns=columns)
+        df = pd.DataFrame(np.array(np.column_stack(data), dtype=float), index=index, columns=columns)
         self._frames[name] = df
         net[name] = df
