@@ -35,8 +35,12 @@ class OutputsMixin:
             loading = dict(zip(self.line_names, np.where(np.isnan(lp), 0.0, lp).tolist(), strict=True))
         else:
             loading = dict.fromkeys(self.line_names, 0.0)
-        cap = self._per_asset(self.e_max)
-        soc_v = np.divide(self._per_asset(self.energy), cap, out=np.zeros(len(cap)), where=cap > 0)
+        held = getattr(self, "_asset_e_max", None)
+        if held is None or held[0] is not self.e_max:  # the capacities are static: summed once
+            held = self._asset_e_max = (self.e_max, self._per_asset(self.e_max))
+        cap = held[1]
+        energy = self._per_asset(self.energy)
+        soc_v = np.divide(energy, cap, out=np.zeros(len(cap)), where=cap > 0)
         soc = dict(zip(self.storage_assets, soc_v.tolist(), strict=True))
         series: dict[str, float | dict[str, float]] = {
             "served_mw": float(served.sum()),
@@ -50,7 +54,7 @@ class OutputsMixin:
             "line_loading_pct": loading,
             "battery_soc": soc,
             "pv_mw": float(net.sgen["p_mw"].sum()) if len(net.sgen) else 0.0,
-            **self._storage_series(),
+            **self._storage_series(energy),
             **self._island_balance(islands, converged),
         }
         # Down-set: each dead bus -> its own de-energised event, so consumers' events chain
@@ -166,13 +170,14 @@ class OutputsMixin:
             self._branch_held = held
         return list(map(dict.copy, held[1]))
 
-    def _storage_series(self) -> dict[str, dict[str, float]]:
+    def _storage_series(self, energy: np.ndarray) -> dict[str, dict[str, float]]:
         """Per storage asset: energy (MWh) and the step's charge and discharge into its cells
-        (MW, each >= 0; the SoC moves by charge * eta - discharge / eta over the step)."""
+        (MW, each >= 0; the SoC moves by charge * eta - discharge / eta over the step);
+        ``energy`` is :meth:`_per_asset` of the storage energy."""
         cells = self.cells_p
         assets = self.storage_assets
         return {
-            "battery_energy_mwh": dict(zip(assets, self._per_asset(self.energy).tolist(), strict=True)),
+            "battery_energy_mwh": dict(zip(assets, energy.tolist(), strict=True)),
             "storage_charge_mw": dict(zip(assets, self._per_asset(np.maximum(cells, 0.0)).tolist(), strict=True)),
             "storage_discharge_mw": dict(zip(assets, self._per_asset(np.maximum(-cells, 0.0)).tolist(),
                                              strict=True)),

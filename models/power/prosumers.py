@@ -132,16 +132,18 @@ class ProsumerMixin:
                 if target > EPS:
                     inj.covered_customers[load] += n * out_share * served / target
                 inj.st_cells[s_pos] = p_in
-        for load, pvs in self._pv_of_load.items():
-            if served_frac[load] <= 0.999 or load in held:
-                for q in pvs:
-                    inj.pv_grid[q] = 0.0
+        pv_pos, pv_lp = h["pv_pos"], h["pv_lp"]  # PV behind a household's meter, and its load
+        off = served_frac[pv_lp] <= 0.999
+        if held:
+            off |= np.isin(pv_lp, np.fromiter(held, dtype=int, count=len(held)))
+        inj.pv_grid[pv_pos[off]] = 0.0
 
     def _home_arrays(self) -> dict[str, np.ndarray]:
         """Static arrays of the home-battery elements with a household load, in storage
         order: storage position, load position, asset id, households, the load's and the
         homes' household counts (floored as the dispatch divides by them) and the load's
-        PV positions (padded with -1). Built once."""
+        PV positions (padded with -1); also every household PV position with its load, and
+        the loads with PV or a home battery. Built once."""
         h = getattr(self, "_homes_static", None)
         if h is None:
             st = self.net.storage
@@ -160,6 +162,11 @@ class ProsumerMixin:
                 "n": np.array([self.storage_customers[p] for p in pos], dtype=float),
                 "load_customers": np.array([max(1.0, float(self.load_customers[q])) for q in lp], dtype=float),
                 "home_customers": np.array([max(EPS, self._home_customers[int(q)]) for q in lp], dtype=float),
+                # every PV position behind a household load, and that load (in load order)
+                "pv_pos": np.array([q for pvs in self._pv_of_load.values() for q in pvs], dtype=int),
+                "pv_lp": np.array([lp_ for lp_, pvs in self._pv_of_load.items() for _ in pvs], dtype=int),
+                # the loads with PV or a home battery
+                "prosumer_loads": np.array(sorted(self._pv_of_load.keys() | self._homes_of_load), dtype=int),
             }
             self._homes_static = h
         return h
@@ -184,10 +191,10 @@ class ProsumerMixin:
     def _note_home_outages(self, served_frac: np.ndarray) -> None:
         """After the step's flow: loads with PV or home batteries that the network did not
         fully serve have their inverters off the network (they reconnect after the delay)."""
-        for lp in self._pv_of_load.keys() | self._homes_of_load:
-            if served_frac[lp] <= 0.999:
-                self._home_off.add(lp)
-                self._home_back_t.pop(lp, None)
+        prosumers = self._home_arrays()["prosumer_loads"]
+        for lp in prosumers[served_frac[prosumers] <= 0.999].tolist():
+            self._home_off.add(lp)
+            self._home_back_t.pop(lp, None)
 
     def _islanded_home(self, pos: int, target_mw: float, pv_mw: float, dt_h: float) -> tuple[float, float]:
         """A backup-capable home system alone: (load served, power into the battery), MW.
