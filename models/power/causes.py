@@ -15,9 +15,10 @@ import networkx as nx
 import numpy as np
 
 from twin.events import Event, event_id, make_event
-from twin.models.power.common import EPS, Island, event_time
+from twin.models.power.common import EPS, Island, column, event_time
 
 _SOURCE = "source"  # the node behind every external grid in the supply tree
+TREE_CACHE_SIZE = 16  # previous-step states whose supply trees are kept
 
 
 class CausesMixin:
@@ -89,6 +90,19 @@ class CausesMixin:
         step, and only when a bus goes dark or a microgrid islands."""
         if self._tree_cache is not None:
             return self._tree_cache
+        # the tree depends only on the previous step's live buses, down-set and switch
+        # positions: kept per such state (a feeder failed again finds its tree)
+        key = (frozenset(self.energised), tuple(sorted(self._prev_failed.items())), self._prev_closed.tobytes())
+        known = self._trees
+        if key not in known:
+            if len(known) >= TREE_CACHE_SIZE:
+                known.clear()
+            known[key] = self._build_supply_tree()
+        self._tree_cache = known[key]
+        return self._tree_cache
+
+    def _build_supply_tree(self) -> tuple[dict, dict]:
+        """The supply tree of :meth:`_supply_tree`, built from the previous step's state."""
         net = self.net
         live = self.energised
         failed, closed = self._prev_failed, self._prev_closed
@@ -136,7 +150,6 @@ class CausesMixin:
             if b in live and b not in parent:
                 parent[b] = None
                 self._bfs(adj, parent, [b])
-        self._tree_cache = (parent, entries)
         return parent, entries
 
     @staticmethod
@@ -217,7 +230,7 @@ class CausesMixin:
             if not self.plant_ok[pos] and b in bus_island and islands[bus_island[b]].kind == "dead":
                 for bb in islands[bus_island[b]].buses:
                     exhausted_cause.setdefault(bb, self.plant_event.get(pos, ""))
-        for b in sorted(self.bus_names):
+        for b in sorted(self.energised ^ live):  # the buses that changed, in bus order
             was = b in self.energised
             now = b in live
             if was and not now:
@@ -243,7 +256,7 @@ class CausesMixin:
                 events.append(make_event(t, "power", self.bus_names[b], "energised", 1.0, cause, "power"))
         self.energised = live
         self._prev_failed = dict(failed)  # the supply topology of this step, for the next
-        self._prev_closed = self.net.switch["closed"].to_numpy(dtype=bool).copy()
+        self._prev_closed = np.array(column(self.net["switch"], "closed"), dtype=bool)  # a copy
         self._tree_cache = None  # built from the snapshot above when next needed
         self._nc_cause = {}
         # microgrids back on the grid: forget their islanding
@@ -265,15 +278,18 @@ class CausesMixin:
         restoration, a crew's reclosing; the first closing, else the first), else what had
         de-energised it."""
         net = self.net
-        island = set(islands[bus_island[b]].buses) if b in bus_island else {b}
+        island = islands[bus_island[b]].buses if b in bus_island else {b}
         for asset in self._repaired_now:
-            touched: set[int] = set()
-            for table, cols in (("line", ("from_bus", "to_bus")), ("trafo", ("hv_bus", "lv_bus")),
-                                ("bus", ()), ("ext_grid", ("bus",))):
-                rows = net[table].index[net[table]["name"] == asset]
-                for i in rows:
-                    touched |= {int(net[table].at[i, c]) for c in cols} if cols else {int(i)}
-            if touched & island:
+            touched = self._touched.get(asset)
+            if touched is None:  # names and end buses are static: looked up once per asset
+                touched = set()
+                for table, cols in (("line", ("from_bus", "to_bus")), ("trafo", ("hv_bus", "lv_bus")),
+                                    ("bus", ()), ("ext_grid", ("bus",))):
+                    rows = net[table].index[net[table]["name"] == asset]
+                    for i in rows:
+                        touched |= {int(net[table].at[i, c]) for c in cols} if cols else {int(i)}
+                self._touched[asset] = touched
+            if not touched.isdisjoint(island):
                 return event_id(t, asset, "repaired")
         switched = [e for e in events if e["kind"] in ("switched", "reclosed")]
         closing = [e for e in switched if e["value"] >= 0.5]  # an opening energises nothing
@@ -283,7 +299,10 @@ class CausesMixin:
                      commanded: set[int], events: list[Event]) -> None:
         """Shed / restored events for loads on live buses; a dead bus keeps the load's last state."""
         new = np.where(load_live, 1.0 - served_frac, self.shed_frac)
-        for pos, name in enumerate(self.load_names):
+        old = self.shed_frac
+        moved = np.flatnonzero((new > old + EPS) | ((new < old - EPS) & (new <= EPS)))
+        for pos in moved.tolist():  # only loads whose state changed, in load order
+            name = self.load_names[pos]
             before, now = self.shed_frac[pos], new[pos]
             if now > before + EPS:
                 cause = shed_cause.get(pos, "")

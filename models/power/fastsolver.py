@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.models.power.common import column
 from twin.models.power.solver import PandapowerSolver, drop_floating_branches
 
 MODEL_KEY = "_twin_solver_model"  # net key: token of the static model a solver has bound
@@ -156,6 +157,7 @@ class _Topology:
     pq_rows: dict[str, tuple[np.ndarray, np.ndarray]]  # table -> (ppc bus per row, bus in service)
     gen_ppc_rows: dict[str, np.ndarray]  # "ext_grid"/"gen" -> ppc gen row per element (-1 if out)
     v: np.ndarray  # last solution (ppci)
+    is_ref: np.ndarray | None = None  # per in-service gen row: at a slack bus (filled on first use)
 
 
 class LightsimSolver:
@@ -233,7 +235,7 @@ class LightsimSolver:
 
     @staticmethod
     def _key(net) -> tuple:  # type: ignore[no-untyped-def]
-        return tuple(net[t][c].to_numpy().tobytes() if c in net[t] else b""
+        return tuple(column(net[t], c).tobytes() if c in net[t] else b""
                      for t, c in _TOPOLOGY_COLUMNS)
 
     def _capture(self, net) -> _Topology | None:  # type: ignore[no-untyped-def]
@@ -325,10 +327,10 @@ class LightsimSolver:
                 el_p[table] = (np.zeros(0), np.zeros(0))
                 continue
             rows, bus_ok = topo.pq_rows[table]
-            active = tab["in_service"].to_numpy(dtype=bool) & bus_ok
-            scale = tab["scaling"].to_numpy(dtype=float) * active
-            p = tab["p_mw"].to_numpy(dtype=float) * scale
-            q = tab["q_mvar"].to_numpy(dtype=float) * scale
+            active = np.asarray(column(tab, "in_service"), dtype=bool) & bus_ok
+            scale = np.asarray(column(tab, "scaling"), dtype=float) * active
+            p = np.asarray(column(tab, "p_mw"), dtype=float) * scale
+            q = np.asarray(column(tab, "q_mvar"), dtype=float) * scale
             el_p[table] = (p, q)
             pd += np.bincount(rows, weights=sign * p, minlength=n_ppc)
             qd += np.bincount(rows, weights=sign * q, minlength=n_ppc)
@@ -369,7 +371,9 @@ class LightsimSolver:
         qg = np.zeros(n_gen_rows)
         rows_is = np.flatnonzero(topo.gen_is)
         gbus = topo.gen_bus_i
-        is_ref = np.isin(gbus, topo.ref)
+        if topo.is_ref is None:
+            topo.is_ref = np.isin(gbus, topo.ref)
+        is_ref = topo.is_ref
         pg_set = topo.s_gen[gbus].real * base
         pg[rows_is] = np.where(is_ref, s_calc.real[gbus] + pd[gbus], pg_set)
         qg[rows_is] = s_calc.imag[gbus] + qd[gbus]
@@ -394,9 +398,9 @@ class LightsimSolver:
             loading = np.full_like(i_ka, np.inf)
             np.divide(i_ka, imax, where=imax != 0, out=loading)
             fb, tb = topo.br_from_ppc[f:t], topo.br_to_ppc[f:t]
-            data = np.column_stack([b[:, 0], b[:, 1], b[:, 2], b[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3],
-                                    i[:, 0], i[:, 1], i_ka, vm[fb], va[fb], vm[tb], va[tb], loading * 100])
-            self._put(net, "res_line", data, net.line.index, _LINE_COLS)
+            data = [b[:, 0], b[:, 1], b[:, 2], b[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3],
+                    i[:, 0], i[:, 1], i_ka, vm[fb], va[fb], vm[tb], va[tb], loading * 100]
+            self._put(net, "res_line", data, net["line"].index, _LINE_COLS)
         if "trafo" in lookups:
             f, t = lookups["trafo"]
             b = br[f:t]
@@ -404,9 +408,9 @@ class LightsimSolver:
             with np.errstate(invalid="ignore"):
                 ld = np.max(i * arrays["trafo_vn"] * math.sqrt(3), axis=1) / arrays["trafo_div"] * 100.0
             fb, tb = topo.br_from_ppc[f:t], topo.br_to_ppc[f:t]
-            data = np.column_stack([b[:, 0], b[:, 1], b[:, 2], b[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3],
-                                    i[:, 0], i[:, 1], vm[fb], va[fb], vm[tb], va[tb], ld])
-            self._put(net, "res_trafo", data, net.trafo.index, _TRAFO_COLS)
+            data = [b[:, 0], b[:, 1], b[:, 2], b[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3],
+                    i[:, 0], i[:, 1], vm[fb], va[fb], vm[tb], va[tb], ld]
+            self._put(net, "res_trafo", data, net["trafo"].index, _TRAFO_COLS)
         # element results and the bus sums (consumption positive)
         n_bus = len(net.bus)
         bus_p = np.zeros(n_bus)
@@ -415,7 +419,7 @@ class LightsimSolver:
         for table, sign in PQ_TABLES:
             p, q = el_p[table]
             if len(net[table]):
-                self._put(net, f"res_{table}", np.column_stack([p, q]), net[table].index, _PQ_COLS)
+                self._put(net, f"res_{table}", [p, q], net[table].index, _PQ_COLS)
                 bus_p += np.bincount(el_bus[table], weights=sign * p, minlength=n_bus)
                 bus_q += np.bincount(el_bus[table], weights=sign * q, minlength=n_bus)
         for table in ("ext_grid", "gen"):
@@ -432,29 +436,36 @@ class LightsimSolver:
                 gvm = np.zeros(len(tab))
                 gva = np.zeros(len(tab))
                 gvm[on], gva[on] = vm[gb[on]], va[gb[on]]
-                self._put(net, "res_gen", np.column_stack([p, q, gva, gvm]), tab.index, _GEN_COLS)
+                self._put(net, "res_gen", [p, q, gva, gvm], tab.index, _GEN_COLS)
             else:
-                self._put(net, "res_ext_grid", np.column_stack([p, q]), tab.index, _PQ_COLS)
+                self._put(net, "res_ext_grid", [p, q], tab.index, _PQ_COLS)
             bus_p -= np.bincount(el_bus[table], weights=p, minlength=n_bus)
             bus_q -= np.bincount(el_bus[table], weights=q, minlength=n_bus)
         lk = topo.bus_lookup
-        res_bus = np.column_stack([vm[lk], va[lk], bus_p, bus_q])
-        res_bus[~net.bus["in_service"].to_numpy(dtype=bool)] = np.nan
-        self._put(net, "res_bus", res_bus, net.bus.index, _BUS_COLS)
+        res_bus = [vm[lk], va[lk], bus_p, bus_q]  # each a fresh array
+        off = ~np.asarray(column(net["bus"], "in_service"), dtype=bool)
+        if off.any():
+            for c in res_bus:
+                c[off] = np.nan
+        self._put(net, "res_bus", res_bus, net["bus"].index, _BUS_COLS)
         net["converged"] = True
 
-    def _put(self, net, name: str, data: np.ndarray, index, columns: list[str]) -> None:  # type: ignore[no-untyped-def]
-        """Write a result table: in place into the frame this solver made last time, if the
-        net still holds it unchanged (one float block of the same shape: a pandas column
-        write costs ~50-100 us, this ~1 us); else a new frame."""
+    def _put(self, net, name: str, data: list[np.ndarray], index, columns: list[str]) -> None:  # type: ignore[no-untyped-def]
+        """Write a result table from its columns (``data``, in ``columns`` order): in place
+        into the frame this solver made last time, if the net still holds it unchanged (one
+        float block of the same shape: a pandas column write costs ~50-100 us, a row of the
+        block ~1 us); else a new frame."""
+        shape = (len(data[0]), len(data))
         df = self._frames.get(name)
-        if df is not None and net.get(name) is df and df.shape == data.shape:
+        if df is not None and net.get(name) is df and df.shape == shape:
             blocks = df._mgr.blocks
-            if len(blocks) == 1 and blocks[0].values.shape == (data.shape[1], data.shape[0]):
-                blocks[0].values[:] = data.T
+            if len(blocks) == 1 and blocks[0].values.shape == (shape[1], shape[0]):
+                values = blocks[0].values  # one row per column
+                for k, col in enumerate(data):
+                    values[k] = col
                 return
         import pandas as pd
 
-        df = pd.DataFrame(np.array(data, dtype=float), index=index, columns=columns)
+        df = pd.DataFrame(np.array(np.column_stack(data), dtype=float), index=index, columns=columns)
         self._frames[name] = df
         net[name] = df

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.events import Event, make_event
-from twin.models.power.common import Island
+from twin.models.power.common import Island, column, set_column
 
 COLLAPSE_BLOCKS = 10  # a non-converging island sheds its load in blocks of 1/10
 MAX_REFITS = 20  # re-solves per step to keep slack batteries within their energy
@@ -50,10 +50,10 @@ class FlowMixin:
                        events: list[Event], isolate: bool = True) -> tuple[bool, list[Island]]:
         net = self.net
         live_slack = self._set_slacks(islands)
-        net.load["p_mw"] = inj.demand * inj.served_frac * inj.pickup
-        net.load["q_mvar"] = inj.demand * inj.served_frac * inj.pickup * inj.qratio
-        net.sgen["p_mw"] = inj.pv_grid
-        net.storage["p_mw"] = inj.st_p
+        set_column(net.load, "p_mw", inj.demand * inj.served_frac * inj.pickup)
+        set_column(net.load, "q_mvar", inj.demand * inj.served_frac * inj.pickup * inj.qratio)
+        set_column(net.sgen, "p_mw", inj.pv_grid)
+        set_column(net.storage, "p_mw", inj.st_p)
         for pos, g in enumerate(self.plants):
             net.gen.at[g, "p_mw"] = self.plant_p[pos] if self.plant_ok[pos] else 0.0
         return self._run(islands, live_slack, t, events, isolate)
@@ -182,7 +182,7 @@ class FlowMixin:
             self._clear_results()
             return True, []
         key = tuple(
-            net[tab][c].to_numpy(dtype=float).tobytes()
+            np.asarray(column(net[tab], c), dtype=float).tobytes()
             for tab, c in (("bus", "in_service"), ("line", "in_service"), ("trafo", "in_service"),
                            ("switch", "closed"), ("ext_grid", "in_service"), ("gen", "in_service"),
                            ("gen", "p_mw"))

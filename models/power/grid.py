@@ -36,6 +36,7 @@ from twin.models.power.common import (
     Island,
     PowerGridError,
     StepResult,
+    column,
     is_hidden_slack,
 )
 from twin.models.power.flow import FlowMixin
@@ -291,6 +292,9 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._failed: dict[str, str] = {}  # the current down-set
         self._island_sig: tuple | None = None
         self._island_cache: tuple[list[Island], dict[int, int]] = ([], {})
+        self._trees: dict[tuple, tuple[dict, dict]] = {}  # supply trees by state (causes.py)
+        self._touched: dict[str, set[int]] = {}  # asset id -> the buses it touches (causes.py)
+        self._islands_by_sig: dict[tuple, tuple[list[Island], dict[int, int]]] = {}  # supply.py
         self._static_columns()
 
     def _setup_profiles(self) -> None:
@@ -375,11 +379,38 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         for pos, n in enumerate(self.load_names):
             self._loads_by_name.setdefault(n, []).append(pos)
         self._damage_applied = False
+        self._static_positions()
+
+    def _static_positions(self) -> None:
+        """Static index arrays for the step's array operations: bus positions by bus index,
+        each element's bus position, the buses in index order, the coupled loads, and the
+        storage rows of each storage asset (``storage_assets``)."""
+        net = self.net
+        bus_idx = net.bus.index.to_numpy(dtype=np.int64)
+        self._bus_pos_of_index = np.full(int(bus_idx.max()) + 1 if len(bus_idx) else 0, -1, dtype=np.int64)
+        self._bus_pos_of_index[bus_idx] = np.arange(len(bus_idx))
+        self._load_bus_pos = self._bus_pos_of_index[np.asarray(self.load_bus, dtype=np.int64)]
+        self._sgen_bus_pos = self._bus_pos_of_index[np.asarray(self.sgen_bus, dtype=np.int64)]
+        self._element_bus = {t: net[t]["bus"].to_numpy(dtype=np.int64) for t in ("load", "sgen", "storage", "gen")}
+        self._ext_pos = {int(e): p for p, e in enumerate(net.ext_grid.index)}
+        self._gen_pos = {int(g): p for p, g in enumerate(net.gen.index)}
+        self._ext_storage = np.isin(net.ext_grid.index, list(self._slack_storage))  # slacks of batteries
+        self._qratio = np.divide(self.base_q, self.base_p, out=np.zeros_like(self.base_p), where=self.base_p > 0)
+        self._sorted_bus_ids = np.array(sorted(self.bus_names), dtype=np.int64)
+        self._sorted_bus_pos = self._bus_pos_of_index[self._sorted_bus_ids]
+        self._sorted_bus_names = [self.bus_names[int(b)] for b in self._sorted_bus_ids]
+        self._coupled_loads = np.array([p for p, n in enumerate(self.load_names) if not n.startswith("power/")],
+                                       dtype=np.int64)
+        group = {a: k for k, a in enumerate(self.storage_assets)}
+        self._storage_group = np.array([group[n] for n in self.storage_names], dtype=np.int64)
+        # numpy sums eight or more elements pairwise: those assets are summed by their mask
+        self._storage_big = [(k, self._storage_mask[a]) for k, a in enumerate(self.storage_assets)
+                             if int(self._storage_mask[a].sum()) >= 8]
 
     @staticmethod
     def _set_bool_column(table, col: str, values: np.ndarray) -> None:
         """Write a boolean column only when it changes (a pandas column write costs ~0.1 ms)."""
-        if not np.array_equal(table[col].to_numpy(), values):
+        if not np.array_equal(column(table, col), values):
             table[col] = values
 
     def _branch_table(self) -> list[dict]:
@@ -448,19 +479,32 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         and clouds, and the served share of loads on live islands (commands included)."""
         net = self.net
         demand = np.maximum(self._demand(t), 0.0)
-        qratio = np.divide(self.base_q, self.base_p, out=np.zeros_like(self.base_p), where=self.base_p > 0)
+        qratio = self._qratio.copy()  # q_mvar per p_mw of each load (static)
         pv = self.pv_rated * self._pv_factors(t)
         if pv_cap:
             pv *= np.array([min(1.0, max(0.0, pv_cap.get(n, 1.0))) for n in self.sgen_names])
-        pv[~net.sgen["in_service"].to_numpy(dtype=bool)] = 0.0
-        load_live = np.array([b in bus_island and islands[bus_island[b]].kind != "dead"
-                              for b in self.load_bus], dtype=bool)
+        pv[~np.asarray(column(net["sgen"], "in_service"), dtype=bool)] = 0.0
+        load_live = self._on_live_island(islands)[self._load_bus_pos]
         return _Injections(
             demand=demand, qratio=qratio, served_frac=np.where(load_live, load_frac, 0.0), pv=pv,
             pv_grid=pv.copy(), st_p=np.zeros(len(net.storage)),
             st_cells=np.zeros(len(net.storage)), self_served=np.zeros(len(net.load)),
             covered_customers=np.zeros(len(net.load)), shed_cause=dict(load_cause),
         )
+
+    def _on_live_island(self, islands: list[Island]) -> np.ndarray:
+        """Per bus position: whether the bus is on an island that is not dead (kept while
+        the islands and their kinds are unchanged)."""
+        kinds = tuple(isl.kind for isl in islands)
+        held = getattr(self, "_live_island_held", None)
+        if held is None or held[0] is not islands or held[1] != kinds:
+            mask = np.zeros(len(self.bus_names), dtype=bool)
+            for isl in islands:
+                if isl.kind != "dead" and isl.buses:
+                    mask[self._bus_pos_of_index[np.fromiter(isl.buses, dtype=np.int64)]] = True
+            held = (islands, kinds, mask)  # holding the list keeps its id unique
+            self._live_island_held = held
+        return held[2]
 
     def _pv_factors(self, t: int) -> np.ndarray | float:
         """PV output over rated power. SimBench: the PV profile over the step, capped at
@@ -496,10 +540,17 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
             if isl.kind != "dead":
                 live_buses |= isl.buses
         if converged and len(net.res_bus):
-            vm = dict(zip(net.res_bus.index.tolist(), net.res_bus["vm_pu"].tolist(), strict=True))
-            live_buses = {b for b in live_buses if not math.isnan(float(vm.get(b, math.nan)))}
+            # buses with a voltage in the results (a bus missing from them has none)
+            res = net.res_bus
+            has_v = np.zeros(len(self._bus_pos_of_index), dtype=bool)
+            idx = res.index.to_numpy()
+            ok = ~np.isnan(np.asarray(column(res, "vm_pu"), dtype=float))
+            known = (idx >= 0) & (idx < len(has_v))
+            has_v[idx[ok & known]] = True
+            flags = has_v.tolist()
+            live_buses = {b for b in live_buses if flags[b]}
         self._bus_events(t, live_buses, failed, islands, bus_island, events)
-        live_mask = np.array([b in live_buses for b in self.load_bus], dtype=bool)
+        live_mask = self._live_mask()[self._load_bus_pos]
         served = np.where(live_mask, inj.demand * inj.served_frac, 0.0) + inj.self_served
         self._shed_events(t, inj.served_frac, live_mask, inj.shed_cause, commanded, events)
         result = self._result(t, inj.demand, served, inj.covered_customers, islands, events, converged)

@@ -12,7 +12,7 @@ import logging
 import numpy as np
 
 from twin.events import Event, event_id, make_event
-from twin.models.power.common import BATTERY_MODES, PowerGridError
+from twin.models.power.common import BATTERY_MODES, PowerGridError, column
 from twin.models.power.solver import drop_floating_branches
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class InputsMixin:
         for table in ("bus", "line", "trafo", "gen", "sgen", "storage"):
             write(net[table], "in_service", self._base_np[table] & ~down(table))
         main = self._main_ext_mask
-        ext = net.ext_grid["in_service"].to_numpy(dtype=bool).copy()
+        ext = np.array(column(net["ext_grid"], "in_service"), dtype=bool)  # a copy
         ext[main] = (self.base_ext_in_service.to_numpy(dtype=bool) & ~down("ext_grid"))[main]
         write(net.ext_grid, "in_service", ext)
         write(net.switch, "closed", self.switch_pos.to_numpy(dtype=bool) & ~down("switch"))

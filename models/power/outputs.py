@@ -11,8 +11,15 @@ import math
 import numpy as np
 
 from twin.events import Event
-from twin.models.power.common import Island, StepResult
+from twin.models.power.common import Island, StepResult, column, seq_sum
 from twin.models.power.consumers import SHED_UNSUPPLIED
+
+
+def _nansum(values: np.ndarray) -> float:
+    """``Series.sum()`` of a float column, bit for bit (pandas sums with NaN set to 0 by
+    numpy's own sum), without pandas' reduction machinery (~40 us a call)."""
+    values = np.asarray(values, dtype=float)
+    return float(np.where(np.isnan(values), 0.0, values).sum())
 
 
 class OutputsMixin:
@@ -22,36 +29,39 @@ class OutputsMixin:
                 converged: bool) -> StepResult:
         net = self.net
         cust = self.load_customers
-        live_load = np.array([b in self.energised for b in self.load_bus])
+        live = self._live_mask()
+        live_load = live[self._load_bus_pos]
         served_share = np.where(live_load, 1.0 - self.shed_frac, 0.0)
         out = cust * (1.0 - served_share) - covered
         masks = self._district_mask
         d_served = {d: float(served[masks[d]].sum()) for d in self.districts}
         d_demand = {d: float(demand[masks[d]].sum()) for d in self.districts}
         d_out = {d: float(max(0.0, out[masks[d]].sum())) for d in self.districts}
-        loading = {}
         if len(net.res_line) == len(net.line):
-            lp = net.res_line["loading_percent"].tolist()
-            loading = {n: (0.0 if math.isnan(v) else float(v)) for n, v in zip(self.line_names, lp, strict=True)}
+            lp = np.asarray(column(net["res_line"], "loading_percent"), dtype=float)
+            loading = dict(zip(self.line_names, np.where(np.isnan(lp), 0.0, lp).tolist(), strict=True))
         else:
-            loading = {n: 0.0 for n in self.line_names}
-        soc = {}
-        for a in self.storage_assets:
-            m = self._storage_mask[a]
-            cap = float(self.e_max[m].sum())
-            soc[a] = float(self.energy[m].sum() / cap) if cap > 0 else 0.0
+            loading = dict.fromkeys(self.line_names, 0.0)
+        held = getattr(self, "_asset_e_max", None)
+        if held is None or held[0] is not self.e_max:  # the capacities are static: summed once
+            held = self._asset_e_max = (self.e_max, self._per_asset(self.e_max))
+        cap = held[1]
+        energy = self._per_asset(self.energy)
+        soc_v = np.divide(energy, cap, out=np.zeros(len(cap)), where=cap > 0)
+        soc = dict(zip(self.storage_assets, soc_v.tolist(), strict=True))
         series: dict[str, float | dict[str, float]] = {
             "served_mw": float(served.sum()),
             "demand_mw": float(demand.sum()),
             "district_served_mw": d_served,
             "district_demand_mw": d_demand,
             "customers_out": d_out,
-            "bus_energised": {self.bus_names[b]: float(b in self.energised) for b in sorted(self.bus_names)},
-            "load_served_mw": {n: float(v) for n, v in zip(self.load_names, served, strict=True)},
+            "bus_energised": dict(zip(self._sorted_bus_names, live[self._sorted_bus_pos].astype(float).tolist(),
+                                      strict=True)),
+            "load_served_mw": dict(zip(self.load_names, served.tolist(), strict=True)),
             "line_loading_pct": loading,
             "battery_soc": soc,
-            "pv_mw": float(net.sgen["p_mw"].sum()) if len(net.sgen) else 0.0,
-            **self._storage_series(),
+            "pv_mw": _nansum(column(net["sgen"], "p_mw")) if len(net["sgen"]) else 0.0,
+            **self._storage_series(energy),
             **self._island_balance(islands, converged),
         }
         # Down-set: each dead bus -> its own de-energised event, so consumers' events chain
@@ -59,35 +69,60 @@ class OutputsMixin:
         # no such event and fall back to what killed them.
         dead = {
             self.bus_names[b]: self.dead_event.get(b, self.dead_cause.get(b, ""))
-            for b in sorted(self.bus_names) if b not in self.energised
+            for b in self._sorted_bus_ids[~live[self._sorted_bus_pos]].tolist()
         }
-        switch_closed = {n: bool(c) for n, c in zip(self.switch_names, net.switch["closed"].tolist(), strict=True)}
+        switch_closed = dict(zip(self.switch_names, np.asarray(column(net["switch"], "closed"), dtype=bool).tolist(),
+                                 strict=True))
         telemetry = self._telemetry(t, demand, islands, soc, switch_closed)
         return StepResult(t, dead, switch_closed, series, events, telemetry, converged,
-                          self._unsupplied())
+                          self._unsupplied(live_load))
 
-    def _unsupplied(self) -> dict[str, str]:
+    def _live_mask(self) -> np.ndarray:
+        """Per bus position: whether the bus is energised (``energised``, as an array; kept
+        while ``energised`` is the same set object, which each step replaces)."""
+        held = getattr(self, "_live_mask_held", None)
+        if held is None or held[0] is not self.energised:
+            mask = np.zeros(len(self._bus_pos_of_index), dtype=bool)
+            if self.energised:
+                mask[self._bus_pos_of_index[np.fromiter(self.energised, dtype=np.int64)]] = True
+            held = (self.energised, mask)
+            self._live_mask_held = held
+        return held[1]
+
+    def _per_asset(self, values: np.ndarray) -> np.ndarray:
+        """Per storage asset (``storage_assets`` order): the sum of ``values`` over its rows,
+        as ``values[mask].sum()`` gives it bit for bit (numpy sums fewer than eight elements
+        in order, as ``np.bincount`` does; larger assets are summed by mask)."""
+        out = np.bincount(self._storage_group, weights=values, minlength=len(self.storage_assets))
+        for k, m in self._storage_big:
+            out[k] = values[m].sum()
+        return out
+
+    def _unsupplied(self, live_load: np.ndarray) -> dict[str, str]:
         """Coupled consumers (loads named by a non-power id) on a live bus whose load is shed
         by at least ``SHED_UNSUPPLIED``: {consumer id: its load's ``shed`` event}."""
-        return {
-            name: self.shed_event.get(pos, "")
-            for pos, name in enumerate(self.load_names)
-            if not name.startswith("power/") and self.load_bus[pos] in self.energised
-            and self.shed_frac[pos] >= SHED_UNSUPPLIED
-        }
+        pos = self._coupled_loads
+        hit = pos[(live_load[pos] & (self.shed_frac[pos] >= SHED_UNSUPPLIED))]
+        return {self.load_names[p]: self.shed_event.get(p, "") for p in hit.tolist()}
+
+    def _island_loads(self, isl: Island) -> np.ndarray:
+        """The island's load positions as an array (kept on the island)."""
+        a = isl.cache.get("loads")
+        if a is None:
+            a = isl.cache["loads"] = np.asarray(isl.loads, dtype=np.int64)
+        return a
 
     def _telemetry(self, t: int, demand, islands: list[Island], soc: dict[str, float],
                    switch_closed: dict[str, bool]) -> dict:
         """What the grid reports to control (policy input); see docs/policies.md."""
         net = self.net
-        island_of_load: dict[int, str] = {}
+        island_of = np.full(len(self.load_names), "", dtype=object)
         isl_out = []
         for k, isl in enumerate(islands):
             if not isl.loads:
                 continue
             iid = isl.source or f"dead-{k}"
-            for p in isl.loads:
-                island_of_load[p] = iid
+            island_of[self._island_loads(isl)] = iid
             energy = 0.0
             if isl.kind == "microgrid":
                 pos = [int(np.flatnonzero(net.storage.index == s)[0]) for s in isl.microgrids]
@@ -96,45 +131,64 @@ class OutputsMixin:
                 "id": iid, "kind": isl.kind,
                 "cause_id": self._shortage_cause(isl, self._failed) if isl.kind != "dead" else "",
                 "capacity_mw": float(isl.capacity_mw) if math.isfinite(isl.capacity_mw) else -1.0,
-                "demand_mw": float(sum(demand[p] for p in isl.loads)),
+                "demand_mw": seq_sum(demand[self._island_loads(isl)]),
                 "energy_mwh": energy,
             })
-        energised = self.energised
+        served = (self._live_mask()[self._load_bus_pos] & (self.shed_frac < 0.5)).tolist()
         loads = {
-            name: {"demand_mw": float(d), "served": b in energised and shed < 0.5, "critical": crit,
-                   "category": cat, "district": dist, "island": island_of_load.get(pos, "")}
-            for pos, (name, d, b, shed, crit, cat, dist) in enumerate(zip(
-                self.load_names, demand.tolist(), self.load_bus, self.shed_frac.tolist(), self.load_critical,
-                self.load_category, self.load_district_list, strict=True))
+            name: {"demand_mw": d, "served": ok, "critical": crit, "category": cat, "district": dist,
+                   "island": iid}
+            for name, d, ok, crit, cat, dist, iid in zip(
+                self.load_names, demand.tolist(), served, self.load_critical, self.load_category,
+                self.load_district_list, island_of.tolist(), strict=True)
         }
-        bus_kind: dict[str, str] = {}
-        for isl in islands:
-            for b in isl.buses:
-                bus_kind[self.bus_names[b]] = isl.kind if b in self.energised else "dead"
-        for name in self.bus_names.values():
-            bus_kind.setdefault(name, "dead")  # failed (out-of-service) buses
-        failed = self._failed
-        branches = [{**br, "failed": br["id"] in failed, "cause_id": failed.get(br["id"], "")}
-                    for br in self._branches]
         return {
             "time_s": int(t), "step_s": self.step_s, "islands": isl_out, "loads": loads,
             "battery_soc": dict(soc), "switch_closed": dict(switch_closed),
             "switch_normally_closed": dict(self._switch_normal),
-            "buses": bus_kind, "branches": branches,
+            "buses": self._bus_kinds(islands), "branches": self._branch_states(),
         }
 
-    def _storage_series(self) -> dict[str, dict[str, float]]:
+    def _bus_kinds(self, islands: list[Island]) -> dict[str, str]:
+        """Per bus: its island's kind while energised, else "dead" (in the order the islands
+        and their bus sets give); recomputed only when the islands, their kinds or the live
+        buses changed."""
+        kinds = tuple(isl.kind for isl in islands)
+        held = getattr(self, "_bus_kind_held", None)
+        if held is None or held[0] is not islands or held[1] != kinds or held[2] != self.energised:
+            bus_kind: dict[str, str] = {}
+            for isl in islands:
+                for b in isl.buses:
+                    bus_kind[self.bus_names[b]] = isl.kind if b in self.energised else "dead"
+            for name in self.bus_names.values():
+                bus_kind.setdefault(name, "dead")  # failed (out-of-service) buses
+            held = (islands, kinds, self.energised, bus_kind)  # holding the list keeps its id unique
+            self._bus_kind_held = held
+        return dict(held[3])
+
+    def _branch_states(self) -> list[dict]:
+        """Each branch of ``_branches`` with whether it is failed and the failure's event;
+        recomputed only when the down-set changed (fresh dicts each step)."""
+        failed = self._failed
+        held = getattr(self, "_branch_held", None)
+        if held is None or held[0] != failed:
+            held = (dict(failed), [{**br, "failed": br["id"] in failed, "cause_id": failed.get(br["id"], "")}
+                                   for br in self._branches])
+            self._branch_held = held
+        return list(map(dict.copy, held[1]))
+
+    def _storage_series(self, energy: np.ndarray) -> dict[str, dict[str, float]]:
         """Per storage asset: energy (MWh) and the step's charge and discharge into its cells
-        (MW, each >= 0; the SoC moves by charge * eta - discharge / eta over the step)."""
+        (MW, each >= 0; the SoC moves by charge * eta - discharge / eta over the step);
+        ``energy`` is :meth:`_per_asset` of the storage energy."""
         cells = self.cells_p
-        out: dict[str, dict[str, float]] = {"battery_energy_mwh": {}, "storage_charge_mw": {},
-                                            "storage_discharge_mw": {}}
-        for a in self.storage_assets:
-            m = self._storage_mask[a]
-            out["battery_energy_mwh"][a] = float(self.energy[m].sum())
-            out["storage_charge_mw"][a] = float(np.maximum(cells[m], 0.0).sum())
-            out["storage_discharge_mw"][a] = float(np.maximum(-cells[m], 0.0).sum())
-        return out
+        assets = self.storage_assets
+        return {
+            "battery_energy_mwh": dict(zip(assets, energy.tolist(), strict=True)),
+            "storage_charge_mw": dict(zip(assets, self._per_asset(np.maximum(cells, 0.0)).tolist(), strict=True)),
+            "storage_discharge_mw": dict(zip(assets, self._per_asset(np.maximum(-cells, 0.0)).tolist(),
+                                             strict=True)),
+        }
 
     def _island_balance(self, islands: list[Island], converged: bool) -> dict[str, dict[str, float]]:
         """Each live island's energy balance from the power-flow results, keyed by its
@@ -152,21 +206,25 @@ class OutputsMixin:
             r = net[f"res_{table}"]
             if len(r) != len(net[table]) or col not in r:
                 return np.zeros(len(net[table]))
-            a = r[col].to_numpy(dtype=float)
+            a = np.asarray(column(r, col), dtype=float)
             # nan_to_num only when needed: its Python wrapper costs more than the check
             return a if np.isfinite(a).all() else np.nan_to_num(a)
 
         ext_p, gen_p, sgen_p = res("ext_grid"), res("gen"), res("sgen")
         st_p, load_p = res("storage"), res("load")
         line_pl, trafo_pl = res("line", "pl_mw"), res("trafo", "pl_mw")
-        ext_storage = np.isin(net.ext_grid.index, list(self._slack_storage))
-        topo = (net.switch["closed"].to_numpy().tobytes(), net.line["in_service"].to_numpy().tobytes(),
-                net.trafo["in_service"].to_numpy().tobytes())
-        cache = getattr(self, "_balance_cache", None)
-        if cache is None or cache[0] != topo:  # branch ends and island masks, per topology
-            cache = (topo, self._connected_ends("line", "from_bus", "to_bus", "l"),
-                     self._connected_ends("trafo", "hv_bus", "lv_bus", "t"), {})
-            self._balance_cache = cache
+        ext_storage = self._ext_storage
+        topo = (column(net["switch"], "closed").tobytes(), column(net["line"], "in_service").tobytes(),
+                column(net["trafo"], "in_service").tobytes())
+        known = getattr(self, "_balance_cache", None)
+        if known is None:
+            known = self._balance_cache = {}
+        cache = known.get(topo)
+        if cache is None:  # branch ends and island masks, per topology (the last few kept)
+            if len(known) >= 16:
+                known.clear()
+            cache = known[topo] = (topo, self._connected_ends("line", "from_bus", "to_bus", "l"),
+                                   self._connected_ends("trafo", "hv_bus", "lv_bus", "t"), {})
         _, line_ends, trafo_ends, masks = cache
         for isl in islands:
             if isl.kind == "dead" or isl.source not in self._island_keys:
@@ -184,7 +242,7 @@ class OutputsMixin:
             charge = float(np.maximum(st, 0.0).sum() + np.maximum(-mg, 0.0).sum())
             discharge = float(np.maximum(-st, 0.0).sum() + np.maximum(mg, 0.0).sum())
             load = float(load_p[m["load"]].sum())
-            losses = float(sum(line_pl[i] for i in m["line"]) + sum(trafo_pl[i] for i in m["trafo"]))
+            losses = seq_sum(line_pl[m["line"]]) + seq_sum(trafo_pl[m["trafo"]])
             k = isl.source
             out["island_generation_mw"][k] = gen
             out["island_load_mw"][k] = load
@@ -203,8 +261,8 @@ class OutputsMixin:
             return np.fromiter((int(x) in b for x in buses), dtype=bool, count=len(buses))
 
         out = {t: on(net[t]["bus"]) for t in ("ext_grid", "gen", "sgen", "storage", "load")}
-        out["line"] = [i for i, ends in enumerate(line_ends) if ends & b]
-        out["trafo"] = [i for i, ends in enumerate(trafo_ends) if ends & b]
+        out["line"] = np.array([i for i, ends in enumerate(line_ends) if ends & b], dtype=np.int64)
+        out["trafo"] = np.array([i for i, ends in enumerate(trafo_ends) if ends & b], dtype=np.int64)
         return out
 
     def _connected_ends(self, table: str, a: str, b: str, et: str) -> list[set[int]]:

@@ -19,7 +19,15 @@ import math
 
 import numpy as np
 
-from twin.models.power.common import BATTERY_MODES, EPS, PEAK_PROFILE, PV_RECONNECT_S, Island, PowerGridError
+from twin.models.power.common import (
+    BATTERY_MODES,
+    EPS,
+    PEAK_PROFILE,
+    PV_RECONNECT_S,
+    Island,
+    PowerGridError,
+    column,
+)
 from twin.models.power.profiles import household_factor
 
 
@@ -93,7 +101,7 @@ class ProsumerMixin:
         h = self._home_arrays()
         pos, lp = h["pos"], h["lp"]
         if len(pos):
-            active = net.storage["in_service"].to_numpy(dtype=bool)[pos]
+            active = np.asarray(column(net["storage"], "in_service"), dtype=bool)[pos]
             if held:
                 active &= ~np.isin(lp, np.fromiter(held, dtype=int, count=len(held)))
             mode = np.full(len(pos), BATTERY_MODES.index(self.default_mode))
@@ -124,16 +132,18 @@ class ProsumerMixin:
                 if target > EPS:
                     inj.covered_customers[load] += n * out_share * served / target
                 inj.st_cells[s_pos] = p_in
-        for load, pvs in self._pv_of_load.items():
-            if served_frac[load] <= 0.999 or load in held:
-                for q in pvs:
-                    inj.pv_grid[q] = 0.0
+        pv_pos, pv_lp = h["pv_pos"], h["pv_lp"]  # PV behind a household's meter, and its load
+        off = served_frac[pv_lp] <= 0.999
+        if held:
+            off |= np.isin(pv_lp, np.fromiter(held, dtype=int, count=len(held)))
+        inj.pv_grid[pv_pos[off]] = 0.0
 
     def _home_arrays(self) -> dict[str, np.ndarray]:
         """Static arrays of the home-battery elements with a household load, in storage
         order: storage position, load position, asset id, households, the load's and the
         homes' household counts (floored as the dispatch divides by them) and the load's
-        PV positions (padded with -1). Built once."""
+        PV positions (padded with -1); also every household PV position with its load, and
+        the loads with PV or a home battery. Built once."""
         h = getattr(self, "_homes_static", None)
         if h is None:
             st = self.net.storage
@@ -152,6 +162,11 @@ class ProsumerMixin:
                 "n": np.array([self.storage_customers[p] for p in pos], dtype=float),
                 "load_customers": np.array([max(1.0, float(self.load_customers[q])) for q in lp], dtype=float),
                 "home_customers": np.array([max(EPS, self._home_customers[int(q)]) for q in lp], dtype=float),
+                # every PV position behind a household load, and that load (in load order)
+                "pv_pos": np.array([q for pvs in self._pv_of_load.values() for q in pvs], dtype=int),
+                "pv_lp": np.array([lp_ for lp_, pvs in self._pv_of_load.items() for _ in pvs], dtype=int),
+                # the loads with PV or a home battery
+                "prosumer_loads": np.array(sorted(self._pv_of_load.keys() | self._homes_of_load), dtype=int),
             }
             self._homes_static = h
         return h
@@ -176,10 +191,10 @@ class ProsumerMixin:
     def _note_home_outages(self, served_frac: np.ndarray) -> None:
         """After the step's flow: loads with PV or home batteries that the network did not
         fully serve have their inverters off the network (they reconnect after the delay)."""
-        for lp in self._pv_of_load.keys() | self._homes_of_load:
-            if served_frac[lp] <= 0.999:
-                self._home_off.add(lp)
-                self._home_back_t.pop(lp, None)
+        prosumers = self._home_arrays()["prosumer_loads"]
+        for lp in prosumers[served_frac[prosumers] <= 0.999].tolist():
+            self._home_off.add(lp)
+            self._home_back_t.pop(lp, None)
 
     def _islanded_home(self, pos: int, target_mw: float, pv_mw: float, dt_h: float) -> tuple[float, float]:
         """A backup-capable home system alone: (load served, power into the battery), MW.
@@ -197,9 +212,9 @@ class ProsumerMixin:
     def _dispatch_microgrids(self, islands: list[Island], bus_island: dict[int, int], inj) -> None:  # type: ignore[no-untyped-def]
         """Community batteries: idle charging on the grid, energy sharing in an island."""
         dt_h = self.step_s / 3600.0
-        for pos, s in enumerate(self.net.storage.index):
-            if s in self.microgrids:
-                inj.st_p[pos] = self._microgrid_setpoint(pos, s, islands, bus_island, dt_h)
+        on = np.asarray(column(self.net["storage"], "in_service"), dtype=bool)
+        for pos, s in zip(self._microgrid_pos, self.microgrids, strict=True):  # in storage order
+            inj.st_p[pos] = self._microgrid_setpoint(pos, s, islands, bus_island, dt_h, bool(on[pos]))
         self._share_island_load(islands, inj.demand * inj.served_frac, inj.pv_grid, inj.st_p, dt_h)
         for pos in self._microgrid_pos:
             inj.st_cells[pos] = inj.st_p[pos]
@@ -222,10 +237,15 @@ class ProsumerMixin:
                 inj.pv_grid[in_isl["sgen"]] *= keep
 
     def _in_island(self, isl: Island) -> dict[str, np.ndarray]:
-        """Masks of the load, sgen, storage elements on the island's buses."""
-        net = self.net
-        return {t: np.array([int(b) in isl.buses for b in net[t]["bus"]], dtype=bool)
-                for t in ("load", "sgen", "storage")}
+        """Masks of the load, sgen, storage elements on the island's buses (kept on the
+        island: element buses are static; read them, do not write them)."""
+        held = isl.cache.get("in")
+        if held is None:
+            on = np.zeros(len(self._bus_pos_of_index), dtype=bool)  # by bus index
+            if isl.buses:
+                on[np.fromiter(isl.buses, dtype=np.int64)] = True
+            held = isl.cache["in"] = {t: on[self._element_bus[t]] for t in ("load", "sgen", "storage")}
+        return held
 
     def _home_batteries(self, pos: np.ndarray, mode: np.ndarray, load_mw: np.ndarray, pv_mw: np.ndarray,
                         peak: bool, dt_h: float) -> np.ndarray:
@@ -248,12 +268,11 @@ class ProsumerMixin:
                         np.where(grid_support, support, cover))
 
     def _microgrid_setpoint(self, pos: int, s: int, islands: list[Island], bus_island: dict[int, int],
-                            dt_h: float) -> float:
+                            dt_h: float, in_service: bool) -> float:
         """Grid-connected community batteries recharge gently; slack ones are set by the flow."""
-        net = self.net
-        b = int(net.storage.at[s, "bus"])
+        b = int(self._element_bus["storage"][pos])
         isl = islands[bus_island[b]] if b in bus_island else None
-        if isl is None or not net.storage.at[s, "in_service"]:
+        if isl is None or not in_service:
             return 0.0
         if isl.kind in ("grid", "plant"):
             room = max(0.0, (self.e_max[pos] - self.energy[pos]) / (self.eta * dt_h))

@@ -43,7 +43,7 @@ import numpy as np
 
 from twin.config import ProtectionSection
 from twin.events import Event, event_id, make_event
-from twin.models.power.common import event_time, is_hidden_slack
+from twin.models.power.common import column, event_time, is_hidden_slack, set_column
 
 MV_KV = (1.0, 36.0)  # nominal voltages counted as medium voltage (IEC 60038 bands)
 
@@ -133,7 +133,7 @@ class Protection:
 
     def _closed(self) -> np.ndarray:
         """Whether each relay's breaker is closed now."""
-        return self.net.switch["closed"].to_numpy(dtype=bool)[self._sw_pos]
+        return np.asarray(column(self.net["switch"], "closed"), dtype=bool)[self._sw_pos]
 
     def _column(self, res: Any, col: str, index: Any) -> np.ndarray:
         """``res[col]`` at the rows ``index`` (NaN where a row is missing); the row positions
@@ -147,7 +147,7 @@ class Protection:
             held = (res.index, index, res.index.get_indexer(index))
             self._positions[(id(res.index), id(index))] = held
         pos = held[2]
-        vals = res[col].to_numpy(dtype=float)
+        vals = np.asarray(column(res, col), dtype=float)
         return np.where(pos >= 0, vals[np.maximum(pos, 0)], math.nan)
 
     def ratios(self) -> np.ndarray:
@@ -185,23 +185,25 @@ class Protection:
         self.dark_cause = {}
         if not self.relays:
             return True, {}
-        x = self.ratios()
-        theta0 = np.where(np.isnan(self.theta), x * x, self.theta)  # warm start in steady state
+        x0 = self.ratios()
+        theta0 = np.where(np.isnan(self.theta), x0 * x0, self.theta)  # warm start in steady state
         opened: dict[int, str] = {}
         previous: list[str] = []
         converged = True
         for rnd in range(self.opts.max_iterations + 1):
             self._record_round()
-            x = self.ratios()
+            x = x0 if rnd == 0 else self.ratios()  # the first round's flow is the one just read
             theta = thermal_state(theta0, x, self.step_s, self.tau)
             closed = self._closed()
-            trips = [k for k in range(len(self.relays))
-                     if closed[k] and (x[k] > self.opts.pickup or theta[k] > self.opts.theta_trip)]
-            for k in range(len(self.relays)):
-                if x[k] <= 1.0 and k not in trips:
-                    self.overload_cause.pop(k, None)
-                elif k not in self.overload_cause:
+            tripping = closed & ((x > self.opts.pickup) | (theta > self.opts.theta_trip))
+            trips = np.flatnonzero(tripping).tolist()
+            normal = (x <= 1.0) & ~tripping
+            for k in np.flatnonzero(~normal).tolist():  # in relay order: cause_of has effects
+                if k not in self.overload_cause:
                     self.overload_cause[k] = previous[0] if previous else cause_of(self.relays[k])
+            if self.overload_cause:
+                for k in np.flatnonzero(normal).tolist():
+                    self.overload_cause.pop(k, None)
             if not trips:
                 break
             if rnd == self.opts.max_iterations:
@@ -295,13 +297,27 @@ def refresh_copy(copy_: Any, net: Any) -> bool:
             return False
     for table, col in MUTABLE_COLUMNS:
         if col in net[table]:
-            copy_[table][col] = net[table][col].to_numpy().copy()
+            set_column(copy_[table], col, net[table][col].to_numpy().copy())
     return True
+
+
+def tie_candidates(telemetry: dict) -> list[dict]:
+    """The branches a tie transfer could close now (see :func:`transfer_trials`), in the
+    telemetry's branch order."""
+    buses = telemetry.get("buses", {})
+    closed = telemetry.get("switch_closed", {})
+    normal = telemetry.get("switch_normally_closed", {})
+    open_points = {s for s, c in closed.items() if not c and not normal.get(s, True)}  # normally open, open
+    return [
+        br for br in telemetry.get("branches", [])
+        if not br["failed"] and not open_points.isdisjoint(br["switches"])
+        and (buses.get(br["from"]) == "grid") != (buses.get(br["to"]) == "grid")
+    ]
 
 
 def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mvar: np.ndarray,
                     solve: Callable[[Any], bool] = _run_pf,
-                    base: Any | None = None) -> dict[str, dict[str, Any]]:
+                    base: Any | None = None, candidates: list[dict] | None = None) -> dict[str, dict[str, Any]]:
     """Trial power flow of each tie transfer restoration could make now.
 
     A candidate is a healthy branch with an open, normally open switch between a bus on the
@@ -310,38 +326,33 @@ def transfer_trials(net: Any, telemetry: dict, load_p_mw: np.ndarray, load_q_mva
     units off (their islands join the grid); ``solve(net)`` runs a full power flow (default
     pandapower's, :func:`_run_pf`). ``base``: a copy of ``net`` to reuse, brought up to date
     with :func:`refresh_copy` (default: a fresh deep copy; either way ``net`` is untouched).
+    ``candidates``: :func:`tie_candidates` of ``telemetry`` if already known.
     Returns {branch id: {"converged", "max_loading_pct", "max_loading_branch", "min_vm_pu",
     "min_vm_bus"}}.
     """
     buses = telemetry.get("buses", {})
-    closed = telemetry.get("switch_closed", {})
-    normal = telemetry.get("switch_normally_closed", {})
-    open_points = {s for s, c in closed.items() if not c and not normal.get(s, True)}  # normally open, open
-    candidates = [
-        br for br in telemetry.get("branches", [])
-        if not br["failed"] and not open_points.isdisjoint(br["switches"])
-        and (buses.get(br["from"]) == "grid") != (buses.get(br["to"]) == "grid")
-    ]
+    if candidates is None:
+        candidates = tie_candidates(telemetry)
     out: dict[str, dict[str, Any]] = {}
     if not candidates:
         return out
     if base is None or not refresh_copy(base, net):
         base = copy.deepcopy(net)
-    bus_name = base.bus["name"].astype(str)
-    off = np.array([buses.get(bus_name.at[int(b)]) != "grid" for b in base.load["bus"]], dtype=bool)
-    base.load["p_mw"] = np.where(off, load_p_mw, base.load["p_mw"].to_numpy(dtype=float))
-    base.load["q_mvar"] = np.where(off, load_q_mvar, base.load["q_mvar"].to_numpy(dtype=float))
+    bus_name = dict(zip(base.bus.index.tolist(), base.bus["name"].astype(str).tolist(), strict=True))
+    off = np.array([buses.get(bus_name[int(b)]) != "grid" for b in base.load["bus"]], dtype=bool)
+    set_column(base.load, "p_mw", np.where(off, load_p_mw, base.load["p_mw"].to_numpy(dtype=float)))
+    set_column(base.load, "q_mvar", np.where(off, load_q_mvar, base.load["q_mvar"].to_numpy(dtype=float)))
     hidden = base.ext_grid["name"].map(is_hidden_slack).to_numpy(dtype=bool)
-    base.ext_grid["in_service"] = base.ext_grid["in_service"].to_numpy(dtype=bool) & ~hidden
+    set_column(base.ext_grid, "in_service", base.ext_grid["in_service"].to_numpy(dtype=bool) & ~hidden)
     mv = base.bus.index[(base.bus["vn_kv"] >= MV_KV[0]) & (base.bus["vn_kv"] <= MV_KV[1])]
     trial = base
     names = trial.switch["name"].astype(str)
     for br in sorted(candidates, key=lambda b: b["id"]):
         rows = names.isin(br["switches"]).to_numpy()
         before = trial.switch["closed"].to_numpy(dtype=bool).copy()
-        trial.switch["closed"] = before | rows
+        set_column(trial.switch, "closed", before | rows)
         ok = solve(trial)
-        trial.switch["closed"] = before
+        set_column(trial.switch, "closed", before)
         if not ok:
             out[br["id"]] = {"converged": False}
             continue
@@ -388,6 +399,7 @@ class GridProtection:
         # trial flows run on copies of the net: a solver of the grid's kind, with its own tally
         self._trial_solver = make_solver(getattr(grid.solver, "name", "pandapower"))
         self._trial_net: Any = None
+        self._candidates_held: tuple | None = None
 
     # hook 1: after control commands, before damage and switch positions are applied
     def start_step(self, grid: Any, t: int, events: list[Event]) -> None:
@@ -430,12 +442,11 @@ class GridProtection:
         if opened:
             grid.topology_key = None
             grid._island_sig = None
-        vm = net.res_bus["vm_pu"].reindex(net.bus.index).to_numpy(dtype=float) if len(net.res_bus) else None
-        pos_of = {int(b): p for p, b in enumerate(net.bus.index)}
-        live = np.array([
-            served_frac[p] > 0 and vm is not None and not math.isnan(vm[pos_of[b]])
-            for p, b in enumerate(grid.load_bus)
-        ], dtype=bool)
+        if len(net.res_bus):
+            vm = self.protection._column(net.res_bus, "vm_pu", net.bus.index)  # NaN: no voltage, or no row
+            live = (np.asarray(served_frac) > 0) & ~np.isnan(vm[grid._load_bus_pos])
+        else:
+            live = np.zeros(len(grid.load_bus), dtype=bool)
         causes = {p: self._pickup_event(grid, t, p) for p in self.cold.pending()}
         # a pickup whose trip kept it dark has no energised event: name what re-energised it
         picked = {causes[p] for p in causes if live[p]}
@@ -470,7 +481,20 @@ class GridProtection:
             self._trial_net = copy.deepcopy(net)  # refreshed per step (refresh_copy), not copied again
         telemetry["transfer_trials"] = transfer_trials(
             net, telemetry, demand * f, demand * f * qratio,
-            lambda trial: self._trial_solver.solve(trial, recycle=False), base=self._trial_net)
+            lambda trial: self._trial_solver.solve(trial, recycle=False), base=self._trial_net,
+            candidates=self._candidates(telemetry))
+
+    def _candidates(self, telemetry: dict) -> list[dict]:
+        """:func:`tie_candidates` of the telemetry, recomputed only when the switch
+        positions, bus kinds or failed branches it depends on changed."""
+        key = (telemetry.get("switch_closed", {}), telemetry.get("buses", {}),
+               [br["failed"] for br in telemetry.get("branches", [])])
+        held = self._candidates_held
+        if held is None or held[0] != key:
+            # copies: the key must not follow later changes of an earlier step's telemetry
+            held = ((dict(key[0]), dict(key[1]), key[2]), tie_candidates(telemetry))
+            self._candidates_held = held
+        return held[1]  # equal to this step's (unfailed branches: static fields, failed False, no cause)
 
     def _cause_of(self, grid: Any, t: int) -> Callable[[Relay], str]:
         """The event behind a first-round overload of a relay's branch, in this order:

@@ -15,10 +15,14 @@ community battery the slack of its island.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from twin.events import Event
-from twin.models.power.common import EPS, TRAFO_PF, Island, is_hidden_slack
+from twin.models.power.common import EPS, TRAFO_PF, Island, column, is_hidden_slack, seq_sum
+
+ISLAND_CACHE_SIZE = 64  # topology signatures whose islands are kept
 
 
 class SupplyMixin:
@@ -26,10 +30,19 @@ class SupplyMixin:
 
     def _current_islands(self, t: int, events: list[Event]) -> tuple[list[Island], dict[int, int]]:
         """The islands (recomputed only when the topology changed) and their bus index;
-        records microgrids islanding and running empty."""
+        records microgrids islanding and running empty. The islands of each signature seen
+        are kept (a feeder failed and repaired returns to a known one) and handed out as
+        fresh copies: a step may mark its islands dead."""
         sig = self._topology_signature()
         if sig != self._island_sig:
-            self._island_cache = self._islands()
+            known = self._islands_by_sig
+            if sig not in known:
+                if len(known) >= ISLAND_CACHE_SIZE:
+                    known.clear()
+                known[sig] = self._islands()
+            template, bus_island = known[sig]
+            self._island_cache = ([replace(isl, microgrids=list(isl.microgrids), loads=list(isl.loads))
+                                   for isl in template], bus_island)
             self._island_sig = sig
         islands, bus_island = self._island_cache
         for isl in islands:
@@ -48,16 +61,17 @@ class SupplyMixin:
         for isl in islands:
             if isl.kind == "dead":
                 continue
+            loads = self._island_loads(isl)
             # PV behind a home inverter leaves the network with its household's load
-            pv_island = sum(inj.pv[p] for p, b in enumerate(self.sgen_bus) if b in isl.buses) - sum(
-                self._home_pv(p, inj.pv) for p in isl.loads if inj.served_frac[p] <= 0.999)
+            pv_island = seq_sum(inj.pv[self._in_island(isl)["sgen"]]) - sum(
+                self._home_pv(p, inj.pv) for p in loads[inj.served_frac[loads] <= 0.999].tolist())
             cap = isl.capacity_mw
             if isl.kind == "microgrid":
                 cap = min(cap, self._usable_mw(isl, dt_h))
-            was_served = any(inj.demand[p] * inj.served_frac[p] > 0 for p in isl.loads)
+            was_served = bool(np.any(inj.demand[loads] * inj.served_frac[loads] > 0))
             self._shed(isl, inj.demand, inj.served_frac, pv_island, inj.shed_cause, failed, cap, inj.pv)
-            if isl.kind == "microgrid" and was_served and not any(
-                    inj.demand[p] * inj.served_frac[p] > 0 for p in isl.loads):
+            if isl.kind == "microgrid" and was_served and not np.any(
+                    inj.demand[loads] * inj.served_frac[loads] > 0):
                 self._deplete(t, isl, events)
 
     def _home_pv(self, pos: int, pv: np.ndarray | None) -> float:
@@ -81,15 +95,12 @@ class SupplyMixin:
     def _topology_signature(self) -> tuple:
         """Everything the islands depend on: when it is unchanged they are reused."""
         net = self.net
-        pos = [int(np.flatnonzero(net.storage.index == s)[0]) for s in self.microgrids]
         usable = tuple(bool(self.energy[p] > self.e_min[p] + EPS and s not in self._depleted)
-                       for p, s in zip(pos, self.microgrids, strict=True))
-        return (
-            net.bus["in_service"].to_numpy().tobytes(), net.line["in_service"].to_numpy().tobytes(),
-            net.trafo["in_service"].to_numpy().tobytes(), net.switch["closed"].to_numpy().tobytes(),
-            net.ext_grid["in_service"].to_numpy().tobytes(), net.gen["in_service"].to_numpy().tobytes(),
-            net.storage["in_service"].to_numpy().tobytes(), tuple(self.plant_ok), usable,
-        )
+                       for p, s in zip(self._microgrid_pos, self.microgrids, strict=True))
+        cols = (("bus", "in_service"), ("line", "in_service"), ("trafo", "in_service"), ("switch", "closed"),
+                ("ext_grid", "in_service"), ("gen", "in_service"), ("storage", "in_service"))
+        return (*(column(net[t], c).tobytes() for t, c in cols), tuple(self.plant_ok), usable,
+                self.plant_p.tobytes())
 
     def _islands(self) -> tuple[list[Island], dict[int, int]]:
         """Connected components and how each is supplied."""
@@ -150,7 +161,8 @@ class SupplyMixin:
         """Shed whole loads in priority order until the island's net demand fits ``capacity_mw``
         (a household's own PV, behind its inverter, leaves with it: shedding it gains its
         load minus that PV, and a load that gains nothing stays)."""
-        need = float(sum(demand[p] * served_frac[p] for p in isl.loads)) - pv_mw
+        loads = self._island_loads(isl)
+        need = seq_sum(demand[loads] * served_frac[loads]) - pv_mw
         if need <= capacity_mw + EPS:
             return
         cause = self._shortage_cause(isl, failed)
@@ -188,18 +200,17 @@ class SupplyMixin:
         """Switch the hidden slack of each plant/microgrid island on, all others off."""
         net = self.net
         live: set[int] = set()
-        ext_on = net.ext_grid["in_service"].to_numpy(dtype=bool).copy()
-        gen_on = net.gen["in_service"].to_numpy(dtype=bool).copy()
-        ext_pos = {e: p for p, e in enumerate(net.ext_grid.index)}
-        gen_pos = {g: p for p, g in enumerate(net.gen.index)}
+        ext_on = np.array(column(net["ext_grid"], "in_service"), dtype=bool)  # copies
+        gen_on = np.array(column(net["gen"], "in_service"), dtype=bool)
+        ext_pos, gen_pos = self._ext_pos, self._gen_pos
         for e in self.slack_of.values():
             ext_on[ext_pos[e]] = False
+        gen_names = self._names_np["gen"]
         for g in self.plants:
-            gen_on[gen_pos[g]] = bool(self.base_in_service["gen"].at[g]) and str(
-                net.gen.at[g, "name"]) not in self._failed
+            gen_on[gen_pos[g]] = bool(self._base_np["gen"][gen_pos[g]]) and str(gen_names[gen_pos[g]]) not in self._failed
         for isl in islands:
             if isl.kind == "plant":
-                g = next(g for g in self.plants if str(net.gen.at[g, "name"]) == isl.source)
+                g = next(g for g in self.plants if str(gen_names[gen_pos[g]]) == isl.source)
                 e = self.slack_of[("gen", g)]
                 ext_on[ext_pos[e]] = True
                 gen_on[gen_pos[g]] = False
@@ -208,8 +219,8 @@ class SupplyMixin:
                 e = self.slack_of[("storage", isl.microgrids[0])]
                 ext_on[ext_pos[e]] = True
                 live.add(e)
-        if (ext_on != net.ext_grid["in_service"].to_numpy(dtype=bool)).any():
+        if (ext_on != np.asarray(column(net["ext_grid"], "in_service"), dtype=bool)).any():
             net.ext_grid["in_service"] = ext_on
-        if len(gen_on) and (gen_on != net.gen["in_service"].to_numpy(dtype=bool)).any():
+        if len(gen_on) and (gen_on != np.asarray(column(net["gen"], "in_service"), dtype=bool)).any():
             net.gen["in_service"] = gen_on
         return live
