@@ -18,10 +18,12 @@ from twin.sweep.execute import SweepClusterError
 from twin.sweep.manifest import summary, write_manifest
 
 
-def complete_file(out: Path, rid: str, enf: float) -> None:
+def complete_file(out: Path, rid: str, enf: float, wall_s: float | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with h5py.File(results.final_path(out, rid), "w") as f:
         f.attrs.update(format_version=results.FORMAT_VERSION, status="complete", error="")
+        if wall_s is not None:
+            f.attrs["wall_time_s"] = wall_s
         f.create_group("metrics").create_dataset("energy_not_served_mwh", data=enf)
 
 
@@ -66,6 +68,19 @@ def test_all_reused_needs_no_scheduler_and_writes_the_truth(tmp_path: Path, swee
         complete_file(out, r.run_id, 1.0)
     res = run_sweep(sweep_file, out, scheduler="tcp://127.0.0.1:1", run_fn=lambda *a: None, progress=False)
     assert res.executed == [] and read_manifest(out)["counts"]["complete"] == 2
+
+
+def test_reused_runs_keep_their_wall_time(tmp_path: Path, sweep_file: Path) -> None:
+    """A resumed sweep's manifest keeps the wall time the results files record (runs per
+    core-hour of a study resumed across sessions count every run, not only the last
+    session's); a file without one stays unknown, not 0."""
+    out = tmp_path / "out"
+    first, second = expand(load_sweep(sweep_file))
+    complete_file(out, first.run_id, 1.0, wall_s=4.25)
+    complete_file(out, second.run_id, 1.0)
+    run_sweep(sweep_file, out, scheduler="tcp://127.0.0.1:1", run_fn=lambda *a: None, progress=False)
+    walls = {r["run_id"]: r["wall_s"] for r in read_manifest(out)["runs"]}
+    assert walls == {first.run_id: 4.25, second.run_id: None}
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o002])

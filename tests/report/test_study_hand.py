@@ -188,3 +188,20 @@ def test_not_meaningful_values_are_counted_not_zeroed(tmp_path: Path) -> None:
     assert "2 pairs not meaningful (left out)" in text
     # a metric meaningful everywhere says just n
     assert "(n=3, 0.0 % degraded)" in text
+
+
+def test_runs_per_core_hour_counts_only_runs_with_a_wall_time(tmp_path: Path) -> None:
+    """A run without a recorded wall time (reused by a resumed sweep before manifests kept it)
+    is left out of runs per core-hour, and said so: counting it as 0 s inflated the rate
+    (the 2026-12-01 study report printed 2,050 runs per core-hour)."""
+    from twin.report.study_data import load_study
+    from twin.report.study_report import provenance
+
+    folder = write_study(tmp_path / "sweep", {"windstorm": 10})  # 40 runs of 1.0 s
+    doc = json.loads((folder / "manifest.json").read_text())
+    for r in doc["runs"][:10]:
+        r["wall_s"] = None
+    (folder / "manifest.json").write_text(json.dumps(doc))
+    wall = dict(provenance(load_study(folder), tmp_path / "rep"))["wall time"]
+    assert "over 30 of 40 finished runs (10 without a recorded wall time)" in wall
+    assert "(3600 runs per core-hour)" in wall  # 30 runs in 30 s

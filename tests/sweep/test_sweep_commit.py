@@ -45,6 +45,10 @@ def test_resumed_sweep_names_both_commits(tmp_path: Path) -> None:
     assert _resumed_commit(tmp_path, "bbb") == "bbb; runs finished earlier: aaa"  # resumed again
     (tmp_path / MANIFEST_JSON).write_text("{not json")
     assert _resumed_commit(tmp_path, "ccc") == "ccc; runs finished earlier: not recorded"
+    # nothing left to run: the code resuming ran nothing, the earlier record stands
+    assert _resumed_commit(tmp_path, "ccc", runs_now=False) == "not recorded (every run had finished earlier)"
+    (tmp_path / MANIFEST_JSON).write_text(json.dumps({"commit": "aaa", "runs": []}))
+    assert _resumed_commit(tmp_path, "ccc", runs_now=False) == "aaa"
 
 
 def test_report_prints_the_manifests_commit_not_its_own() -> None:

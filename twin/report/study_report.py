@@ -287,8 +287,10 @@ def banner(study: Study) -> str:
 def provenance(study: Study, out: Path) -> list[tuple[str, str]]:
     doc = study.doc
     counts = Counter(r["status"] for r in study.rows)
-    wall = sum(float(r.get("wall_s") or 0.0) for r in study.rows)
     finished = counts.get("complete", 0) + counts.get("degraded", 0)
+    timed = [float(r["wall_s"]) for r in study.rows
+             if r["status"] in ("complete", "degraded") and r.get("wall_s") not in (None, "")]
+    wall = sum(timed)
     draws = {f: len({(r["ensemble"]["draw"], r.get("point")) for r in study.rows if r["ensemble"]["family"] == f
                      and r["ensemble"]["sensitivity_point"] is None}) for f in study.families()}
     sens = {r["ensemble"]["sensitivity_point"] for r in study.rows if r["ensemble"]["sensitivity_point"] is not None}
@@ -304,8 +306,9 @@ def provenance(study: Study, out: Path) -> list[tuple[str, str]]:
         ("draws per configuration (main study)", ", ".join(f"{f} {n}" for f, n in draws.items())),
         ("sensitivity study", f"{len(sens)} Latin-hypercube points over {', '.join(study.parameters) or '-'}"),
         ("wall time", (f"sweep {fmt(float(elapsed) / 3600)} h; " if elapsed else "")
-         + f"Σ run wall time {fmt(wall / 3600)} h over {finished} finished runs"
-         + (f" ({fmt(finished / (wall / 3600))} runs per core-hour)" if wall > 0 else "")),
+         + f"Σ run wall time {fmt(wall / 3600)} h over {len(timed)} of {finished} finished runs"
+         + (f" ({finished - len(timed)} without a recorded wall time)" if len(timed) < finished else "")
+         + (f" ({fmt(len(timed) / (wall / 3600))} runs per core-hour)" if wall > 0 else "")),
         ("statistics", f"paired BCa bootstrap, {ss.BOOTSTRAP_RESAMPLES:,} resamples, seed {ss.BOOTSTRAP_SEED}; "
                        f"Wilcoxon signed-rank (zeros dropped), Holm over the headline set "
                        f"({', '.join(HEADLINE_STUDY)}) × families × comparisons, flagged pairs included; "

@@ -327,15 +327,18 @@ def _row(run: SweepRun, status: str, error: str, metrics: dict[str, float], reus
     return row
 
 
-def _resumed_commit(out: Path, now: str) -> str:
+def _resumed_commit(out: Path, now: str, runs_now: bool = True) -> str:
     """The manifest's commit when a sweep with finished runs is resumed: the code running
     now, and the code of the earlier runs where that differs, as the previous manifest
     records it ("not recorded" when it has none, is missing or is damaged: the earlier runs
-    are not attributed to the code running now)."""
+    are not attributed to the code running now). With nothing left to run (``runs_now``
+    False) the code running now ran nothing: the earlier record stands."""
     try:
         before = str(mf.read_manifest(out).get("commit") or "")
     except (OSError, ValueError):
         before = ""
+    if not runs_now:
+        return before or "not recorded (every run had finished earlier)"
     if before == now or before.startswith(f"{now};"):
         return before
     return f"{now}; runs finished earlier: {before or 'not recorded'}"
@@ -413,13 +416,14 @@ def run_sweep(
     for run in runs:
         status, error, metrics = mf.file_state(results.final_path(out, run.run_id))
         if status in FINISHED_STATUSES:
-            rows[run.run_id] = _row(run, status, "", metrics, reused=True)
+            rows[run.run_id] = _row(run, status, "", metrics, reused=True,
+                                    wall_s=mf.file_wall_s(results.final_path(out, run.run_id)))
         else:
             rows[run.run_id] = _row(run, "pending", "", {}, reused=False)
             pending.append(run)
     reused = [rid for rid, r in rows.items() if r["reused"]]
-    if reused and pending:
-        header["commit"] = _resumed_commit(out, header["commit"])
+    if reused:
+        header["commit"] = _resumed_commit(out, header["commit"], runs_now=bool(pending))
     log.info("sweep %s: %d runs, %d complete already, %d to run", sweep.name, len(runs), len(reused), len(pending))
 
     executed: list[str] = []

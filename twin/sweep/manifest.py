@@ -81,6 +81,18 @@ def file_state(path: Path) -> tuple[str, str, dict[str, float]]:
     return status, "", metrics
 
 
+def file_wall_s(path: Path) -> float | None:
+    """The run's own wall time recorded in its results file (``wall_time_s``), None if the
+    file records none: a resumed sweep keeps the wall time of runs an earlier process ran,
+    so runs per core-hour count them."""
+    try:
+        with h5py.File(path, "r") as f:
+            v = f.attrs.get("wall_time_s")
+    except OSError:
+        return None
+    return float(v) if v is not None and math.isfinite(float(v)) else None
+
+
 def metric_names(rows: list[dict[str, Any]]) -> list[str]:
     return sorted({k for r in rows for k in r.get("metrics", {})})
 
