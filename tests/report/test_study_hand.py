@@ -124,6 +124,8 @@ def test_crossover_on_a_linear_case() -> None:
     assert ss.crossovers(np.array([0.0, 1.0, 2.0]), np.array([0.0, -1.0, -2.0])) == []
     assert ss.crossovers(np.array([0.0, 1.0, 2.0]), np.array([-1.0, 0.0, -2.0])) == []
     assert ss.crossovers(np.zeros(3) + np.arange(3), np.zeros(3)) == []
+    # rounding noise of equal totals is 0: no crossover between +1e-17 and a real loss
+    assert ss.crossovers(np.array([0.0, 1.0, 2.0]), np.array([1e-17, -0.5, -1.0])) == []
     equal = ss.crossover_bootstrap(x, [np.zeros(10) for _ in x])
     assert equal.zeros == [] and equal.share_with_crossing == 0.0 and math.isnan(equal.low)
     touching = ss.crossover_bootstrap(x, [np.full(10, min(0.0, v - 0.3)) for v in x])  # < 0 below 0.3, then 0

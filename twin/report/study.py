@@ -401,6 +401,7 @@ def crossover_rows(study: Study) -> tuple[list[dict[str, Any]], dict[tuple[str, 
 def _reading(cr: ss.Crossover, means: np.ndarray) -> str:
     if cr.zeros:
         return f"ordering changes ({len(cr.zeros)} crossover{'s' if len(cr.zeros) > 1 else ''})"
+    means = np.where(np.abs(means) <= ss.ZERO_TOL, 0.0, means)
     if np.all(means == 0):
         return "no difference: B − A = 0 at every point"
     if np.all(means < 0):
