@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 
 from twin.events import Event, event_id, make_event
-from twin.models.power.common import EPS, Island, column, event_time
+from twin.models.power.common import EPS, Island, column, event_time, memo
 
 _SOURCE = "source"  # the node behind every external grid in the supply tree
 TREE_CACHE_SIZE = 16  # previous-step states whose supply trees are kept
@@ -93,12 +93,7 @@ class CausesMixin:
         # the tree depends only on the previous step's live buses, down-set and switch
         # positions: kept per such state (a feeder failed again finds its tree)
         key = (frozenset(self.energised), tuple(sorted(self._prev_failed.items())), self._prev_closed.tobytes())
-        known = self._trees
-        if key not in known:
-            if len(known) >= TREE_CACHE_SIZE:
-                known.clear()
-            known[key] = self._build_supply_tree()
-        self._tree_cache = known[key]
+        self._tree_cache = memo(self._trees, key, self._build_supply_tree, TREE_CACHE_SIZE)
         return self._tree_cache
 
     def _build_supply_tree(self) -> tuple[dict, dict]:

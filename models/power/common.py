@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +44,17 @@ def seq_sum(values: np.ndarray) -> float:
     if not len(values):
         return 0.0
     return float(np.bincount(np.zeros(len(values), dtype=np.int64), weights=values, minlength=1)[0])
+
+
+def memo(store: dict, key: Any, build: Callable[[], Any], limit: int) -> Any:
+    """``store[key]``, built by ``build()`` when missing; the store is emptied once it holds
+    ``limit`` entries (the step's caches keep the last few topologies or states seen, so a
+    feeder failed and repaired finds its earlier result without the store growing)."""
+    if key not in store:
+        if len(store) >= limit:
+            store.clear()
+        store[key] = build()
+    return store[key]
 
 
 def column(table, col: str) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -295,6 +295,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._trees: dict[tuple, tuple[dict, dict]] = {}  # supply trees by state (causes.py)
         self._touched: dict[str, set[int]] = {}  # asset id -> the buses it touches (causes.py)
         self._islands_by_sig: dict[tuple, tuple[list[Island], dict[int, int]]] = {}  # supply.py
+        self._balance_cache: dict[tuple, tuple] = {}  # branch ends, island masks by topology (outputs.py)
         self._static_columns()
 
     def _setup_profiles(self) -> None:
@@ -406,6 +407,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         # numpy sums eight or more elements pairwise: those assets are summed by their mask
         self._storage_big = [(k, self._storage_mask[a]) for k, a in enumerate(self.storage_assets)
                              if int(self._storage_mask[a].sum()) >= 8]
+        self._asset_e_max = self._per_asset(self.e_max)  # MWh per storage asset (static)
 
     @staticmethod
     def _set_bool_column(table, col: str, values: np.ndarray) -> None:

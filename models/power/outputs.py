@@ -11,8 +11,10 @@ import math
 import numpy as np
 
 from twin.events import Event
-from twin.models.power.common import Island, StepResult, column, seq_sum
+from twin.models.power.common import Island, StepResult, column, memo, seq_sum
 from twin.models.power.consumers import SHED_UNSUPPLIED
+
+BALANCE_CACHE_SIZE = 16  # topologies whose branch ends and island masks are kept
 
 
 def _nansum(values: np.ndarray) -> float:
@@ -42,10 +44,7 @@ class OutputsMixin:
             loading = dict(zip(self.line_names, np.where(np.isnan(lp), 0.0, lp).tolist(), strict=True))
         else:
             loading = dict.fromkeys(self.line_names, 0.0)
-        held = getattr(self, "_asset_e_max", None)
-        if held is None or held[0] is not self.e_max:  # the capacities are static: summed once
-            held = self._asset_e_max = (self.e_max, self._per_asset(self.e_max))
-        cap = held[1]
+        cap = self._asset_e_max
         energy = self._per_asset(self.energy)
         soc_v = np.divide(energy, cap, out=np.zeros(len(cap)), where=cap > 0)
         soc = dict(zip(self.storage_assets, soc_v.tolist(), strict=True))
@@ -216,16 +215,11 @@ class OutputsMixin:
         ext_storage = self._ext_storage
         topo = (column(net["switch"], "closed").tobytes(), column(net["line"], "in_service").tobytes(),
                 column(net["trafo"], "in_service").tobytes())
-        known = getattr(self, "_balance_cache", None)
-        if known is None:
-            known = self._balance_cache = {}
-        cache = known.get(topo)
-        if cache is None:  # branch ends and island masks, per topology (the last few kept)
-            if len(known) >= 16:
-                known.clear()
-            cache = known[topo] = (topo, self._connected_ends("line", "from_bus", "to_bus", "l"),
-                                   self._connected_ends("trafo", "hv_bus", "lv_bus", "t"), {})
-        _, line_ends, trafo_ends, masks = cache
+        # branch ends and island masks, per topology (the last few kept)
+        line_ends, trafo_ends, masks = memo(
+            self._balance_cache, topo,
+            lambda: (self._connected_ends("line", "from_bus", "to_bus", "l"),
+                     self._connected_ends("trafo", "hv_bus", "lv_bus", "t"), {}), BALANCE_CACHE_SIZE)
         for isl in islands:
             if isl.kind == "dead" or isl.source not in self._island_keys:
                 continue

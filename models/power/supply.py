@@ -20,7 +20,7 @@ from dataclasses import replace
 import numpy as np
 
 from twin.events import Event
-from twin.models.power.common import EPS, TRAFO_PF, Island, column, is_hidden_slack, seq_sum
+from twin.models.power.common import EPS, TRAFO_PF, Island, column, is_hidden_slack, memo, seq_sum
 
 ISLAND_CACHE_SIZE = 64  # topology signatures whose islands are kept
 
@@ -35,12 +35,7 @@ class SupplyMixin:
         fresh copies: a step may mark its islands dead."""
         sig = self._topology_signature()
         if sig != self._island_sig:
-            known = self._islands_by_sig
-            if sig not in known:
-                if len(known) >= ISLAND_CACHE_SIZE:
-                    known.clear()
-                known[sig] = self._islands()
-            template, bus_island = known[sig]
+            template, bus_island = memo(self._islands_by_sig, sig, self._islands, ISLAND_CACHE_SIZE)
             self._island_cache = ([replace(isl, microgrids=list(isl.microgrids), loads=list(isl.loads))
                                    for isl in template], bus_island)
             self._island_sig = sig
