@@ -137,7 +137,7 @@ def test_sweep_share_row_and_statistics_with_and_without(tmp_path: Path, hand) -
         rows.append(_row(0, seed, "centralised", "complete", energy_not_served_mwh=ens_a[seed - 1]))
         rows.append(_row(0, seed, "decentralised", "complete", energy_not_served_mwh=ens_b[seed - 1]))
     for r, res in ((rows[5], power), (rows[6], water)):
-        status, _, m = mf.file_state(res.path)
+        status, _, m, _ = mf.file_state(res.path)
         r["status"] = status
         r["metrics"] = {**m, "energy_not_served_mwh": r["metrics"]["energy_not_served_mwh"]}
     assert rows[5]["status"] == rows[6]["status"] == "degraded"

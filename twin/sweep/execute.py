@@ -414,10 +414,9 @@ def run_sweep(
     rows: dict[str, dict[str, Any]] = {}
     pending: list[SweepRun] = []
     for run in runs:
-        status, error, metrics = mf.file_state(results.final_path(out, run.run_id))
-        if status in FINISHED_STATUSES:
-            rows[run.run_id] = _row(run, status, "", metrics, reused=True,
-                                    wall_s=mf.file_wall_s(results.final_path(out, run.run_id)))
+        state = mf.file_state(results.final_path(out, run.run_id))
+        if state.status in FINISHED_STATUSES:
+            rows[run.run_id] = _row(run, state.status, "", state.metrics, reused=True, wall_s=state.wall_s)
         else:
             rows[run.run_id] = _row(run, "pending", "", {}, reused=False)
             pending.append(run)
@@ -468,9 +467,10 @@ def run_sweep(
                             lost = f"lost the Dask scheduler{' at ' + scheduler if scheduler else ''} mid-sweep"
                             break
                         res = {"status": "failed", "error": _error_text(err), "metrics": {}, "wall_s": None}
-                        status, _, metrics = mf.file_state(results.final_path(out, run.run_id))
-                        if status in FINISHED_STATUSES:  # the run finished; only its report got lost
-                            res = {"status": status, "error": "", "metrics": metrics, "wall_s": None}
+                        state = mf.file_state(results.final_path(out, run.run_id))
+                        if state.status in FINISHED_STATUSES:  # the run finished; only its report got lost
+                            res = {"status": state.status, "error": "", "metrics": state.metrics,
+                                   "wall_s": state.wall_s}
                     row = _row(run, res["status"], res["error"], res["metrics"], False, res.get("wall_s"))
                     rows[run.run_id] = row
                     executed.append(run.run_id)

@@ -22,7 +22,7 @@ import tempfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import h5py
 
@@ -61,36 +61,36 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def file_state(path: Path) -> tuple[str, str, dict[str, float]]:
-    """(status, error, scalar metrics) of a results file, reading only what the manifest needs."""
+class FileState(NamedTuple):
+    """What the manifest needs of a results file."""
+
+    status: str
+    error: str
+    metrics: dict[str, float]  # the scalar metrics (finished files only)
+    wall_s: float | None = None  # the run's own wall time (``wall_time_s``), None if not recorded
+
+
+def file_state(path: Path) -> FileState:
+    """Status, error, scalar metrics and wall time of a results file, reading only what the
+    manifest needs (the wall time lets a resumed sweep count runs an earlier process ran)."""
     if not Path(path).is_file():
-        return "pending", "", {}
+        return FileState("pending", "", {})
     try:
         with h5py.File(path, "r") as f:
             status = str(f.attrs.get("status", ""))
             error = str(f.attrs.get("error", ""))
+            wall = f.attrs.get("wall_time_s")
             metrics: dict[str, float] = {}
             if "metrics" in f:
                 for k, ds in f["metrics"].items():
                     if isinstance(ds, h5py.Dataset) and ds.shape == ():
                         metrics[k] = float(ds[()])
     except OSError as err:
-        return "failed", f"unreadable results file: {err}", {}
+        return FileState("failed", f"unreadable results file: {err}", {})
     if status not in FINISHED_STATUSES or not results.is_finished(path):
-        return ("failed" if status == "failed" else "pending"), error, {}
-    return status, "", metrics
-
-
-def file_wall_s(path: Path) -> float | None:
-    """The run's own wall time recorded in its results file (``wall_time_s``), None if the
-    file records none: a resumed sweep keeps the wall time of runs an earlier process ran,
-    so runs per core-hour count them."""
-    try:
-        with h5py.File(path, "r") as f:
-            v = f.attrs.get("wall_time_s")
-    except OSError:
-        return None
-    return float(v) if v is not None and math.isfinite(float(v)) else None
+        return FileState("failed" if status == "failed" else "pending", error, {})
+    wall_s = float(wall) if wall is not None and math.isfinite(float(wall)) else None
+    return FileState(status, "", metrics, wall_s)
 
 
 def metric_names(rows: list[dict[str, Any]]) -> list[str]:
@@ -134,9 +134,11 @@ def derive_states(out_dir: Path, rows: list[dict[str, Any]]) -> list[dict[str, A
     lost them)."""
     for r in rows:
         if r["status"] not in FINISHED_STATUSES:
-            status, error, metrics = file_state(results.final_path(Path(out_dir), r["run_id"]))
-            if status in FINISHED_STATUSES:
-                r.update(status=status, error=error, metrics=metrics)
+            state = file_state(results.final_path(Path(out_dir), r["run_id"]))
+            if state.status in FINISHED_STATUSES:
+                r.update(status=state.status, error=state.error, metrics=state.metrics)
+                if r.get("wall_s") is None:
+                    r["wall_s"] = state.wall_s
     return rows
 
 
