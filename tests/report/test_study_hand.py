@@ -207,3 +207,16 @@ def test_runs_per_core_hour_counts_only_runs_with_a_wall_time(tmp_path: Path) ->
     wall = dict(provenance(load_study(folder), tmp_path / "rep"))["wall time"]
     assert "over 30 of 40 finished runs (10 without a recorded wall time)" in wall
     assert "(3600 runs per core-hour)" in wall  # 30 runs in 30 s
+
+
+def test_crossover_readings_name_ties_as_ties() -> None:
+    """The reading of a profile without a crossover: equal everywhere (rounding noise
+    included) is "no difference", zero at some points and one sign elsewhere says so."""
+    from twin.report.study import _reading
+
+    none = ss.Crossover([], math.nan, math.nan, 0.0)
+    assert _reading(none, np.array([0.0, 1e-17, -2e-16])) == "no difference: B − A = 0 at every point"
+    assert _reading(none, np.array([0.0, -0.5, -1.0])) == "no crossover in range: B − A ≤ 0 at every point (0 at some)"
+    assert _reading(none, np.array([-0.1, -0.5])) == "no crossover in range: B − A < 0 at every point"
+    assert _reading(none, np.array([0.2, -0.5, 0.1])).startswith("no crossover of the binned profile")
+    assert _reading(ss.Crossover([0.4], 0.3, 0.5, 0.9), np.array([1.0, -1.0])) == "ordering changes (1 crossover)"
