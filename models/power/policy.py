@@ -124,19 +124,24 @@ def restoration_commands(telemetry: dict, check_transfers: bool = False, max_loa
         if all(closed.get(sw, True) for sw in br["switches"]):
             graph.add_edge(br["from"], br["to"])
     causes = {b: br["cause_id"] for br in failed for b in (br["from"], br["to"])}
+    # healthy branches with an open switch from an off bus to the main grid, by that off bus
+    ties_at: dict[str, list[dict]] = {}
+    for br in branches:
+        if br["failed"] or not br["switches"] or all(closed.get(sw, True) for sw in br["switches"]):
+            continue
+        if br["from"] in off and buses.get(br["to"]) == "grid":
+            ties_at.setdefault(br["from"], []).append(br)
+        elif br["to"] in off and buses.get(br["from"]) == "grid":
+            ties_at.setdefault(br["to"], []).append(br)
     for group in sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: c[0]):
-        members = set(group)
         ties = sorted(
-            br["id"] for br in branches
-            if not br["failed"] and br["switches"]
-            and (not check_transfers or transfer_ok(trials.get(br["id"]), max_loading_pct, min_vm_pu))
-            and any(not closed.get(sw, True) for sw in br["switches"])
-            and ((br["from"] in members and buses.get(br["to"]) == "grid")
-                 or (br["to"] in members and buses.get(br["from"]) == "grid"))
+            (br for b in group for br in ties_at.get(b, ())
+             if not check_transfers or transfer_ok(trials.get(br["id"]), max_loading_pct, min_vm_pu)),
+            key=lambda br: br["id"],
         )
         if not ties:
             continue
-        tie = next(br for br in branches if br["id"] == ties[0])
+        tie = ties[0]
         cause = next((causes[b] for b in group if b in causes), "")
         for sw in tie["switches"]:
             if not closed.get(sw, True):
@@ -185,11 +190,13 @@ class DefaultPowerPolicy:
 
     def decide(self, telemetry: dict) -> Commands:
         commands: Commands = {}
-        loads = telemetry.get("loads", {})
+        by_island: dict[Any, dict[str, dict]] = {}
+        for lid, ld in telemetry.get("loads", {}).items():
+            by_island.setdefault(ld["island"], {})[lid] = ld
         for isl in telemetry.get("islands", []):
             if isl["kind"] == "dead":
                 continue
-            members = {lid: ld for lid, ld in loads.items() if ld["island"] == isl["id"]}
+            members = by_island.get(isl["id"], {})
             demand = sum(ld["demand_mw"] for ld in members.values())
             cause = str(isl.get("cause_id", ""))
             shed: list[str] = []
