@@ -16,6 +16,7 @@ run. :func:`load` reads format 2 and format 1 files.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import platform
 import socket
@@ -228,6 +229,21 @@ def _attach_time(ds: h5py.Dataset, scales: tuple[h5py.Dataset, ...]) -> None:
             ds.dims[0].attach_scale(scale)
 
 
+def _dict_rows(values: list[dict[str, Any]], keys: list[str]) -> np.ndarray:
+    """Per-step dicts as a (steps, keys) float array, nan where a step lacks a key. One
+    C-level lookup per row when every step has every key (the usual case)."""
+    if keys:
+        get = operator.itemgetter(*keys)
+        try:
+            rows = [get(v) for v in values]
+        except KeyError:
+            pass
+        else:
+            return np.array(rows, dtype=np.float64).reshape(len(values), len(keys))
+    arr = np.array([[float(v.get(k, np.nan)) for k in keys] for v in values])
+    return arr.reshape(len(values), len(keys))
+
+
 def _series_into(f: h5py.File, time_s: list[int], series: dict[str, dict[str, list[Any]]]) -> None:
     g = f.require_group("series")
     t = np.array(time_s, dtype=np.int64)
@@ -242,8 +258,7 @@ def _series_into(f: h5py.File, time_s: list[int], series: dict[str, dict[str, li
             values = series[sector][name]
             if values and isinstance(values[0], dict):
                 keys = sorted(set().union(*values))
-                arr = np.array([[float(v.get(k, np.nan)) for k in keys] for v in values])
-                ds = sg.create_dataset(name, data=arr.reshape(len(values), len(keys)))
+                ds = sg.create_dataset(name, data=_dict_rows(values, keys))
                 dim = column_dimension(name, keys, districts)
                 scale = scales.get(dim)
                 if scale is not None and scale.asstr()[()].tolist() != keys or dim in names | {"time"}:

@@ -257,6 +257,17 @@ def test_scale_names_never_collide(tmp_path: Path, hand: SimpleNamespace) -> Non
         assert ds["bus_energised"].dims == ("time", "bus_bus_energised")
 
 
+def test_a_key_missing_at_a_step_is_nan_there(tmp_path: Path, hand: SimpleNamespace) -> None:
+    """Per-step dicts become one column per key over the union of keys; a step without a
+    key (a line added mid-run, say) has nan there, the others their values."""
+    series = {"power": {"line_loading_pct": [{"power/line/L1": 40.0}, {"power/line/L1": 50.0, "power/line/L2": 7.0},
+                                             {"power/line/L2": True}]}}
+    path = hand.make_file(tmp_path / "gaps.h5", hand.region(hand.DISTRICTS), series, [])
+    with h5py.File(path) as f:
+        got = f["series/power/line_loading_pct"][()]
+    np.testing.assert_array_equal(got, [[40.0, np.nan], [50.0, 7.0], [np.nan, 1.0]])
+
+
 def test_dataframe_matches_pandas_of_h5py(v2: Path) -> None:
     """The documented pandas recipe on h5py alone gives the same frame."""
     with h5py.File(v2) as f:
