@@ -172,12 +172,12 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
     @classmethod
     def from_file(cls, path: str | Path, **kwargs) -> PowerGrid:
         """Load ``power.json`` (a pandapower JSON net whose names are asset ids)."""
-        import pandapower as pp
+        from twin.models.power.netfile import read_net
 
         path = Path(path)
         if not path.exists():
             raise PowerGridError(f"no power grid file at {path}")
-        return cls(pp.from_json(str(path)), **kwargs)
+        return cls(read_net(path), **kwargs)
 
     # ------------------------------------------------------------------ setup
     def _prepare(self) -> None:

@@ -97,7 +97,9 @@ def _raw(code: str) -> object:
         raise SimbenchError("region.grid = 'simbench' needs the simbench package") from exc
     path = cache_dir() / f"simbench-{simbench.__version__}" / f"{code}.json"
     if path.is_file():
-        return pp.from_json(str(path))
+        from twin.models.power.netfile import read_net
+
+        return read_net(path)
     net = simbench.get_simbench_net(code)
     net["profiles"] = {}  # a year of 15-min profiles per grid: not used, and slow to copy
     if len(net.bus) == 0:

@@ -152,9 +152,10 @@ class CrewManager:
 
     def _power_impact(self, customers: dict[str, int], critical: dict[str, bool]) -> None:
         import networkx as nx
-        import pandapower as pp
 
-        net = pp.from_json(str(self.region.path("power")))
+        from twin.models.power.netfile import read_net
+
+        net = read_net(self.region.path("power"))
         graph = nx.Graph()
         graph.add_nodes_from(int(b) for b in net.bus.index)
         open_lines = {int(r.element) for r in net.switch.itertuples() if r.et == "l" and not r.closed}

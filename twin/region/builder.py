@@ -101,10 +101,11 @@ def road_length_m(net_xml: Path) -> float:
 
 def cost_proxy(root: Path, assets: list[Asset]) -> dict[str, float]:
     """What a configuration costs in network length and assets (a proxy, not money)."""
-    import pandapower as pp
     import wntr
 
-    net = pp.from_json(str(root / "power.json"))
+    from twin.models.power.netfile import read_net
+
+    net = read_net(root / "power.json")
     wn = wntr.network.WaterNetworkModel(str(root / "water.inp"))
     cap = {}
     for a in assets:

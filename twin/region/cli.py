@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from twin.config import load_scenario
+from twin.models.power.netfile import SUFFIX as NET_CACHE_SUFFIX
 
 
 def _regions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -48,7 +49,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         target = (Path(args.out) if args.out is not None else args.cache / "region") / configuration
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(region.root, target)
+        # the nets' read caches (twin.models.power.netfile) are not part of the region
+        shutil.copytree(region.root, target, ignore=shutil.ignore_patterns(f"*{NET_CACHE_SUFFIX}"))
         print(f"{configuration}: {target} (power.json pandapower, water.inp EPANET, "
               "roads.net.xml SUMO, ict.json networkx, region.json assets and dependencies)")
     return 0
