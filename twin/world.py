@@ -155,5 +155,9 @@ def run_world(
             world.connect(entities[c.src], entities[c.dst], (c.src_attr, c.dst_attr), **kwargs)
         for eid in RECORDED:
             world.connect(entities[eid], entities["recorder"], "series", "events")
-        # twin's own labelled bars (twin.progress) show progress; mosaik's only with --verbose
-        world.run(until=scenario.run.horizon_s, print_progress=verbose)
+        # twin's own labelled bars (twin.progress) show progress; mosaik's only with --verbose.
+        # lazy_stepping=False: every simulator steps as soon as its inputs are there instead
+        # of also waiting for its successors; every coupling loop is closed (shifted), so none
+        # runs more than a step ahead and results are the same; mosaik's waiting bookkeeping
+        # costs 1-3 % less of a run-day in-process (benchmarks/RESULTS.md)
+        world.run(until=scenario.run.horizon_s, print_progress=verbose, lazy_stepping=False)
