@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import pickle
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,10 @@ def read_net(path: str | Path) -> Any:
             cached_key, net = pickle.load(f)
         if cached_key == key:
             return net
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-        pass  # no cache yet, or one written by another version: read the JSON
+    except Exception:  # no cache yet, a damaged one, or one another version wrote: read the JSON
+        pass
     net = pp.from_json(io.StringIO(data.decode("utf-8")))  # the bytes the key is of
-    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    tmp = cache.with_name(f"{cache.name}.{socket.gethostname()}-{os.getpid()}.tmp")  # hosts may share the folder
     try:
         with tmp.open("wb") as f:
             pickle.dump((key, net), f, protocol=pickle.HIGHEST_PROTOCOL)
