@@ -1,9 +1,9 @@
 """Reading the region's pandapower JSON nets fast: a pickle beside each file, made on first read.
 
 ``pandapower.from_json`` rebuilds every table through pandas' JSON reader: 0.26 s for the
-default region's 429-bus grid, read four times per run and region build (the grid model, the
-crews' impact ranking, the cost proxy, the coupled loads). Unpickling the same net takes
-~0.01 s. The pickle is keyed by the JSON's bytes (SHA-1) and the pandapower version, so an
+default region's 429-bus grid, which each run read twice (the grid model, the crews' impact
+ranking) and each region build once more (the cost proxy; the coupled loads, which rewrite
+the file right after, read it as JSON). Unpickling the same net takes ~0.01 s. The pickle is keyed by the JSON's bytes (SHA-1) and the pandapower version, so an
 edited or replaced file, or another pandapower, is read from JSON again. Only for twin's own
 files (region folders, the SimBench cache): a user's imported files are read as they are.
 """
