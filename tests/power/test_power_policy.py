@@ -170,3 +170,44 @@ def test_repair_crew_recloses_an_isolating_switch_without_control(tmp_path):
     ev = next(e for e in res.events if e["asset_id"] == "power/switch/F4-1")
     assert (ev["kind"], ev["value"], ev["coupling"]) == ("switched", 1.0, "repair")
     assert res.dead_buses == {}
+
+
+def test_restoration_picks_per_dark_group_the_first_tie_that_holds() -> None:
+    """Hand-made telemetry: L1 failed cuts buses a, b (one group, joined by a healthy closed
+    branch) and c (a group of its own). Group {a, b} has three ties to the grid: T1 (open
+    switch at the grid end, written grid -> b), T2 (a -> grid) and T0, whose trial would
+    overload; group {c} has T3. With the transfer check the groups close T1 and T3 (first by
+    id among the ties that hold), without it T0; a tie whose switches are all closed, or
+    that joins two dark buses, is no candidate."""
+    from twin.models.power.policy import restoration_commands
+
+    def br(bid: str, f: str, t: str, sw: list[str], failed: bool = False, cause: str = "") -> dict:
+        return {"id": bid, "from": f, "to": t, "switches": sw, "failed": failed, "cause_id": cause}
+
+    telemetry = {
+        "buses": {"g": "grid", "h": "grid", "a": "dead", "b": "dead", "c": "dead"},
+        "branches": [
+            br("L1", "g", "a", ["s-L1"], failed=True, cause="ev1"),
+            br("L2", "a", "b", ["s-L2"]),
+            br("T2", "a", "h", ["s-T2"]),
+            br("T1", "g", "b", ["s-T1"]),
+            br("T0", "b", "h", ["s-T0"]),
+            br("T3", "c", "g", ["s-T3a", "s-T3b"]),
+            br("T4", "c", "h", ["s-T4"]),  # its switch is closed: not a tie to close
+            br("T5", "b", "c", ["s-T5"]),  # dark to dark: not a tie
+        ],
+        "switch_closed": {"s-L1": True, "s-L2": True, "s-T2": False, "s-T1": False, "s-T0": False,
+                          "s-T3a": True, "s-T3b": False, "s-T4": True, "s-T5": False},
+        "transfer_trials": {"T0": {"converged": True, "max_loading_pct": 130.0, "min_vm_pu": 0.97},
+                            "T1": {"converged": True, "max_loading_pct": 80.0, "min_vm_pu": 0.97},
+                            "T2": {"converged": False}},
+    }
+    checked = restoration_commands(telemetry, check_transfers=True)
+    assert checked == {
+        "s-L1": {"value": 0.0, "cause_id": "ev1"},  # isolate the fault
+        "s-T1": {"value": 1.0, "cause_id": "ev1"},  # T0 overloads, T2 does not converge
+        "s-T3b": {"value": 1.0, "cause_id": ""},  # only the open switch of T3
+    }
+    unchecked = restoration_commands(telemetry, check_transfers=False)
+    assert unchecked["s-T0"] == {"value": 1.0, "cause_id": "ev1"} and "s-T1" not in unchecked
+    assert unchecked["s-T3b"]["value"] == 1.0 and "s-T4" not in unchecked and "s-T5" not in unchecked
