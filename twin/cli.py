@@ -10,6 +10,7 @@ adds the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import logging
@@ -115,17 +116,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides.append(f"run.seed={args.seed}")
     from twin.config import load_scenario
-    from twin.runner import default_workers
+    from twin.runner import default_workers, worker_pool
     from twin.validation import check_scenario
 
     scenario = load_scenario(args.scenario, overrides, args.allow_outside)
 
-    check_scenario(scenario, str(args.scenario), args.out)  # every input problem before any run
     workers = args.workers if args.workers else default_workers(len(scenario.run.configurations))
-    outcomes = run_scenario(
-        scenario, args.out, force=args.force, mode=args.mode, verbose=args.verbose,
-        workers=1 if args.verbose else workers, lock_timeout_s=args.lock_timeout,
-    )
+    if args.verbose:
+        workers = 1
+    # with workers, one pool builds the regions side by side for the check, then runs them
+    with worker_pool(workers) if workers > 1 else contextlib.nullcontext() as pool:
+        check_scenario(scenario, str(args.scenario), args.out, pool=pool)  # every input problem before any run
+        outcomes = run_scenario(
+            scenario, args.out, force=args.force, mode=args.mode, verbose=args.verbose,
+            workers=workers, lock_timeout_s=args.lock_timeout, pool=pool,
+        )
     code = run_exit_code([o.status for o in outcomes], strict=args.strict)
     if args.json:
         print_json({"exit_code": code, "runs": [outcome_json(o) for o in outcomes]})

@@ -15,6 +15,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -243,11 +244,32 @@ def default_workers(n_configurations: int) -> int:
     return max(1, min(cores, n_configurations))
 
 
+def _init_worker() -> None:
+    """Each worker process's set-up: the workers share the cores, no BLAS threads on top."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` spawned processes (each has its own SUMO and mosaik) for the regions'
+    builds (:func:`twin.validation.check_scenario`) and then the runs (:func:`run_scenario`):
+    the builds run side by side instead of one after the other in this process, and the
+    runs find the workers started, their imports done."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker)
+
+
+def region_in_worker(args: tuple) -> RegionInfo:  # type: ignore[type-arg]
+    """:func:`region_for` in a worker process (top level, so it pickles)."""
+    scenario, configuration, out_dir = args
+    return region_for(scenario, configuration, out_dir)
+
+
 def _run_in_worker(args: tuple) -> RunOutcome:  # type: ignore[type-arg]
     """One configuration in a worker process (top level, so it pickles)."""
     scenario, configuration, out_dir, force, mode, lock_timeout_s, progress = args
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")  # the workers share the cores: no BLAS threads on top
     return run_configuration(scenario, configuration, out_dir, force=force, mode=mode,
                              lock_timeout_s=lock_timeout_s, progress=progress)
 
@@ -256,6 +278,7 @@ def run_scenario(
     scenario: Scenario, out_dir: str | Path = "results", *, force: bool = False,
     mode: Literal["python", "cmd"] = "python", verbose: bool = False, workers: int = 1,
     lock_timeout_s: float = DEFAULT_TIMEOUT_S, show_progress: bool | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[RunOutcome]:
     """Every configuration the scenario lists, each with its own baseline.
 
@@ -265,42 +288,44 @@ def run_scenario(
     ``workers > 1`` runs configurations in that many worker processes (``spawn``: each has
     its own SUMO and mosaik). Every configuration has its own region and baseline (and
     each run id its lock), so the results equal the serial order's; outcomes come back in
-    the scenario's order.
+    the scenario's order. ``pool`` (:func:`worker_pool`, kept open by the caller) runs
+    them in its workers instead of ``workers`` new ones.
     """
     configurations = list(scenario.run.configurations)
     workers = max(1, min(int(workers), len(configurations)))
     bars = RunProgress(configurations, scenario.run.hours, bool(scenario.hazards and scenario.run.baseline),
                        enabled=False if verbose else show_progress)
     try:
-        if workers == 1:
+        if workers == 1 and pool is None:
             report = bars.report if bars.enabled else None
             return [
                 run_configuration(scenario, c, out_dir, force=force, mode=mode, verbose=verbose,
                                   lock_timeout_s=lock_timeout_s, progress=report)
                 for c in configurations
             ]
-        return _run_parallel(scenario, configurations, Path(out_dir), force, mode, lock_timeout_s, workers, bars)
+        return _run_parallel(scenario, configurations, Path(out_dir), force, mode, lock_timeout_s, workers, bars,
+                             pool)
     finally:
         bars.close()
 
 
 def _run_parallel(scenario: Scenario, configurations: list[str], out_dir: Path, force: bool,
                   mode: Literal["python", "cmd"], lock_timeout_s: float, workers: int,
-                  bars: RunProgress) -> list[RunOutcome]:
-    """The configurations in ``workers`` spawned processes; their progress reaches ``bars``
-    through a queue read by a thread of this process."""
+                  bars: RunProgress, pool: ProcessPoolExecutor | None) -> list[RunOutcome]:
+    """The configurations in ``workers`` spawned processes (or ``pool``'s); their progress
+    reaches ``bars`` through a queue read by a thread of this process."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("spawn")
-    manager = context.Manager() if bars.enabled else None
+    manager = multiprocessing.get_context("spawn").Manager() if bars.enabled else None
     queue = manager.Queue() if manager is not None else None
     relay = bars.relay(queue) if queue is not None else None
     progress = QueueReporter(queue) if queue is not None else None
     jobs = [(scenario, c, out_dir, force, mode, lock_timeout_s, progress) for c in configurations]
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        if pool is not None:
             return list(pool.map(_run_in_worker, jobs))
+        with worker_pool(workers) as own:
+            return list(own.map(_run_in_worker, jobs))
     finally:
         if queue is not None and relay is not None and manager is not None:
             queue.put(None)

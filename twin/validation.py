@@ -10,10 +10,16 @@ plug-in with its parameters. Every problem is collected and raised at once as a
 from __future__ import annotations
 
 import csv
+import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twin.config import ASSET_TYPES, CyberHazard, OutageHazard, Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+log = logging.getLogger(__name__)
 
 DEPENDENCY_KEY = "region.files.dependencies"
 # Couplings a dependency CSV may give: the ones the simulators implement through the
@@ -207,22 +213,48 @@ def plugin_output_problems(scenario: Scenario, region: Any) -> list[str]:
     return problems
 
 
+def _region_slot(scenario: Scenario, configuration: str) -> tuple[str, str]:
+    """Where :func:`check_scenario` keeps a configuration's loaded region."""
+    return scenario.region.model_dump_json(), configuration
+
+
+def _built_in(pool: Executor, scenario: Scenario, out_dir: Path,
+              regions: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    """The regions not yet in ``regions``, built by ``pool``'s workers side by side. A build
+    that fails is left out: :func:`check_scenario` builds it again here and reports why."""
+    from twin.runner import region_in_worker
+
+    todo = [c for c in dict.fromkeys(scenario.run.configurations) if _region_slot(scenario, c) not in regions]
+    futures = {c: pool.submit(region_in_worker, (scenario, c, out_dir)) for c in todo}
+    built = {}
+    for c, future in futures.items():
+        try:
+            built[_region_slot(scenario, c)] = future.result()
+        except Exception:  # noqa: BLE001 - any failure is found and reported by the check itself
+            log.debug("region of %s not built in a worker; built again for the check", c, exc_info=True)
+    return built
+
+
 def check_scenario(scenario: Scenario, source: str, out_dir: Path,
-                   regions: dict[tuple[str, str], Any] | None = None) -> None:
+                   regions: dict[tuple[str, str], Any] | None = None,
+                   pool: Executor | None = None) -> None:
     """Plug-ins, then the region of every configuration (built or loaded from the cache in
     ``out_dir``; a bad import file is a problem naming its ``region.files`` key and path),
     the disruption files read against it; ScenarioError with every problem found. ``regions`` keeps the loaded
-    regions between calls (a sweep checks many scenarios on few regions)."""
+    regions between calls (a sweep checks many scenarios on few regions). ``pool``
+    (:func:`twin.runner.worker_pool`) builds the regions side by side in its workers first."""
     from twin.region.disruption import DisruptionFileError, check_disruption_files
     from twin.region.importers import RegionImportError
     from twin.runner import region_for
 
     regions = {} if regions is None else regions
+    if pool is not None:
+        regions.update(_built_in(pool, scenario, out_dir, regions))
     problems = plugin_problems(scenario)
     loaded = not problems  # call the plug-ins once, on the first region, if they load
     found: dict[str, list[str]] = {}
     for configuration in scenario.run.configurations:
-        key = (scenario.region.model_dump_json(), configuration)
+        key = _region_slot(scenario, configuration)
         if key not in regions:
             try:
                 regions[key] = region_for(scenario, configuration, out_dir)

@@ -1,4 +1,5 @@
-"""Configurations in worker processes give the same files as the serial order."""
+"""Configurations in worker processes give the same files as the serial order; the workers
+build the regions the check reads, and a region that fails there is reported as in one process."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import h5py
 import numpy as np
 import pytest
 
-from twin.runner import run_scenario
+from twin.cli import main
+from twin.events import EXIT_INPUT
+from twin.region.assets import load_region
+from twin.runner import region_for, run_scenario, worker_pool
+from twin.validation import check_scenario
 
 VOLATILE = {"created_utc", "host", "wall_time_s"}
 
@@ -37,3 +42,38 @@ def test_two_workers_equal_the_serial_run(small_scenario, tmp_path: Path) -> Non
                 assert np.array_equal(va, vb, equal_nan=True), k
             else:
                 assert np.array_equal(va, vb), k
+
+
+@pytest.mark.slow
+def test_the_pool_builds_the_regions_the_check_and_the_runs_read(small_scenario, tmp_path: Path) -> None:
+    scenario = small_scenario(run={"hours": 1})
+    regions: dict = {}
+    with worker_pool(2) as pool:
+        check_scenario(scenario, "integration", tmp_path, regions, pool=pool)
+        (run,) = run_scenario(small_scenario(run={"hours": 1, "configurations": ["decentralised"]}),
+                              tmp_path, pool=pool)
+    assert sorted(c for _, c in regions) == ["centralised", "decentralised"]
+    for (_, configuration), region in regions.items():
+        assert region.configuration == configuration
+        assert region.root == region_for(scenario, configuration, tmp_path).root  # the cache the workers filled
+        assert region.assets == load_region(region.root).assets
+    assert run.status == "complete" and run.path.parent == tmp_path
+
+
+def test_a_region_that_fails_in_a_worker_is_reported_as_in_one_process(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "s.toml").write_text(
+        '[run]\nconfigurations = ["centralised", "decentralised"]\nhours = 1\n'
+        '[region.files]\npower = "grid.json"\nwater = "wntr:Net3"\ntraffic = "roads.net.xml"\n')
+    (tmp_path / "grid.json").write_text("{ not a pandapower net")
+    (tmp_path / "roads.net.xml").write_text("<net/>")
+    errors = []
+    for workers in ("1", "2"):
+        capsys.readouterr()
+        assert main(["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / f"out{workers}"),
+                     "--workers", workers]) == EXIT_INPUT
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1]
+    assert "region.files.power" in errors[1] and str(tmp_path / "grid.json") in errors[1]
+    assert "(centralised, decentralised)" in errors[1]
+    assert not list((tmp_path / "out2").glob("*.h5"))  # nothing ran
