@@ -116,12 +116,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides.append(f"run.seed={args.seed}")
     from twin.config import load_scenario
-    from twin.runner import default_workers, worker_pool
+    from twin.runner import default_workers, parallel_tasks, worker_pool
     from twin.validation import check_scenario
 
     scenario = load_scenario(args.scenario, overrides, args.allow_outside)
 
-    workers = args.workers if args.workers else default_workers(len(scenario.run.configurations))
+    workers = args.workers if args.workers else default_workers(parallel_tasks(scenario))
     if args.verbose:
         workers = 1
     # with workers, one pool builds the regions side by side for the check, then runs them

@@ -61,7 +61,8 @@ class RunProgress:
 
     :meth:`report` is the :data:`PhaseReporter` the runner calls (in this process, or
     relayed from worker processes by :meth:`relay`); the bar counts simulated hours of the
-    baseline and the run (``hours`` each).
+    baseline and the run (``hours`` each), which worker processes may run side by side
+    (``centralised: baseline + run``); the runner reports a baseline it reused as all done.
     """
 
     def __init__(self, configurations: list[str], hours: float, baseline: bool,
@@ -71,6 +72,7 @@ class RunProgress:
         self.enabled = shown(stream, enabled)
         self._bars = {c: bar(self.total, f"{c}: waiting", stream, self.enabled, unit="h", position=i,
                              bar_format=HOURS_FORMAT) for i, c in enumerate(configurations)}
+        self._done: dict[str, dict[str, float]] = {c: {} for c in configurations}  # hours per phase
         self._lock = threading.Lock()
 
     def report(self, configuration: str, phase: str, hours_done: float | None) -> None:
@@ -79,10 +81,15 @@ class RunProgress:
         b = self._bars.get(configuration)
         if b is None:
             return
-        start = {"run": self.total - self.hours, "done": self.total}.get(phase, 0.0)
         with self._lock:
-            b.set_description_str(f"{configuration}: {phase}", refresh=False)
-            b.update(min(self.total, start + (hours_done or 0.0)) - b.n)
+            done = self._done[configuration]
+            if phase in ("baseline", "run"):
+                done[phase] = min(self.hours, max(done.get(phase, 0.0), hours_done or 0.0))
+            running = [p for p in ("baseline", "run") if p in done and done[p] < self.hours]
+            label = " + ".join(running) if phase in ("baseline", "run") and running else phase
+            n = self.total if phase == "done" else sum(done.values())
+            b.set_description_str(f"{configuration}: {label}", refresh=False)
+            b.update(min(self.total, n) - b.n)
 
     def relay(self, queue: Any) -> threading.Thread:
         """Read ``(configuration, phase, hours)`` tuples from ``queue`` until ``None``."""

@@ -179,19 +179,23 @@ def run_configuration(
     scenario: Scenario, configuration: str, out_dir: str | Path = "results", *,
     force: bool = False, mode: Literal["python", "cmd"] = "python", verbose: bool = False,
     lock_timeout_s: float = DEFAULT_TIMEOUT_S, progress: PhaseReporter | None = None,
+    baseline_last: bool = False,
 ) -> RunOutcome:
     """Run (or reuse) one configuration and return its outcome. Holds the run id's lock
     while it computes; a process that had to wait for another reuses its complete file.
-    ``progress`` hears each phase (region, baseline, run, done) and the simulated hours."""
+    ``progress`` hears each phase (region, baseline, run, done) and the simulated hours.
+    ``baseline_last`` runs the world before fetching the baseline, which another worker is
+    then computing meanwhile (:func:`run_scenario` with workers); the results are the same."""
     report: PhaseReporter = progress or (lambda configuration, phase, hours: None)
-    outcome = _run_or_reuse(scenario, configuration, Path(out_dir), force, mode, verbose, lock_timeout_s, report)
+    outcome = _run_or_reuse(scenario, configuration, Path(out_dir), force, mode, verbose, lock_timeout_s, report,
+                            baseline_last)
     report(configuration, "done" if outcome.status != "failed" else "failed", None)
     return outcome
 
 
 def _run_or_reuse(scenario: Scenario, configuration: str, out_dir: Path, force: bool,
                   mode: Literal["python", "cmd"], verbose: bool, lock_timeout_s: float,
-                  report: PhaseReporter) -> RunOutcome:
+                  report: PhaseReporter, baseline_last: bool) -> RunOutcome:
     rid = run_id(scenario, configuration)
     final = results.final_path(out_dir, rid)
     if results.is_finished(final) and not force:
@@ -203,12 +207,13 @@ def _run_or_reuse(scenario: Scenario, configuration: str, out_dir: Path, force: 
             res = results.load(final)  # written by the process we waited for
             return RunOutcome(configuration, rid, final, res.status, metrics=res.metrics, reused=True)
         _drop_stale_partials(out_dir, rid)
-        return _compute(scenario, configuration, out_dir, rid, final, mode, verbose, lock_timeout_s, report)
+        return _compute(scenario, configuration, out_dir, rid, final, mode, verbose, lock_timeout_s, report,
+                        baseline_last)
 
 
 def _compute(scenario: Scenario, configuration: str, out_dir: Path, rid: str, final: Path,
              mode: Literal["python", "cmd"], verbose: bool, lock_timeout_s: float,
-             report: PhaseReporter) -> RunOutcome:
+             report: PhaseReporter, baseline_last: bool) -> RunOutcome:
     timings: dict[str, float] = {}
     report(configuration, "region", None)
     t0 = time.perf_counter()
@@ -217,31 +222,51 @@ def _compute(scenario: Scenario, configuration: str, out_dir: Path, rid: str, fi
     from twin.region.disruption import check_disruption_files
 
     check_disruption_files(scenario, region.assets)  # a bad disruption file is bad input
-    baseline = None
-    if scenario.hazards and scenario.run.baseline:
+
+    def fetch_baseline() -> results.Results:
         t0 = time.perf_counter()
         report(configuration, "baseline", None)
+        res = baseline_for(scenario, configuration, region, out_dir, mode, verbose, lock_timeout_s,
+                           lambda h: report(configuration, "baseline", h))
+        report(configuration, "baseline", scenario.run.hours)  # done, whether computed or reused
+        timings["baseline_s"] = time.perf_counter() - t0
+        return res
+
+    baseline = None
+    wants_baseline = bool(scenario.hazards and scenario.run.baseline)
+    if wants_baseline and not baseline_last:
         try:
-            baseline = baseline_for(scenario, configuration, region, out_dir, mode, verbose, lock_timeout_s,
-                                    lambda h: report(configuration, "baseline", h))
+            baseline = fetch_baseline()
         except BaselineError as err:
             return RunOutcome(configuration, rid, err.path, "failed", str(err), timings=timings)
-        timings["baseline_s"] = time.perf_counter() - t0
     report(configuration, "run", None)
     partial, error, wall = _execute(scenario, configuration, region, out_dir, rid,
                                     True, mode, verbose, lambda h: report(configuration, "run", h))
     timings["run_s"] = wall
+    if wants_baseline and baseline_last and not error:
+        try:
+            baseline = fetch_baseline()
+        except BaselineError as err:  # as if the run had waited for it: no run file
+            partial.unlink(missing_ok=True)
+            return RunOutcome(configuration, rid, err.path, "failed", str(err), timings=timings)
     res = _finish(partial, final, error, wall, baseline, hazard_free=not scenario.hazards)
     return RunOutcome(configuration, rid, final, res.status, error, res.metrics, timings=timings)
 
 
-def default_workers(n_configurations: int) -> int:
-    """One worker process per configuration, up to the cores this process may use."""
+def parallel_tasks(scenario: Scenario) -> int:
+    """How many tasks :func:`run_scenario` can run side by side: each configuration's run,
+    and its baseline when the scenario has hazards and asks for baselines."""
+    n = len(scenario.run.configurations)
+    return 2 * n if scenario.hazards and scenario.run.baseline else n
+
+
+def default_workers(n_tasks: int) -> int:
+    """One worker process per task (:func:`parallel_tasks`), up to the cores this process may use."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, n_configurations))
+    return max(1, min(cores, n_tasks))
 
 
 def _init_worker() -> None:
@@ -268,10 +293,23 @@ def region_in_worker(args: tuple) -> RegionInfo:  # type: ignore[type-arg]
 
 
 def _run_in_worker(args: tuple) -> RunOutcome:  # type: ignore[type-arg]
-    """One configuration in a worker process (top level, so it pickles)."""
+    """One configuration's run in a worker process (top level, so it pickles); its baseline
+    is fetched after the world, a :func:`_baseline_in_worker` computing it meanwhile."""
     scenario, configuration, out_dir, force, mode, lock_timeout_s, progress = args
     return run_configuration(scenario, configuration, out_dir, force=force, mode=mode,
-                             lock_timeout_s=lock_timeout_s, progress=progress)
+                             lock_timeout_s=lock_timeout_s, progress=progress, baseline_last=True)
+
+
+def _baseline_in_worker(args: tuple) -> None:  # type: ignore[type-arg]
+    """One configuration's baseline in a worker process, beside its run. A failed baseline
+    is left to the run, which finds it unfinished, computes it again and reports it."""
+    scenario, configuration, out_dir, mode, lock_timeout_s, progress = args
+    region = region_for(scenario, configuration, out_dir)
+    report = (lambda h: progress(configuration, "baseline", h)) if progress is not None else None
+    try:
+        baseline_for(scenario, configuration, region, Path(out_dir), mode, False, lock_timeout_s, report)
+    except BaselineError:
+        log.debug("baseline of %s failed in its worker; the run reports it", configuration)
 
 
 def run_scenario(
@@ -285,14 +323,14 @@ def run_scenario(
     ``show_progress`` draws one labelled bar per configuration (twin.progress; ``None``:
     only on a terminal, never with ``verbose``, whose simulator logs would tear it).
 
-    ``workers > 1`` runs configurations in that many worker processes (``spawn``: each has
-    its own SUMO and mosaik). Every configuration has its own region and baseline (and
-    each run id its lock), so the results equal the serial order's; outcomes come back in
-    the scenario's order. ``pool`` (:func:`worker_pool`, kept open by the caller) runs
+    ``workers > 1`` runs the configurations, and beside each its baseline, in that many
+    worker processes (``spawn``: each has its own SUMO and mosaik). Every configuration has
+    its own region and baseline (and each run id its lock: a baseline is computed once), so
+    the results equal the serial order's; outcomes come back in the scenario's order. ``pool`` (:func:`worker_pool`, kept open by the caller) runs
     them in its workers instead of ``workers`` new ones.
     """
     configurations = list(scenario.run.configurations)
-    workers = max(1, min(int(workers), len(configurations)))
+    workers = max(1, min(int(workers), parallel_tasks(scenario)))
     bars = RunProgress(configurations, scenario.run.hours, bool(scenario.hazards and scenario.run.baseline),
                        enabled=False if verbose else show_progress)
     try:
@@ -320,12 +358,26 @@ def _run_parallel(scenario: Scenario, configurations: list[str], out_dir: Path, 
     queue = manager.Queue() if manager is not None else None
     relay = bars.relay(queue) if queue is not None else None
     progress = QueueReporter(queue) if queue is not None else None
-    jobs = [(scenario, c, out_dir, force, mode, lock_timeout_s, progress) for c in configurations]
+    baselines = parallel_tasks(scenario) > len(configurations)
+
+    def submit(executor: ProcessPoolExecutor) -> list[RunOutcome]:
+        runs, side = [], []
+        for c in configurations:  # each run beside its baseline, in the scenario's order
+            runs.append(executor.submit(_run_in_worker, (scenario, c, out_dir, force, mode, lock_timeout_s,
+                                                         progress)))
+            if baselines:
+                side.append(executor.submit(_baseline_in_worker, (scenario, c, out_dir, mode, lock_timeout_s,
+                                                                  progress)))
+        outcomes = [f.result() for f in runs]
+        for f in side:
+            f.result()  # an error other than a failed baseline (a full disk, say) is raised here
+        return outcomes
+
     try:
         if pool is not None:
-            return list(pool.map(_run_in_worker, jobs))
+            return submit(pool)
         with worker_pool(workers) as own:
-            return list(own.map(_run_in_worker, jobs))
+            return submit(own)
     finally:
         if queue is not None and relay is not None and manager is not None:
             queue.put(None)

@@ -29,7 +29,8 @@ def test_run_bars_name_configuration_and_phase() -> None:
     bars.report("centralised", "region", None)
     bars.report("centralised", "baseline", 12.0)
     assert bars._bars["centralised"].n == 12.0 and bars._bars["centralised"].total == 48.0
-    bars.report("centralised", "run", 6.0)  # the run phase counts after the whole baseline
+    bars.report("centralised", "baseline", 24.0)  # the baseline done (or reused)
+    bars.report("centralised", "run", 6.0)  # the run's hours count on top
     assert bars._bars["centralised"].n == 30.0
     bars.report("decentralised", "done", None)  # reused: full at once
     assert bars._bars["decentralised"].n == 48.0
@@ -39,6 +40,23 @@ def test_run_bars_name_configuration_and_phase() -> None:
     assert "centralised: run" in text and "decentralised: done" in text and "30/48" in text
     quiet = progress.RunProgress(["c"], hours=24, baseline=False, stream=io.StringIO())
     assert not quiet.enabled
+
+
+def test_a_baseline_beside_its_run_adds_up_on_one_bar() -> None:
+    term = Terminal()
+    bars = progress.RunProgress(["c"], hours=24, baseline=True, stream=term)
+    bars.report("c", "run", None)
+    bars.report("c", "baseline", None)
+    bars.report("c", "run", 10.0)
+    bars.report("c", "baseline", 4.0)
+    assert bars._bars["c"].n == 14.0 and bars._bars["c"].desc == "c: baseline + run"
+    bars.report("c", "baseline", None)  # the run fetching the finished baseline: no step back
+    bars.report("c", "baseline", 24.0)
+    assert bars._bars["c"].n == 34.0 and bars._bars["c"].desc == "c: run"
+    bars.report("c", "run", 24.0)
+    bars.report("c", "done", None)
+    assert bars._bars["c"].n == 48.0 and bars._bars["c"].desc == "c: done"
+    bars.close()
 
 
 def test_reports_from_worker_processes_arrive_through_the_queue() -> None:

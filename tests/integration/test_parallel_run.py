@@ -26,6 +26,27 @@ def _datasets(path: Path) -> dict[str, object]:
     return out
 
 
+def _assert_same_file(a: Path, b: Path) -> None:
+    da, db = _datasets(a), _datasets(b)
+    assert da.keys() == db.keys()
+    for k in da:
+        va, vb = np.asarray(da[k]), np.asarray(db[k])
+        if va.dtype.kind in "fc":
+            assert np.array_equal(va, vb, equal_nan=True), k
+        else:
+            assert np.array_equal(va, vb), k
+
+
+def _assert_same_metrics(a: dict[str, float], b: dict[str, float]) -> None:
+    assert a.keys() == b.keys()
+    assert all(a[k] == b[k] or (np.isnan(a[k]) and np.isnan(b[k])) for k in a)
+
+
+def _files(out: Path) -> dict[str, Path]:
+    """The results files of runs and baselines under ``out``, by their path inside it."""
+    return {p.relative_to(out).as_posix(): p for p in out.rglob("*.h5") if ".regions" not in p.parts}
+
+
 @pytest.mark.slow
 def test_two_workers_equal_the_serial_run(small_scenario, tmp_path: Path) -> None:
     scenario = small_scenario(run={"hours": 1})
@@ -34,14 +55,22 @@ def test_two_workers_equal_the_serial_run(small_scenario, tmp_path: Path) -> Non
     assert [o.configuration for o in parallel] == [o.configuration for o in serial]
     for a, b in zip(serial, parallel, strict=True):
         assert a.status == b.status and a.run_id == b.run_id
-        da, db = _datasets(a.path), _datasets(b.path)
-        assert da.keys() == db.keys()
-        for k in da:
-            va, vb = np.asarray(da[k]), np.asarray(db[k])
-            if va.dtype.kind in "fc":
-                assert np.array_equal(va, vb, equal_nan=True), k
-            else:
-                assert np.array_equal(va, vb), k
+        _assert_same_metrics(a.metrics, b.metrics)
+    files = _files(tmp_path / "serial")
+    assert len(files) == 4 and sum(k.startswith("baselines/") for k in files) == 2
+    assert _files(tmp_path / "parallel").keys() == files.keys()
+    for k, path in files.items():
+        _assert_same_file(path, tmp_path / "parallel" / k)
+    # one configuration: its baseline runs in the second worker, beside the run
+    one = small_scenario(run={"hours": 1, "configurations": ["decentralised"]})
+    (alone,) = run_scenario(one, tmp_path / "one_serial")
+    (beside,) = run_scenario(one, tmp_path / "one_parallel", workers=2)
+    assert beside.status == alone.status == "complete" and "baseline_s" in beside.timings
+    _assert_same_metrics(beside.metrics, alone.metrics)
+    files = _files(tmp_path / "one_serial")
+    assert len(files) == 2 and _files(tmp_path / "one_parallel").keys() == files.keys()
+    for k, path in files.items():
+        _assert_same_file(path, tmp_path / "one_parallel" / k)
 
 
 @pytest.mark.slow
