@@ -175,7 +175,7 @@ class TrafficSim(mosaik_api_v3.Simulator):
         places.update({d["id"]: (d["x_m"], d["y_m"]) for d in region.districts})
         places.update({f["id"]: (f["x_m"], f["y_m"]) for f in region.layout.get("facilities", [])})
         self.model = TrafficModel(region.path("traffic"), region.districts, int(seed), options,
-                                  places=places)
+                                  places=places, cache_network=True)
         if options.backend == "libsumo":
             TrafficModel.close_stale_libsumo()  # a previous World that ended without finalize
         self.model.start()

@@ -95,9 +95,10 @@ class TrafficModel:
         seed: int = 0,
         options: TrafficOptions | None = None,
         places: dict[str, tuple[float, float]] | None = None,
+        cache_network: bool = False,
     ) -> None:
         self.net_file = Path(net_file)
-        self.net = RoadNetwork.read(self.net_file)
+        self.net = RoadNetwork.read(self.net_file, cache=cache_network)  # cached in region folders
         self.seed = seed
         self.options = options or TrafficOptions()
         self.districts = [d["id"] for d in districts] if districts else []

@@ -71,3 +71,21 @@ def test_network_loads_in_sumo(small: tuple[Path, list[dict]]) -> None:
         ids = {e for e in model.sumo.edge.getIDList() if not e.startswith(":")}
         assert ids == set(model.net.edges)
         assert sorted(model.sumo.trafficlight.getIDList()) == list(model.net.signals)
+
+
+def test_the_cached_network_equals_the_xml_and_follows_edits(small: tuple[Path, list[dict]], tmp_path: Path) -> None:
+    net_file = tmp_path / "roads.net.xml"
+    net_file.write_bytes(small[0].read_bytes())
+    plain = RoadNetwork.read(net_file)
+    cache = net_file.with_name(net_file.name + ".pickle")
+    assert not cache.exists()  # a plain read writes nothing beside the file
+    first = RoadNetwork.read(net_file, cache=True)
+    assert cache.is_file()
+    second = RoadNetwork.read(net_file, cache=True)  # from the pickle
+    assert first == plain and second == plain and len(plain.edges) > 50 and plain.signals
+    edge = next(iter(plain.edges.values()))
+    text = net_file.read_text().replace(f'length="{edge.length_m:.2f}"', 'length="1234.50"', 1)
+    assert text != net_file.read_text()
+    net_file.write_text(text)  # an edited file is read again
+    assert RoadNetwork.read(net_file, cache=True) == RoadNetwork.read(net_file)
+    assert RoadNetwork.read(net_file, cache=True) != plain

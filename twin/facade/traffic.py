@@ -54,7 +54,7 @@ class TrafficElements(ElementSimulator):
         opts = TrafficOptions(**options)
         if region_dir is not None:
             region = load_region(region_dir)
-            self.model = TrafficModel(region.path("traffic"), region.districts, int(seed), opts)
+            self.model = TrafficModel(region.path("traffic"), region.districts, int(seed), opts, cache_network=True)
         else:
             self.model = TrafficModel(str(file), (), int(seed), opts)
         net = self.model.net

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from twin.config import load_scenario
-from twin.models.power.netfile import SUFFIX as NET_CACHE_SUFFIX
+from twin.filecache import SUFFIX as READ_CACHE_SUFFIX
 
 
 def _regions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -50,7 +50,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         if target.exists():
             shutil.rmtree(target)
         # the nets' read caches (twin.models.power.netfile) are not part of the region
-        shutil.copytree(region.root, target, ignore=shutil.ignore_patterns(f"*{NET_CACHE_SUFFIX}"))
+        shutil.copytree(region.root, target, ignore=shutil.ignore_patterns(f"*{READ_CACHE_SUFFIX}"))
         print(f"{configuration}: {target} (power.json pandapower, water.inp EPANET, "
               "roads.net.xml SUMO, ict.json networkx, region.json assets and dependencies)")
     return 0
