@@ -45,7 +45,8 @@ def test_run_json_is_one_document_with_null_for_not_meaningful(monkeypatch, caps
     import twin.validation
 
     monkeypatch.setattr(twin.config, "load_scenario",
-                        lambda *a, **k: SimpleNamespace(run=SimpleNamespace(configurations=["centralised"])))
+                        lambda *a, **k: SimpleNamespace(run=SimpleNamespace(configurations=["centralised"], baseline=True),
+                                                         hazards=[]))
     monkeypatch.setattr(twin.validation, "check_scenario", lambda *a, **k: None)
     assert cli.main(["run", "s.toml", "--out", str(tmp_path), "--json", "--strict"]) == 3
     captured = capsys.readouterr()

@@ -108,10 +108,11 @@ def test_run_warns_and_exits(monkeypatch, capsys, tmp_path: Path, statuses, stri
     import twin.validation
 
     monkeypatch.setattr(twin.config, "load_scenario",
-                        lambda *a, **k: SimpleNamespace(run=SimpleNamespace(configurations=["c0", "c1"])))
+                        lambda *a, **k: SimpleNamespace(run=SimpleNamespace(configurations=["c0", "c1"], baseline=True),
+                                                         hazards=[]))
     monkeypatch.setattr(twin.validation, "check_scenario", lambda *a, **k: None)
     monkeypatch.setattr(runner, "summary_table", lambda o: "table")
-    argv = ["run", "scenario.toml", "--out", str(tmp_path)] + (["--strict"] if strict else [])
+    argv = ["run", "scenario.toml", "--out", str(tmp_path), "--workers", "1"] + (["--strict"] if strict else [])
     assert cli.main(argv) == code
     err = capsys.readouterr().err
     if "degraded" in statuses:
