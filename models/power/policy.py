@@ -23,6 +23,7 @@ back to its local rule (serve every load the island's supply allows, shedding in
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from numbers import Real
 from typing import Any, Protocol, runtime_checkable
 
@@ -259,6 +260,16 @@ def commands_problem(value: Any) -> str | None:
         if not isinstance(cmd.get("cause_id", ""), str):
             return f"returned cause_id {cmd['cause_id']!r} for {asset!r}, expected a string (an event id or '')"
     return None
+
+
+def telemetry_for(policy: object, telemetry: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``policy.decide`` is given: a copy of the telemetry; a policy from outside this
+    module also gets its own copy of each branch (the grid hands out the same branch list
+    while the down-set is unchanged, which twin's own policies only read)."""
+    out = dict(telemetry)
+    if type(policy).__module__ != __name__ and "branches" in out:
+        out["branches"] = [dict(br) for br in out["branches"]]
+    return out
 
 
 def load_policy(spec: str, **params) -> PowerPolicy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from twin.models.power.grid import PowerGrid
-from twin.models.power.policy import DefaultPowerPolicy, PolicyError, load_policy
+from twin.models.power.policy import DefaultPowerPolicy, PolicyError, load_policy, telemetry_for
 from twin.models.power.testgrids import shedding_feeder
 
 FAILED = {"power/line/L1": "0|power/line/L1|failed"}
@@ -211,3 +211,29 @@ def test_restoration_picks_per_dark_group_the_first_tie_that_holds() -> None:
     unchecked = restoration_commands(telemetry, check_transfers=False)
     assert unchecked["s-T0"] == {"value": 1.0, "cause_id": "ev1"} and "s-T1" not in unchecked
     assert unchecked["s-T3b"]["value"] == 1.0 and "s-T4" not in unchecked and "s-T5" not in unchecked
+
+
+class MarksBranches:
+    """A user's policy that writes into the telemetry it is given."""
+
+    def decide(self, telemetry: dict) -> dict:
+        for br in telemetry["branches"]:
+            br["failed"] = True
+        return {}
+
+
+def test_the_branch_list_is_shared_between_steps_and_copied_for_a_users_policy():
+    grid = PowerGrid(shedding_feeder(1.0), household_profile=False)
+    first = grid.step(0).telemetry["branches"]
+    again = grid.step(300).telemetry["branches"]
+    assert again is first and not any(br["failed"] for br in first)  # same down-set: the same list
+    faulted = grid.step(600, failed=FAILED).telemetry["branches"]
+    assert faulted is not first and {br["id"] for br in faulted if br["failed"]} == {"power/line/L1"}
+    builtin = load_policy("twin.models.power.policy:DefaultPowerPolicy")
+    assert telemetry_for(builtin, {"branches": faulted})["branches"] is faulted  # twin's own: read only
+    user = load_policy("test_power_policy:MarksBranches")
+    given = telemetry_for(user, {"branches": faulted, "loads": {}})
+    assert given["branches"] == faulted and all(a is not b for a, b in zip(given["branches"], faulted, strict=True))
+    user.decide(given)
+    assert {br["id"] for br in grid.step(900, failed=FAILED).telemetry["branches"] if br["failed"]} == {
+        "power/line/L1"}  # the grid's own list untouched

@@ -128,7 +128,9 @@ class Controller:
         blocked: dict[str, Command] = {}
         if self.policy is not None and power_telemetry:
             closed = power_telemetry.get("switch_closed", {})
-            commands = self.policy.decide(dict(power_telemetry))  # its shape checked by load_policy
+            from twin.models.power.policy import telemetry_for
+
+            commands = self.policy.decide(telemetry_for(self.policy, power_telemetry))  # shape checked by load_policy
             unknown = sorted(set(commands) - self.asset_ids)
             if unknown:
                 from twin.models.power.policy import PolicyError
