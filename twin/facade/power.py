@@ -68,6 +68,7 @@ class PowerElements(ElementSimulator):
         import pandapower as pp
 
         from twin.models.power.grid import PowerGrid
+        from twin.models.power.netfile import read_net
         from twin.region.assets import load_region
 
         if (region_dir is None) == (file is None):
@@ -77,9 +78,10 @@ class PowerElements(ElementSimulator):
             region = load_region(region_dir)
             grid_params.setdefault("reserve_share", float(region.params.get("battery_reserve_share", 0.3)))
             path = region.path("power")
+            net = read_net(path)  # a region's own file: through its read cache
         else:
             path = file
-        net = pp.from_json(str(path))
+            net = pp.from_json(str(path))  # the user's file, read as it is
         elements: dict[str, str] = {}
         names_by_table: dict[str, list[str]] = {}
         for table in TABLES:

@@ -29,12 +29,13 @@ ASSET_MARKERS: tuple[tuple[str, str, str, float, str], ...] = (
 def network_segments(region: RegionInfo) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
     """Line segments (metres) of each sector's network, read from its native file."""
     import networkx as nx
-    import pandapower as pp
     import sumolib
     import wntr
 
+    from twin.models.power.netfile import read_net
+
     segs: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {}
-    net = pp.from_json(str(region.path("power")))
+    net = read_net(region.path("power"))
     xy = {}
     for b, geo in net.bus.geo.items():
         if isinstance(geo, str) and geo:

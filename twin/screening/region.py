@@ -77,11 +77,13 @@ def _name(value: object) -> str | None:
 
 
 def power_graph(path: Path) -> tuple[nx.Graph, set[str], list[tuple[str, str]]]:
-    """Bus graph of ``power.json`` with asset nodes; returns (graph, sources, internal deps)."""
-    import pandapower as pp
+    """Bus graph of a built region's ``power.json`` with asset nodes; returns (graph, sources,
+    internal deps)."""
     import pandapower.topology as top
 
-    net = pp.from_json(str(path))
+    from twin.models.power.netfile import read_net
+
+    net = read_net(path)  # a region's own file: through its read cache
     bus_node = {
         int(i): (_name(n) if _name(n) and str(n).startswith("power/") else f"power/_bus/{int(i)}")
         for i, n in net.bus["name"].items()
