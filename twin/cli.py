@@ -263,7 +263,8 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
                    help="seconds to wait for another process writing the same run (default 6 h)")
     r.add_argument("--verbose", action="store_true", help="show simulator logs and progress (runs serially)")
     r.add_argument("--workers", type=int, default=0, metavar="N",
-                   help="configurations run in N worker processes (default: one per configuration, up to the cores)")
+                   help="region builds, runs and their baselines in N worker processes (default: one per run "
+                        "and baseline, up to the cores; 1: all in this process)")
     r.add_argument("--strict", action="store_true",
                    help="exit with code 3 if a run is degraded (a solver did not solve a step)")
     r.add_argument("--json", action="store_true",
