@@ -106,3 +106,27 @@ def test_a_region_that_fails_in_a_worker_is_reported_as_in_one_process(
     assert "region.files.power" in errors[1] and str(tmp_path / "grid.json") in errors[1]
     assert "(centralised, decentralised)" in errors[1]
     assert not list((tmp_path / "out2").glob("*.h5"))  # nothing ran
+
+
+@pytest.mark.parametrize("baseline_last", [False, True])
+def test_a_failed_baseline_fails_the_run_before_or_after_its_world(
+        small_scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, baseline_last: bool) -> None:
+    import twin.world
+    from twin.runner import run_configuration
+
+    real = twin.world.run_world
+    worlds: list[bool] = []
+
+    def baseline_breaks(scenario, region_dir, out_path, hazards=True, **kwargs):  # type: ignore[no-untyped-def]
+        worlds.append(hazards)
+        if not hazards:
+            raise RuntimeError("the baseline's world broke")
+        return real(scenario, region_dir, out_path, hazards=hazards, **kwargs)
+
+    monkeypatch.setattr(twin.world, "run_world", baseline_breaks)
+    scenario = small_scenario(run={"hours": 1, "configurations": ["centralised"]})
+    out = run_configuration(scenario, "centralised", tmp_path, baseline_last=baseline_last)
+    assert out.status == "failed" and "baseline of centralised failed" in out.error
+    assert "the baseline's world broke" in out.error and out.path.parent.name == "baselines"
+    assert worlds == ([True, False] if baseline_last else [False])  # the run's world first, or none
+    assert not list(tmp_path.glob("*.h5"))  # no run file, partial or final
