@@ -538,36 +538,9 @@ def build(layout: Layout, params: ConfigurationParams, configuration: str, out_d
     check_net(net)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / SECTOR_FILES["power"]
-    pp.to_json(net, str(path))
-    _JUST_WRITTEN.clear()  # the net, for add_coupled_loads right after (one at a time)
-    _JUST_WRITTEN[str(path)] = (_digest(path), net)
+    pp.to_json(net, str(out_dir / SECTOR_FILES["power"]))
     log.debug("power grid: %d buses, %d lines, %d loads", len(net.bus), len(net.line), len(net.load))
     return assets
-
-
-# build() -> add_coupled_loads(): the net build() wrote, keyed by the file's path and bytes,
-# so the coupled loads are added to it instead of to pandapower's from_json of the file
-# (~0.25 s for the default grid, ~2 s for a city grid). The file either way is byte for byte
-# the same (checked for every configuration of the small, default and large regions).
-_JUST_WRITTEN: dict[str, tuple[str, object]] = {}
-
-
-def _digest(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()
-
-
-def _net_written_to(path: Path) -> object:
-    """The net in ``path``: the one :func:`build` wrote there when the file is unchanged
-    since, else pandapower's reading of the file."""
-    import pandapower as pp
-
-    held = _JUST_WRITTEN.pop(str(path), None)
-    if held is not None and held[0] == _digest(path):
-        return held[1]
-    return pp.from_json(str(path))
 
 
 def add_coupled_loads(out_dir: Path, loads: list[tuple[str, str, float, bool]]) -> None:
@@ -580,7 +553,7 @@ def add_coupled_loads(out_dir: Path, loads: list[tuple[str, str, float, bool]]) 
     import pandapower as pp
 
     path = Path(out_dir) / SECTOR_FILES["power"]
-    net = _net_written_to(path)
+    net = pp.from_json(str(path))
     by_name = {str(n): int(i) for i, n in net.bus["name"].items()}
     existing = set(net.load["name"].astype(str))
     for consumer_id, bus_id, p_mw, critical in loads:

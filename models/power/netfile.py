@@ -2,8 +2,8 @@
 
 ``pandapower.from_json`` rebuilds every table through pandas' JSON reader: 0.26 s for the
 default region's 429-bus grid, which each run read twice (the grid model, the crews' impact
-ranking) and each region build once more (the cost proxy; the coupled loads are added to
-the net the builder just wrote, ``models/power/build.py``). Unpickling the same net takes ~0.01 s. The pickle
+ranking) and each region build once more (the cost proxy; the coupled loads, which rewrite
+the file right after, read it as JSON). Unpickling the same net takes ~0.01 s. The pickle
 (:func:`twin.filecache.read_cached`) is keyed by the JSON's bytes (SHA-1) and the
 pandapower version, so an edited or replaced file, or another pandapower, is read from
 JSON again. Only for twin's own files (region folders, the SimBench cache): a user's

@@ -103,30 +103,6 @@ def test_add_coupled_loads(tmp_path):
         add_coupled_loads(tmp_path, [("water/pump/PS2", "power/bus/nowhere", 0.1, True)])
 
 
-@pytest.mark.parametrize("configuration", ["centralised", "decentralised"])
-def test_coupled_loads_on_the_net_just_built_write_the_file_from_json_would(tmp_path, configuration):
-    """add_coupled_loads adds to the net build() wrote, not to from_json of the file: the
-    same bytes either way; an edited file is read again."""
-    import twin.models.power.build as power_build
-
-    layout = make_layout("default", seed=1)
-    loads = [("water/pump/PS1", "power/bus/water_plant", 0.25, True), ("ict/site/BS1", "power/bus/town1-2", 0.01, True)]
-    held, read = tmp_path / "held", tmp_path / "read"
-    for out in (read, held):  # the last build is the one held
-        build(layout, params_for(configuration), configuration, out)
-    assert list(power_build._JUST_WRITTEN) == [str(held / "power.json")]  # one net held at a time
-    add_coupled_loads(read, loads)  # from the file
-    add_coupled_loads(held, loads)  # from the net held since build()
-    assert not power_build._JUST_WRITTEN
-    assert (held / "power.json").read_bytes() == (read / "power.json").read_bytes()
-    build(layout, params_for(configuration), configuration, held)
-    net = pp.from_json(str(held / "power.json"))
-    net.load.loc[net.load.index[0], "p_mw"] = 1.234
-    pp.to_json(net, str(held / "power.json"))  # edited after build(): the edit is kept
-    add_coupled_loads(held, loads)
-    assert pp.from_json(str(held / "power.json")).load.at[net.load.index[0], "p_mw"] == 1.234
-
-
 @pytest.mark.parametrize("size", ["default", "large"])
 @pytest.mark.parametrize("configuration", CONFIGURATIONS)
 def test_larger_grids_solve(size, configuration):
