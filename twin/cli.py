@@ -121,9 +121,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, overrides, args.allow_outside)
 
-    workers = args.workers if args.workers else default_workers(parallel_tasks(scenario))
-    if args.verbose:
-        workers = 1
+    tasks = parallel_tasks(scenario)  # no more workers than runs and baselines to give them
+    workers = 1 if args.verbose else min(args.workers, tasks) if args.workers else default_workers(tasks)
     # with workers, one pool builds the regions side by side for the check, then runs them
     with worker_pool(workers) if workers > 1 else contextlib.nullcontext() as pool:
         check_scenario(scenario, str(args.scenario), args.out, pool=pool)  # every input problem before any run

@@ -233,7 +233,7 @@ def _compute(scenario: Scenario, configuration: str, out_dir: Path, rid: str, fi
         return res
 
     baseline = None
-    wants_baseline = bool(scenario.hazards and scenario.run.baseline)
+    wants_baseline = needs_baseline(scenario)
     if wants_baseline and not baseline_last:
         try:
             baseline = fetch_baseline()
@@ -253,11 +253,16 @@ def _compute(scenario: Scenario, configuration: str, out_dir: Path, rid: str, fi
     return RunOutcome(configuration, rid, final, res.status, error, res.metrics, timings=timings)
 
 
+def needs_baseline(scenario: Scenario) -> bool:
+    """Whether each configuration's run is measured against a hazard-free baseline run."""
+    return bool(scenario.hazards and scenario.run.baseline)
+
+
 def parallel_tasks(scenario: Scenario) -> int:
     """How many tasks :func:`run_scenario` can run side by side: each configuration's run,
-    and its baseline when the scenario has hazards and asks for baselines."""
+    and its baseline (:func:`needs_baseline`)."""
     n = len(scenario.run.configurations)
-    return 2 * n if scenario.hazards and scenario.run.baseline else n
+    return 2 * n if needs_baseline(scenario) else n
 
 
 def default_workers(n_tasks: int) -> int:
@@ -303,7 +308,7 @@ def _run_in_worker(args: tuple) -> RunOutcome:  # type: ignore[type-arg]
 def _baseline_in_worker(args: tuple) -> None:  # type: ignore[type-arg]
     """One configuration's baseline in a worker process, beside its run. A failed baseline
     is left to the run, which finds it unfinished, computes it again and reports it."""
-    scenario, configuration, out_dir, mode, lock_timeout_s, progress = args
+    scenario, configuration, out_dir, force, mode, lock_timeout_s, progress = args
     region = region_for(scenario, configuration, out_dir)
     report = (lambda h: progress(configuration, "baseline", h)) if progress is not None else None
     try:
@@ -331,7 +336,7 @@ def run_scenario(
     """
     configurations = list(scenario.run.configurations)
     workers = max(1, min(int(workers), parallel_tasks(scenario)))
-    bars = RunProgress(configurations, scenario.run.hours, bool(scenario.hazards and scenario.run.baseline),
+    bars = RunProgress(configurations, scenario.run.hours, needs_baseline(scenario),
                        enabled=False if verbose else show_progress)
     try:
         if workers == 1 and pool is None:
@@ -358,7 +363,7 @@ def _run_parallel(scenario: Scenario, configurations: list[str], out_dir: Path, 
     queue = manager.Queue() if manager is not None else None
     relay = bars.relay(queue) if queue is not None else None
     progress = QueueReporter(queue) if queue is not None else None
-    baselines = parallel_tasks(scenario) > len(configurations)
+    baselines = needs_baseline(scenario)
 
     def submit(executor: ProcessPoolExecutor) -> list[RunOutcome]:
         runs, side = [], []
@@ -366,8 +371,8 @@ def _run_parallel(scenario: Scenario, configurations: list[str], out_dir: Path, 
             runs.append(executor.submit(_run_in_worker, (scenario, c, out_dir, force, mode, lock_timeout_s,
                                                          progress)))
             if baselines:
-                side.append(executor.submit(_baseline_in_worker, (scenario, c, out_dir, mode, lock_timeout_s,
-                                                                  progress)))
+                side.append(executor.submit(_baseline_in_worker, (scenario, c, out_dir, force, mode,
+                                                                  lock_timeout_s, progress)))
         outcomes = [f.result() for f in runs]
         for f in side:
             f.result()  # an error other than a failed baseline (a full disk, say) is raised here
