@@ -306,9 +306,12 @@ def _run_in_worker(args: tuple) -> RunOutcome:  # type: ignore[type-arg]
 
 
 def _baseline_in_worker(args: tuple) -> None:  # type: ignore[type-arg]
-    """One configuration's baseline in a worker process, beside its run. A failed baseline
-    is left to the run, which finds it unfinished, computes it again and reports it."""
+    """One configuration's baseline in a worker process, beside its run; nothing when the
+    run is finished and will be reused (it needs no baseline then). A failed baseline is
+    left to the run, which finds it unfinished, computes it again and reports it."""
     scenario, configuration, out_dir, force, mode, lock_timeout_s, progress = args
+    if not force and results.is_finished(results.final_path(Path(out_dir), run_id(scenario, configuration))):
+        return
     region = region_for(scenario, configuration, out_dir)
     report = (lambda h: progress(configuration, "baseline", h)) if progress is not None else None
     try:

@@ -71,6 +71,12 @@ def test_two_workers_equal_the_serial_run(small_scenario, tmp_path: Path) -> Non
     assert len(files) == 2 and _files(tmp_path / "one_parallel").keys() == files.keys()
     for k, path in files.items():
         _assert_same_file(path, tmp_path / "one_parallel" / k)
+    # a finished run is reused and needs no baseline: none is computed beside it
+    for path in (tmp_path / "one_parallel" / "baselines").glob("*.h5"):
+        path.unlink()
+    (again,) = run_scenario(one, tmp_path / "one_parallel", workers=2)
+    assert again.reused and again.status == "complete"
+    assert not list((tmp_path / "one_parallel" / "baselines").glob("*.h5"))
 
 
 @pytest.mark.slow
