@@ -1,7 +1,7 @@
 """Parsed files kept beside the file as a pickle, made on the first read: a read cache.
 
 Some of twin's own files cost far more to parse than to unpickle: pandapower's
-``from_json`` of the default grid ~0.26 s, the road network's XML ~0.17 s, each read by
+``from_json`` of the default grid ~0.26 s, the road network's XML ~50 ms, each read by
 every run. :func:`read_cached` keeps ``<file>.pickle``, keyed by the file's bytes (SHA-1)
 and the parser's ``version``, so an edited or replaced file, or another parser, is parsed
 again. Only for twin's own files (region folders, the SimBench cache): a user's imported
