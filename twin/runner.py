@@ -331,8 +331,9 @@ def run_scenario(
     ``show_progress`` draws one labelled bar per configuration (twin.progress; ``None``:
     only on a terminal, never with ``verbose``, whose simulator logs would tear it).
 
-    ``workers > 1`` runs the configurations, and beside each its baseline, in that many
-    worker processes (``spawn``: each has its own SUMO and mosaik). Every configuration has
+    ``workers > 1`` runs every configuration's baseline and then every run (each run
+    fetches its baseline after its own world) in that many worker processes (``spawn``:
+    each has its own SUMO and mosaik). Every configuration has
     its own region and baseline (and each run id its lock: a baseline is computed once), so
     the results equal the serial order's; outcomes come back in the scenario's order. ``pool`` (:func:`worker_pool`, kept open by the caller) runs
     them in its workers instead of ``workers`` new ones.
@@ -369,13 +370,11 @@ def _run_parallel(scenario: Scenario, configurations: list[str], out_dir: Path, 
     baselines = needs_baseline(scenario)
 
     def submit(executor: ProcessPoolExecutor) -> list[RunOutcome]:
-        runs, side = [], []
-        for c in configurations:  # each run beside its baseline, in the scenario's order
-            runs.append(executor.submit(_run_in_worker, (scenario, c, out_dir, force, mode, lock_timeout_s,
-                                                         progress)))
-            if baselines:
-                side.append(executor.submit(_baseline_in_worker, (scenario, c, out_dir, force, mode,
-                                                                  lock_timeout_s, progress)))
+        # the baselines first, then the runs (each fetches its baseline after its own world):
+        # no run waits at the end for a baseline that started after it
+        args = [(scenario, c, out_dir, force, mode, lock_timeout_s, progress) for c in configurations]
+        side = [executor.submit(_baseline_in_worker, a) for a in args] if baselines else []
+        runs = [executor.submit(_run_in_worker, a) for a in args]
         outcomes = [f.result() for f in runs]
         for f in side:
             f.result()  # an error other than a failed baseline (a full disk, say) is raised here
