@@ -356,3 +356,30 @@ def test_one_default_demand_scale() -> None:
     from twin.config import TrafficSection
 
     assert TrafficSection().demand_scale == TrafficOptions().demand_scale == 0.3
+
+
+def _day_with_closures(region: RegionInfo, sumo_args: tuple[str, ...]) -> list[dict]:
+    """Every step's statistics of a morning at 0.3 with roads closed at 7:00 (vehicles
+    re-routed around them, routes at insertion, periodic re-routing)."""
+    import dataclasses
+
+    with _model(region, 3, demand_scale=0.3, sumo_args=sumo_args) as m:
+        closed = sorted(m.net.edges)[:: max(1, len(m.net.edges) // 6)][:6]
+        out = []
+        for k in range(12 * 10):
+            if k == 12 * 7:
+                for edge in closed:
+                    m.close_road(edge)
+            out.append(dataclasses.asdict(m.advance((k + 1) * 300)))
+        return out
+
+
+def test_astar_routes_as_dijkstra(region: RegionInfo) -> None:
+    """SUMO routes with A* (an admissible bound: the fastest route, as Dijkstra finds it;
+    models/traffic/options.py): every step's statistics equal those of Dijkstra's routes."""
+    cmd = _model(region).sumo_command()
+    assert cmd[cmd.index("--routing-algorithm") + 1] == "astar"
+    astar = _day_with_closures(region, ())
+    dijkstra = _day_with_closures(region, ("--routing-algorithm", "dijkstra"))
+    assert sum(s["departed"] for s in astar) > 1000  # a real morning, congestion included
+    assert astar == dijkstra
