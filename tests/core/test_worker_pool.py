@@ -6,6 +6,7 @@ atexit handlers, the handler once more) reaches the parent's stdout."""
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 
 import pytest
@@ -15,8 +16,6 @@ from twin.runner import worker_pool
 
 def _write_unflushed(tag: str) -> int:
     """Output a worker leaves in its buffers: Python's stdout and C's stdio (as SUMO writes)."""
-    import os
-
     sys.stdout.write(f"python-{tag}")  # no newline, no flush
     libc = ctypes.CDLL(None)
     libc.printf(f"c-{tag}".encode())  # buffered by C's stdio: the fd is not a terminal
@@ -33,8 +32,7 @@ def test_worker_output_survives_the_quick_exit(capfd: pytest.CaptureFixture[str]
     for k in range(4):
         assert f"python-{k}" in out
         assert f"c-{k}" in out
-    assert pids  # the tasks ran in workers, not here
-    assert all(p != __import__("os").getpid() for p in pids)
+    assert pids and os.getpid() not in pids  # the tasks ran in workers, not here
 
 
 def test_worker_exits_with_its_exit_code_zero() -> None:
