@@ -92,6 +92,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         runs = expand(load_sweep(args.scenario, args.set))
         seen: set[str] = set()
         regions: dict = {}
+        plugin_checks: dict = {}
         for run in runs:  # plug-ins and ids once per distinct scenario (seeds do not matter)
             # each run against its own configuration's region: an ensemble's cyber target
             # "controller:<district>" names a site that exists in that configuration only
@@ -100,7 +101,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             key = only.model_copy(update={"run": only.run.model_copy(update={"seed": 0})})
             if (text := key.model_dump_json()) not in seen:
                 seen.add(text)
-                check_scenario(only, str(args.scenario), args.out, regions)
+                check_scenario(only, str(args.scenario), args.out, regions, plugin_checks=plugin_checks)
         print(f"{args.scenario}: ok (a sweep of {len(runs)} runs)")
     else:
         scenario = load_scenario(args.scenario, args.set, args.allow_outside)

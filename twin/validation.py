@@ -235,22 +235,37 @@ def _built_in(pool: Executor, scenario: Scenario, out_dir: Path,
     return built
 
 
+def _plugin_key(scenario: Scenario) -> str:
+    """What the plug-in checks of a scenario depend on besides its region: the plug-ins,
+    their parameters and the step (the sample telemetry's)."""
+    power, rest = scenario.power, scenario.restoration
+    return repr((power.policy, power.policy_params, power.shed_order, rest.dispatch, rest.dispatch_params,
+                 scenario.run.step_s))
+
+
 def check_scenario(scenario: Scenario, source: str, out_dir: Path,
                    regions: dict[tuple[str, str], Any] | None = None,
-                   pool: Executor | None = None) -> None:
+                   pool: Executor | None = None,
+                   plugin_checks: dict[tuple[str, ...], list[str]] | None = None) -> None:
     """Plug-ins, then the region of every configuration (built or loaded from the cache in
     ``out_dir``; a bad import file is a problem naming its ``region.files`` key and path),
     the disruption files read against it; ScenarioError with every problem found. ``regions`` keeps the loaded
-    regions between calls (a sweep checks many scenarios on few regions). ``pool``
-    (:func:`twin.runner.worker_pool`) builds the regions side by side in its workers first."""
+    regions between calls (a sweep checks many scenarios on few regions), ``plugin_checks``
+    the plug-ins' problems per plug-in set and region (a sweep's thousands of points share
+    a few: loading and calling them for each point was most of ``twin validate study.toml``).
+    ``pool`` (:func:`twin.runner.worker_pool`) builds the regions side by side in its workers first."""
     from twin.region.disruption import DisruptionFileError, check_disruption_files
     from twin.region.importers import RegionImportError
     from twin.runner import region_for
 
     regions = {} if regions is None else regions
+    plugin_checks = {} if plugin_checks is None else plugin_checks
     if pool is not None:
         regions.update(_built_in(pool, scenario, out_dir, regions))
-    problems = plugin_problems(scenario)
+    plugins = _plugin_key(scenario)
+    if (plugins,) not in plugin_checks:
+        plugin_checks[(plugins,)] = plugin_problems(scenario)
+    problems = list(plugin_checks[(plugins,)])
     loaded = not problems  # call the plug-ins once, on the first region, if they load
     found: dict[str, list[str]] = {}
     for configuration in scenario.run.configurations:
@@ -267,7 +282,9 @@ def check_scenario(scenario: Scenario, source: str, out_dir: Path,
         except DisruptionFileError as err:
             found.setdefault(f"{err.key}: {err.path}: {err.detail}", []).append(configuration)
         if loaded:
-            problems += plugin_output_problems(scenario, region)
+            if (plugins, *key) not in plugin_checks:
+                plugin_checks[(plugins, *key)] = plugin_output_problems(scenario, region)
+            problems += plugin_checks[(plugins, *key)]
             loaded = False
         for p in region_problems(scenario, region, configuration):
             found.setdefault(p, []).append(configuration)

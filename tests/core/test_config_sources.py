@@ -66,3 +66,30 @@ def test_sweep_stops_on_a_bad_plugin_before_any_cluster(tmp_path: Path, capsys: 
     assert main(["sweep", str(sweep), "--out", str(out), "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert f"{sweep}: power.policy: cannot import policy module 'no_such_module_xyz'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_sweep_validate_calls_each_plugin_set_once_per_region(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep's points share a few plug-in sets: each is loaded and called once per region,
+    and a bad set is still named (its problems are kept, not only its successes)."""
+    import twin.validation
+
+    (tmp_path / "s.toml").write_text('[run]\nhours = 1\nconfigurations = ["centralised"]\n[region]\n'
+                                     'size = "small"\ngrid = "synthetic"\n[[hazards]]\nkind = "outage"\n'
+                                     'asset = "power/line/F1-2"\nat_h = 0.5\n')
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text('base = "s.toml"\nseeds = 1\n[grid]\n"power.policy_params.battery_mode" = ["backup", "nonsense"]\n'
+                     '"hazards[0].at_h" = [0.25, 0.5, 0.75]\n')
+    loaded: list[dict] = []
+    called: list[dict] = []
+    load, call = twin.validation.plugin_problems, twin.validation.plugin_output_problems
+    monkeypatch.setattr(twin.validation, "plugin_problems",
+                        lambda s: loaded.append(dict(s.power.policy_params)) or load(s))
+    monkeypatch.setattr(twin.validation, "plugin_output_problems",
+                        lambda s, r: called.append(dict(s.power.policy_params)) or call(s, r))
+    assert main(["validate", str(sweep), "--out", str(tmp_path / "out")]) == 2
+    assert "power.policy: " in (err := capsys.readouterr().err) and "unknown battery mode 'nonsense'" in err
+    # grid order, the first key slowest: three points with "backup" (loaded and called once), then
+    # "nonsense", which stops the check
+    assert loaded == [{"battery_mode": "backup"}, {"battery_mode": "nonsense"}]
+    assert called == [{"battery_mode": "backup"}]
