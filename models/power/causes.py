@@ -180,7 +180,18 @@ class CausesMixin:
         return ""
 
     def _cause_graph(self):
-        """Buses and branches ignoring damage; normally open switches never moved are cut."""
+        """Buses and branches ignoring damage; normally open switches never moved are cut.
+        Built again only when the switch positions or the set of switches control moved
+        changed (the rest is static): a dark step asks it once per dead bus, and each
+        build reads ~2,000 table cells."""
+        key = (self.switch_pos.to_numpy(dtype=bool).tobytes(), frozenset(self.switch_event))
+        held = getattr(self, "_cause_graph_held", None)
+        if held is None or held[0] != key:
+            held = (key, self._build_cause_graph())
+            self._cause_graph_held = held
+        return held[1]
+
+    def _build_cause_graph(self):
         net = self.net
         g = nx.Graph()
         g.add_nodes_from(self.bus_names)
