@@ -18,7 +18,7 @@ from twin.events import Event, event_id, make_event
 from twin.models.power.common import EPS, Island, column, event_time, memo
 
 _SOURCE = "source"  # the node behind every external grid in the supply tree
-TREE_CACHE_SIZE = 16  # previous-step states whose supply trees are kept
+TREE_CACHE_SIZE = 16  # states whose supply trees (and cause graphs) are kept
 
 
 class CausesMixin:
@@ -185,13 +185,10 @@ class CausesMixin:
         changed (the rest is static): a dark step asks it once per dead bus, and each
         build reads ~2,000 table cells."""
         key = (self.switch_pos.to_numpy(dtype=bool).tobytes(), frozenset(self.switch_event))
-        held = getattr(self, "_cause_graph_held", None)
-        if held is None or held[0] != key:
-            held = (key, self._build_cause_graph())
-            self._cause_graph_held = held
-        return held[1]
+        return memo(self._cause_graphs, key, self._build_cause_graph, TREE_CACHE_SIZE)
 
     def _build_cause_graph(self):
+        """The graph of :meth:`_cause_graph`, built from the net and the switch state."""
         net = self.net
         g = nx.Graph()
         g.add_nodes_from(self.bus_names)

@@ -293,6 +293,7 @@ class PowerGrid(InputsMixin, SupplyMixin, ProsumerMixin, FlowMixin, CausesMixin,
         self._island_sig: tuple | None = None
         self._island_cache: tuple[list[Island], dict[int, int]] = ([], {})
         self._trees: dict[tuple, tuple[dict, dict]] = {}  # supply trees by state (causes.py)
+        self._cause_graphs: dict[tuple, tuple] = {}  # cause graphs by switch state (causes.py)
         self._touched: dict[str, set[int]] = {}  # asset id -> the buses it touches (causes.py)
         self._islands_by_sig: dict[tuple, tuple[list[Island], dict[int, int]]] = {}  # supply.py
         self._balance_cache: dict[tuple, tuple] = {}  # branch ends, island masks by topology (outputs.py)
