@@ -7,6 +7,7 @@ nothing.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -22,6 +23,48 @@ def _nansum(values: np.ndarray) -> float:
     numpy's own sum), without pandas' reduction machinery (~40 us a call)."""
     values = np.asarray(values, dtype=float)
     return float(np.where(np.isnan(values), 0.0, values).sum())
+
+
+class LoadTelemetry(Mapping[str, dict]):
+    """Telemetry ``loads``: {load id: {demand_mw, served, critical, category, district,
+    island}}, each load's dict built on first access. twin's default policy reads the loads
+    only for an island of limited capacity (a plant, a microgrid), so most steps never
+    build them: ~2,000 dicts a step were the largest part of the city grid's step. Read-only;
+    :meth:`to_dict` gives the plain dict (a policy from outside twin, a separate process)."""
+
+    __slots__ = ("_names", "_columns", "_built")
+
+    def __init__(self, names: list[str], *columns: list) -> None:
+        self._names = names
+        self._columns = columns  # demand_mw, served, critical, category, district, island
+        self._built: dict[str, dict] | None = None
+
+    def to_dict(self) -> dict[str, dict]:
+        if self._built is None:
+            self._built = {
+                name: {"demand_mw": d, "served": ok, "critical": crit, "category": cat, "district": dist,
+                       "island": iid}
+                for name, d, ok, crit, cat, dist, iid in zip(self._names, *self._columns, strict=True)
+            }
+        return self._built
+
+    def __getitem__(self, key: str) -> dict:
+        return self.to_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def plain_telemetry(telemetry: Mapping) -> dict:
+    """``telemetry`` with its ``loads`` as a plain dict (JSON, a user's policy)."""
+    out = dict(telemetry)
+    loads = out.get("loads")
+    if isinstance(loads, LoadTelemetry):
+        out["loads"] = loads.to_dict()
+    return out
 
 
 class OutputsMixin:
@@ -70,8 +113,7 @@ class OutputsMixin:
             self.bus_names[b]: self.dead_event.get(b, self.dead_cause.get(b, ""))
             for b in self._sorted_bus_ids[~live[self._sorted_bus_pos]].tolist()
         }
-        switch_closed = dict(zip(self.switch_names, np.asarray(column(net["switch"], "closed"), dtype=bool).tolist(),
-                                 strict=True))
+        switch_closed = self._switch_states()
         telemetry = self._telemetry(t, demand, islands, soc, switch_closed)
         return StepResult(t, dead, switch_closed, series, events, telemetry, converged,
                           self._unsupplied(live_load))
@@ -134,24 +176,32 @@ class OutputsMixin:
                 "energy_mwh": energy,
             })
         served = (self._live_mask()[self._load_bus_pos] & (self.shed_frac < 0.5)).tolist()
-        loads = {
-            name: {"demand_mw": d, "served": ok, "critical": crit, "category": cat, "district": dist,
-                   "island": iid}
-            for name, d, ok, crit, cat, dist, iid in zip(
-                self.load_names, demand.tolist(), served, self.load_critical, self.load_category,
-                self.load_district_list, island_of.tolist(), strict=True)
-        }
+        loads = LoadTelemetry(self.load_names, demand.tolist(), served, self.load_critical, self.load_category,
+                              self.load_district_list, island_of.tolist())
+        # the switch and bus maps are the grid's own (read-only, like the branch list): the
+        # controller gives a policy from outside twin its own copies (policy.telemetry_for)
         return {
             "time_s": int(t), "step_s": self.step_s, "islands": isl_out, "loads": loads,
-            "battery_soc": dict(soc), "switch_closed": dict(switch_closed),
-            "switch_normally_closed": dict(self._switch_normal),
+            "battery_soc": dict(soc), "switch_closed": switch_closed,
+            "switch_normally_closed": self._switch_normal,
             "buses": self._bus_kinds(islands), "branches": self._branch_states(),
         }
+
+    def _switch_states(self) -> dict[str, bool]:
+        """{switch: closed}, the same (read-only) dict while no switch moves: rebuilding it
+        every step was ~4,500 entries on the city grid."""
+        closed = np.asarray(column(self.net["switch"], "closed"), dtype=bool)
+        key = closed.tobytes()
+        held = getattr(self, "_switch_held", None)
+        if held is None or held[0] != key:
+            held = (key, dict(zip(self.switch_names, closed.tolist(), strict=True)))
+            self._switch_held = held
+        return held[1]
 
     def _bus_kinds(self, islands: list[Island]) -> dict[str, str]:
         """Per bus: its island's kind while energised, else "dead" (in the order the islands
         and their bus sets give); recomputed only when the islands, their kinds or the live
-        buses changed."""
+        buses changed, else the same (read-only) dict."""
         kinds = tuple(isl.kind for isl in islands)
         held = getattr(self, "_bus_kind_held", None)
         if held is None or held[0] is not islands or held[1] != kinds or held[2] != self.energised:
@@ -163,7 +213,7 @@ class OutputsMixin:
                 bus_kind.setdefault(name, "dead")  # failed (out-of-service) buses
             held = (islands, kinds, self.energised, bus_kind)  # holding the list keeps its id unique
             self._bus_kind_held = held
-        return dict(held[3])
+        return held[3]
 
     def _branch_states(self) -> list[dict]:
         """Each branch of ``_branches`` with whether it is failed and the failure's event;

@@ -107,9 +107,9 @@ def restoration_commands(telemetry: dict, check_transfers: bool = False, max_loa
     trials = telemetry.get("transfer_trials", {})
     failed = [br for br in branches if br["failed"]]
     if not failed:
-        for sw in sorted(normal):
-            if sw in closed and closed[sw] != normal[sw] and sw not in tripped:
-                commands[sw] = {"value": 1.0 if normal[sw] else 0.0, "cause_id": ""}
+        moved = [sw for sw, nc in normal.items() if sw in closed and closed[sw] != nc and sw not in tripped]
+        for sw in sorted(moved):
+            commands[sw] = {"value": 1.0 if normal[sw] else 0.0, "cause_id": ""}
         return commands
     for br in failed:
         for sw in br["switches"]:
@@ -191,12 +191,14 @@ class DefaultPowerPolicy:
 
     def decide(self, telemetry: dict) -> Commands:
         commands: Commands = {}
-        by_island: dict[Any, dict[str, dict]] = {}
-        for lid, ld in telemetry.get("loads", {}).items():
-            by_island.setdefault(ld["island"], {})[lid] = ld
+        by_island: dict[Any, dict[str, dict]] | None = None
         for isl in telemetry.get("islands", []):
-            if isl["kind"] == "dead":
-                continue
+            if isl["kind"] == "dead" or (isl["capacity_mw"] < 0 and isl["kind"] != "microgrid"):
+                continue  # unlimited supply (the main grid): nothing to shed
+            if by_island is None:  # the loads, read only when an island's supply is limited
+                by_island = {}
+                for lid, ld in telemetry.get("loads", {}).items():
+                    by_island.setdefault(ld["island"], {})[lid] = ld
             members = by_island.get(isl["id"], {})
             demand = sum(ld["demand_mw"] for ld in members.values())
             cause = str(isl.get("cause_id", ""))
@@ -263,12 +265,21 @@ def commands_problem(value: Any) -> str | None:
 
 
 def telemetry_for(policy: object, telemetry: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``policy.decide`` is given: a copy of the telemetry; a policy from outside this
-    module also gets its own copy of each branch (the grid hands out the same branch list
-    while the down-set is unchanged, which twin's own policies only read)."""
-    out = dict(telemetry)
-    if type(policy).__module__ != __name__ and "branches" in out:
+    """What ``policy.decide`` is given: a copy of the telemetry. The grid hands out its own
+    branch list, switch and bus maps (the same objects while nothing changes) and builds
+    the per-load dicts only when read (:class:`~twin.models.power.outputs.LoadTelemetry`);
+    twin's own policies only read them, a policy from outside this module gets plain dicts
+    and lists of its own."""
+    if type(policy).__module__ == __name__:
+        return dict(telemetry)
+    from twin.models.power.outputs import plain_telemetry
+
+    out = plain_telemetry(telemetry)
+    if "branches" in out:
         out["branches"] = [dict(br) for br in out["branches"]]
+    for key in ("switch_closed", "switch_normally_closed", "buses"):
+        if isinstance(out.get(key), dict):
+            out[key] = dict(out[key])
     return out
 
 

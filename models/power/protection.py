@@ -486,15 +486,21 @@ class GridProtection:
 
     def _candidates(self, telemetry: dict) -> list[dict]:
         """:func:`tie_candidates` of the telemetry, recomputed only when the switch
-        positions, bus kinds or failed branches it depends on changed."""
-        key = (telemetry.get("switch_closed", {}), telemetry.get("buses", {}),
-               [br["failed"] for br in telemetry.get("branches", [])])
+        positions, bus kinds or failed branches it depends on changed. The grid hands out
+        the same switch map, bus map and branch list while they are unchanged (read-only,
+        replaced when they change), so a steady step compares identities."""
+        closed, buses = telemetry.get("switch_closed", {}), telemetry.get("buses", {})
+        branches = telemetry.get("branches", [])
         held = self._candidates_held
-        if held is None or held[0] != key:
-            # copies: the key must not follow later changes of an earlier step's telemetry
-            held = ((dict(key[0]), dict(key[1]), key[2]), tie_candidates(telemetry))
-            self._candidates_held = held
-        return held[1]  # equal to this step's (unfailed branches: static fields, failed False, no cause)
+        if held is not None and held[0] is closed and held[1] is buses and held[2] is branches:
+            return held[4]
+        failed = [br["failed"] for br in branches]
+        if held is None or held[0] != closed or held[1] != buses or held[3] != failed:
+            held = (closed, buses, branches, failed, tie_candidates(telemetry))
+        else:
+            held = (closed, buses, branches, failed, held[4])
+        self._candidates_held = held
+        return held[4]  # equal to this step's (unfailed branches: static fields, failed False, no cause)
 
     def _cause_of(self, grid: Any, t: int) -> Callable[[Relay], str]:
         """The event behind a first-round overload of a relay's branch, in this order:

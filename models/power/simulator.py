@@ -65,8 +65,9 @@ OUTPUTS = ("dead_buses", "unsupplied", "switch_closed", "series", "events", "tel
 class PowerSim(mosaik_api_v3.Simulator):
     """The power sector as one mosaik entity, eid ``power``."""
 
-    def __init__(self) -> None:
+    def __init__(self, separate_process: bool = False) -> None:
         super().__init__(META)
+        self.separate_process = separate_process  # outputs travel as JSON: plain dicts only
         self.eid = "power"
         self.step_s = 300
         self.grid = None
@@ -117,6 +118,10 @@ class PowerSim(mosaik_api_v3.Simulator):
         r = self.result
         if r is None:
             return {} if attr != "events" else []
+        if attr == "telemetry" and self.separate_process:
+            from twin.models.power.outputs import plain_telemetry
+
+            return plain_telemetry(r.telemetry)
         return {
             "dead_buses": r.dead_buses, "unsupplied": r.unsupplied, "switch_closed": r.switch_closed,
             "series": r.series,
@@ -126,7 +131,7 @@ class PowerSim(mosaik_api_v3.Simulator):
 
 def main() -> None:
     """Run as a separate process (``cmd:`` in a mosaik sim_config)."""
-    mosaik_api_v3.start_simulation(PowerSim())
+    mosaik_api_v3.start_simulation(PowerSim(separate_process=True))
 
 
 if __name__ == "__main__":

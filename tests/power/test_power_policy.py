@@ -237,3 +237,55 @@ def test_the_branch_list_is_shared_between_steps_and_copied_for_a_users_policy()
     user.decide(given)
     assert {br["id"] for br in grid.step(900, failed=FAILED).telemetry["branches"] if br["failed"]} == {
         "power/line/L1"}  # the grid's own list untouched
+
+
+class WritesEverything:
+    """A user's policy that changes every map of the telemetry it is given."""
+
+    def decide(self, telemetry: dict) -> dict:
+        for key in ("switch_closed", "switch_normally_closed", "buses"):
+            for k in list(telemetry[key]):
+                telemetry[key][k] = "changed"
+        for ld in telemetry["loads"].values():
+            ld["demand_mw"] = -1.0
+        return {}
+
+
+def test_a_users_policy_gets_plain_maps_of_its_own_and_the_grids_stay_as_they_were():
+    grid = PowerGrid(shedding_feeder(1.0), household_profile=False)
+    tel = grid.step(0).telemetry
+    again = grid.step(300).telemetry
+    # unchanged switch positions and bus kinds: the grid hands out the same read-only maps
+    assert again["switch_closed"] is tel["switch_closed"] and again["buses"] is tel["buses"]
+    loads = again["loads"]
+    assert not isinstance(loads, dict) and set(loads) == set(grid.load_names)
+    assert {lid: ld["demand_mw"] for lid, ld in loads.items()} == pytest.approx(
+        dict(zip(grid.load_names, grid._demand(300).tolist(), strict=True)))
+    before = {k: dict(again[k]) for k in ("switch_closed", "switch_normally_closed", "buses")}
+    user = load_policy("test_power_policy:WritesEverything")
+    given = telemetry_for(user, again)
+    assert type(given["loads"]) is dict and given["loads"] == dict(loads.items())
+    user.decide(given)
+    assert {k: dict(again[k]) for k in before} == before  # the grid's own maps untouched
+    nxt = grid.step(600).telemetry
+    assert all(ld["demand_mw"] >= 0 for ld in nxt["loads"].values())
+
+
+class NoLoads(dict):
+    """Telemetry loads that fail the test when read."""
+
+    def items(self):  # type: ignore[override]
+        raise AssertionError("the loads were read")
+
+
+def test_the_default_policy_reads_the_loads_only_for_an_island_of_limited_supply():
+    grid = PowerGrid(shedding_feeder(1.0), household_profile=False)
+    tel = dict(grid.step(0).telemetry)
+    assert [isl["kind"] for isl in tel["islands"]] == ["grid"]
+    policy = DefaultPowerPolicy()
+    expected = policy.decide(tel)
+    assert policy.decide({**tel, "loads": NoLoads()}) == expected  # the main grid: nothing to shed
+    islanded = dict(grid.step(300, failed=FAILED).telemetry)
+    assert any(isl["kind"] == "microgrid" for isl in islanded["islands"])
+    with pytest.raises(AssertionError, match="the loads were read"):
+        policy.decide({**islanded, "loads": NoLoads()})
