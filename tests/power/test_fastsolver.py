@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from twin.models.power import testgrids
-from twin.models.power.fastsolver import LightsimSolver, unsupported_reason
+from twin.models.power.fastsolver import TOL_PU, LightsimSolver, already_solved, unsupported_reason
 from twin.models.power.grid import PowerGrid
 from twin.models.power.solver import PandapowerSolver, make_solver
 from twin.models.power.testgrids import power_region
@@ -144,6 +144,57 @@ def test_same_topology_with_new_injections_reuses_the_model_and_stays_exact():
     solver2 = LightsimSolver()
     assert solver2.solve(net, recycle=False) and solver2.solve(net, recycle=True)
     _assert_tables_equal(net)
+
+
+def test_a_solve_is_skipped_only_where_lightsim2grid_would_not_iterate(tmp_path):
+    """Steps of the default SimBench grid whose injections moved only by the profiles'
+    rounding skip the solver: there lightsim2grid, asked, stops before its first iteration
+    and returns the voltages unchanged; elsewhere (new load levels, a 1e-8 pu change) the
+    pre-check hands the island to it. Either way the tables equal pandapower's."""
+    from lightsim2grid.algorithm import NRSing_KLU
+
+    region = power_region(tmp_path / "simbench", "default", "centralised", grid="simbench")
+    grid = PowerGrid.from_file(region / "power.json", seed=1, step_s=300, solver="lightsim2grid")
+    grid.step(6 * 3600 - 300)
+    (topo,) = grid.solver._topologies.values()
+    isl = topo.islands[0]
+    verdicts = []
+    for k in range(9):
+        v0 = topo.v[isl.buses].copy()
+        grid.step(6 * 3600 + k * 300)
+        _assert_tables_equal(grid.net)
+        sbus = _sbus(grid.net, topo)[isl.buses]
+        skipped = already_solved(isl.ybus, v0, sbus, isl.pv, isl.pq)
+        ls = NRSing_KLU()
+        assert ls.compute_pf(isl.ybus, v0.copy(), sbus, isl.ref, isl.weights, isl.pv, isl.pq, 30, TOL_PU)
+        if skipped:  # lightsim2grid would not have iterated: the same voltages, bit for bit
+            assert ls.get_nb_iter() == 0 and np.array_equal(ls.get_V(), v0)
+            assert np.array_equal(topo.v[isl.buses], v0)
+        verdicts.append(skipped)
+        bumped = sbus.copy()
+        bumped[isl.pq[0]] += 1e-8
+        assert not already_solved(isl.ybus, v0, bumped, isl.pv, isl.pq)
+    assert any(verdicts) and not all(verdicts)  # 15-min profile slots: both kinds of step occur
+
+
+def _sbus(net, topo):  # type: ignore[no-untyped-def]
+    """The per-unit bus injections the fast path solves for (its own formula, repeated)."""
+    from twin.models.power.common import column
+    from twin.models.power.fastsolver import PQ_TABLES
+
+    n_ppc = len(topo.ppc_bus_vm)
+    pd, qd = np.zeros(n_ppc), np.zeros(n_ppc)
+    for table, sign in PQ_TABLES:
+        tab = net[table]
+        if not len(tab):
+            continue
+        rows, bus_ok = topo.pq_rows[table]
+        active = np.asarray(column(tab, "in_service"), dtype=bool) & bus_ok
+        scale = np.asarray(column(tab, "scaling"), dtype=float) * active
+        pd += np.bincount(rows, weights=sign * np.asarray(column(tab, "p_mw"), dtype=float) * scale, minlength=n_ppc)
+        qd += np.bincount(rows, weights=sign * np.asarray(column(tab, "q_mvar"), dtype=float) * scale,
+                          minlength=n_ppc)
+    return topo.s_gen - (pd[:topo.n_i] + 1j * qd[:topo.n_i]) / topo.base_mva
 
 
 def test_unsupported_elements_fall_back_to_pandapower_explicitly():
