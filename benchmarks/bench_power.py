@@ -1,8 +1,9 @@
 """Time of the whole power step on the default region: pandapower vs lightsim2grid, one run.
 
-Run: ``python benchmarks/bench_power.py [--repeats 3] [--grids simbench synthetic]``. For
+Run: ``python benchmarks/bench_power.py [--repeats 3] [--grids simbench synthetic city]``. For
 each grid of the default region (SimBench, the default since 2026-12-01, and the
-hand-laid 27-bus ``synthetic`` grid the earlier figures were measured on), each
+hand-laid 27-bus ``synthetic`` grid the earlier figures were measured on) and the ``city``
+region's SimBench grid (2,157 buses: issue 21's ">= 1,000-bus grid"), each
 configuration and each backend (``[power] solver``), a :class:`PowerGrid` steps through the
 same cases, the backends interleaved per repetition so that a busy machine slows both alike:
 
@@ -37,9 +38,10 @@ from twin.models.power.testgrids import power_region
 STEPS = 48
 STEP_S = 300
 SOLVERS = ("pandapower", "lightsim2grid")
-GRIDS = ("simbench", "synthetic")
-# the head of a town feeder on each grid (SimBench: town1's first feeder out of its substation)
-FEEDER_HEAD = {"simbench": "power/line/S2-1", "synthetic": "power/line/F6-1"}
+GRIDS = ("simbench", "synthetic", "city")
+# the head of a town feeder on each grid (SimBench: town1's first feeder out of its
+# substation; on the city grid it darkens 54 buses)
+FEEDER_HEAD = {"simbench": "power/line/S2-1", "synthetic": "power/line/F6-1", "city": "power/line/S2-1"}
 
 
 def _cases(grid: str) -> dict[str, list[tuple[int, dict]]]:
@@ -114,7 +116,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for grid in args.grids:
             for configuration in ("centralised", "decentralised"):
-                region = power_region(Path(tmp) / grid / configuration, "default", configuration, grid=grid)
+                region = (power_region(Path(tmp) / grid / configuration, "city", configuration) if grid == "city"
+                          else power_region(Path(tmp) / grid / configuration, "default", configuration, grid=grid))
                 buses[grid] = len(PowerGrid.from_file(region / "power.json").net.bus)
                 for case, steps in _cases(grid).items():
                     got: dict[str, list[float]] = {s: [] for s in SOLVERS}
@@ -133,7 +136,7 @@ def main() -> None:
                          statistics.median(trips["lightsim2grid"])))
     out = sys.stdout
     sizes = ", ".join(f"{g} {n} buses" for g, n in buses.items())
-    out.write(f"whole power step, default region ({sizes}), CPU time, medians of {args.repeats} "
+    out.write(f"whole power step ({sizes}; simbench and synthetic: the default region), CPU time, medians of {args.repeats} "
               "interleaved repetitions\n")
     out.write(f"{'grid':<10} {'configuration':<15} {'case':<16} {'pandapower':>11} {'lightsim2grid':>14} {'ratio':>6}\n")
     for grid, conf, case, pp_ms, ls_ms in rows:
