@@ -192,18 +192,30 @@ class DefaultPowerPolicy:
     def decide(self, telemetry: dict) -> Commands:
         commands: Commands = {}
         by_island: dict[Any, dict[str, dict]] | None = None
-        for isl in telemetry.get("islands", []):
-            if isl["kind"] == "dead" or (isl["capacity_mw"] < 0 and isl["kind"] != "microgrid"):
-                continue  # unlimited supply (the main grid): nothing to shed
-            if by_island is None:  # the loads, read only when an island's supply is limited
+
+        def members_of(isl: dict) -> dict[str, dict]:
+            nonlocal by_island
+            if by_island is None:  # the loads are read only for an island that needs them
                 by_island = {}
                 for lid, ld in telemetry.get("loads", {}).items():
                     by_island.setdefault(ld["island"], {})[lid] = ld
-            members = by_island.get(isl["id"], {})
-            demand = sum(ld["demand_mw"] for ld in members.values())
+            return by_island.get(isl["id"], {})
+
+        for isl in telemetry.get("islands", []):
+            if isl["kind"] == "dead":
+                continue
+            # the island's demand: the grid's own sum of its loads' demand (docs/policies.md;
+            # the same left-to-right sum as over the loads here)
+            demand = isl.get("demand_mw")
+            if demand is None:
+                demand = sum(ld["demand_mw"] for ld in members_of(isl).values())
+            short = isl["capacity_mw"] >= 0 and demand > isl["capacity_mw"]
+            if not short and not (isl["kind"] == "microgrid" and demand > 0):
+                continue  # supply covers demand: nothing to shed
+            members = members_of(isl)
             cause = str(isl.get("cause_id", ""))
             shed: list[str] = []
-            if isl["capacity_mw"] >= 0 and demand > isl["capacity_mw"]:
+            if short:
                 shed = shed_plan(members, demand - isl["capacity_mw"], self.shed_order)
             if isl["kind"] == "microgrid" and demand > 0:
                 keep_mw = isl["energy_mwh"] / self.min_hours  # what the energy carries for min_hours

@@ -278,13 +278,21 @@ class NoLoads(dict):
         raise AssertionError("the loads were read")
 
 
-def test_the_default_policy_reads_the_loads_only_for_an_island_of_limited_supply():
+def test_the_default_policy_reads_the_loads_only_for_an_island_short_of_supply_or_a_microgrid():
     grid = PowerGrid(shedding_feeder(1.0), household_profile=False)
     tel = dict(grid.step(0).telemetry)
-    assert [isl["kind"] for isl in tel["islands"]] == ["grid"]
+    (main,) = tel["islands"]
+    # the island's demand is the grid's left-to-right sum of its loads' demand, bit for bit
+    assert main["demand_mw"] == sum(ld["demand_mw"] for ld in tel["loads"].values() if ld["island"] == main["id"])
     policy = DefaultPowerPolicy()
-    expected = policy.decide(tel)
-    assert policy.decide({**tel, "loads": NoLoads()}) == expected  # the main grid: nothing to shed
+    for capacity in (-1.0, 2.0 * main["demand_mw"]):  # unlimited, or more than the demand
+        isl = {**main, "capacity_mw": capacity}
+        expected = policy.decide({**tel, "islands": [isl]})
+        assert policy.decide({**tel, "islands": [isl], "loads": NoLoads()}) == expected  # nothing to shed
+    short = {**main, "capacity_mw": 0.5 * main["demand_mw"]}
+    assert any(cmd["value"] == 0.0 for cmd in policy.decide({**tel, "islands": [short]}).values())
+    with pytest.raises(AssertionError, match="the loads were read"):
+        policy.decide({**tel, "islands": [short], "loads": NoLoads()})
     islanded = dict(grid.step(300, failed=FAILED).telemetry)
     assert any(isl["kind"] == "microgrid" for isl in islanded["islands"])
     with pytest.raises(AssertionError, match="the loads were read"):
