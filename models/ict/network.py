@@ -284,6 +284,9 @@ class IctNetwork:
             if d and d not in self._districts:
                 self._districts.append(d)
         self._districts.sort()
+        # each district's endpoints (static), for the reachable share of every step
+        self._district_endpoints: dict[str, frozenset[str]] = {
+            d: frozenset(ep.id for ep in self.endpoints.values() if ep.district == d) for d in self._districts}
 
     # ----- one step -------------------------------------------------------------------
     def step(
@@ -398,12 +401,8 @@ class IctNetwork:
 
     def district_reachable_frac(self) -> dict[str, float]:
         """Share of each district's endpoints that reach their controller (1.0 if none)."""
-        total: dict[str, int] = dict.fromkeys(self._districts, 0)
-        ok: dict[str, int] = dict.fromkeys(self._districts, 0)
-        for ep in self.endpoints.values():
-            total[ep.district] += 1
-            ok[ep.district] += ep.id in self.reach.reachable
-        return {d: (ok[d] / total[d] if total[d] else 1.0) for d in self._districts}
+        reachable = self.reach.reachable
+        return {d: (len(ids & reachable) / len(ids) if ids else 1.0) for d, ids in self._district_endpoints.items()}
 
     def battery_h(self) -> dict[str, float]:
         return {s: self.battery_s[s] / 3600.0 for s in self.sites}
