@@ -54,8 +54,8 @@ class FlowMixin:
         set_column(net.load, "q_mvar", inj.demand * inj.served_frac * inj.pickup * inj.qratio)
         set_column(net.sgen, "p_mw", inj.pv_grid)
         set_column(net.storage, "p_mw", inj.st_p)
-        for pos, g in enumerate(self.plants):
-            net.gen.at[g, "p_mw"] = self.plant_p[pos] if self.plant_ok[pos] else 0.0
+        if self.plants:  # every generator is a plant, in row order (PowerGrid._prepare)
+            set_column(net.gen, "p_mw", np.where(self.plant_ok, self.plant_p, 0.0))
         return self._run(islands, live_slack, t, events, isolate)
 
     def _shed_for_convergence(self, islands: list[Island], inj, t: int,  # type: ignore[no-untyped-def]

@@ -120,7 +120,7 @@ class Protection:
         self.tripped: dict[int, str] = {}  # switch index -> its tripped event
         self.tripped_at: dict[int, int] = {}
         self.overload_cause: dict[int, str] = {}  # relay position -> cause while x > 1
-        self.rounds: list[dict[str, float]] = []  # per power flow of the last step: branch -> p_from_mw
+        self._rounds: list[list[np.ndarray]] = []  # per power flow of the last step: line, trafo p_from_mw
         self.dark_cause: dict[int, str] = {}  # bus -> the trip of this step that de-energised it
         # static lookups as arrays: per-element pandas access in the step costs more than the flow
         net = self.net
@@ -165,14 +165,22 @@ class Protection:
         vm = self.net.res_bus["vm_pu"]
         return set(vm.index[~np.isnan(vm.to_numpy(dtype=float))].tolist())
 
+    @property
+    def rounds(self) -> list[dict[str, float]]:
+        """Per power flow of the last step (the first, then one after each round of trips):
+        {branch: active power at its from / HV end, MW}; built when read (tests, benchmarks)."""
+        out = []
+        for arrays in self._rounds:
+            flows: dict[str, float] = {}
+            for table, v in zip(("line", "trafo"), arrays, strict=True):
+                flows.update(zip(self._branch_names[table], np.where(np.isnan(v), 0.0, v).tolist(), strict=True))
+            out.append(flows)
+        return out
+
     def _record_round(self) -> None:
         net = self.net
-        flows: dict[str, float] = {}
-        for table in ("line", "trafo"):
-            col = "p_from_mw" if table == "line" else "p_hv_mw"
-            v = self._column(net[f"res_{table}"], col, net[table].index)
-            flows.update(zip(self._branch_names[table], np.where(np.isnan(v), 0.0, v).tolist(), strict=True))
-        self.rounds.append(flows)
+        self._rounds.append([self._column(net[f"res_{table}"], "p_from_mw" if table == "line" else "p_hv_mw",
+                                          net[table].index) for table in ("line", "trafo")])
 
     def settle(self, t: int, run_pf: Callable[[], bool], cause_of: Callable[[Relay], str],
                events: list[Event]) -> tuple[bool, dict[int, str]]:
@@ -181,7 +189,7 @@ class Protection:
         Opens the tripped breakers in ``net.switch`` and calls ``run_pf`` after each round;
         ``cause_of(relay)`` names the event behind a first-round overload.
         """
-        self.rounds = []
+        self._rounds = []
         self.dark_cause = {}
         if not self.relays:
             return True, {}
