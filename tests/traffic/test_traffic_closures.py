@@ -61,6 +61,27 @@ def test_reachability_equals_networkx_on_the_nets_connections(region: RegionInfo
     assert reach.reachable(CITY, "village1a_0_0-village1a_0_1")
 
 
+def test_with_nothing_closed_every_pair_is_joined_only_on_a_strongly_connected_net(region: RegionInfo) -> None:
+    m = TrafficModel(region.path("traffic"), region.districts, 1, TrafficOptions(demand_scale=0.0))
+    reach = Reachability(m.net)
+    net = sumolib.net.readNet(str(region.path("traffic")))
+    g = nx.DiGraph((e.getID(), n.getID()) for e in net.getEdges() for n in e.getOutgoing())
+    assert reach._joined_all == nx.is_strongly_connected(g) is True  # the generated nets are
+    edges = sorted(m.net.edges)
+    assert all(reach.reachable(a, b) for a in edges[::11] for b in edges[::13])
+    with pytest.raises(KeyError):
+        reach.reachable("no-such-edge", edges[0])
+    # a one-way dead end: not strongly connected, so each pair is searched
+    dead_end = next(e for e in edges if m.net.successors.get(e))
+    m.net.successors[dead_end] = ()
+    cut = Reachability(m.net)
+    assert not cut._joined_all
+    g.remove_edges_from(list(g.out_edges(dead_end)))
+    for a in edges[::7]:
+        for b in edges[::5]:
+            assert cut.reachable(a, b) == nx.has_path(g, a, b), (a, b)
+
+
 @pytest.mark.parametrize("mode", ["meso", "micro"])
 def test_a_cut_route_is_rerouted_and_drives_as_sumo_drives_its_detour(
         region: RegionInfo, mode: str, tmp_path: Path) -> None:
