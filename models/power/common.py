@@ -105,7 +105,8 @@ class Island:
 
 @dataclass
 class StepResult:
-    """What one step produced; all values are JSON-serialisable."""
+    """What one step produced; all values are JSON-serialisable but the telemetry's
+    ``loads``, a read-only mapping (``outputs.plain_telemetry`` gives the plain dict)."""
 
     time_s: int
     dead_buses: dict[str, str]

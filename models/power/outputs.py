@@ -28,8 +28,8 @@ def _nansum(values: np.ndarray) -> float:
 class LoadTelemetry(Mapping[str, dict]):
     """Telemetry ``loads``: {load id: {demand_mw, served, critical, category, district,
     island}}, each load's dict built on first access. twin's default policy reads the loads
-    only for an island of limited capacity (a plant, a microgrid), so most steps never
-    build them: ~2,000 dicts a step were the largest part of the city grid's step. Read-only;
+    only for an island short of supply or on a microgrid, so most steps never build them:
+    ~2,000 dicts a step were the largest part of the city grid's step. Read-only;
     :meth:`to_dict` gives the plain dict (a policy from outside twin, a separate process)."""
 
     __slots__ = ("_names", "_columns", "_built")
