@@ -493,22 +493,16 @@ class GridProtection:
             candidates=self._candidates(telemetry))
 
     def _candidates(self, telemetry: dict) -> list[dict]:
-        """:func:`tie_candidates` of the telemetry, recomputed only when the switch
-        positions, bus kinds or failed branches it depends on changed. The grid hands out
-        the same switch map, bus map and branch list while they are unchanged (read-only,
-        replaced when they change), so a steady step compares identities."""
-        closed, buses = telemetry.get("switch_closed", {}), telemetry.get("buses", {})
-        branches = telemetry.get("branches", [])
+        """:func:`tie_candidates` of the telemetry, recomputed only when the switch map, bus
+        map or branch list it depends on changed. The grid hands out the same (read-only)
+        objects while they are unchanged and new ones when they change, so the tuple
+        comparison (identity first, element by element) is cheap in a steady step."""
+        key = (telemetry.get("switch_closed", {}), telemetry.get("buses", {}), telemetry.get("branches", []))
         held = self._candidates_held
-        if held is not None and held[0] is closed and held[1] is buses and held[2] is branches:
-            return held[4]
-        failed = [br["failed"] for br in branches]
-        if held is None or held[0] != closed or held[1] != buses or held[3] != failed:
-            held = (closed, buses, branches, failed, tie_candidates(telemetry))
-        else:
-            held = (closed, buses, branches, failed, held[4])
-        self._candidates_held = held
-        return held[4]  # equal to this step's (unfailed branches: static fields, failed False, no cause)
+        if held is None or held[0] != key:
+            held = (key, tie_candidates(telemetry))
+            self._candidates_held = held
+        return held[1]  # equal to this step's (unfailed branches: static fields, failed False, no cause)
 
     def _cause_of(self, grid: Any, t: int) -> Callable[[Relay], str]:
         """The event behind a first-round overload of a relay's branch, in this order:
