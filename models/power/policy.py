@@ -28,6 +28,7 @@ from numbers import Real
 from typing import Any, Protocol, runtime_checkable
 
 from twin.models.power.grid import BATTERY_MODES, DEFAULT_SHED_ORDER
+from twin.models.power.outputs import plain_telemetry
 from twin.plugins import kind_of, load_plugin
 
 Commands = dict[str, dict[str, float | str]]
@@ -150,6 +151,14 @@ def restoration_commands(telemetry: dict, check_transfers: bool = False, max_loa
     return commands
 
 
+def loads_by_island(telemetry: Mapping[str, Any]) -> dict[Any, dict[str, dict]]:
+    """Telemetry ``loads`` grouped by their island's id, in load order."""
+    out: dict[Any, dict[str, dict]] = {}
+    for lid, ld in telemetry.get("loads", {}).items():
+        out.setdefault(ld["island"], {})[lid] = ld
+    return out
+
+
 class DefaultPowerPolicy:
     """Protect critical loads first and stretch islanded microgrids.
 
@@ -191,28 +200,17 @@ class DefaultPowerPolicy:
 
     def decide(self, telemetry: dict) -> Commands:
         commands: Commands = {}
-        by_island: dict[Any, dict[str, dict]] | None = None
-
-        def members_of(isl: dict) -> dict[str, dict]:
-            nonlocal by_island
-            if by_island is None:  # the loads are read only for an island that needs them
-                by_island = {}
-                for lid, ld in telemetry.get("loads", {}).items():
-                    by_island.setdefault(ld["island"], {})[lid] = ld
-            return by_island.get(isl["id"], {})
-
+        by_island: dict[Any, dict[str, dict]] | None = None  # the loads, grouped when first needed
         for isl in telemetry.get("islands", []):
             if isl["kind"] == "dead":
                 continue
-            # the island's demand: the grid's own sum of its loads' demand (docs/policies.md;
-            # the same left-to-right sum as over the loads here)
-            demand = isl.get("demand_mw")
-            if demand is None:
-                demand = sum(ld["demand_mw"] for ld in members_of(isl).values())
+            demand = isl["demand_mw"]  # the grid's left-to-right sum of its loads' demand
             short = isl["capacity_mw"] >= 0 and demand > isl["capacity_mw"]
             if not short and not (isl["kind"] == "microgrid" and demand > 0):
                 continue  # supply covers demand: nothing to shed
-            members = members_of(isl)
+            if by_island is None:
+                by_island = loads_by_island(telemetry)
+            members = by_island.get(isl["id"], {})
             cause = str(isl.get("cause_id", ""))
             shed: list[str] = []
             if short:
@@ -284,8 +282,6 @@ def telemetry_for(policy: object, telemetry: Mapping[str, Any]) -> dict[str, Any
     and lists of its own."""
     if type(policy).__module__ == __name__:
         return dict(telemetry)
-    from twin.models.power.outputs import plain_telemetry
-
     out = plain_telemetry(telemetry)
     if "branches" in out:
         out["branches"] = [dict(br) for br in out["branches"]]
