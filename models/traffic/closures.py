@@ -46,7 +46,7 @@ class Reachability:
         self._from: dict[int, np.ndarray] = {}
         # with nothing closed, a strongly connected net joins every pair of edges (the usual
         # case: one check per inserted trip, ~15,000 a day at the default scale)
-        self._joined_all = connected_components(self._graph, directed=True, connection="strong")[0] == 1
+        self._strongly_connected = connected_components(self._graph, directed=True, connection="strong")[0] == 1
         self._any_shut = False
 
     def _build(self) -> csr_matrix:
@@ -72,7 +72,7 @@ class Reachability:
     def reachable(self, origin: str, destination: str) -> bool:
         """True when a route over open edges leads from ``origin`` to ``destination``."""
         i, j = self.index[origin], self.index[destination]
-        if self._joined_all and not self._any_shut:
+        if self._strongly_connected and not self._any_shut:
             return True
         if self._shut[i] or self._shut[j]:
             return False

@@ -66,7 +66,7 @@ def test_with_nothing_closed_every_pair_is_joined_only_on_a_strongly_connected_n
     reach = Reachability(m.net)
     net = sumolib.net.readNet(str(region.path("traffic")))
     g = nx.DiGraph((e.getID(), n.getID()) for e in net.getEdges() for n in e.getOutgoing())
-    assert reach._joined_all == nx.is_strongly_connected(g) is True  # the generated nets are
+    assert reach._strongly_connected == nx.is_strongly_connected(g) is True  # the generated nets are
     edges = sorted(m.net.edges)
     assert all(reach.reachable(a, b) for a in edges[::11] for b in edges[::13])
     with pytest.raises(KeyError):
@@ -75,7 +75,7 @@ def test_with_nothing_closed_every_pair_is_joined_only_on_a_strongly_connected_n
     dead_end = next(e for e in edges if m.net.successors.get(e))
     m.net.successors[dead_end] = ()
     cut = Reachability(m.net)
-    assert not cut._joined_all
+    assert not cut._strongly_connected
     g.remove_edges_from(list(g.out_edges(dead_end)))
     for a in edges[::7]:
         for b in edges[::5]:
