@@ -177,6 +177,32 @@ def test_a_solve_is_skipped_only_where_lightsim2grid_would_not_iterate(tmp_path)
     assert any(verdicts) and not all(verdicts)  # 15-min profile slots: both kinds of step occur
 
 
+def test_unchanged_injections_put_the_same_tables_again(monkeypatch):
+    """A fast solve that re-solves nothing and meets the injections of the last write puts
+    that write's tables again (restoring anything written over them since) instead of
+    recomputing the flows; a change of 1e-9 MW is written afresh. Both equal pandapower."""
+    net = testgrids.prosumer_feeder()
+    solver = LightsimSolver()
+    writes = []
+    write = solver._write_results
+    monkeypatch.setattr(solver, "_write_results", lambda *a: writes.append(1) or write(*a))
+    assert solver.solve(net, recycle=False)
+    for _ in range(3):  # until the voltages are lightsim2grid's own fixed point
+        assert solver.solve(net, recycle=True)
+    assert 1 <= len(writes) < 3  # at least one solve put the tables again
+    kept = {t: net[f"res_{t}"].copy() for t in TABLES if len(net[t])}
+    net.res_line.iloc[0, 0] = 99.0  # something wrote over a result
+    n = len(writes)
+    assert solver.solve(net, recycle=True) and len(writes) == n
+    for t, df in kept.items():
+        assert net[f"res_{t}"].equals(df), t
+    first = net.load.index[0]
+    net.load.loc[first, "p_mw"] += 1e-9
+    assert solver.solve(net, recycle=True) and len(writes) == n + 1
+    assert net.res_load.at[first, "p_mw"] == net.load.at[first, "p_mw"] != kept["load"].at[first, "p_mw"]
+    _assert_tables_equal(net)
+
+
 def _sbus(net, topo):  # type: ignore[no-untyped-def]
     """The per-unit bus injections the fast path solves for (its own formula, repeated)."""
     from twin.models.power.common import column
