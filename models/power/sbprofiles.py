@@ -204,8 +204,15 @@ def start_day(seed: int, season: str) -> int:
 
 def _mean(cum: np.ndarray, start_slot: float, t0: float, t1: float) -> float:
     """Mean of a slot-held series (cumulative sum ``cum``) over [t0, t1) s from
-    ``start_slot``, wrapping at the end of the year."""
+    ``start_slot``, wrapping at the end of the year. A step inside one slot gets that
+    slot's value, the same float for every such step (interpolating the cumulative sum
+    would jitter it by ~1e-12, so the steps of an unchanged slot would not be equal)."""
     n = len(cum) - 1
+    s0 = start_slot * SLOT_S + t0
+    s1 = start_slot * SLOT_S + t1
+    if -(-s1 // SLOT_S) - s0 // SLOT_S == 1:  # [t0, t1) lies in one slot
+        i = int(s0 // SLOT_S) % n
+        return float(cum[i + 1] - cum[i])
     a = start_slot + t0 / SLOT_S
     b = start_slot + t1 / SLOT_S
 

@@ -129,6 +129,26 @@ def test_energy_scaling_by_hand(sb):
     assert FACILITY_LOADS_MW["hospital"] * (g3 / g3.mean()).mean() == pytest.approx(0.8, rel=1e-12)
 
 
+def test_steps_inside_one_slot_get_the_same_value(sb):
+    """5-min steps inside a 15-min slot all get that slot's value, the same float (so the
+    power flow's injections repeat exactly); a 10-min step half in each of two slots their mean, and
+    a step across the year's end wraps to its first slot."""
+    name = HOUSEHOLD_PROFILES["city"]
+    col = sb["load"][f"{name}_pload"].to_numpy(dtype=float)
+    s = SimbenchSeries(0, "equinox", 300)
+    s.start_slot = 40
+    for slot in (0, 1, 7):
+        values = [s.load_factor(name, slot * 900 + k * 300) for k in range(3)]
+        assert values[0] == values[1] == values[2]
+        assert values[0] == pytest.approx(col[40 + slot] / col.mean(), rel=1e-12)
+    across = SimbenchSeries(0, "equinox", 600)
+    across.start_slot = 40
+    assert across.load_factor(name, 600) == pytest.approx((col[40] + col[41]) / 2 / col.mean(), rel=1e-12)
+    s.start_slot = len(col) - 1  # the year's cumulative sum (~35,000) holds a slot to ~1e-11
+    assert s.load_factor(name, 900) == pytest.approx(col[0] / col.mean(), rel=1e-10)
+    assert s.load_factor(name, 600) == pytest.approx(col[-1] / col.mean(), rel=1e-10)
+
+
 @pytest.mark.parametrize("season,months", [("winter", {12, 1, 2}), ("summer", {6, 7, 8}),
                                            ("equinox", {3, 4, 9, 10})])
 def test_season_picks_a_day_of_its_window(sb, season, months):
